@@ -1,0 +1,62 @@
+# The two commands: `make run` and `make test`. Everything else is a step they call.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CELERY := $(VENV)/bin/celery
+PORT ?= 8000
+PYTHON ?= python3
+
+.PHONY: run test bench setup lint format messages clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Install, compile translations, migrate. Safe to run again.
+setup: $(VENV)/.installed
+	mkdir -p var
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py createcachetable
+
+# Web + Celery worker + beat on the embedded defaults (SQLite, filesystem broker under var/).
+# Ctrl-C stops all three.
+run: export DEBUG ?= true
+run: setup
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "  Cité des métiers is starting on http://127.0.0.1:$(PORT)/"
+	@echo "  reception tablet  http://127.0.0.1:$(PORT)/reception/"
+	@echo "  waiting room      http://127.0.0.1:$(PORT)/display/demo/"
+	@echo "  staff login       http://127.0.0.1:$(PORT)/accounts/login/  (password: demo-password)"
+	@echo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(CELERY) -A citedesmetiers worker --loglevel=WARNING --concurrency=2 -Q celery,reports & \
+	$(CELERY) -A citedesmetiers beat --loglevel=WARNING & \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# ruff, migrations in step with models, then the suite. DATABASE_URL/REDIS_URL choose the backends.
+test: export DEBUG ?= true
+test: setup
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks need PostgreSQL: DATABASE_URL=postgres://… make bench
+bench: setup
+	$(PY) -m bench $(BENCH)
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Extract strings for every language into locale/*/LC_MESSAGES/django.po.
+messages: $(VENV)/.installed
+	DEBUG=true $(PY) manage.py makemessages --ignore=.venv --ignore=var --ignore=static/vendor -l fr -l en -l it -l es -l pt
+	DEBUG=true $(PY) manage.py makemessages -d djangojs --ignore=.venv --ignore=var --ignore=static/vendor -l fr -l en -l it -l es -l pt
+
+clean:
+	rm -rf var $(VENV)

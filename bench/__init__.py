@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [names...]`, each printing one `BENCH … PASS|FAIL` line."""

@@ -1,0 +1,26 @@
+"""allauth glue: staff are created by an administrator or a manager, never by signing up."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.http import HttpRequest
+
+from .models import User
+from .roles import ROLES_REQUIRING_MFA
+
+
+class StaffAccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False
+
+
+def must_enrol_in_mfa(user: User) -> bool:
+    """Managers and superusers must have TOTP before they reach any screen.
+
+    The demo accounts are spared while MFA_REQUIRED_FOR_DEMO is off (the default with DEBUG on).
+    """
+    if not (user.is_superuser or user.has_role(*ROLES_REQUIRING_MFA)):
+        return False
+    if not settings.MFA_REQUIRED_FOR_DEMO and user.email.endswith("@demo.test"):
+        return False
+    return not is_mfa_enabled(user, ["totp"])

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CiteDesMetiersConfig(AppConfig):
+    name = "citedesmetiers"
+    verbose_name = _("Cité des métiers")
+
+    def ready(self) -> None:
+        from .roles import sync_role_permissions
+
+        post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")

@@ -1,0 +1,68 @@
+"""Live screens: each site has a change mark in the `live` cache, replaced after every commit that
+changes what its screens show. A screen polls with the mark it has; an unchanged mark is answered
+with an empty 204 before the session or the database is touched (see `live_poll`).
+
+Why polling and not server-sent events: measured here, an SSE connection holds a whole sync
+worker, so tens of screens would starve the application. A poll every LIVE_POLL_SECONDS costs one
+cache read when nothing changed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+
+from django.core.cache import caches
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+MARK_TTL = 7 * 24 * 3600
+
+
+def _key(site_slug: str) -> str:
+    return f"site:{site_slug}"
+
+
+def current_mark(site_slug: str) -> str:
+    """The site's change mark, created on first use so every screen starts from a real value."""
+    live = caches["live"]
+    mark = live.get(_key(site_slug))
+    if mark is None:
+        mark = uuid.uuid4().hex
+        if not live.add(_key(site_slug), mark, MARK_TTL):
+            mark = live.get(_key(site_slug)) or mark
+    return mark
+
+
+def publish_change(site_slug: str) -> None:
+    """Tell the site's screens to refresh, once the current transaction has committed (a screen
+    must never re-read before the change is visible)."""
+
+    def _bump() -> None:
+        caches["live"].set(_key(site_slug), uuid.uuid4().hex, MARK_TTL)
+
+    transaction.on_commit(_bump)
+
+
+def live_poll(site_slug_from: Callable[[HttpRequest, dict], str | None]):
+    """Answer an unchanged poll (`?v=<mark>` equal to the site's mark) with 204 and nothing else.
+
+    htmx leaves the page as it is on a 204. Changed or first polls go on to the view, which renders
+    the fragment with the new mark. The view is marked so the MFA middleware lets it through
+    without loading the session."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            slug = site_slug_from(request, kwargs)
+            seen = request.GET.get("v")
+            if slug and seen and seen == current_mark(slug):
+                response = HttpResponse(status=204)
+                response["Cache-Control"] = "no-store"
+                return response
+            return view(request, *args, **kwargs)
+
+        wrapper.live_poll = True
+        return wrapper
+
+    return decorator

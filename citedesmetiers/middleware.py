@@ -1,0 +1,29 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from .accounts import must_enrol_in_mfa
+
+# Paths a manager may open before enrolling: the account pages themselves, assets and probes.
+MFA_FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz", "/jsi18n/")
+SESSION_MFA_OK = "mfa_enrolment_checked"
+
+
+class RequireMfaMiddleware:
+    """Send managers and superusers without TOTP to the enrolment page, whatever they open."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        # Live polls answer "nothing changed" without loading the session; when something did
+        # change, the view itself checks access.
+        if getattr(view_func, "live_poll", False) or request.path.startswith(MFA_FREE_PREFIXES):
+            return None
+        if request.user.is_authenticated and not request.session.get(SESSION_MFA_OK):
+            if must_enrol_in_mfa(request.user):
+                return redirect("mfa_activate_totp")
+            request.session[SESSION_MFA_OK] = True
+        return None

@@ -1,0 +1,267 @@
+"""Centre-wide data: staff accounts, sites, partner institutions, themes and who works where."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Role
+
+
+class StaffManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("Staff accounts need an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A staff member. Visitors never have an account."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    works_at_all_sites = models.BooleanField(
+        _("works at every site"),
+        default=False,
+        help_text=_("For network staff, e.g. a network manager who compares sites."),
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = StaffManager()
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def roles(self) -> set[Role]:
+        if not hasattr(self, "_roles_cache"):
+            names = set(self.groups.values_list("name", flat=True))
+            self._roles_cache = {role for role in Role if role.value in names}
+        return self._roles_cache
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.is_superuser or bool(self.roles() & set(roles))
+
+
+class Site(models.Model):
+    class Kind(models.TextChoices):
+        SITE = "site", _("Cité des métiers site")
+        ASSOCIATED = "associated", _("associated centre")
+
+    slug = models.SlugField(_("short name in addresses"), unique=True, max_length=40)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SITE)
+    cite = models.CharField(
+        _("Cité des métiers"),
+        max_length=120,
+        blank=True,
+        help_text=_(
+            "The Cité this site or associated centre belongs to, when a deployment hosts several."
+        ),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Europe/Paris",
+        choices=[(name, name) for name in sorted(available_timezones())],
+    )
+    language = models.CharField(
+        _("language of announcements"),
+        max_length=8,
+        default="fr",
+        choices=[
+            ("fr", "Français"),
+            ("en", "English"),
+            ("it", "Italiano"),
+            ("es", "Español"),
+            ("pt", "Português"),
+        ],
+    )
+    reception_protocol = models.CharField(
+        _("reception line printed on tickets"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "For example: “Free, anonymous, without appointment. Please keep this ticket.”"
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def local_now(self) -> dt.datetime:
+        return timezone.now().astimezone(self.zone)
+
+    def local_date(self, moment: dt.datetime | None = None) -> dt.date:
+        return (moment or timezone.now()).astimezone(self.zone).date()
+
+    def is_open(self, moment: dt.datetime | None = None) -> bool:
+        local = (moment or timezone.now()).astimezone(self.zone)
+        return any(
+            period.opens <= local.time() < period.closes
+            for period in self.opening_periods.all()
+            if period.weekday == local.weekday()
+        )
+
+
+class OpeningPeriod(models.Model):
+    """One opening stretch of a weekday, in the site's local time. A day can have several
+    (closed at lunch), or none (closed)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="opening_periods")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening period")
+        verbose_name_plural = _("opening hours")
+        ordering = ["site", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")),
+                name="opening_period_closes_after_opens",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "weekday", "opens"], name="opening_period_unique_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        if self.opens and self.closes and self.closes <= self.opens:
+            raise ValidationError(_("A period must close after it opens."))
+
+
+class Partner(models.Model):
+    """An institution that delegates counsellors. Recorded for reports; never shown to visitors."""
+
+    class Kind(models.TextChoices):
+        EMPLOYMENT = "employment", _("employment agency")
+        GUIDANCE = "guidance", _("guidance centre")
+        YOUTH = "youth", _("youth information and guidance")
+        TRAINING = "training", _("adult-training body")
+        CHAMBER = "chamber", _("chamber of commerce or trades")
+        BUSINESS_CREATION = "business_creation", _("business-creation association")
+        INTERNATIONAL = "international", _("mobility and work abroad")
+        OTHER = "other", _("other")
+
+    name = models.CharField(_("institution"), max_length=160, unique=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("partner institution")
+        verbose_name_plural = _("partner institutions")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ticket_letter_validator = RegexValidator(
+    r"^[A-Z]{1,2}$", _("Use one or two capital letters without accents, such as E or CR.")
+)
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour such as #1f6feb."))
+
+
+class Theme(models.Model):
+    """The kind of question a visitor brings; visitors are routed by theme, never by institution."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="themes")
+    name = models.CharField(_("name"), max_length=80)
+    letter = models.CharField(
+        _("ticket letter"), max_length=2, validators=[ticket_letter_validator]
+    )
+    colour = models.CharField(
+        _("colour"), max_length=7, default="#1d4ed8", validators=[colour_validator]
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["site", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "letter"], name="theme_unique_letter_per_site"),
+            models.UniqueConstraint(fields=["site", "name"], name="theme_unique_name_per_site"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMembership(models.Model):
+    """Which site a staff member works at and, for counsellors, which partner delegates them."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("delegated by"),
+    )
+
+    class Meta:
+        verbose_name = _("site membership")
+        verbose_name_plural = _("site memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "site"], name="membership_unique_user_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.site}"

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from .access import SESSION_SITE_KEY, sites_for
+from .celery import app as celery_app
+from .screens import screens_for
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "citedesmetiers/home.html")
+
+
+@login_required
+@require_GET
+def staff_home(request: HttpRequest) -> HttpResponse:
+    screens = screens_for(request.user)
+    # One screen for this role: go straight there; several (a manager): offer them.
+    if len(screens) == 1 and request.GET.get("menu") is None:
+        return redirect(screens[0].url_name)
+    return render(request, "citedesmetiers/staff_home.html", {"screens": screens})
+
+
+@login_required
+@require_POST
+def choose_site(request: HttpRequest) -> HttpResponse:
+    site = sites_for(request.user).filter(pk=request.POST.get("site")).first()
+    if site is None:
+        return render(
+            request,
+            "403.html",
+            {"exception": _("You do not work at this site.")},
+            status=403,
+        )
+    request.session[SESSION_SITE_KEY] = site.pk
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "staff_home"
+    return redirect(next_url)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    database, broker = _database_ok(), _broker_ok()
+    healthy = database and broker
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "error",
+            "database": "ok" if database else "error",
+            "broker": "ok" if broker else "error",
+            "broker_transport": celery_app.conf.broker_url.split(":", 1)[0],
+            "debug": settings.DEBUG,
+        },
+        status=200 if healthy else 503,
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    message = str(exception) if exception and str(exception) else ""
+    return render(request, "403.html", {"exception": message}, status=403)

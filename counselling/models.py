@@ -1,0 +1,123 @@
+"""Desks, who sits at them, and the interviews held there. Nothing here can identify a visitor."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from citedesmetiers.models import Partner, Site, Theme
+
+
+class Desk(models.Model):
+    """A counselling place in the open space, serving one or more themes. Visitors see its name
+    only — never who sits there or which institution they come from."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="desks")
+    name = models.CharField(_("public name"), max_length=40, help_text=_("For example “Desk 3”."))
+    spoken_name = models.CharField(
+        _("name to announce"),
+        max_length=60,
+        blank=True,
+        help_text=_("How the waiting-room screen says it, if different (e.g. “desk three”)."),
+    )
+    themes = models.ManyToManyField(Theme, related_name="desks", verbose_name=_("themes served"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("desk")
+        verbose_name_plural = _("desks")
+        ordering = ["site", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="desk_unique_name_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeskSession(models.Model):
+    """A counsellor at a desk, from opening to closing. At most one open session per desk and per
+    counsellor: enforced by the database, whatever the screens do."""
+
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="sessions")
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="desk_sessions"
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="desk_sessions"
+    )
+    opened_at = models.DateTimeField(_("opened"))
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("desk session")
+        verbose_name_plural = _("desk sessions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["desk"], condition=Q(closed_at__isnull=True), name="desk_one_open_session"
+            ),
+            models.UniqueConstraint(
+                fields=["counsellor"],
+                condition=Q(closed_at__isnull=True),
+                name="counsellor_one_open_desk",
+            ),
+        ]
+        indexes = [models.Index(fields=["desk", "closed_at"], name="desksession_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.desk} ({self.opened_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_since is not None
+
+
+class Interview(models.Model):
+    """One conversation at a desk. Coded, never free text about the person."""
+
+    visit = models.ForeignKey("reception.Visit", on_delete=models.CASCADE, related_name="interviews")
+    session = models.ForeignKey(DeskSession, on_delete=models.PROTECT, related_name="interviews")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="interviews")
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="interviews"
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="interviews"
+    )
+    theme = models.ForeignKey(
+        Theme, on_delete=models.PROTECT, related_name="interviews", verbose_name=_("theme")
+    )
+    channel = models.CharField(_("channel"), max_length=12, default="in_person")
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("interview")
+        verbose_name_plural = _("interviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counsellor"],
+                condition=Q(ended_at__isnull=True),
+                name="counsellor_one_open_interview",
+            ),
+            models.UniqueConstraint(
+                fields=["visit"], condition=Q(ended_at__isnull=True), name="visit_one_open_interview"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="interview_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["theme", "-ended_at"], name="interview_recent_idx")]
+
+    @property
+    def duration(self):
+        return (self.ended_at - self.started_at) if self.ended_at else None

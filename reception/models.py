@@ -1,0 +1,203 @@
+"""Anonymous walk-ins. A visit is known only by its ticket code and a random token; there is no
+field that could hold a name, an e-mail address, a phone number or an identity number (a test
+checks every model of reception and counselling for that)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from citedesmetiers.models import Site, Theme
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
+class Channel(models.TextChoices):
+    IN_PERSON = "in_person", _("in person")
+    PHONE = "phone", _("phone")
+    VIDEO = "video", _("video")
+    CHAT = "chat", _("chat")
+
+
+class AgeBracket(models.TextChoices):
+    UNDISCLOSED = "", _("prefer not to say")
+    UNDER_18 = "u18", _("under 18")
+    FROM_18_TO_25 = "18-25", _("18 to 25")
+    FROM_26_TO_44 = "26-44", _("26 to 44")
+    FROM_45_TO_54 = "45-54", _("45 to 54")
+    FROM_55 = "55+", _("55 and over")
+
+
+class Situation(models.TextChoices):
+    UNDISCLOSED = "", _("prefer not to say")
+    STUDENT = "student", _("pupil or student")
+    JOB_SEEKER = "job_seeker", _("job seeker")
+    EMPLOYED = "employed", _("employed")
+    SELF_EMPLOYED = "self_employed", _("self-employed")
+    NOT_WORKING = "not_working", _("not working")
+    RETIRED = "retired", _("retired")
+
+
+class Area(models.TextChoices):
+    UNDISCLOSED = "", _("prefer not to say")
+    TOWN = "town", _("this town")
+    METRO = "metro", _("the surrounding area")
+    REGION = "region", _("elsewhere in the region")
+    ELSEWHERE = "elsewhere", _("further away")
+
+
+class Visit(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        CALLED = "called", _("called")
+        IN_INTERVIEW = "in_interview", _("in interview")
+        DONE = "done", _("done")
+        LEFT = "left", _("left")
+        NO_SHOW = "no_show", _("did not come")
+
+    class LeftHow(models.TextChoices):
+        WALKED_OUT = "walked_out", _("walked out (seen by reception)")
+        BY_THEMSELVES = "by_themselves", _("left the queue from their phone")
+        AT_CLOSING = "closing", _("still waiting at closing time")
+
+    OPEN_STATUSES = (Status.WAITING, Status.CALLED, Status.IN_INTERVIEW)
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="visits")
+    theme = models.ForeignKey(
+        Theme, on_delete=models.PROTECT, related_name="visits", verbose_name=_("current theme")
+    )
+    first_theme = models.ForeignKey(
+        Theme, on_delete=models.PROTECT, related_name="+", verbose_name=_("theme at arrival")
+    )
+    local_date = models.DateField(_("day (site's local time)"))
+    letter = models.CharField(_("ticket letter"), max_length=2)
+    number = models.PositiveIntegerField(_("ticket number"))
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    checkin_key = models.UUIDField(
+        null=True, blank=True, editable=False, help_text="Makes a resubmitted check-in harmless."
+    )
+    channel = models.CharField(
+        _("channel"), max_length=12, choices=Channel.choices, default=Channel.IN_PERSON
+    )
+    status = models.CharField(
+        _("status"), max_length=14, choices=Status.choices, default=Status.WAITING
+    )
+    left_how = models.CharField(max_length=14, choices=LeftHow.choices, blank=True)
+    desk = models.ForeignKey(
+        "counselling.Desk",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        help_text=_("The desk that called the visitor, while called or in interview."),
+    )
+    arrived_at = models.DateTimeField(_("arrived"))
+    queued_at = models.DateTimeField(
+        _("joined the queue"),
+        help_text=_("Kept on referral: a referred visitor already waited."),
+    )
+    called_at = models.DateTimeField(_("called"), null=True, blank=True)
+    started_at = models.DateTimeField(_("interview started"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    age_bracket = models.CharField(
+        _("age"), max_length=6, choices=AgeBracket.choices, blank=True, default=""
+    )
+    situation = models.CharField(
+        _("situation"), max_length=14, choices=Situation.choices, blank=True, default=""
+    )
+    area = models.CharField(
+        _("lives in"), max_length=10, choices=Area.choices, blank=True, default=""
+    )
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "local_date", "letter", "number"], name="visit_unique_ticket"
+            ),
+            # A desk holds at most one visitor at a time (called or in interview).
+            models.UniqueConstraint(
+                fields=["desk"],
+                condition=Q(status__in=["called", "in_interview"]),
+                name="visit_one_per_desk",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "checkin_key"],
+                condition=Q(checkin_key__isnull=False),
+                name="visit_unique_checkin_key",
+            ),
+        ]
+        indexes = [
+            # The queue: waiting visits of a theme, oldest first. Partial, so it stays small.
+            models.Index(
+                fields=["theme", "queued_at"],
+                condition=Q(status="waiting"),
+                name="visit_queue_idx",
+            ),
+            models.Index(
+                fields=["site", "queued_at"],
+                condition=Q(status="waiting"),
+                name="visit_site_queue_idx",
+            ),
+            models.Index(fields=["site", "local_date"], name="visit_site_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def code(self) -> str:
+        return f"{self.letter}-{self.number:03d}"
+
+    @property
+    def spoken_code(self) -> str:
+        return f"{self.letter} {self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def get_absolute_url(self) -> str:
+        return reverse("reception:visitor", args=[self.token])
+
+
+class TicketCounter(models.Model):
+    """The last ticket number given per site, local day and letter. Row-locked while a ticket is
+    issued, so numbers never repeat nor skip, even with several tablets at once."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField()
+    letter = models.CharField(max_length=2)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "local_date", "letter"], name="ticketcounter_unique_day_letter"
+            )
+        ]
+
+
+class Call(models.Model):
+    """One call (or recall) of a ticket to a desk, as the waiting-room screen announces it."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("call")
+        RECALL = "recall", _("recall")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="calls")
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="calls")
+    desk = models.ForeignKey("counselling.Desk", on_delete=models.PROTECT, related_name="calls")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CALL)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["site", "-at"], name="call_site_recent_idx")]

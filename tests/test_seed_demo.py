@@ -1,0 +1,45 @@
+from django.core.management import call_command
+
+from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
+from citedesmetiers.roles import Role
+
+
+def snapshot() -> dict:
+    return {
+        "sites": list(Site.objects.values_list("slug", "name", "time_zone")),
+        "themes": list(Theme.objects.values_list("site__slug", "letter", "name", "order")),
+        "partners": list(Partner.objects.order_by("name").values_list("name", "kind")),
+        "hours": list(OpeningPeriod.objects.values_list("weekday", "opens", "closes")),
+        "staff": sorted(
+            User.objects.values_list("email", "groups__name", "memberships__partner__name")
+        ),
+        "memberships": StaffMembership.objects.count(),
+    }
+
+
+def test_it_seeds_the_demo_and_a_second_run_changes_nothing(db):
+    call_command("seed_demo")
+    first = snapshot()
+    passwords = dict(User.objects.values_list("email", "password"))
+    call_command("seed_demo")
+    assert snapshot() == first
+    assert dict(User.objects.values_list("email", "password")) == passwords
+
+    assert first["sites"] == [("demo", "Cité des métiers — démo", "Europe/Paris")]
+    assert len(first["themes"]) == 6
+    assert len(first["partners"]) == 5
+    emails = {email for email, _role, _partner in first["staff"]}
+    assert {
+        "reception@demo.test",
+        "counsellor1@demo.test",
+        "counsellor2@demo.test",
+        "librarian@demo.test",
+        "organiser@demo.test",
+        "manager@demo.test",
+    } <= emails
+    manager = User.objects.get(email="manager@demo.test")
+    assert manager.check_password("demo-password")
+    assert manager.has_role(Role.MANAGER)
+    # Counsellors come from different partner institutions.
+    partners = {p for e, _r, p in first["staff"] if e.startswith("counsellor")}
+    assert len(partners) >= 2

@@ -1,0 +1,97 @@
+"""Settings come from the environment; a bad value stops start-up naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 60,
+    "ALLOWED_HOSTS": "cite.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://cite.example.org",
+    "DATABASE_URL": "postgres://cdm:cdm@db.example.org:5432/cdm",
+    "REDIS_URL": "redis://redis.example.org:6379/0",
+    "EMAIL_HOST": "smtp.example.org",
+}
+
+
+def run_django(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("EMAIL")
+    }
+    clean.pop("CELERY_BROKER_URL", None)
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "citedesmetiers.settings"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_django(
+        env,
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE'], settings.CACHES['default']"
+        "['BACKEND'], settings.CELERY_BROKER_URL, settings.TIME_ZONE, "
+        "settings.LANGUAGE_CODE)",
+    )
+
+
+def test_it_defaults_to_sqlite_local_broker_and_database_cache():
+    result = load_settings({"DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
+    engine, cache, broker, tz, language = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert cache == "django.core.cache.backends.db.DatabaseCache"
+    assert broker == "filesystem://"
+    assert (tz, language) == ("Europe/Paris", "fr")
+
+
+def test_it_uses_redis_and_postgres_when_given():
+    result = load_settings(PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    engine, cache, broker, _tz, _lang = result.stdout.split()
+    assert engine == "django.db.backends.postgresql"
+    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert broker == PRODUCTION["REDIS_URL"]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "false"}, "SECRET_KEY must be set"),
+        ({"DEBUG": "false", "SECRET_KEY": "short"}, "SECRET_KEY must be at least 50"),
+        ({"DEBUG": "maybe"}, "DEBUG must be a boolean"),
+        ({"DEBUG": "true", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must be a URL"),
+        ({"DEBUG": "true", "REDIS_URL": "http://x"}, "REDIS_URL must be a URL"),
+        ({"DEBUG": "true", "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE must be an IANA time zone"),
+        ({"DEBUG": "true", "LANGUAGE_CODE": "de"}, "LANGUAGE_CODE must be one of"),
+        ({"DEBUG": "true", "EMAIL_PORT": "twenty-five"}, "EMAIL_PORT must be an integer"),
+        ({"DEBUG": "true", "CSRF_TRUSTED_ORIGINS": "cite.example.org"}, "CSRF_TRUSTED_ORIGINS"),
+        ({"DEBUG": "true", "STAFF_SESSION_MINUTES": "1"}, "STAFF_SESSION_MINUTES must be at least"),
+        ({"DEBUG": "true", "EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, "cannot both be true"),
+    ],
+)
+def test_it_refuses_bad_values_naming_the_variable(env, message):
+    result = load_settings(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    result = run_django(
+        PRODUCTION,
+        "import django, sys; django.setup(); from django.core.management import call_command; "
+        "call_command('check', deploy=True, fail_level='WARNING')",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
