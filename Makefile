@@ -19,7 +19,6 @@ setup: $(VENV)/.installed
 	mkdir -p var
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py createcachetable
 
 # Web + Celery worker + beat on the embedded defaults (SQLite, filesystem broker under var/).
 # Ctrl-C stops all three.
@@ -46,6 +45,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks need PostgreSQL: DATABASE_URL=postgres://… make bench
+bench: export DEBUG ?= true
 bench: setup
 	$(PY) -m bench $(BENCH)
 

@@ -51,7 +51,11 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    except Exception as exc:
+        print(f"Could not migrate the benchmark database ({database_url}): {exc}")
+        return 2
 
     failed = []
     for name in wanted:

@@ -468,7 +468,7 @@ def report(
     *,
     valid: bool = True,
 ) -> bool:
-    """Print `BENCH <name> <key=value …> ratio=<x.xx> target=<y> PASS|FAIL`; return whether it passed.
+    """Print `BENCH <name> <key=value …> ratio=<x.xx> target=<y> PASS|FAIL`; return if it passed.
 
     `valid=False` (e.g. the load met errors) fails the benchmark whatever the ratio.
     """

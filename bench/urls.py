@@ -1,4 +1,4 @@
-"""The project's URLs plus `/bench/bare/`: the cost of Django itself, the baseline of every ratio."""
+"""The project's URLs plus `/bench/bare/`: the cost of Django alone, the baseline of every ratio."""
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path

@@ -91,4 +91,37 @@ def seed_demo() -> Site:
         StaffMembership.objects.update_or_create(
             user=user, site=site, defaults={"partner": partner}
         )
+    seed_desks(site)
     return site
+
+
+# Six desks, each serving one or two themes (letters).
+DESKS = [
+    ("Desk 1", "desk one", "OF"),
+    ("Desk 2", "desk two", "E"),
+    ("Desk 3", "desk three", "EC"),
+    ("Desk 4", "desk four", "C"),
+    ("Desk 5", "desk five", "A"),
+    ("Desk 6", "desk six", "IF"),
+]
+SPOKEN_FR = {
+    "desk one": "guichet 1",
+    "desk two": "guichet 2",
+    "desk three": "guichet 3",
+    "desk four": "guichet 4",
+    "desk five": "guichet 5",
+    "desk six": "guichet 6",
+}
+
+
+def seed_desks(site: Site) -> None:
+    from counselling.models import Desk
+
+    themes = {theme.letter: theme for theme in site.themes.all()}
+    for order, (name, spoken, letters) in enumerate(DESKS):
+        desk, _ = Desk.objects.update_or_create(
+            site=site,
+            name=name.replace("Desk", "Guichet"),
+            defaults={"order": order, "spoken_name": SPOKEN_FR[spoken], "active": True},
+        )
+        desk.themes.set([themes[letter] for letter in letters])

@@ -180,7 +180,6 @@ if DATABASE_IS_SQLITE:
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0 if CONN_MAX_AGE == 0 else CONN_MAX_AGE
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
 # --- cache, Celery ------------------------------------------------------------------------------
@@ -214,9 +213,21 @@ else:
         },
     }
 
+
+
+def _redis_broker_default(url: str) -> str:
+    # The broker takes the next Redis database after the cache's, so clearing the cache (FLUSHDB)
+    # never wipes queued tasks.
+    parsed = urlparse(url)
+    db = parsed.path.lstrip("/") or "0"
+    if not db.isdigit():
+        raise ImproperlyConfigured(f"REDIS_URL must end with a database number, got {url!r}.")
+    return parsed._replace(path=f"/{(int(db) + 1) % 16}").geturl()
+
+
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL",
-    REDIS_URL or "filesystem://",
+    _redis_broker_default(REDIS_URL) if REDIS_URL else "filesystem://",
     schemes={"redis", "rediss", "amqp", "amqps", "filesystem", "memory", "sqla+sqlite"},
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
@@ -339,7 +350,7 @@ USE_TZ = True
 # --- static, media --------------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
@@ -382,6 +393,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)

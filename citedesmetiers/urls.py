@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("staff/", views.staff_home, name="staff_home"),
     path("staff/site/", views.choose_site, name="choose_site"),
+    path("", include("reception.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

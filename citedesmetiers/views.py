@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -58,9 +57,13 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
+    # A pooled connection: opening a new one on every probe costs ~30x more with Redis.
     try:
-        with celery_app.connection_for_write() as conn:
+        with celery_app.pool.acquire(block=True, timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
+            client = getattr(conn.default_channel, "client", None)
+            if client is not None and hasattr(client, "ping"):
+                client.ping()
         return True
     except Exception:
         return False
@@ -77,7 +80,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "database": "ok" if database else "error",
             "broker": "ok" if broker else "error",
             "broker_transport": celery_app.conf.broker_url.split(":", 1)[0],
-            "debug": settings.DEBUG,
         },
         status=200 if healthy else 503,
     )

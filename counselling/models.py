@@ -83,7 +83,9 @@ class DeskSession(models.Model):
 class Interview(models.Model):
     """One conversation at a desk. Coded, never free text about the person."""
 
-    visit = models.ForeignKey("reception.Visit", on_delete=models.CASCADE, related_name="interviews")
+    visit = models.ForeignKey(
+        "reception.Visit", on_delete=models.CASCADE, related_name="interviews"
+    )
     session = models.ForeignKey(DeskSession, on_delete=models.PROTECT, related_name="interviews")
     desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="interviews")
     counsellor = models.ForeignKey(
@@ -109,7 +111,9 @@ class Interview(models.Model):
                 name="counsellor_one_open_interview",
             ),
             models.UniqueConstraint(
-                fields=["visit"], condition=Q(ended_at__isnull=True), name="visit_one_open_interview"
+                fields=["visit"],
+                condition=Q(ended_at__isnull=True),
+                name="visit_one_open_interview",
             ),
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),

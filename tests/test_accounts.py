@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from tests.conftest import PASSWORD
 
-
 DEMO = "demo-password"
 
 

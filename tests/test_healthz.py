@@ -18,6 +18,7 @@ def test_it_reports_database_and_broker_up(client, db):
 def test_it_answers_503_when_the_broker_is_down(client, db, monkeypatch):
     # A real connection attempt to a port where nothing listens.
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setattr(celery_app, "_pool", None)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"] == "error"

@@ -6,64 +6,172 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('citedesmetiers', '0002_roles'),
+        ("citedesmetiers", "0002_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Desk',
+            name="Desk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='For example “Desk 3”.', max_length=40, verbose_name='public name')),
-                ('spoken_name', models.CharField(blank=True, help_text='How the waiting-room screen says it, if different (e.g. “desk three”).', max_length=60, verbose_name='name to announce')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='desks', to='citedesmetiers.site')),
-                ('themes', models.ManyToManyField(related_name='desks', to='citedesmetiers.theme', verbose_name='themes served')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="For example “Desk 3”.", max_length=40, verbose_name="public name"
+                    ),
+                ),
+                (
+                    "spoken_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="How the waiting-room screen says it, if different (e.g. “desk three”).",
+                        max_length=60,
+                        verbose_name="name to announce",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="desks",
+                        to="citedesmetiers.site",
+                    ),
+                ),
+                (
+                    "themes",
+                    models.ManyToManyField(
+                        related_name="desks",
+                        to="citedesmetiers.theme",
+                        verbose_name="themes served",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'desk',
-                'verbose_name_plural': 'desks',
-                'ordering': ['site', 'order', 'name'],
+                "verbose_name": "desk",
+                "verbose_name_plural": "desks",
+                "ordering": ["site", "order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='DeskSession',
+            name="DeskSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opened_at', models.DateTimeField(verbose_name='opened')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('paused_since', models.DateTimeField(blank=True, null=True, verbose_name='paused since')),
-                ('counsellor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='desk_sessions', to=settings.AUTH_USER_MODEL)),
-                ('desk', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='counselling.desk')),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='desk_sessions', to='citedesmetiers.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(verbose_name="opened")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                (
+                    "paused_since",
+                    models.DateTimeField(blank=True, null=True, verbose_name="paused since"),
+                ),
+                (
+                    "counsellor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="desk_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "desk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sessions",
+                        to="counselling.desk",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="desk_sessions",
+                        to="citedesmetiers.partner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'desk session',
-                'verbose_name_plural': 'desk sessions',
+                "verbose_name": "desk session",
+                "verbose_name_plural": "desk sessions",
             },
         ),
         migrations.CreateModel(
-            name='Interview',
+            name="Interview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(default='in_person', max_length=12, verbose_name='channel')),
-                ('started_at', models.DateTimeField(verbose_name='started')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('counsellor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interviews', to=settings.AUTH_USER_MODEL)),
-                ('desk', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interviews', to='counselling.desk')),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='interviews', to='citedesmetiers.partner')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interviews', to='counselling.desksession')),
-                ('theme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interviews', to='citedesmetiers.theme', verbose_name='theme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(default="in_person", max_length=12, verbose_name="channel"),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="started")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                (
+                    "counsellor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interviews",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "desk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interviews",
+                        to="counselling.desk",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interviews",
+                        to="citedesmetiers.partner",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interviews",
+                        to="counselling.desksession",
+                    ),
+                ),
+                (
+                    "theme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interviews",
+                        to="citedesmetiers.theme",
+                        verbose_name="theme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'interview',
-                'verbose_name_plural': 'interviews',
+                "verbose_name": "interview",
+                "verbose_name_plural": "interviews",
             },
         ),
     ]

@@ -5,50 +5,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('counselling', '0001_desks'),
-        ('reception', '0001_visits'),
+        ("counselling", "0001_desks"),
+        ("reception", "0001_visits"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='interview',
-            name='visit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interviews', to='reception.visit'),
+            model_name="interview",
+            name="visit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="interviews",
+                to="reception.visit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='desk',
-            constraint=models.UniqueConstraint(fields=('site', 'name'), name='desk_unique_name_per_site'),
+            model_name="desk",
+            constraint=models.UniqueConstraint(
+                fields=("site", "name"), name="desk_unique_name_per_site"
+            ),
         ),
         migrations.AddIndex(
-            model_name='desksession',
-            index=models.Index(fields=['desk', 'closed_at'], name='desksession_open_idx'),
+            model_name="desksession",
+            index=models.Index(fields=["desk", "closed_at"], name="desksession_open_idx"),
         ),
         migrations.AddConstraint(
-            model_name='desksession',
-            constraint=models.UniqueConstraint(condition=models.Q(('closed_at__isnull', True)), fields=('desk',), name='desk_one_open_session'),
+            model_name="desksession",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("closed_at__isnull", True)),
+                fields=("desk",),
+                name="desk_one_open_session",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='desksession',
-            constraint=models.UniqueConstraint(condition=models.Q(('closed_at__isnull', True)), fields=('counsellor',), name='counsellor_one_open_desk'),
+            model_name="desksession",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("closed_at__isnull", True)),
+                fields=("counsellor",),
+                name="counsellor_one_open_desk",
+            ),
         ),
         migrations.AddIndex(
-            model_name='interview',
-            index=models.Index(fields=['theme', '-ended_at'], name='interview_recent_idx'),
+            model_name="interview",
+            index=models.Index(fields=["theme", "-ended_at"], name="interview_recent_idx"),
         ),
         migrations.AddConstraint(
-            model_name='interview',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('counsellor',), name='counsellor_one_open_interview'),
+            model_name="interview",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("counsellor",),
+                name="counsellor_one_open_interview",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='interview',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('visit',), name='visit_one_open_interview'),
+            model_name="interview",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("visit",),
+                name="visit_one_open_interview",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='interview',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='interview_ends_after_start'),
+            model_name="interview",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_at__isnull", True),
+                    ("ended_at__gte", models.F("started_at")),
+                    _connector="OR",
+                ),
+                name="interview_ends_after_start",
+            ),
         ),
     ]

@@ -1,11 +1,36 @@
 // Small enhancements shared by every page. Pages work without this file.
 (function () {
   "use strict";
+  // Theme colours come as data-colour (the CSP forbids inline styles; CSSOM is allowed).
+  function paint(root) {
+    root.querySelectorAll("[data-colour]").forEach(function (el) {
+      el.style.setProperty("--theme", el.getAttribute("data-colour"));
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { paint(document); });
+  document.addEventListener("htmx:load", function (event) { paint(event.target.parentNode || document); });
+
   // Selects marked data-autosubmit submit their form on change (the submit button stays for no-JS).
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.matches && target.matches("select[data-autosubmit]") && target.form) {
       target.form.requestSubmit();
     }
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
+  // Forms marked data-once ignore a second submit (a double tap); the server is idempotent anyway.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-once")) return;
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    form.setAttribute("aria-busy", "true");
   });
 })();

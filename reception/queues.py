@@ -1,0 +1,148 @@
+"""Reading the queues: what the tablet, the waiting-room screen and the visitor's phone show.
+
+Estimated wait — the formula (also in the README):
+
+    service  = mean duration of the theme's interviews at this site over the last 14 days
+               (at least 3 of them; else the site's mean over all themes; else 20 minutes)
+    desks    = open, unpaused desks that serve the theme
+    free     = those of them with nobody called or in interview
+    ahead    = visitors of the theme who joined the queue before this one (all of them, for the
+               overview's “a newcomer would wait”)
+    wait     = max(0, ahead + 1 − free) / desks × service, rounded up to 5 minutes
+
+With no desk serving the theme there is no honest number: the screens say so instead. A desk that
+serves several themes is counted whole for each of them, so the estimate is optimistic when themes
+share desks; it never invents a wait when nobody can serve.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, F, Min, Q
+from django.utils import timezone
+
+from citedesmetiers.models import Site, Theme
+from counselling.models import Desk, DeskSession, Interview
+
+from .models import Call, Visit
+
+DEFAULT_SERVICE_MINUTES = 20
+SERVICE_WINDOW = dt.timedelta(days=14)
+MIN_SAMPLES = 3
+
+
+@dataclass
+class ThemeQueue:
+    theme: Theme
+    waiting: int
+    longest_wait: dt.timedelta | None
+    desks: int
+    free_desks: int
+    service_minutes: float
+
+    def estimate_for(self, ahead: int) -> int | None:
+        """Minutes a visitor with `ahead` people before them should expect; None if no desk."""
+        if self.desks == 0:
+            return None
+        raw = max(0, ahead + 1 - self.free_desks) / self.desks * self.service_minutes
+        return int(math.ceil(raw / 5.0) * 5)
+
+    @property
+    def estimate(self) -> int | None:
+        return self.estimate_for(self.waiting)
+
+    @property
+    def longest_wait_minutes(self) -> int | None:
+        return None if self.longest_wait is None else int(self.longest_wait.total_seconds() // 60)
+
+
+def _service_minutes(site: Site, now: dt.datetime) -> tuple[dict[int, float], float]:
+    recent = Interview.objects.filter(
+        desk__site=site, ended_at__isnull=False, ended_at__gte=now - SERVICE_WINDOW
+    ).annotate(duration=F("ended_at") - F("started_at"))
+    per_theme = {
+        row["theme"]: row["mean"].total_seconds() / 60
+        for row in recent.values("theme").annotate(mean=Avg("duration"), n=Count("id"))
+        if row["n"] >= MIN_SAMPLES and row["mean"] is not None
+    }
+    overall = recent.aggregate(mean=Avg("duration"), n=Count("id"))
+    site_mean = (
+        overall["mean"].total_seconds() / 60
+        if overall["n"] >= MIN_SAMPLES and overall["mean"] is not None
+        else DEFAULT_SERVICE_MINUTES
+    )
+    return per_theme, site_mean
+
+
+def theme_queues(site: Site, now: dt.datetime | None = None) -> list[ThemeQueue]:
+    """Every active theme of the site with its queue, in the site's order."""
+    now = now or timezone.now()
+    themes = list(Theme.objects.filter(site=site, active=True))
+    waiting = {
+        row["theme"]: row
+        for row in Visit.objects.filter(site=site, status=Visit.Status.WAITING)
+        .values("theme")
+        .annotate(n=Count("id"), oldest=Min("queued_at"))
+    }
+    # Open, unpaused sessions (a desk with no session at all is not open).
+    open_desks = list(
+        Desk.objects.filter(
+            pk__in=DeskSession.objects.filter(
+                desk__site=site, closed_at__isnull=True, paused_since__isnull=True
+            ).values("desk_id")
+        ).prefetch_related("themes")
+    )
+    busy = set(
+        Visit.objects.filter(
+            desk__in=open_desks, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW]
+        ).values_list("desk_id", flat=True)
+    )
+    per_theme_service, site_service = _service_minutes(site, now)
+    queues = []
+    for theme in themes:
+        serving = [d for d in open_desks if any(t.pk == theme.pk for t in d.themes.all())]
+        row = waiting.get(theme.pk)
+        queues.append(
+            ThemeQueue(
+                theme=theme,
+                waiting=row["n"] if row else 0,
+                longest_wait=(now - row["oldest"]) if row else None,
+                desks=len(serving),
+                free_desks=sum(1 for d in serving if d.pk not in busy),
+                service_minutes=per_theme_service.get(theme.pk, site_service),
+            )
+        )
+    return queues
+
+
+def waiting_visits(site: Site):
+    return (
+        Visit.objects.filter(site=site, status=Visit.Status.WAITING)
+        .select_related("theme")
+        .order_by("queued_at", "pk")
+    )
+
+
+def recent_calls(site: Site, limit: int = 6):
+    return (
+        Call.objects.filter(site=site, at__gte=timezone.now() - dt.timedelta(hours=12))
+        .select_related("visit", "desk")
+        .order_by("-at", "-pk")[:limit]
+    )
+
+
+def position_in_queue(visit: Visit) -> int:
+    """1 for the next visitor to be called in the visit's theme."""
+    ahead = Visit.objects.filter(
+        Q(queued_at__lt=visit.queued_at) | Q(queued_at=visit.queued_at, pk__lt=visit.pk),
+        theme_id=visit.theme_id,
+        status=Visit.Status.WAITING,
+    ).count()
+    return ahead + 1
+
+
+def open_sessions(site: Site):
+    return DeskSession.objects.filter(desk__site=site, closed_at__isnull=True)

@@ -1,0 +1,192 @@
+"""Every write of reception: check in, change a ticket's theme, mark it left, close the day.
+
+Each is keyword-only, runs in one transaction, and publishes the change to the site's live screens
+after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citedesmetiers.live import publish_change
+from citedesmetiers.models import Site, Theme
+
+from .models import AgeBracket, Area, Channel, Situation, TicketCounter, Visit
+
+
+class ReceptionError(Exception):
+    """A refusal to show to the person at the screen, as it is."""
+
+
+class SiteClosed(ReceptionError):
+    pass
+
+
+def _next_number(*, site: Site, local_date: dt.date, letter: str) -> int:
+    # Create the day's counter if it is the first ticket (a concurrent creator is harmless), then
+    # lock it: a second tablet waits here until this ticket is committed.
+    TicketCounter.objects.bulk_create(
+        [TicketCounter(site=site, local_date=local_date, letter=letter)], ignore_conflicts=True
+    )
+    counter = TicketCounter.objects.select_for_update().get(
+        site=site, local_date=local_date, letter=letter
+    )
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+def check_in(
+    *,
+    site: Site,
+    theme_id: int | str,
+    checkin_key: uuid.UUID | None = None,
+    channel: str = Channel.IN_PERSON,
+    age_bracket: str = AgeBracket.UNDISCLOSED,
+    situation: str = Situation.UNDISCLOSED,
+    area: str = Area.UNDISCLOSED,
+    override_hours: bool = False,
+    now: dt.datetime | None = None,
+) -> tuple[Visit, bool]:
+    """Give a walk-in a ticket. Returns the visit and whether it is new: the same `checkin_key`
+    (a double tap, a resubmitted form) returns the visit already made."""
+    now = now or timezone.now()
+    if checkin_key is not None:
+        existing = Visit.objects.filter(site=site, checkin_key=checkin_key).first()
+        if existing is not None:
+            return existing, False
+    theme = (
+        Theme.objects.filter(site=site, pk=theme_id).first() if str(theme_id).isdigit() else None
+    )
+    if theme is None:
+        raise ReceptionError(_("This theme does not exist at this site."))
+    if not theme.active:
+        raise ReceptionError(
+            _("The theme “%(theme)s” is not offered at the moment.") % {"theme": theme.name}
+        )
+    if not override_hours and not site.is_open(now):
+        raise SiteClosed(_("%(site)s is closed now.") % {"site": site.name})
+    for value, choices in (
+        (channel, Channel),
+        (age_bracket, AgeBracket),
+        (situation, Situation),
+        (area, Area),
+    ):
+        if value not in choices.values:
+            raise ReceptionError(_("One of the answers is not a valid choice."))
+
+    local_date = site.local_date(now)
+    try:
+        with transaction.atomic():
+            number = _next_number(site=site, local_date=local_date, letter=theme.letter)
+            visit = Visit.objects.create(
+                site=site,
+                theme=theme,
+                first_theme=theme,
+                local_date=local_date,
+                letter=theme.letter,
+                number=number,
+                checkin_key=checkin_key,
+                channel=channel,
+                arrived_at=now,
+                queued_at=now,
+                age_bracket=age_bracket,
+                situation=situation,
+                area=area,
+            )
+            publish_change(site.slug)
+    except IntegrityError:
+        # The same check-in committed in parallel (two taps racing): return that one.
+        if checkin_key is None:
+            raise
+        return Visit.objects.get(site=site, checkin_key=checkin_key), False
+    return visit, True
+
+
+def _locked_visit(*, site: Site, visit_id) -> Visit:
+    visit = Visit.objects.select_for_update().filter(site=site, pk=visit_id).first()
+    if visit is None:
+        raise ReceptionError(_("This ticket does not exist."))
+    return visit
+
+
+@transaction.atomic
+def change_theme(*, site: Site, visit_id: int, theme_id: int | str) -> Visit:
+    """Move a waiting ticket to another theme's queue. It keeps its code and its place in time."""
+    visit = _locked_visit(site=site, visit_id=visit_id)
+    if visit.status != Visit.Status.WAITING:
+        raise ReceptionError(
+            _("Ticket %(code)s is no longer waiting; it was not changed.") % {"code": visit.code}
+        )
+    theme = (
+        Theme.objects.filter(site=site, pk=theme_id, active=True).first()
+        if str(theme_id).isdigit()
+        else None
+    )
+    if theme is None:
+        raise ReceptionError(_("Choose one of the themes offered now."))
+    if theme.pk != visit.theme_id:
+        visit.theme = theme
+        visit.save(update_fields=["theme"])
+        publish_change(site.slug)
+    return visit
+
+
+@transaction.atomic
+def mark_left(
+    *,
+    site: Site,
+    visit_id: int,
+    how: str = Visit.LeftHow.WALKED_OUT,
+    now: dt.datetime | None = None,
+) -> Visit:
+    visit = _locked_visit(site=site, visit_id=visit_id)
+    if visit.status not in (Visit.Status.WAITING, Visit.Status.CALLED):
+        raise ReceptionError(
+            _("Ticket %(code)s is not waiting any more; nothing was changed.")
+            % {"code": visit.code}
+        )
+    visit.status = Visit.Status.LEFT
+    visit.left_how = how
+    visit.desk = None
+    visit.ended_at = now or timezone.now()
+    visit.save(update_fields=["status", "left_how", "desk", "ended_at"])
+    publish_change(site.slug)
+    return visit
+
+
+def leave_queue(*, token: str) -> Visit:
+    """The visitor leaves the queue from their phone."""
+    with transaction.atomic():
+        visit = Visit.objects.select_for_update().filter(token=token).first()
+        if visit is None:
+            raise ReceptionError(_("This ticket does not exist."))
+        return mark_left(site=visit.site, visit_id=visit.pk, how=Visit.LeftHow.BY_THEMSELVES)
+
+
+def day_is_over(site: Site, now: dt.datetime) -> bool:
+    """Past the last closing time of the site's local day."""
+    local = now.astimezone(site.zone)
+    closings = [p.closes for p in site.opening_periods.all() if p.weekday == local.weekday()]
+    return not closings or local.time() >= max(closings)
+
+
+@transaction.atomic
+def close_day(*, site: Site, now: dt.datetime | None = None) -> int:
+    """Mark the visits still waiting or called after closing as “left at closing”. Running it twice
+    changes nothing the second time. Returns how many visits it closed."""
+    now = now or timezone.now()
+    today = site.local_date(now)
+    stale = Visit.objects.filter(site=site, status__in=[Visit.Status.WAITING, Visit.Status.CALLED])
+    if not day_is_over(site, now):
+        stale = stale.filter(local_date__lt=today)
+    closed = stale.update(
+        status=Visit.Status.LEFT, left_how=Visit.LeftHow.AT_CLOSING, desk=None, ended_at=now
+    )
+    if closed:
+        publish_change(site.slug)
+    return closed

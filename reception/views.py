@@ -1,0 +1,280 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from citedesmetiers.access import staff_view
+from citedesmetiers.live import current_mark, live_poll
+from citedesmetiers.models import Site
+from citedesmetiers.qr import qr_data_uri, qr_svg
+from citedesmetiers.roles import Role
+
+from . import queues, services
+from .forms import CheckInForm, ProfileForm
+from .models import Visit
+from .proof import proof_code, read_proof
+
+RECEPTION_ROLES = (Role.RECEPTION, Role.MANAGER)
+VISITOR_LINK_DAYS = 7
+
+
+# --- the tablet -----------------------------------------------------------------------------------
+
+
+def _overview_context(site: Site) -> dict:
+    return {
+        "site": site,
+        "queues": queues.theme_queues(site),
+        "waiting": queues.waiting_visits(site),
+        "mark": current_mark(site.slug),
+    }
+
+
+@never_cache
+@staff_view(*RECEPTION_ROLES)
+@require_GET
+def tablet(request: HttpRequest) -> HttpResponse:
+    site = request.site
+    context = _overview_context(site)
+    context.update(
+        profile_form=ProfileForm(),
+        checkin_key=uuid.uuid4(),
+        site_open=site.is_open(),
+        themes=[q.theme for q in context["queues"]],
+    )
+    return render(request, "reception/tablet.html", context)
+
+
+@never_cache
+@live_poll(lambda request, kwargs: request.GET.get("s"))
+@staff_view(*RECEPTION_ROLES)
+@require_GET
+def overview_live(request: HttpRequest) -> HttpResponse:
+    return render(request, "reception/tablet.html#overview", _overview_context(request.site))
+
+
+@staff_view(*RECEPTION_ROLES)
+@require_POST
+def check_in(request: HttpRequest) -> HttpResponse:
+    form = CheckInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a theme to check the visitor in."))
+        return redirect("reception:tablet")
+    data = form.cleaned_data
+    try:
+        visit, _created = services.check_in(
+            site=request.site,
+            theme_id=data["theme"],
+            checkin_key=data["checkin_key"],
+            age_bracket=data["age_bracket"] or "",
+            situation=data["situation"] or "",
+            area=data["area"] or "",
+            override_hours=data["override_hours"],
+        )
+    except services.SiteClosed as refusal:
+        messages.warning(
+            request,
+            _("%(refusal)s Tick “Check in anyway” for a late arrival.") % {"refusal": refusal},
+        )
+        return redirect("reception:tablet")
+    except services.ReceptionError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("reception:tablet")
+    return redirect("reception:checked_in", visit_id=visit.pk)
+
+
+def _visit_of_site(request: HttpRequest, visit_id: int) -> Visit:
+    return get_object_or_404(
+        Visit.objects.select_related("theme", "site"), pk=visit_id, site=request.site
+    )
+
+
+def _visitor_url(request: HttpRequest, visit: Visit) -> str:
+    return request.build_absolute_uri(reverse("reception:visitor", args=[visit.token]))
+
+
+@staff_view(*RECEPTION_ROLES)
+@require_GET
+def checked_in(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_of_site(request, visit_id)
+    return render(request, "reception/checked_in.html", {"visit": visit})
+
+
+@staff_view(*RECEPTION_ROLES)
+@require_GET
+def ticket(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_of_site(request, visit_id)
+    url = _visitor_url(request, visit)
+    return render(
+        request, "reception/ticket.html", {"visit": visit, "qr": qr_svg(url, 3), "url": url}
+    )
+
+
+@staff_view(*RECEPTION_ROLES)
+@require_POST
+def change_theme(request: HttpRequest, visit_id: int) -> HttpResponse:
+    try:
+        visit = services.change_theme(
+            site=request.site, visit_id=visit_id, theme_id=request.POST.get("theme", "")
+        )
+        messages.success(
+            request,
+            _("Ticket %(code)s now waits for “%(theme)s”.")
+            % {"code": visit.code, "theme": visit.theme.name},
+        )
+    except services.ReceptionError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("reception:tablet")
+
+
+@staff_view(*RECEPTION_ROLES)
+@require_POST
+def mark_left(request: HttpRequest, visit_id: int) -> HttpResponse:
+    try:
+        visit = services.mark_left(site=request.site, visit_id=visit_id)
+        messages.success(request, _("Ticket %(code)s has left.") % {"code": visit.code})
+    except services.ReceptionError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("reception:tablet")
+
+
+# --- the waiting-room screen ------------------------------------------------------------------------
+
+
+def _display_context(site: Site) -> dict:
+    calls = list(queues.recent_calls(site))
+    with translation.override(site.language):
+        for call in calls:
+            call.announcement = _("Ticket %(ticket)s, %(desk)s") % {
+                "ticket": call.visit.spoken_code,
+                "desk": call.desk.spoken_name or call.desk.name,
+            }
+    return {
+        "site": site,
+        "calls": calls,
+        "queues": queues.theme_queues(site),
+        "mark": current_mark(site.slug),
+    }
+
+
+@never_cache
+@require_GET
+def display(request: HttpRequest, site_slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=site_slug, active=True)
+    with translation.override(site.language):
+        return render(request, "reception/display.html", _display_context(site))
+
+
+@never_cache
+@live_poll(lambda request, kwargs: kwargs["site_slug"])
+@require_GET
+def display_live(request: HttpRequest, site_slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=site_slug, active=True)
+    with translation.override(site.language):
+        return render(request, "reception/display.html#board", _display_context(site))
+
+
+# --- the visitor's phone ----------------------------------------------------------------------------
+
+
+def _visit_by_token(token: str) -> Visit | None:
+    visit = Visit.objects.select_related("site", "theme", "desk").filter(token=token).first()
+    if visit is None:
+        return None
+    age = (visit.site.local_date() - visit.local_date).days
+    return None if age > VISITOR_LINK_DAYS else visit
+
+
+def _visitor_context(visit: Visit) -> dict:
+    context = {"visit": visit, "mark": current_mark(visit.site.slug)}
+    if visit.status == Visit.Status.WAITING:
+        queue = next(
+            (q for q in queues.theme_queues(visit.site) if q.theme.pk == visit.theme_id), None
+        )
+        position = queues.position_in_queue(visit)
+        context.update(
+            position=position,
+            estimate=queue.estimate_for(position - 1) if queue else None,
+            desks=queue.desks if queue else 0,
+        )
+    return context
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "reception/visitor_unknown.html", status=404)
+
+
+@never_cache
+@require_GET
+def visitor(request: HttpRequest, token: str) -> HttpResponse:
+    visit = _visit_by_token(token)
+    if visit is None:
+        return _not_found(request)
+    return render(request, "reception/visitor.html", _visitor_context(visit))
+
+
+@never_cache
+@live_poll(lambda request, kwargs: request.GET.get("s"))
+@require_GET
+def visitor_live(request: HttpRequest, token: str) -> HttpResponse:
+    visit = _visit_by_token(token)
+    if visit is None:
+        return _not_found(request)
+    return render(request, "reception/visitor.html#status", _visitor_context(visit))
+
+
+@require_POST
+def leave(request: HttpRequest, token: str) -> HttpResponse:
+    visit = _visit_by_token(token)
+    if visit is None:
+        return _not_found(request)
+    try:
+        services.leave_queue(token=token)
+        messages.success(request, _("You have left the queue. See you soon!"))
+    except services.ReceptionError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("reception:visitor", token=token)
+
+
+@require_GET
+def proof_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    visit = _visit_by_token(token)
+    if visit is None:
+        return _not_found(request)
+    code = proof_code(visit)
+    verify_url = request.build_absolute_uri(reverse("reception:verify", args=[code]))
+    html = render_to_string(
+        "reception/proof.html",
+        {
+            "visit": visit,
+            "code": code,
+            "verify_url": verify_url,
+            "qr": qr_data_uri(verify_url),
+            "arrived": timezone.localtime(visit.arrived_at, visit.site.zone),
+            "printed": timezone.localtime(timezone.now(), visit.site.zone),
+        },
+        request=request,
+    )
+    from weasyprint import HTML  # imported here: ~1 s, kept out of web start-up
+
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="attendance-{visit.code}.pdf"'
+    return response
+
+
+@require_GET
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    proof = read_proof(code)
+    if proof is None:
+        return render(request, "reception/verify.html", {"proof": None}, status=404)
+    return render(request, "reception/verify.html", {"proof": proof, "code": code})

@@ -1,0 +1,104 @@
+// The waiting-room screen: announces new calls one after another (a chime, then the ticket and
+// the desk, spoken in the page's language), shows the time, and heals itself after network cuts.
+(function () {
+  "use strict";
+  var announced = {};      // call ids already announced (a recall is a new call id)
+  var queue = [];          // announcements waiting their turn: never cut one off
+  var speaking = false;
+  var soundOn = false;
+  var audio = null;
+  var lang = document.documentElement.lang || "fr";
+
+  function remember(root) {
+    root.querySelectorAll("[data-call-id]").forEach(function (el) {
+      announced[el.getAttribute("data-call-id")] = true;
+    });
+  }
+
+  function chime(done) {
+    if (!audio) { done(); return; }
+    var now = audio.currentTime;
+    [[880, 0], [660, 0.35]].forEach(function (note) {
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = note[0];
+      gain.gain.setValueAtTime(0.0001, now + note[1]);
+      gain.gain.exponentialRampToValueAtTime(0.4, now + note[1] + 0.03);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + note[1] + 0.6);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(now + note[1]);
+      osc.stop(now + note[1] + 0.65);
+    });
+    setTimeout(done, 1000);
+  }
+
+  function speak(text, done) {
+    if (!("speechSynthesis" in window)) { done(); return; }
+    var utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = lang;
+    utterance.rate = 0.9;
+    var finished = false;
+    function finish() { if (!finished) { finished = true; done(); } }
+    utterance.onend = finish;
+    utterance.onerror = finish;
+    setTimeout(finish, 15000);  // a voice that never reports its end must not block the queue
+    window.speechSynthesis.speak(utterance);
+  }
+
+  function next() {
+    if (speaking || queue.length === 0) return;
+    speaking = true;
+    var text = queue.shift();
+    var end = function () { speaking = false; next(); };
+    if (!soundOn) { end(); return; }
+    chime(function () { speak(text, function () { speak(text, end); }); });
+  }
+
+  function announceNew(root) {
+    var items = Array.prototype.slice.call(root.querySelectorAll("[data-call-id]")).reverse();
+    items.forEach(function (el) {
+      var id = el.getAttribute("data-call-id");
+      if (!announced[id]) {
+        announced[id] = true;
+        queue.push(el.getAttribute("data-say"));
+      }
+    });
+    next();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    remember(document);  // calls already on screen at load were announced before
+    var toggle = document.querySelector("[data-sound-toggle]");
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        soundOn = !soundOn;
+        toggle.setAttribute("aria-pressed", soundOn ? "true" : "false");
+        if (soundOn && !audio && (window.AudioContext || window.webkitAudioContext)) {
+          audio = new (window.AudioContext || window.webkitAudioContext)();
+        }
+      });
+    }
+    var clock = document.querySelector("[data-clock]");
+    function tick() {
+      if (clock) clock.textContent = new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    }
+    tick();
+    setInterval(tick, 10000);
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    announceNew(event.detail.elt.parentNode || document);
+  });
+
+  // Connection state: polls keep going on their own; say so while they fail.
+  var banner = function () { return document.querySelector("[data-connection]"); };
+  document.addEventListener("htmx:sendError", function () { var b = banner(); if (b) b.hidden = false; });
+  document.addEventListener("htmx:responseError", function () { var b = banner(); if (b) b.hidden = false; });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) { var b = banner(); if (b) b.hidden = true; }
+  });
+
+  // A screen left open for days: reload every six hours when nothing is being announced.
+  setInterval(function () {
+    if (!speaking && queue.length === 0 && navigator.onLine !== false) window.location.reload();
+  }, 6 * 3600 * 1000);
+})();
