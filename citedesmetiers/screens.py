@@ -25,6 +25,12 @@ SCREENS: list[Screen] = [
         (Role.RECEPTION, Role.MANAGER),
     ),
     Screen(
+        "counselling:desk",
+        _("My desk"),
+        _("Open a desk, call the next visitor, record the interview, refer."),
+        (Role.COUNSELLOR,),
+    ),
+    Screen(
         "admin:index",
         _("Administration"),
         _("Sites, opening hours, themes, partner institutions and staff accounts."),

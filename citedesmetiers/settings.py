@@ -214,7 +214,6 @@ else:
     }
 
 
-
 def _redis_broker_default(url: str) -> str:
     # The broker takes the next Redis database after the cache's, so clearing the cache (FLUSHDB)
     # never wipes queued tasks.

@@ -98,6 +98,7 @@ class Interview(models.Model):
         Theme, on_delete=models.PROTECT, related_name="interviews", verbose_name=_("theme")
     )
     channel = models.CharField(_("channel"), max_length=12, default="in_person")
+    topics = models.ManyToManyField("Topic", blank=True, related_name="interviews")
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
 
@@ -122,6 +123,75 @@ class Interview(models.Model):
         ]
         indexes = [models.Index(fields=["theme", "-ended_at"], name="interview_recent_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.desk} {self.started_at:%Y-%m-%d %H:%M}"
+
     @property
     def duration(self):
         return (self.ended_at - self.started_at) if self.ended_at else None
+
+    @property
+    def duration_minutes(self) -> int | None:
+        duration = self.duration
+        return None if duration is None else max(1, round(duration.total_seconds() / 60))
+
+
+class Topic(models.Model):
+    """A coded topic of an interview; each site keeps its list per theme."""
+
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="topics")
+    name = models.CharField(_("name"), max_length=80)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        ordering = ["theme", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["theme", "name"], name="topic_unique_name_per_theme")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Outcome(models.Model):
+    """A coded outcome of an interview. Several per interview; a referral records where to."""
+
+    class Code(models.TextChoices):
+        INFORMATION = "information", _("information given")
+        RESOURCES = "resources", _("resources suggested")
+        EVENT = "event", _("event suggested")
+        REFERRED_DESK = "referred_desk", _("referred to another desk")
+        REFERRED_PARTNER = "referred_partner", _("referred to a partner institution outside")
+        COME_BACK = "come_back", _("advised to come back")
+
+    class Reason(models.TextChoices):
+        OTHER_VIEW = "other_view", _("another point of view")
+        SPECIALIST = "specialist", _("a more specialised question")
+        WRONG_THEME = "wrong_theme", _("the question was for another theme")
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="outcomes")
+    code = models.CharField(_("outcome"), max_length=20, choices=Code.choices)
+    referred_theme = models.ForeignKey(
+        Theme, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    referral_reason = models.CharField(max_length=14, choices=Reason.choices, blank=True)
+    partner_kind = models.CharField(max_length=30, choices=Partner.Kind.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview", "code"], name="outcome_once_per_interview"
+            ),
+            models.CheckConstraint(
+                condition=~Q(code="referred_desk") | Q(referred_theme__isnull=False),
+                name="outcome_referral_has_theme",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_code_display()

@@ -103,6 +103,7 @@ class Visit(models.Model):
         help_text=_("Kept on referral: a referred visitor already waited."),
     )
     called_at = models.DateTimeField(_("called"), null=True, blank=True)
+    no_show_at = models.DateTimeField(_("did not come"), null=True, blank=True)
     started_at = models.DateTimeField(_("interview started"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     age_bracket = models.CharField(
@@ -152,6 +153,9 @@ class Visit(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def get_absolute_url(self) -> str:
+        return reverse("reception:visitor", args=[self.token])
+
     @property
     def code(self) -> str:
         return f"{self.letter}-{self.number:03d}"
@@ -164,9 +168,6 @@ class Visit(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
-    def get_absolute_url(self) -> str:
-        return reverse("reception:visitor", args=[self.token])
-
 
 class TicketCounter(models.Model):
     """The last ticket number given per site, local day and letter. Row-locked while a ticket is
@@ -176,6 +177,9 @@ class TicketCounter(models.Model):
     local_date = models.DateField()
     letter = models.CharField(max_length=2)
     last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.letter} {self.local_date}: {self.last_number}"
 
     class Meta:
         constraints = [
@@ -195,9 +199,23 @@ class Call(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="calls")
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="calls")
     desk = models.ForeignKey("counselling.Desk", on_delete=models.PROTECT, related_name="calls")
+
+    class OutOfOrder(models.TextChoices):
+        ACCESSIBILITY = "accessibility", _("accessibility or health need")
+        CHILD = "child", _("accompanied by a child")
+        PUT_BACK = "put_back", _("came back after being called")
+        SHORT_QUESTION = "short", _("very short question")
+        OTHER = "other", _("other reason")
+
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CALL)
+    out_of_order = models.CharField(
+        _("called out of order because"), max_length=14, choices=OutOfOrder.choices, blank=True
+    )
     at = models.DateTimeField()
 
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["site", "-at"], name="call_site_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.visit} → {self.desk}"

@@ -8,7 +8,9 @@ Estimated wait — the formula (also in the README):
     free     = those of them with nobody called or in interview
     ahead    = visitors of the theme who joined the queue before this one (all of them, for the
                overview's “a newcomer would wait”)
-    wait     = max(0, ahead + 1 − free) / desks × service, rounded up to 5 minutes
+    wait     = 0 when ahead < free (a desk is free for them), else
+               (ahead − free + ½) / desks × service, rounded up to 5 minutes
+               (the ½: on average, half of the current interview is left)
 
 With no desk serving the theme there is no honest number: the screens say so instead. A desk that
 serves several themes is counted whole for each of them, so the estimate is optimistic when themes
@@ -47,7 +49,9 @@ class ThemeQueue:
         """Minutes a visitor with `ahead` people before them should expect; None if no desk."""
         if self.desks == 0:
             return None
-        raw = max(0, ahead + 1 - self.free_desks) / self.desks * self.service_minutes
+        if ahead < self.free_desks:
+            return 0
+        raw = (ahead - self.free_desks + 0.5) / self.desks * self.service_minutes
         return int(math.ceil(raw / 5.0) * 5)
 
     @property

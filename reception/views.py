@@ -27,7 +27,7 @@ RECEPTION_ROLES = (Role.RECEPTION, Role.MANAGER)
 VISITOR_LINK_DAYS = 7
 
 
-# --- the tablet -----------------------------------------------------------------------------------
+# --- the tablet ----------------------------------------------------------------------------------
 
 
 def _overview_context(site: Site) -> dict:
@@ -147,7 +147,7 @@ def mark_left(request: HttpRequest, visit_id: int) -> HttpResponse:
     return redirect("reception:tablet")
 
 
-# --- the waiting-room screen ------------------------------------------------------------------------
+# --- the waiting-room screen ---------------------------------------------------------------------
 
 
 def _display_context(site: Site) -> dict:
@@ -183,7 +183,7 @@ def display_live(request: HttpRequest, site_slug: str) -> HttpResponse:
         return render(request, "reception/display.html#board", _display_context(site))
 
 
-# --- the visitor's phone ----------------------------------------------------------------------------
+# --- the visitor's phone -------------------------------------------------------------------------
 
 
 def _visit_by_token(token: str) -> Visit | None:

@@ -79,7 +79,11 @@
     }
     var clock = document.querySelector("[data-clock]");
     function tick() {
-      if (clock) clock.textContent = new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+      if (!clock) return;
+      var options = { hour: "2-digit", minute: "2-digit" };
+      var zone = clock.getAttribute("data-time-zone");
+      if (zone) options.timeZone = zone;  // the site's time, whatever the screen's settings
+      clock.textContent = new Date().toLocaleTimeString(lang, options);
     }
     tick();
     setInterval(tick, 10000);

@@ -1,0 +1,48 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from citedesmetiers.models import Partner, Theme
+from reception.models import Call, Channel
+
+from .models import Outcome, Topic
+
+
+class FinishInterviewForm(forms.Form):
+    """Coded topics and outcomes only: there is no field for free text about the person."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial="in_person")
+    topics = forms.ModelMultipleChoiceField(
+        label=_("Topics"),
+        queryset=Topic.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    outcomes = forms.MultipleChoiceField(
+        label=_("Outcome"),
+        choices=Outcome.Code.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    refer_theme = forms.ModelChoiceField(
+        label=_("Refer to the desk for"), queryset=Theme.objects.none(), required=False
+    )
+    referral_reason = forms.ChoiceField(
+        label=_("Why"), choices=[("", "—"), *Outcome.Reason.choices], required=False
+    )
+    partner_kind = forms.ChoiceField(
+        label=_("Kind of institution"),
+        choices=[("", "—"), *Partner.Kind.choices],
+        required=False,
+    )
+
+    def __init__(self, *args, theme: Theme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].queryset = Topic.objects.filter(theme=theme, active=True)
+        self.fields["refer_theme"].queryset = Theme.objects.filter(
+            site_id=theme.site_id, active=True
+        ).exclude(pk=theme.pk)
+
+
+class CallTicketForm(forms.Form):
+    visit = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.ChoiceField(label=_("Reason"), choices=Call.OutOfOrder.choices)

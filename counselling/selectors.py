@@ -1,0 +1,75 @@
+"""Reading for the desk screen and the counsellor's day."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from reception.models import Visit
+
+from .models import Desk, DeskSession, Interview
+
+
+def open_session_of(counsellor) -> DeskSession | None:
+    return (
+        DeskSession.objects.select_related("desk", "desk__site")
+        .filter(counsellor=counsellor, closed_at__isnull=True)
+        .first()
+    )
+
+
+def desk_queues(desk: Desk) -> list[dict]:
+    """For each theme of the desk: how many wait and since when."""
+    now = timezone.now()
+    themes = list(desk.themes.filter(active=True))
+    rows = {
+        row["theme"]: row
+        for row in Visit.objects.filter(
+            site_id=desk.site_id, status=Visit.Status.WAITING, theme__in=themes
+        )
+        .values("theme")
+        .annotate(n=Count("id"), oldest=Min("queued_at"))
+    }
+    return [
+        {
+            "theme": theme,
+            "waiting": rows[theme.pk]["n"] if theme.pk in rows else 0,
+            "longest_minutes": int((now - rows[theme.pk]["oldest"]).total_seconds() // 60)
+            if theme.pk in rows
+            else None,
+        }
+        for theme in themes
+    ]
+
+
+def waiting_for_desk(desk: Desk):
+    return (
+        Visit.objects.filter(
+            site_id=desk.site_id, status=Visit.Status.WAITING, theme__in=desk.themes.all()
+        )
+        .select_related("theme")
+        .order_by("queued_at", "pk")
+    )
+
+
+def recent_no_shows(desk: Desk):
+    from .services import PUT_BACK_WINDOW
+
+    return Visit.objects.filter(
+        site_id=desk.site_id,
+        status=Visit.Status.NO_SHOW,
+        no_show_at__gte=timezone.now() - PUT_BACK_WINDOW,
+        theme__in=desk.themes.all(),
+    ).order_by("-no_show_at")
+
+
+def interviews_today(counsellor, site):
+    start = timezone.localtime(timezone.now(), site.zone).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return (
+        Interview.objects.filter(counsellor=counsellor, started_at__gte=start)
+        .select_related("desk", "theme")
+        .prefetch_related("outcomes", "topics")
+        .order_by("started_at")
+    )

@@ -1,0 +1,385 @@
+"""Every write of the desks: open, pause, close; call next, recall, no-show, put back, call a
+specific ticket; start, finish and hand back an interview.
+
+Concurrency, by design:
+- Each action on a desk first locks its DeskSession row, so a double click or a second browser
+  tab waits for the first and then sees the new state (and is refused with a clear message).
+- Call next locks the oldest waiting visit with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL:
+  two desks pressing at the same instant get two different visitors, without waiting on each
+  other. SQLite (the embedded default) runs IMMEDIATE transactions, which serialise writers.
+- Database constraints back all of it: one open session per desk and per counsellor, one open
+  interview per counsellor and per visit, one visitor held per desk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citedesmetiers.live import publish_change
+from citedesmetiers.models import StaffMembership, Theme, User
+from reception.models import Call, Visit
+
+from .models import Desk, DeskSession, Interview, Outcome, Topic
+
+PUT_BACK_WINDOW = dt.timedelta(minutes=10)
+
+
+class CounsellingError(Exception):
+    """A refusal to show to the counsellor as it is."""
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+# --- desk sessions -------------------------------------------------------------------------------
+
+
+def open_desk(*, counsellor: User, desk: Desk, now: dt.datetime | None = None) -> DeskSession:
+    if not desk.active:
+        raise CounsellingError(_("%(desk)s is not in use.") % {"desk": desk.name})
+    membership = StaffMembership.objects.filter(user=counsellor, site=desk.site_id).first()
+    try:
+        with transaction.atomic():
+            session = DeskSession.objects.create(
+                desk=desk,
+                counsellor=counsellor,
+                partner=membership.partner if membership else None,
+                opened_at=_now(now),
+            )
+            publish_change(desk.site.slug)
+    except IntegrityError:
+        if DeskSession.objects.filter(counsellor=counsellor, closed_at__isnull=True).exists():
+            raise CounsellingError(_("You already have a desk open.")) from None
+        raise CounsellingError(
+            _("%(desk)s is already open for a colleague.") % {"desk": desk.name}
+        ) from None
+    return session
+
+
+def _locked_session(session_id: int, counsellor: User) -> DeskSession:
+    session = (
+        DeskSession.objects.select_for_update()
+        .select_related("desk", "desk__site")
+        .filter(pk=session_id, counsellor=counsellor)
+        .first()
+    )
+    if session is None or session.closed_at is not None:
+        raise CounsellingError(_("This desk is closed. Open a desk first."))
+    return session
+
+
+def current_visit(session: DeskSession) -> Visit | None:
+    """The visitor the desk holds (called or in interview), if any."""
+    return (
+        Visit.objects.select_related("theme")
+        .filter(desk=session.desk, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW])
+        .first()
+    )
+
+
+def _expect(session: DeskSession, visit_id: int | None, *statuses: str) -> Visit:
+    """The desk's current visitor, checked against what the counsellor's page showed."""
+    visit = current_visit(session)
+    if visit is None or (visit_id is not None and visit.pk != int(visit_id)):
+        raise CounsellingError(_("Your page was out of date; nothing was changed."))
+    if statuses and visit.status not in statuses:
+        raise CounsellingError(_("Your page was out of date; nothing was changed."))
+    return visit
+
+
+@transaction.atomic
+def pause_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
+    session = _locked_session(session_id, counsellor)
+    if session.paused_since is None:
+        session.paused_since = _now(now)
+        session.save(update_fields=["paused_since"])
+        publish_change(session.desk.site.slug)
+
+
+@transaction.atomic
+def resume_desk(*, session_id: int, counsellor: User) -> None:
+    session = _locked_session(session_id, counsellor)
+    if session.paused_since is not None:
+        session.paused_since = None
+        session.save(update_fields=["paused_since"])
+        publish_change(session.desk.site.slug)
+
+
+@transaction.atomic
+def close_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
+    session = _locked_session(session_id, counsellor)
+    if current_visit(session) is not None:
+        raise CounsellingError(
+            _("Finish the interview, or hand the visitor back to the queue, before closing.")
+        )
+    session.closed_at = _now(now)
+    session.paused_since = None
+    session.save(update_fields=["closed_at", "paused_since"])
+    publish_change(session.desk.site.slug)
+
+
+# --- calling -------------------------------------------------------------------------------------
+
+
+def _waiting_for(desk: Desk):
+    queue = Visit.objects.filter(
+        site_id=desk.site_id,
+        status=Visit.Status.WAITING,
+        theme__in=desk.themes.values("pk"),
+    ).order_by("queued_at", "pk")
+    if connection.vendor == "postgresql":
+        # Skip visits another desk is calling right now instead of waiting for it.
+        queue = queue.select_for_update(skip_locked=True, of=("self",))
+    else:
+        queue = queue.select_for_update()
+    return queue
+
+
+def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: str = "") -> Visit:
+    visit.status = Visit.Status.CALLED
+    visit.desk = session.desk
+    visit.called_at = now
+    visit.save(update_fields=["status", "desk", "called_at"])
+    Call.objects.create(
+        site_id=visit.site_id, visit=visit, desk=session.desk, at=now, out_of_order=out_of_order
+    )
+    publish_change(session.desk.site.slug)
+    return visit
+
+
+@transaction.atomic
+def call_next(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> Visit | None:
+    """Call the visitor who has waited longest for one of the desk's themes; None if nobody."""
+    session = _locked_session(session_id, counsellor)
+    if session.paused_since is not None:
+        raise CounsellingError(_("Your desk is paused. Resume it to call visitors."))
+    if current_visit(session) is not None:
+        raise CounsellingError(_("You already have a visitor. Finish with them first."))
+    visit = _waiting_for(session.desk).first()
+    if visit is None:
+        return None
+    return _call(session, visit, _now(now))
+
+
+@transaction.atomic
+def call_ticket(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Visit:
+    """Call a specific waiting ticket out of order, with a reason code (counted in statistics)."""
+    if reason not in Call.OutOfOrder.values:
+        raise CounsellingError(_("Choose why this ticket is called out of order."))
+    session = _locked_session(session_id, counsellor)
+    if session.paused_since is not None:
+        raise CounsellingError(_("Your desk is paused. Resume it to call visitors."))
+    if current_visit(session) is not None:
+        raise CounsellingError(_("You already have a visitor. Finish with them first."))
+    visit = (
+        Visit.objects.select_for_update().filter(pk=visit_id, site_id=session.desk.site_id).first()
+    )
+    if visit is None or visit.status != Visit.Status.WAITING:
+        raise CounsellingError(_("This ticket is no longer waiting; another desk may have it."))
+    return _call(session, visit, _now(now), out_of_order=reason)
+
+
+@transaction.atomic
+def recall(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Visit:
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id, Visit.Status.CALLED)
+    Call.objects.create(
+        site_id=visit.site_id, visit=visit, desk=session.desk, kind=Call.Kind.RECALL, at=_now(now)
+    )
+    publish_change(session.desk.site.slug)
+    return visit
+
+
+@transaction.atomic
+def mark_no_show(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Visit:
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id, Visit.Status.CALLED)
+    visit.status = Visit.Status.NO_SHOW
+    visit.no_show_at = _now(now)
+    visit.desk = None
+    visit.save(update_fields=["status", "no_show_at", "desk"])
+    publish_change(session.desk.site.slug)
+    return visit
+
+
+@transaction.atomic
+def put_back(*, site_id: int, visit_id: int, now: dt.datetime | None = None) -> Visit:
+    """A visitor marked “did not come” turns up within 10 minutes: back in the queue with their
+    original time."""
+    visit = Visit.objects.select_for_update().filter(pk=visit_id, site_id=site_id).first()
+    if visit is None or visit.status != Visit.Status.NO_SHOW:
+        raise CounsellingError(_("This ticket cannot be put back in the queue."))
+    if _now(now) - visit.no_show_at > PUT_BACK_WINDOW:
+        raise CounsellingError(
+            _("Ticket %(code)s was missed more than 10 minutes ago; please check in again.")
+            % {"code": visit.code}
+        )
+    visit.status = Visit.Status.WAITING
+    visit.no_show_at = None
+    visit.called_at = None
+    visit.save(update_fields=["status", "no_show_at", "called_at"])
+    publish_change(visit.site.slug)
+    return visit
+
+
+# --- interviews ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_interview(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Interview:
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id, Visit.Status.CALLED)
+    now = _now(now)
+    visit.status = Visit.Status.IN_INTERVIEW
+    if visit.started_at is None:
+        visit.started_at = now
+    visit.save(update_fields=["status", "started_at"])
+    interview = Interview.objects.create(
+        visit=visit,
+        session=session,
+        desk=session.desk,
+        counsellor=counsellor,
+        partner=session.partner,
+        theme=visit.theme,
+        channel=visit.channel,
+        started_at=now,
+    )
+    publish_change(session.desk.site.slug)
+    return interview
+
+
+def _open_interview(session: DeskSession, visit: Visit) -> Interview:
+    interview = (
+        Interview.objects.select_for_update()
+        .filter(session=session, visit=visit, ended_at__isnull=True)
+        .first()
+    )
+    if interview is None:
+        raise CounsellingError(_("This interview is already finished."))
+    return interview
+
+
+@transaction.atomic
+def finish_interview(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int | None = None,
+    channel: str = "in_person",
+    topic_ids: list[int] | tuple = (),
+    outcomes: list[str] | tuple = (),
+    refer_theme_id: int | None = None,
+    referral_reason: str = "",
+    partner_kind: str = "",
+    now: dt.datetime | None = None,
+) -> Interview:
+    """End the interview with its coded topics and outcomes. A referral to another desk's theme
+    puts the visit back in that queue with its original arrival time; otherwise the visit ends."""
+    from citedesmetiers.models import Partner
+    from reception.models import Channel
+
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
+    interview = _open_interview(session, visit)
+    now = _now(now)
+
+    outcomes = list(dict.fromkeys(outcomes))
+    if any(code not in Outcome.Code.values for code in outcomes):
+        raise CounsellingError(_("One of the outcomes is not a valid choice."))
+    if channel not in Channel.values:
+        raise CounsellingError(_("Choose how the interview took place."))
+    topics = list(Topic.objects.filter(pk__in=topic_ids, theme=visit.theme, active=True))
+    if len(topics) != len(set(map(int, topic_ids))):
+        raise CounsellingError(_("One of the topics does not belong to this theme."))
+    refer_theme = None
+    if Outcome.Code.REFERRED_DESK in outcomes:
+        refer_theme = Theme.objects.filter(
+            pk=refer_theme_id or 0, site_id=visit.site_id, active=True
+        ).first()
+        if refer_theme is None:
+            raise CounsellingError(_("Choose the theme of the desk you refer the visitor to."))
+        if referral_reason not in Outcome.Reason.values:
+            raise CounsellingError(_("Choose why you refer the visitor to another desk."))
+    if Outcome.Code.REFERRED_PARTNER in outcomes and partner_kind not in Partner.Kind.values:
+        raise CounsellingError(_("Choose the kind of institution you refer the visitor to."))
+
+    interview.ended_at = now
+    interview.channel = channel
+    interview.save(update_fields=["ended_at", "channel"])
+    interview.topics.set(topics)
+    Outcome.objects.bulk_create(
+        Outcome(
+            interview=interview,
+            code=code,
+            referred_theme=refer_theme if code == Outcome.Code.REFERRED_DESK else None,
+            referral_reason=referral_reason if code == Outcome.Code.REFERRED_DESK else "",
+            partner_kind=partner_kind if code == Outcome.Code.REFERRED_PARTNER else "",
+        )
+        for code in outcomes
+    )
+    visit.desk = None
+    if refer_theme is not None:
+        # Several points of view: back to waiting for the other theme, keeping the arrival time.
+        visit.status = Visit.Status.WAITING
+        visit.theme = refer_theme
+        visit.called_at = None
+        visit.save(update_fields=["status", "theme", "desk", "called_at"])
+    else:
+        visit.status = Visit.Status.DONE
+        visit.ended_at = now
+        visit.save(update_fields=["status", "desk", "ended_at"])
+    publish_change(session.desk.site.slug)
+    return interview
+
+
+@transaction.atomic
+def hand_back(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Visit:
+    """Give the current visitor back to the queue (e.g. before closing the desk in a hurry): they
+    keep their place; an interview already started is closed without outcome."""
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id)
+    Interview.objects.filter(session=session, visit=visit, ended_at__isnull=True).update(
+        ended_at=_now(now)
+    )
+    visit.status = Visit.Status.WAITING
+    visit.desk = None
+    visit.called_at = None
+    visit.save(update_fields=["status", "desk", "called_at"])
+    publish_change(session.desk.site.slug)
+    return visit

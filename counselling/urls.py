@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "counselling"
+
+urlpatterns = [
+    path("", views.desk, name="desk"),
+    path("live/", views.desk_live, name="desk_live"),
+    path("day/", views.my_day, name="day"),
+    path("open/<int:desk_id>/", views.open_desk, name="open"),
+    path("call-next/", views.call_next, name="call_next"),
+    path("call-ticket/", views.call_ticket, name="call_ticket"),
+    path("recall/", views.recall, name="recall"),
+    path("no-show/", views.no_show, name="no_show"),
+    path("put-back/", views.put_back, name="put_back"),
+    path("start/", views.start, name="start"),
+    path("finish/", views.finish, name="finish"),
+    path("hand-back/", views.hand_back, name="hand_back"),
+    path("pause/", views.pause, name="pause"),
+    path("resume/", views.resume, name="resume"),
+    path("close/", views.close, name="close"),
+]

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from citedesmetiers.access import staff_view
+from citedesmetiers.live import current_mark, live_poll
+from citedesmetiers.roles import Role
+from reception.models import Call
+
+from . import selectors, services
+from .forms import CallTicketForm, FinishInterviewForm
+from .models import Desk, DeskSession
+
+COUNSELLOR = (Role.COUNSELLOR,)
+
+
+def _session_or_none(request: HttpRequest) -> DeskSession | None:
+    session = selectors.open_session_of(request.user)
+    if session is not None and session.desk.site_id != request.site.pk:
+        return None
+    return session
+
+
+def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
+    visit = services.current_visit(session)
+    context = {
+        "session": session,
+        "desk": session.desk,
+        "queues": selectors.desk_queues(session.desk),
+        "visit": visit,
+        "mark": current_mark(request.site.slug),
+        "today": selectors.interviews_today(request.user, request.site).count(),
+        "site": request.site,
+    }
+    if visit is not None and visit.status == visit.Status.IN_INTERVIEW:
+        context["finish_form"] = FinishInterviewForm(theme=visit.theme)
+    if visit is None:
+        context["waiting"] = selectors.waiting_for_desk(session.desk)[:30]
+        context["reasons"] = Call.OutOfOrder.choices
+        context["no_shows"] = selectors.recent_no_shows(session.desk)
+    return context
+
+
+@never_cache
+@staff_view(*COUNSELLOR)
+@require_GET
+def desk(request: HttpRequest) -> HttpResponse:
+    session = _session_or_none(request)
+    if session is None:
+        desks = (
+            Desk.objects.filter(site=request.site, active=True)
+            .prefetch_related("themes")
+            .order_by("order", "name")
+        )
+        taken = set(
+            DeskSession.objects.filter(desk__in=desks, closed_at__isnull=True).values_list(
+                "desk_id", flat=True
+            )
+        )
+        other = selectors.open_session_of(request.user)
+        return render(
+            request,
+            "counselling/choose_desk.html",
+            {"desks": desks, "taken": taken, "other_session": other},
+        )
+    return render(request, "counselling/desk.html", _desk_context(request, session))
+
+
+@never_cache
+@live_poll(lambda request, kwargs: request.GET.get("s"))
+@staff_view(*COUNSELLOR)
+@require_GET
+def desk_live(request: HttpRequest) -> HttpResponse:
+    session = _session_or_none(request)
+    if session is None:
+        return HttpResponse(status=286)  # htmx: stop polling; the desk was closed elsewhere
+    return render(request, "counselling/desk.html#queue", _desk_context(request, session))
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def open_desk(request: HttpRequest, desk_id: int) -> HttpResponse:
+    desk = get_object_or_404(Desk, pk=desk_id, site=request.site)
+    try:
+        services.open_desk(counsellor=request.user, desk=desk)
+    except services.CounsellingError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("counselling:desk")
+
+
+def _act(request: HttpRequest, action, success: str | None = None, **extra) -> HttpResponse:
+    """Run a desk action on the counsellor's open session and come back to the desk screen."""
+    session = _session_or_none(request)
+    if session is None:
+        messages.error(request, _("This desk is closed. Open a desk first."))
+        return redirect("counselling:desk")
+    try:
+        result = action(session_id=session.pk, counsellor=request.user, **extra)
+    except services.CounsellingError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("counselling:desk")
+    if success:
+        messages.success(request, success)
+    return result if isinstance(result, HttpResponse) else redirect("counselling:desk")
+
+
+def _visit_id(request: HttpRequest) -> int | None:
+    value = request.POST.get("visit", "")
+    return int(value) if value.isdigit() else None
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def call_next(request: HttpRequest) -> HttpResponse:
+    session = _session_or_none(request)
+    if session is None:
+        return _act(request, services.call_next)
+    try:
+        visit = services.call_next(session_id=session.pk, counsellor=request.user)
+    except services.CounsellingError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("counselling:desk")
+    if visit is None:
+        messages.info(request, _("Nobody is waiting for your desk's themes right now."))
+    return redirect("counselling:desk")
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def call_ticket(request: HttpRequest) -> HttpResponse:
+    form = CallTicketForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a ticket and why it is called out of order."))
+        return redirect("counselling:desk")
+    return _act(
+        request,
+        services.call_ticket,
+        visit_id=form.cleaned_data["visit"],
+        reason=form.cleaned_data["reason"],
+    )
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def recall(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.recall, _("Called again."), visit_id=_visit_id(request))
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def no_show(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.mark_no_show, visit_id=_visit_id(request))
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def put_back(request: HttpRequest) -> HttpResponse:
+    try:
+        visit = services.put_back(site_id=request.site.pk, visit_id=_visit_id(request) or 0)
+        messages.success(
+            request, _("Ticket %(code)s is back in the queue at its place.") % {"code": visit.code}
+        )
+    except services.CounsellingError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("counselling:desk")
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.start_interview, visit_id=_visit_id(request))
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def finish(request: HttpRequest) -> HttpResponse:
+    session = _session_or_none(request)
+    visit = services.current_visit(session) if session else None
+    if visit is None:
+        messages.error(request, _("This interview is already finished."))
+        return redirect("counselling:desk")
+    form = FinishInterviewForm(request.POST, theme=visit.theme)
+    if not form.is_valid():
+        messages.error(request, _("Some answers are not valid choices; nothing was saved."))
+        return redirect("counselling:desk")
+    data = form.cleaned_data
+    return _act(
+        request,
+        services.finish_interview,
+        _("Interview recorded."),
+        visit_id=_visit_id(request),
+        channel=data["channel"],
+        topic_ids=[t.pk for t in data["topics"]],
+        outcomes=data["outcomes"],
+        refer_theme_id=data["refer_theme"].pk if data["refer_theme"] else None,
+        referral_reason=data["referral_reason"],
+        partner_kind=data["partner_kind"],
+    )
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def hand_back(request: HttpRequest) -> HttpResponse:
+    return _act(
+        request,
+        services.hand_back,
+        _("The visitor is back in the queue at their place."),
+        visit_id=_visit_id(request),
+    )
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def pause(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.pause_desk)
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def resume(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.resume_desk)
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def close(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.close_desk, _("Your desk is closed. Thank you!"))
+
+
+@staff_view(*COUNSELLOR)
+@require_GET
+def my_day(request: HttpRequest) -> HttpResponse:
+    interviews = list(selectors.interviews_today(request.user, request.site))
+    return render(request, "counselling/day.html", {"interviews": interviews})
