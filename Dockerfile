@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    VAR_DIR=/app/var
+    VAR_DIR=/app/var \
+    STATIC_ROOT=/app/staticfiles
 
 # WeasyPrint's native libraries and a font for PDFs; gettext's msgfmt for compilemessages.
 RUN apt-get update \

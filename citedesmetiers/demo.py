@@ -114,8 +114,28 @@ SPOKEN_FR = {
 }
 
 
+# Coded interview topics per theme letter.
+TOPICS = {
+    "O": ["Découvrir des métiers", "Choisir une filière", "Parcoursup, études", "Bilan, intérêts"],
+    "F": ["Trouver un organisme", "Financer sa formation (CPF)", "Alternance", "VAE"],
+    "E": ["CV et lettre", "Préparer un entretien", "Chercher des offres", "Droits, inscription"],
+    "C": [
+        "Reconversion",
+        "Bilan de compétences",
+        "Évoluer dans son entreprise",
+        "Conseil en évolution professionnelle",
+    ],
+    "A": ["Idée de projet", "Statut juridique", "Financement", "Aides à la création"],
+    "I": ["Travailler en Europe", "Volontariat international", "Reconnaissance des diplômes"],
+}
+
+
 def seed_desks(site: Site) -> None:
-    from counselling.models import Desk
+    from counselling.models import Desk, Topic
+
+    for theme in site.themes.all():
+        for order, name in enumerate(TOPICS.get(theme.letter, [])):
+            Topic.objects.update_or_create(theme=theme, name=name, defaults={"order": order})
 
     themes = {theme.letter: theme for theme in site.themes.all()}
     for order, (name, spoken, letters) in enumerate(DESKS):
