@@ -92,6 +92,9 @@ def seed_demo() -> Site:
             user=user, site=site, defaults={"partner": partner}
         )
     seed_desks(site)
+    from resources.demo import seed_catalogue
+
+    seed_catalogue(site)
     return site
 
 

@@ -386,6 +386,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Live screens poll; an unchanged poll is answered from the cache without the database.
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 2, minimum=1)
+# Public catalogue terminals return to their home page (and forget the search) when left alone.
+KIOSK_IDLE_SECONDS = env_int("KIOSK_IDLE_SECONDS", 90, minimum=10)
+# Largest catalogue spreadsheet an information officer may import.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("staff/site/", views.choose_site, name="choose_site"),
     path("", include("reception.urls")),
     path("desk/", include("counselling.urls")),
+    path("catalogue/", include("resources.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

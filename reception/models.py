@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from citedesmetiers.models import Site, Theme
 
@@ -21,7 +22,7 @@ def new_token() -> str:
 class Channel(models.TextChoices):
     IN_PERSON = "in_person", _("in person")
     PHONE = "phone", _("phone")
-    VIDEO = "video", _("video")
+    VIDEO = "video", pgettext_lazy("channel", "video call")
     CHAT = "chat", _("chat")
 
 
@@ -178,15 +179,15 @@ class TicketCounter(models.Model):
     letter = models.CharField(max_length=2)
     last_number = models.PositiveIntegerField(default=0)
 
-    def __str__(self) -> str:
-        return f"{self.letter} {self.local_date}: {self.last_number}"
-
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "local_date", "letter"], name="ticketcounter_unique_day_letter"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.letter} {self.local_date}: {self.last_number}"
 
 
 class Call(models.Model):

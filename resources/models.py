@@ -1,0 +1,204 @@
+"""The self-service documentation catalogue, shared by the sites that hold each item."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from citedesmetiers.models import Site, Theme
+
+from .identifiers import normalize_isbn, normalize_issn
+from .text import fold
+
+
+class Purpose(models.Model):
+    """What a visitor wants to do (find a job, learn about professions…): how the catalogue is
+    organised and browsed. Configurable; five are created by a migration."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("purpose")
+        verbose_name_plural = _("purposes")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Audience(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("audience")
+        verbose_name_plural = _("audiences")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resource(models.Model):
+    class Kind(models.TextChoices):
+        BOOK = "book", _("book")
+        PERIODICAL = "periodical", _("periodical")
+        LEAFLET = "leaflet", _("leaflet")
+        WEBSITE = "website", _("website")
+        VIDEO = "video", pgettext_lazy("resource kind", "video")
+        SOFTWARE = "software", _("software")
+        OTHER = "other", pgettext_lazy("resource kind", "other")
+
+    class Language(models.TextChoices):
+        FR = "fr", _("French")
+        EN = "en", _("English")
+        IT = "it", _("Italian")
+        ES = "es", _("Spanish")
+        PT = "pt", _("Portuguese")
+        DE = "de", _("German")
+        OTHER = "other", _("other")
+
+    title = models.CharField(_("title"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.BOOK)
+    purposes = models.ManyToManyField(Purpose, related_name="resources", verbose_name=_("purposes"))
+    themes = models.ManyToManyField(
+        Theme, blank=True, related_name="resources", verbose_name=_("themes")
+    )
+    audiences = models.ManyToManyField(
+        Audience, blank=True, related_name="resources", verbose_name=_("audiences")
+    )
+    authors = models.CharField(_("authors"), max_length=300, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    language = models.CharField(
+        _("language"), max_length=6, choices=Language.choices, default=Language.FR
+    )
+    isbn = models.CharField(_("ISBN"), max_length=13, null=True, blank=True, unique=True)
+    issn = models.CharField(_("ISSN"), max_length=9, null=True, blank=True, unique=True)
+    price = models.DecimalField(
+        _("price (€)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    url = models.URLField(_("web address"), max_length=500, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    keywords = models.CharField(_("keywords"), max_length=400, blank=True)
+    opinion = models.TextField(
+        _("information officer's opinion"), blank=True, help_text=_("Staff only; never public.")
+    )
+    withdrawn = models.BooleanField(_("withdrawn"), default=False)
+    # Lower-case, accent-free title + keywords + authors + summary: the search on SQLite, and the
+    # source of the typo suggestions everywhere. PostgreSQL also keeps a weighted tsvector column
+    # (added by migration 0002, maintained by a trigger) for ranked French full-text search.
+    folded = models.TextField(editable=False, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        ordering = ["title"]
+        indexes = [models.Index(fields=["withdrawn", "kind"], name="resource_kind_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.folded = fold(" ".join([self.title, self.keywords, self.authors, self.summary]))
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "folded"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("resources:detail", args=[self.pk])
+
+    def clean(self) -> None:
+        self.isbn = normalize_isbn(self.isbn) if self.isbn else None
+        self.issn = normalize_issn(self.issn) if self.issn else None
+
+
+class Holding(models.Model):
+    """Where a site keeps a resource."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="holdings")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="holdings")
+    shelf_mark = models.CharField(_("shelf / call number"), max_length=60, blank=True)
+    copies = models.PositiveSmallIntegerField(_("copies"), default=1)
+
+    class Meta:
+        verbose_name = _("holding")
+        verbose_name_plural = _("holdings")
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "site"], name="holding_unique_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} @ {self.site}"
+
+
+class ResourceViewCount(models.Model):
+    """Anonymous: how many times a resource's page was opened on a day. No per-person tracking."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="view_counts")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "day"], name="viewcount_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.day}: {self.views}"
+
+
+class SearchCount(models.Model):
+    """Anonymous: searches per day, and how many found nothing. The empty queries themselves are
+    kept (folded, without anything about who typed them) so officers know what to acquire."""
+
+    day = models.DateField()
+    query = models.CharField(max_length=120, blank=True, help_text="Folded text; empty = all.")
+    searches = models.PositiveIntegerField(default=0)
+    empty = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "query"], name="searchcount_unique_day_query")
+        ]
+        indexes = [models.Index(fields=["day"], condition=Q(empty__gt=0), name="search_empty_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.query!r}: {self.searches}/{self.empty}"
+
+
+class TakeAwayItem(models.Model):
+    """A resource a counsellor handed over during an interview: the visitor sees the list on their
+    phone and prints it. Tied to the anonymous visit only."""
+
+    visit = models.ForeignKey("reception.Visit", on_delete=models.CASCADE, related_name="take_away")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "resource"], name="takeaway_once_per_visit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit} · {self.resource}"
+
+
+class SearchTerm(models.Model):
+    """The folded words of titles and keywords: what “did you mean …?” suggests from (trigram
+    similarity on PostgreSQL, difflib on SQLite)."""
+
+    term = models.CharField(max_length=60, unique=True)
+    frequency = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return self.term

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "resources"
+
+urlpatterns = [
+    path("", views.catalogue, name="catalogue"),
+    path("<int:resource_id>/", views.detail, name="detail"),
+    path("kiosk/<slug:site_slug>/", views.kiosk_home, name="kiosk"),
+]
