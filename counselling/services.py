@@ -383,3 +383,27 @@ def hand_back(
     visit.save(update_fields=["status", "desk", "called_at"])
     publish_change(session.desk.site.slug)
     return visit
+
+
+# --- take-away list ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_to_take_away(*, session_id: int, counsellor: User, resource_id: int) -> None:
+    """Put a catalogue resource on the current visitor's take-away list (once)."""
+    from resources.models import Resource, TakeAwayItem
+
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, None, Visit.Status.IN_INTERVIEW)
+    if not Resource.objects.filter(pk=resource_id, withdrawn=False).exists():
+        raise CounsellingError(_("This document is not in the catalogue any more."))
+    TakeAwayItem.objects.get_or_create(visit=visit, resource_id=resource_id)
+
+
+@transaction.atomic
+def remove_from_take_away(*, session_id: int, counsellor: User, resource_id: int) -> None:
+    from resources.models import TakeAwayItem
+
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, None, Visit.Status.IN_INTERVIEW)
+    TakeAwayItem.objects.filter(visit=visit, resource_id=resource_id).delete()

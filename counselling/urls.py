@@ -20,4 +20,7 @@ urlpatterns = [
     path("pause/", views.pause, name="pause"),
     path("resume/", views.resume, name="resume"),
     path("close/", views.close, name="close"),
+    path("take-away/search/", views.take_away_search, name="take_away_search"),
+    path("take-away/add/", views.take_away_add, name="take_away_add"),
+    path("take-away/remove/", views.take_away_remove, name="take_away_remove"),
 ]

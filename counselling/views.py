@@ -39,11 +39,28 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
     }
     if visit is not None and visit.status == visit.Status.IN_INTERVIEW:
         context["finish_form"] = FinishInterviewForm(theme=visit.theme)
+        context["take_away"] = _take_away(visit)
+        context["tq"] = request.GET.get("tq", "")[:200]
+        context["take_away_results"] = _catalogue_hits(context["tq"])
     if visit is None:
         context["waiting"] = selectors.waiting_for_desk(session.desk)[:30]
         context["reasons"] = Call.OutOfOrder.choices
         context["no_shows"] = selectors.recent_no_shows(session.desk)
     return context
+
+
+def _take_away(visit):
+    from resources.models import TakeAwayItem
+
+    return TakeAwayItem.objects.filter(visit=visit).select_related("resource")
+
+
+def _catalogue_hits(query: str):
+    from resources.search import Filters, search
+
+    if not query.strip():
+        return None
+    return search(Filters(q=query), 1).page.object_list[:8]
 
 
 @never_cache
@@ -237,3 +254,34 @@ def close(request: HttpRequest) -> HttpResponse:
 def my_day(request: HttpRequest) -> HttpResponse:
     interviews = list(selectors.interviews_today(request.user, request.site))
     return render(request, "counselling/day.html", {"interviews": interviews})
+
+
+@staff_view(*COUNSELLOR)
+@require_GET
+def take_away_search(request: HttpRequest) -> HttpResponse:
+    """The inline catalogue search of the interview screen (htmx fragment)."""
+    session = _session_or_none(request)
+    visit = services.current_visit(session) if session else None
+    query = request.GET.get("tq", "")[:200]
+    return render(
+        request,
+        "counselling/desk.html#take_away_results",
+        {"take_away_results": _catalogue_hits(query), "tq": query, "visit": visit},
+    )
+
+
+def _resource_id(request: HttpRequest) -> int:
+    value = request.POST.get("resource", "")
+    return int(value) if value.isdigit() else 0
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def take_away_add(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.add_to_take_away, resource_id=_resource_id(request))
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def take_away_remove(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.remove_from_take_away, resource_id=_resource_id(request))

@@ -194,8 +194,26 @@ def _visit_by_token(token: str) -> Visit | None:
     return None if age > VISITOR_LINK_DAYS else visit
 
 
+def _take_away(visit: Visit) -> list:
+    from resources.models import Holding, TakeAwayItem
+
+    items = list(TakeAwayItem.objects.filter(visit=visit).select_related("resource"))
+    shelves = dict(
+        Holding.objects.filter(
+            site_id=visit.site_id, resource_id__in=[i.resource_id for i in items]
+        ).values_list("resource_id", "shelf_mark")
+    )
+    for item in items:
+        item.shelf_mark = shelves.get(item.resource_id)
+    return items
+
+
 def _visitor_context(visit: Visit) -> dict:
-    context = {"visit": visit, "mark": current_mark(visit.site.slug)}
+    context = {
+        "visit": visit,
+        "mark": current_mark(visit.site.slug),
+        "take_away": _take_away(visit),
+    }
     if visit.status == Visit.Status.WAITING:
         queue = next(
             (q for q in queues.theme_queues(visit.site) if q.theme.pk == visit.theme_id), None
@@ -269,6 +287,34 @@ def proof_pdf(request: HttpRequest, token: str) -> HttpResponse:
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="attendance-{visit.code}.pdf"'
+    return response
+
+
+@require_GET
+def take_away_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The visitor's take-away list, printable, with a QR code per document. No identity."""
+    visit = _visit_by_token(token)
+    if visit is None:
+        return _not_found(request)
+    items = _take_away(visit)
+    for item in items:
+        item.qr = qr_data_uri(
+            request.build_absolute_uri(reverse("resources:detail", args=[item.resource_id])), 2
+        )
+    html = render_to_string(
+        "reception/take_away.html",
+        {
+            "visit": visit,
+            "items": items,
+            "printed": timezone.localtime(timezone.now(), visit.site.zone),
+        },
+        request=request,
+    )
+    from weasyprint import HTML  # imported here: ~1 s, kept out of web start-up
+
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="list-{visit.code}.pdf"'
     return response
 
 
