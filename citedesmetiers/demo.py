@@ -95,6 +95,9 @@ def seed_demo() -> Site:
     from resources.demo import seed_catalogue
 
     seed_catalogue(site)
+    from events.demo import seed_events
+
+    seed_events(site)
     return site
 
 

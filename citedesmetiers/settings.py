@@ -254,6 +254,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reception.tasks.close_finished_days",
         "schedule": crontab(minute="*/15"),
     },
+    "events-send-reminders": {
+        "task": "events.tasks.send_reminders",
+        "schedule": crontab(minute="*/10"),
+    },
+    "events-purge-contacts": {
+        "task": "events.tasks.purge_contacts",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- auth, allauth --------------------------------------------------------------------------------
@@ -379,6 +387,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
+# The public address of the deployment, for links in e-mails (sent by workers, outside a request).
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"})
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Cité des métiers <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -388,6 +398,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 2, minimum=1)
 # Public catalogue terminals return to their home page (and forget the search) when left alone.
 KIOSK_IDLE_SECONDS = env_int("KIOSK_IDLE_SECONDS", 90, minimum=10)
+# Contact data of event registrations is erased this many days after the event.
+EVENT_CONTACT_RETENTION_DAYS = env_int("EVENT_CONTACT_RETENTION_DAYS", 7)
+# Online registrations allowed per address (IP) per hour, against spam.
+EVENT_REGISTRATIONS_PER_HOUR = env_int("EVENT_REGISTRATIONS_PER_HOUR", 10, minimum=1)
 # Largest catalogue spreadsheet an information officer may import.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 

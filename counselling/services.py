@@ -407,3 +407,30 @@ def remove_from_take_away(*, session_id: int, counsellor: User, resource_id: int
     session = _locked_session(session_id, counsellor)
     visit = _expect(session, None, Visit.Status.IN_INTERVIEW)
     TakeAwayItem.objects.filter(visit=visit, resource_id=resource_id).delete()
+
+
+@transaction.atomic
+def add_event_to_take_away(*, session_id: int, counsellor: User, event_id: int) -> None:
+    """Suggest an upcoming event of the site: it joins the visitor's take-away list."""
+    from events.models import Event, TakeAwayEvent
+
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, None, Visit.Status.IN_INTERVIEW)
+    event = Event.objects.filter(
+        pk=event_id,
+        site_id=visit.site_id,
+        status=Event.Status.PUBLISHED,
+        ends_at__gt=timezone.now(),
+    ).first()
+    if event is None:
+        raise CounsellingError(_("This event is not open any more."))
+    TakeAwayEvent.objects.get_or_create(visit=visit, event=event)
+
+
+@transaction.atomic
+def remove_event_from_take_away(*, session_id: int, counsellor: User, event_id: int) -> None:
+    from events.models import TakeAwayEvent
+
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, None, Visit.Status.IN_INTERVIEW)
+    TakeAwayEvent.objects.filter(visit=visit, event_id=event_id).delete()

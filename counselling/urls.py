@@ -23,4 +23,6 @@ urlpatterns = [
     path("take-away/search/", views.take_away_search, name="take_away_search"),
     path("take-away/add/", views.take_away_add, name="take_away_add"),
     path("take-away/remove/", views.take_away_remove, name="take_away_remove"),
+    path("take-away/add-event/", views.take_away_add_event, name="take_away_add_event"),
+    path("take-away/remove-event/", views.take_away_remove_event, name="take_away_remove_event"),
 ]

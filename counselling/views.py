@@ -42,6 +42,8 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
         context["take_away"] = _take_away(visit)
         context["tq"] = request.GET.get("tq", "")[:200]
         context["take_away_results"] = _catalogue_hits(context["tq"])
+        context["take_away_events"] = _take_away_events(visit)
+        context["upcoming_events"] = _upcoming_events(request.site, context["take_away_events"])
     if visit is None:
         context["waiting"] = selectors.waiting_for_desk(session.desk)[:30]
         context["reasons"] = Call.OutOfOrder.choices
@@ -53,6 +55,24 @@ def _take_away(visit):
     from resources.models import TakeAwayItem
 
     return TakeAwayItem.objects.filter(visit=visit).select_related("resource")
+
+
+def _take_away_events(visit):
+    from events.models import TakeAwayEvent
+
+    return list(TakeAwayEvent.objects.filter(visit=visit).select_related("event"))
+
+
+def _upcoming_events(site, chosen):
+    from django.utils import timezone
+
+    from events.models import Event
+
+    return (
+        Event.objects.filter(site=site, status=Event.Status.PUBLISHED, starts_at__gt=timezone.now())
+        .exclude(pk__in=[item.event_id for item in chosen])
+        .order_by("starts_at")[:12]
+    )
 
 
 def _catalogue_hits(query: str):
@@ -285,3 +305,20 @@ def take_away_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def take_away_remove(request: HttpRequest) -> HttpResponse:
     return _act(request, services.remove_from_take_away, resource_id=_resource_id(request))
+
+
+def _event_id(request: HttpRequest) -> int:
+    value = request.POST.get("event", "")
+    return int(value) if value.isdigit() else 0
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def take_away_add_event(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.add_event_to_take_away, event_id=_event_id(request))
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def take_away_remove_event(request: HttpRequest) -> HttpResponse:
+    return _act(request, services.remove_event_from_take_away, event_id=_event_id(request))

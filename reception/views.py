@@ -208,11 +208,18 @@ def _take_away(visit: Visit) -> list:
     return items
 
 
+def _take_away_events(visit: Visit) -> list:
+    from events.models import TakeAwayEvent
+
+    return list(TakeAwayEvent.objects.filter(visit=visit).select_related("event"))
+
+
 def _visitor_context(visit: Visit) -> dict:
     context = {
         "visit": visit,
         "mark": current_mark(visit.site.slug),
         "take_away": _take_away(visit),
+        "take_away_events": _take_away_events(visit),
     }
     if visit.status == Visit.Status.WAITING:
         queue = next(
@@ -297,6 +304,11 @@ def take_away_pdf(request: HttpRequest, token: str) -> HttpResponse:
     if visit is None:
         return _not_found(request)
     items = _take_away(visit)
+    events = _take_away_events(visit)
+    for item in events:
+        item.qr = qr_data_uri(
+            request.build_absolute_uri(reverse("events:detail", args=[item.event_id])), 2
+        )
     for item in items:
         item.qr = qr_data_uri(
             request.build_absolute_uri(reverse("resources:detail", args=[item.resource_id])), 2
@@ -306,6 +318,7 @@ def take_away_pdf(request: HttpRequest, token: str) -> HttpResponse:
         {
             "visit": visit,
             "items": items,
+            "events": events,
             "printed": timezone.localtime(timezone.now(), visit.site.zone),
         },
         request=request,

@@ -1,0 +1,38 @@
+"""iCalendar (.ics): one event, or a site's feed of upcoming events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils import timezone
+from icalendar import Calendar
+from icalendar import Event as VEvent
+
+from .models import Event
+
+
+def _vevent(event: Event, base_url: str) -> VEvent:
+    item = VEvent()
+    item.add("uid", f"event-{event.pk}@citedesmetiers")
+    item.add("dtstamp", timezone.now())
+    item.add("dtstart", event.starts_at)
+    item.add("dtend", event.ends_at)
+    item.add("summary", event.title)
+    if event.description:
+        item.add("description", event.description)
+    location = event.place or event.online_url
+    if location:
+        item.add("location", location)
+    item.add("url", base_url.rstrip("/") + event.get_absolute_url())
+    item.add("status", "CANCELLED" if event.status == Event.Status.CANCELLED else "CONFIRMED")
+    return item
+
+
+def calendar_bytes(events: Iterable[Event], base_url: str, name: str) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", "-//Cité des métiers//events//FR")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    for event in events:
+        cal.add_component(_vevent(event, base_url))
+    return cal.to_ical()

@@ -1,0 +1,118 @@
+"""A month of realistic events for the demo site (idempotent: found again by title and start)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from citedesmetiers.models import Partner, Site
+
+from .models import Event, Registration
+
+# (days from today, hour, minutes long, title, kind, capacity, audience, theme letters, partner)
+PLAN = [
+    (-6, 14, 120, "Atelier CV : se présenter en une page", "workshop", 12, "job_seekers", "E", 0),
+    (-3, 10, 180, "Information collective : l'alternance", "information_day", 30, "young", "FO", 2),
+    (1, 14, 120, "Atelier CV : se présenter en une page", "workshop", 12, "job_seekers", "E", 0),
+    (2, 9, 150, "Réussir son entretien d'embauche", "workshop", 10, "everyone", "E", 0),
+    (3, 14, 90, "Créer son entreprise : les premières étapes", "workshop", 15, "creators", "A", 4),
+    (5, 10, 240, "Forum des métiers du numérique", "information_day", None, "everyone", "OF", 3),
+    (8, 14, 120, "Atelier CV : se présenter en une page", "workshop", 12, "job_seekers", "E", 0),
+    (9, 18, 90, "Club des créateurs", "club", 20, "creators", "A", 4),
+    (
+        10,
+        10,
+        120,
+        "Financer sa formation : le CPF expliqué",
+        "information_day",
+        25,
+        "employees",
+        "FC",
+        None,
+    ),
+    (12, 9, 180, "Job dating : hôtellerie-restauration", "job_dating", 40, "job_seekers", "E", 0),
+    (15, 14, 120, "Atelier CV : se présenter en une page", "workshop", 12, "job_seekers", "E", 0),
+    (17, 14, 120, "Se reconvertir : par où commencer ?", "workshop", 12, "employees", "C", 1),
+    (
+        19,
+        10,
+        120,
+        "Travailler en Europe : volontariat et mobilité",
+        "information_day",
+        30,
+        "young",
+        "I",
+        2,
+    ),
+    (22, 14, 120, "Atelier CV : se présenter en une page", "workshop", 12, "job_seekers", "E", 0),
+    (
+        24,
+        9,
+        480,
+        "Colloque : l'orientation tout au long de la vie",
+        "symposium",
+        80,
+        "everyone",
+        "OC",
+        1,
+    ),
+    (26, 14, 90, "Découvrir les métiers de la santé", "workshop", 15, "young", "O", 2),
+    (29, 14, 120, "Atelier CV : se présenter en une page", "workshop", 12, "job_seekers", "E", 0),
+]
+PSEUDONYMS = [
+    "Nadia",
+    "Karim",
+    "Léa",
+    "Tom",
+    "Inès",
+    "Hugo",
+    "Chloé",
+    "Yanis",
+    "Manon",
+    "Sami",
+    "Jade",
+    "Lucas",
+    "Emma",
+    "Noah",
+]
+
+
+@transaction.atomic
+def seed_events(site: Site) -> None:
+    partners = list(Partner.objects.order_by("name"))
+    themes = {theme.letter: theme for theme in site.themes.all()}
+    today = site.local_now().replace(hour=0, minute=0, second=0, microsecond=0)
+    for days, hour, minutes, title, kind, capacity, audience, letters, partner in PLAN:
+        starts = (today + dt.timedelta(days=days)).replace(hour=hour)
+        event, created = Event.objects.get_or_create(
+            site=site,
+            title=title,
+            starts_at=starts,
+            defaults={
+                "ends_at": starts + dt.timedelta(minutes=minutes),
+                "kind": kind,
+                "capacity": capacity,
+                "audience": audience,
+                "status": Event.Status.PUBLISHED,
+                "place": "Salle Jules Verne" if capacity and capacity < 30 else "Grand auditorium",
+                "description": f"{title}. Gratuit et ouvert à toutes et tous.",
+            },
+        )
+        if not created:
+            continue
+        event.themes.set([themes[letter] for letter in letters if letter in themes])
+        if partner is not None and partners:
+            event.partners.set([partners[partner % len(partners)]])
+        if capacity:
+            taken = min(capacity + 2, max(3, capacity * 2 // 3 + days % 5))
+            for index in range(taken):
+                Registration.objects.create(
+                    event=event,
+                    pseudonym=PSEUDONYMS[index % len(PSEUDONYMS)],
+                    status=Registration.Status.CONFIRMED
+                    if index < capacity
+                    else Registration.Status.WAITING,
+                    attended=(index % 4 != 0) if days < 0 and index < capacity else None,
+                    source=Registration.Source.ON_THE_SPOT,
+                )

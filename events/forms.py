@@ -1,0 +1,28 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistrationForm(forms.Form):
+    pseudonym = forms.CharField(
+        label=_("First name or pseudonym"),
+        max_length=60,
+        help_text=_("So that the facilitator can welcome you. No surname needed."),
+    )
+    email = forms.EmailField(
+        label=_("E-mail address (optional)"),
+        required=False,
+        help_text=_(
+            "Only to send you the confirmation, a reminder two days before and a link to "
+            "cancel. It is deleted a few days after the event."
+        ),
+    )
+    # A field people never see: robots fill it in.
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this field empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+
+class OnTheSpotForm(forms.Form):
+    pseudonym = forms.CharField(label=_("First name or pseudonym"), max_length=60)

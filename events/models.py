@@ -1,0 +1,210 @@
+"""Workshops, information days and the like, and the places people take in them.
+
+Registrations are the only place where contact data exists in the whole system: a first name or
+pseudonym and, optionally, an e-mail address — erased a few days after the event by the purge job,
+which keeps the rows (anonymous) so the counts stay true."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from citedesmetiers.models import Partner, Site, Theme
+
+
+def new_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Series(models.Model):
+    """A recurring workshop (“every 2nd Tuesday”); its sessions are ordinary events."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="event_series")
+    name = models.CharField(_("name"), max_length=200)
+    rule = models.CharField(_("recurrence"), max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.rule})"
+
+
+class Event(models.Model):
+    class Kind(models.TextChoices):
+        WORKSHOP = "workshop", _("workshop")
+        INFORMATION_DAY = "information_day", _("information day")
+        SYMPOSIUM = "symposium", _("symposium")
+        JOB_DATING = "job_dating", _("job-dating")
+        CLUB = "club", _("club session")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        PUBLISHED = "published", _("published")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", _("everyone")
+        YOUNG = "young", _("young people")
+        JOB_SEEKERS = "job_seekers", _("job seekers")
+        EMPLOYEES = "employees", _("employees")
+        CREATORS = "creators", _("business creators")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="events")
+    series = models.ForeignKey(
+        Series, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.WORKSHOP)
+    themes = models.ManyToManyField(
+        Theme, blank=True, related_name="events", verbose_name=_("themes")
+    )
+    description = models.TextField(_("description"), blank=True)
+    partners = models.ManyToManyField(
+        Partner, blank=True, related_name="events", verbose_name=_("co-organised with")
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    place = models.CharField(_("room or address"), max_length=200, blank=True)
+    online_url = models.URLField(_("online link"), blank=True)
+    capacity = models.PositiveIntegerField(
+        _("places"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for an open-door event without registration."),
+    )
+    audience = models.CharField(
+        _("intended for"),
+        max_length=20,
+        choices=Audience.choices,
+        default=Audience.EVERYONE,
+        help_text=_("Shown to visitors; registration stays open to everyone."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        _("reminder, days before"), default=2, help_text=_("0: no reminder.")
+    )
+    confirm_by_email = models.BooleanField(
+        _("confirm registrations by e-mail"),
+        default=False,
+        help_text=_("For events that fill up: a place is taken only once the link is clicked."),
+    )
+    walk_ins = models.PositiveIntegerField(_("people without registration at the door"), default=0)
+    contacts_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "status", "starts_at"], name="event_upcoming_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:detail", args=[self.pk])
+
+    @property
+    def needs_registration(self) -> bool:
+        return self.capacity is not None
+
+    @property
+    def is_past(self) -> bool:
+        return self.ends_at <= timezone.now()
+
+    @property
+    def is_open_for_registration(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.needs_registration
+            and self.starts_at > timezone.now()
+        )
+
+
+class Registration(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for e-mail confirmation")
+        CONFIRMED = "confirmed", _("registered")
+        WAITING = "waiting", _("on the waiting list")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Source(models.TextChoices):
+        ONLINE = "online", _("online")
+        ON_THE_SPOT = "on_the_spot", _("on the spot")
+
+    ACTIVE = (Status.PENDING, Status.CONFIRMED, Status.WAITING)
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.ONLINE)
+    # Contact data: the minimum, erased by the purge after the event.
+    pseudonym = models.CharField(_("first name or pseudonym"), max_length=60, blank=True)
+    email = models.EmailField(_("e-mail address (optional)"), blank=True)
+    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
+    code = models.CharField(max_length=8, unique=True, default=new_code, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    attended = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # The same e-mail address never takes two places in one event.
+            models.UniqueConstraint(
+                fields=["event", "email"],
+                condition=~Q(email="") & Q(status__in=["pending", "confirmed", "waiting"]),
+                name="registration_one_per_email",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["event", "status", "created_at"], name="registration_queue_idx"),
+            models.Index(
+                fields=["status", "reminder_sent_at"],
+                name="registration_reminder_idx",
+                condition=Q(status="confirmed", reminder_sent_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} · {self.code}"
+
+
+class TakeAwayEvent(models.Model):
+    """An event a counsellor suggested during an interview, on the visitor's take-away list."""
+
+    visit = models.ForeignKey(
+        "reception.Visit", on_delete=models.CASCADE, related_name="take_away_events"
+    )
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "event"], name="takeaway_event_once_per_visit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit} · {self.event}"

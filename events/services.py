@@ -1,0 +1,294 @@
+"""Every write of events: publish, cancel, register, confirm, cancel a place, promote from the
+waiting list, remind, take attendance, purge contact data.
+
+Capacity is never exceeded: every change of who holds a place locks the event row first
+(SELECT … FOR UPDATE), so simultaneous registrations are decided one after the other, in arrival
+order. E-mails are sent by Celery after the transaction commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Event, Registration
+
+
+class EventError(Exception):
+    """A refusal to show to the person as it is."""
+
+
+def _mail(registration_id: int, kind: str) -> None:
+    from .tasks import send_registration_mail
+
+    send_registration_mail.delay_on_commit(registration_id, kind)
+
+
+def _locked_event(event_id) -> Event:
+    event = Event.objects.select_for_update().filter(pk=event_id).first()
+    if event is None:
+        raise EventError(_("This event does not exist."))
+    return event
+
+
+def _check_open(event: Event, now: dt.datetime) -> None:
+    if event.status == Event.Status.CANCELLED:
+        raise EventError(_("This event has been cancelled."))
+    if event.status != Event.Status.PUBLISHED:
+        raise EventError(_("This event is not open for registration."))
+    if not event.needs_registration:
+        raise EventError(_("No registration is needed: just come along."))
+    if event.starts_at <= now:
+        raise EventError(_("This event has already started; registration is closed."))
+
+
+def _take_place(event: Event, registration: Registration, now: dt.datetime) -> None:
+    confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
+    if confirmed < event.capacity:
+        registration.status = Registration.Status.CONFIRMED
+        registration.confirmed_at = now
+    else:
+        registration.status = Registration.Status.WAITING
+
+
+def register(
+    *,
+    event_id: int,
+    pseudonym: str,
+    email: str = "",
+    language: str = "fr",
+    source: str = Registration.Source.ONLINE,
+    now: dt.datetime | None = None,
+) -> tuple[Registration, bool]:
+    """Take a place (or a place on the waiting list). Returns the registration and whether it is
+    new: the same e-mail address registering again gets its existing registration back."""
+    now = now or timezone.now()
+    pseudonym = " ".join(pseudonym.split())[:60]
+    email = email.strip().lower()
+    if not pseudonym:
+        raise EventError(_("Give a first name or a pseudonym."))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise EventError(_("This e-mail address is not valid.")) from None
+    with transaction.atomic():
+        event = _locked_event(event_id)
+        _check_open(event, now)
+        if email:
+            existing = event.registrations.filter(
+                email=email, status__in=Registration.ACTIVE
+            ).first()
+            if existing is not None:
+                return existing, False
+        registration = Registration(
+            event=event,
+            pseudonym=pseudonym,
+            email=email,
+            language=language,
+            source=source,
+            created_at=now,
+        )
+        if event.confirm_by_email and email and source == Registration.Source.ONLINE:
+            registration.status = Registration.Status.PENDING
+        else:
+            _take_place(event, registration, now)
+        registration.save()
+        if email:
+            _mail(registration.pk, registration.status)
+    return registration, True
+
+
+@transaction.atomic
+def confirm_email(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
+    """The link of the confirmation e-mail was followed: now the registration takes a place."""
+    now = now or timezone.now()
+    registration = Registration.objects.filter(pk=registration_id).first()
+    if registration is None:
+        raise EventError(_("This registration does not exist."))
+    event = _locked_event(registration.event_id)
+    registration = Registration.objects.select_for_update().get(pk=registration_id)
+    if registration.status != Registration.Status.PENDING:
+        return registration  # already confirmed (a second click) or cancelled
+    _check_open(event, now)
+    _take_place(event, registration, now)
+    registration.save(update_fields=["status", "confirmed_at"])
+    _mail(registration.pk, registration.status)
+    return registration
+
+
+def _promote(event: Event, now: dt.datetime) -> list[Registration]:
+    """Fill free places from the waiting list, oldest first."""
+    confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
+    free = (event.capacity or 0) - confirmed
+    if free <= 0:
+        return []
+    promoted = list(
+        event.registrations.select_for_update()
+        .filter(status=Registration.Status.WAITING)
+        .order_by("created_at", "pk")[:free]
+    )
+    for registration in promoted:
+        registration.status = Registration.Status.CONFIRMED
+        registration.confirmed_at = registration.promoted_at = now
+        registration.save(update_fields=["status", "confirmed_at", "promoted_at"])
+        if registration.email:
+            _mail(registration.pk, "promoted")
+    return promoted
+
+
+@transaction.atomic
+def cancel_registration(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
+    """Give the place back (or leave the waiting list); the first person waiting gets it."""
+    now = now or timezone.now()
+    registration = Registration.objects.filter(pk=registration_id).first()
+    if registration is None:
+        raise EventError(_("This registration does not exist."))
+    event = _locked_event(registration.event_id)
+    registration = Registration.objects.select_for_update().get(pk=registration_id)
+    if registration.status == Registration.Status.CANCELLED:
+        raise EventError(_("This registration was already cancelled."))
+    if event.ends_at <= now:
+        raise EventError(_("This event is over."))
+    held_place = registration.status == Registration.Status.CONFIRMED
+    registration.status = Registration.Status.CANCELLED
+    registration.cancelled_at = now
+    registration.save(update_fields=["status", "cancelled_at"])
+    if held_place and event.status == Event.Status.PUBLISHED:
+        _promote(event, now)
+    return registration
+
+
+@transaction.atomic
+def publish_event(*, event_id: int) -> Event:
+    event = _locked_event(event_id)
+    if event.status == Event.Status.CANCELLED:
+        raise EventError(_("A cancelled event cannot be published again."))
+    event.status = Event.Status.PUBLISHED
+    event.save(update_fields=["status"])
+    return event
+
+
+@transaction.atomic
+def change_capacity(*, event_id: int, capacity: int | None, now: dt.datetime | None = None):
+    """More places promote people from the waiting list at once."""
+    event = _locked_event(event_id)
+    event.capacity = capacity
+    event.save(update_fields=["capacity"])
+    if capacity is not None and event.status == Event.Status.PUBLISHED:
+        _promote(event, now or timezone.now())
+    return event
+
+
+@transaction.atomic
+def cancel_event(*, event_id: int) -> int:
+    """Cancel the event and tell everyone registered who left an e-mail address."""
+    event = _locked_event(event_id)
+    if event.status == Event.Status.CANCELLED:
+        raise EventError(_("This event was already cancelled."))
+    event.status = Event.Status.CANCELLED
+    event.save(update_fields=["status"])
+    told = 0
+    for registration in event.registrations.filter(status__in=Registration.ACTIVE).exclude(
+        email=""
+    ):
+        _mail(registration.pk, "event_cancelled")
+        told += 1
+    return told
+
+
+def reminder_due(event: Event, now: dt.datetime) -> bool:
+    """True from `reminder_days` days before the start, counted on the site's local calendar (the
+    same wall-clock time, whatever daylight saving time does in between), until the start."""
+    if event.reminder_days == 0:
+        return False
+    local_start = event.starts_at.astimezone(event.site.zone)
+    # Aware arithmetic on a local time keeps the wall clock: 2 days before 10:00 is 10:00.
+    remind_from = local_start - dt.timedelta(days=event.reminder_days)
+    return remind_from <= now < event.starts_at
+
+
+def send_reminders(*, now: dt.datetime | None = None) -> int:
+    """Send each confirmed registrant with an e-mail one reminder. Safe to run twice, or in two
+    workers at once: each registration is re-read under a lock and its flag set in the same
+    transaction that queues the e-mail (sent after commit)."""
+    now = now or timezone.now()
+    horizon = now + dt.timedelta(days=15)
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED, starts_at__gt=now, starts_at__lte=horizon
+    ).select_related("site")
+    due = [event.pk for event in events if reminder_due(event, now)]
+    candidates = (
+        Registration.objects.filter(
+            event_id__in=due, status=Registration.Status.CONFIRMED, reminder_sent_at__isnull=True
+        )
+        .exclude(email="")
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for registration_id in list(candidates):
+        with transaction.atomic():
+            locked = Registration.objects.select_for_update(
+                **({"skip_locked": True} if connection.vendor == "postgresql" else {})
+            ).filter(
+                pk=registration_id,
+                status=Registration.Status.CONFIRMED,
+                reminder_sent_at__isnull=True,
+            )
+            registration = locked.first()
+            if registration is None:
+                continue  # another worker has it, or it was cancelled meanwhile
+            registration.reminder_sent_at = now
+            registration.save(update_fields=["reminder_sent_at"])
+            _mail(registration.pk, "reminder")
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def set_attendance(*, registration_id: int, attended: bool | None) -> Registration:
+    registration = Registration.objects.select_for_update().filter(pk=registration_id).first()
+    if registration is None:
+        raise EventError(_("This registration does not exist."))
+    if registration.status != Registration.Status.CONFIRMED:
+        raise EventError(_("Only registered people can be marked present."))
+    registration.attended = attended
+    registration.save(update_fields=["attended"])
+    return registration
+
+
+@transaction.atomic
+def add_walk_ins(*, event_id: int, delta: int) -> Event:
+    event = _locked_event(event_id)
+    event.walk_ins = max(0, event.walk_ins + delta)
+    event.save(update_fields=["walk_ins"])
+    return event
+
+
+def purge_contacts(*, now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Erase pseudonyms and e-mail addresses `days` after the end of each event (default
+    EVENT_CONTACT_RETENTION_DAYS). Rows stay, anonymous, so the counts do not change."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    days = settings.EVENT_CONTACT_RETENTION_DAYS if days is None else days
+    events = Event.objects.filter(
+        ends_at__lte=now - dt.timedelta(days=days), contacts_purged_at__isnull=True
+    )
+    purged = 0
+    for event_id in list(events.values_list("pk", flat=True)):
+        with transaction.atomic():
+            event = _locked_event(event_id)
+            if event.contacts_purged_at is not None:
+                continue
+            purged += event.registrations.filter(~Q(pseudonym="") | ~Q(email="")).update(
+                pseudonym="", email=""
+            )
+            event.contacts_purged_at = now
+            event.save(update_fields=["contacts_purged_at"])
+    return purged
