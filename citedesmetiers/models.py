@@ -265,3 +265,92 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.site}"
+
+
+class DailyStat(models.Model):
+    """One anonymous daily figure: `value` for `metric` broken down by `key` ("dim=value|…").
+
+    Each app's `stats.py` turns its raw rows of a site-day into these; re-aggregating a day
+    replaces that day's rows. Reports and dashboards read only these, so their cost grows with
+    the number of days, not of visits, and they survive the purge of raw rows."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="daily_stats")
+    day = models.DateField()
+    source = models.CharField(max_length=20)
+    metric = models.CharField(max_length=40)
+    key = models.CharField(max_length=200, blank=True)
+    value = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("daily figure")
+        verbose_name_plural = _("daily figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "day", "source", "metric", "key"], name="dailystat_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["site", "metric", "day"], name="dailystat_metric_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.day} {self.metric} {self.key}={self.value}"
+
+
+class AggregatedDay(models.Model):
+    """Which site-days have been rolled into daily figures (and when): raw rows of a day may be
+    purged only once it is here."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="aggregatedday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.day}"
+
+
+class MonthlyReport(models.Model):
+    """A generated monthly activity report (PDF) of one site, or of the whole network."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting to be generated")
+        RUNNING = "running", _("being generated")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+        help_text=_("Empty for the network report across sites."),
+    )
+    month = models.DateField(help_text=_("The first day of the month."))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="reports/", blank=True)
+    requested_at = models.DateTimeField()
+    generated_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        ordering = ["-month", "site__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "month"],
+                condition=models.Q(site__isnull=False),
+                name="report_unique_site_month",
+            ),
+            models.UniqueConstraint(
+                fields=["month"],
+                condition=models.Q(site__isnull=True),
+                name="report_unique_network_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site or 'network'} {self.month:%Y-%m}"

@@ -31,6 +31,24 @@ SCREENS: list[Screen] = [
         (Role.COUNSELLOR,),
     ),
     Screen(
+        "events_organiser:list",
+        _("Events"),
+        _("Plan workshops, follow registrations, take attendance."),
+        (Role.EVENT_ORGANISER, Role.MANAGER),
+    ),
+    Screen(
+        "resources_staff:list",
+        _("Catalogue"),
+        _("Keep the documentation catalogue; import and export it as a spreadsheet."),
+        (Role.INFORMATION_OFFICER, Role.MANAGER),
+    ),
+    Screen(
+        "manage:dashboard",
+        _("Dashboard"),
+        _("Today live, the month so far, and the monthly reports."),
+        (Role.MANAGER,),
+    ),
+    Screen(
         "admin:index",
         _("Administration"),
         _("Sites, opening hours, themes, partner institutions and staff accounts."),

@@ -246,6 +246,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Reports run in a queue of their own, so a long PDF never delays reminders.
+CELERY_TASK_ROUTES = {"citedesmetiers.tasks.generate_report": {"queue": "reports"}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The one beat schedule of the project. Each app's jobs are safe to run twice.
@@ -257,6 +259,14 @@ CELERY_BEAT_SCHEDULE = {
     "events-send-reminders": {
         "task": "events.tasks.send_reminders",
         "schedule": crontab(minute="*/10"),
+    },
+    "statistics-aggregate": {
+        "task": "citedesmetiers.tasks.aggregate_and_purge",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "reports-monthly": {
+        "task": "citedesmetiers.tasks.generate_last_month_reports",
+        "schedule": crontab(day_of_month=1, hour=4, minute=0),
     },
     "events-purge-contacts": {
         "task": "events.tasks.purge_contacts",
@@ -398,6 +408,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 2, minimum=1)
 # Public catalogue terminals return to their home page (and forget the search) when left alone.
 KIOSK_IDLE_SECONDS = env_int("KIOSK_IDLE_SECONDS", 90, minimum=10)
+# Raw visits and interviews are deleted this many days after they were rolled into daily figures.
+RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 # Contact data of event registrations is erased this many days after the event.
 EVENT_CONTACT_RETENTION_DAYS = env_int("EVENT_CONTACT_RETENTION_DAYS", 7)
 # Online registrations allowed per address (IP) per hour, against spam.

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.utils import timezone
 
 from citedesmetiers.models import Site
 
@@ -7,5 +8,18 @@ from . import services
 
 @shared_task
 def close_finished_days() -> int:
-    """Beat, every 15 minutes: close the queues of every site whose day is over."""
-    return sum(services.close_day(site=site) for site in Site.objects.filter(active=True))
+    """Beat, every 15 minutes: close the queues of every site whose day is over, then roll the
+    closed day into the anonymous daily figures."""
+    from citedesmetiers.models import AggregatedDay
+    from citedesmetiers.stats import aggregate_day
+
+    closed = 0
+    for site in Site.objects.filter(active=True):
+        now_closed = services.close_day(site=site)
+        closed += now_closed
+        today = site.local_date()
+        if services.day_is_over(site, timezone.now()) and (
+            now_closed or not AggregatedDay.objects.filter(site=site, day=today).exists()
+        ):
+            aggregate_day(site, today)
+    return closed

@@ -1,0 +1,145 @@
+"""Demo history: months of realistic *aggregated* activity for a site, so the dashboard and the
+reports have something true to show on a fresh install. Only anonymous daily figures are made
+(no raw visit), deterministically per day; days that already have figures are left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+
+from django.db import transaction
+from django.utils import timezone
+
+from counselling.models import Desk, Outcome, Topic
+
+from .facts import key
+from .models import AggregatedDay, DailyStat, Partner, Site
+
+HOURS = list(range(9, 18))
+HOUR_WEIGHT = {9: 5, 10: 9, 11: 10, 12: 6, 13: 5, 14: 9, 15: 10, 16: 8, 17: 4}
+MONTH_SEASON = {
+    1: 1.1,
+    2: 1.0,
+    3: 1.05,
+    4: 0.95,
+    5: 0.9,
+    6: 1.0,
+    7: 0.6,
+    8: 0.4,
+    9: 1.3,
+    10: 1.15,
+    11: 1.05,
+    12: 0.8,
+}
+AGES = [("u18", 8), ("18-25", 30), ("26-44", 32), ("45-54", 14), ("55+", 6), ("-", 10)]
+SITUATIONS = [
+    ("student", 22),
+    ("job_seeker", 38),
+    ("employed", 22),
+    ("self_employed", 3),
+    ("not_working", 6),
+    ("retired", 1),
+    ("-", 8),
+]
+AREAS = [("town", 45), ("metro", 30), ("region", 12), ("elsewhere", 3), ("-", 10)]
+
+
+def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list[DailyStat]:
+    rng = random.Random(f"{site.slug}-{day.isoformat()}")
+    if day.weekday() == 6:
+        return []
+    base = 48 if day.weekday() < 5 else 18
+    visits = max(0, int(rng.gauss(base * MONTH_SEASON[day.month], 8)))
+    rows: dict[tuple[str, str, str], int] = Counter()
+
+    def add(source, metric, k, n=1):
+        rows[(source, metric, k)] += n
+
+    theme_weights = [(t, w) for t, w in zip(themes, [14, 18, 30, 16, 12, 10], strict=False)]
+    for _ in range(visits):
+        theme = _pick(rng, theme_weights)
+        hour = rng.choices(HOURS, weights=[HOUR_WEIGHT[h] for h in HOURS])[0]
+        if day.weekday() == 5 and hour > 12:
+            hour = rng.choice([10, 11, 12])
+        channel = "in_person" if rng.random() < 0.92 else rng.choice(["phone", "video"])
+        add("reception", "visits", key(channel=channel, hour=hour, theme=theme.pk))
+        add("reception", "profile_age", key(v=_pick(rng, AGES)))
+        add("reception", "profile_situation", key(v=_pick(rng, SITUATIONS)))
+        add("reception", "profile_area", key(v=_pick(rng, AREAS)))
+        end = rng.random()
+        if end < 0.06:
+            add("reception", "visit_end", key(how="walked_out"))
+            continue
+        if end < 0.08:
+            add("reception", "visit_end", key(how="no_show"))
+            continue
+        add("reception", "wait_minutes", key(m=max(0, int(rng.gammavariate(2.0, 7.0)))))
+        add("reception", "visit_end", key(how="served"))
+        serving = [d for d in desks if theme.pk in d.theme_ids] or desks
+        desk = rng.choice(serving)
+        partner = rng.choice(partners)
+        k = key(desk=desk.pk, partner=partner.pk, theme=theme.pk)
+        add("counselling", "interviews", k)
+        add("counselling", "interview_seconds", k, max(120, int(rng.gauss(22, 7) * 60)))
+        if topics.get(theme.pk):
+            add("counselling", "topics", key(topic=rng.choice(topics[theme.pk])))
+        code = rng.choices([c for c, _ in Outcome.Code.choices], weights=[45, 20, 8, 10, 9, 8])[0]
+        add("counselling", "outcomes", key(code=code, partner=partner.pk))
+        if code == Outcome.Code.REFERRED_DESK:
+            other = rng.choice([t for t in themes if t.pk != theme.pk])
+            add("counselling", "referrals", key(dst=other.pk, src=theme.pk))
+        elif code == Outcome.Code.REFERRED_PARTNER:
+            add("counselling", "referrals_out", key(kind=partner.kind))
+    if day.weekday() in (1, 3):
+        kind = "workshop" if day.weekday() == 1 else rng.choice(["information_day", "club"])
+        registered = rng.randint(8, 15)
+        attended = int(registered * rng.uniform(0.65, 0.9))
+        k = key(event=0, kind=kind)
+        add("events", "events", key(kind=kind, status="published"))
+        add("events", "event_registered", k, registered)
+        add("events", "event_attended", k, attended)
+        add("events", "event_no_show", k, registered - attended)
+        add("events", "event_waiting", k, rng.randint(0, 4))
+    return [
+        DailyStat(site=site, day=day, source=source, metric=metric, key=k, value=n)
+        for (source, metric, k), n in rows.items()
+        if n
+    ]
+
+
+def seed_history(site: Site, months: int) -> int:
+    """Fill the `months` months before today (yesterday at the latest). Returns days filled."""
+    themes = list(site.themes.filter(active=True).order_by("order"))
+    desks = list(Desk.objects.filter(site=site, active=True).prefetch_related("themes"))
+    for desk in desks:
+        desk.theme_ids = {t.pk for t in desk.themes.all()}
+    partners = list(Partner.objects.filter(memberships__site=site).distinct()) or list(
+        Partner.objects.all()
+    )
+    if not themes or not desks or not partners:
+        return 0
+    topics: dict[int, list[int]] = {}
+    for topic in Topic.objects.filter(theme__site=site):
+        topics.setdefault(topic.theme_id, []).append(topic.pk)
+    today = site.local_date()
+    first = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    for _ in range(months - 1):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    done = set(
+        AggregatedDay.objects.filter(site=site, day__gte=first).values_list("day", flat=True)
+    )
+    filled = 0
+    day = first
+    while day < today:
+        if day not in done:
+            with transaction.atomic():
+                DailyStat.objects.bulk_create(_day_rows(site, day, themes, desks, partners, topics))
+                AggregatedDay.objects.create(site=site, day=day, at=timezone.now())
+            filled += 1
+        day += dt.timedelta(days=1)
+    return filled

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import manage_views
+
+app_name = "manage"
+
+urlpatterns = [
+    path("", manage_views.dashboard, name="dashboard"),
+    path("export/<slug:table>.csv", manage_views.export_csv, name="export"),
+    path("reports/", manage_views.report_list, name="reports"),
+    path("reports/request/", manage_views.report_request, name="report_request"),
+    path(
+        "reports/<slug:site_slug>/<int:year>-<int:month>.pdf",
+        manage_views.report_pdf,
+        name="report_pdf",
+    ),
+]

@@ -1,0 +1,280 @@
+"""Managers: the live and monthly dashboard, CSV exports, and the monthly PDF reports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import statistics
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from counselling.models import DeskSession
+from reception.models import Call, Visit
+
+from . import charts, report_service, stats
+from .access import sites_for, staff_view
+from .models import MonthlyReport, Partner, Site, Theme
+from .reports import key_figures
+from .roles import Role
+
+MANAGER = (Role.MANAGER,)
+
+
+def _can_see_network(user) -> bool:
+    return user.is_superuser or user.works_at_all_sites
+
+
+def _chosen_sites(request: HttpRequest) -> tuple[list[Site], Site | None]:
+    """The dashboard's sites: one chosen site, or every site for network managers (“all”)."""
+    allowed = list(sites_for(request.user))
+    wanted = request.GET.get("site", "")
+    if wanted == "all" and _can_see_network(request.user):
+        return allowed, None
+    for site in allowed:
+        if site.slug == wanted:
+            return [site], site
+    if wanted and wanted != "all":
+        raise PermissionDenied(_("You do not work at this site."))
+    return [request.site], request.site
+
+
+def _today_live(sites: list[Site]) -> dict:
+    now = timezone.now()
+    days = {site.pk: site.local_date(now) for site in sites}
+    visits = Visit.objects.filter(site__in=sites)
+    today = [
+        v
+        for v in visits.filter(local_date__in=set(days.values())).values(
+            "site_id", "local_date", "status", "arrived_at", "pk"
+        )
+        if days[v["site_id"]] == v["local_date"]
+    ]
+    first_calls = {}
+    for visit_id, at in (
+        Call.objects.filter(visit_id__in=[v["pk"] for v in today], kind=Call.Kind.CALL)
+        .order_by("at")
+        .values_list("visit_id", "at")
+    ):
+        first_calls.setdefault(visit_id, at)
+    waits = [
+        (first_calls[v["pk"]] - v["arrived_at"]).total_seconds() / 60
+        for v in today
+        if v["pk"] in first_calls
+    ]
+    return {
+        "arrived": len(today),
+        "waiting": sum(1 for v in today if v["status"] == Visit.Status.WAITING),
+        "served": sum(1 for v in today if v["status"] == Visit.Status.DONE),
+        "median_wait": round(statistics.median(waits)) if waits else None,
+        "desks_open": DeskSession.objects.filter(
+            desk__site__in=sites, closed_at__isnull=True
+        ).count(),
+    }
+
+
+def _filters(request: HttpRequest, sites: list[Site]) -> dict[str, str]:
+    filters = {}
+    theme = request.GET.get("theme", "")
+    if theme.isdigit() and Theme.objects.filter(pk=theme, site__in=sites).exists():
+        filters["theme"] = theme
+    partner = request.GET.get("partner", "")
+    if partner.isdigit() and Partner.objects.filter(pk=partner).exists():
+        filters["partner"] = partner
+    return filters
+
+
+def _tables(sites, start, end, filters) -> dict[str, list[tuple[str, int]]]:
+    figures = stats.read(sites, start, end, **filters)
+    themes = {str(t.pk): t.name for t in Theme.objects.filter(site__in=sites)}
+    partners = {str(p.pk): p.name for p in Partner.objects.all()}
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
+    return {
+        "visits_by_day": [(d.isoformat(), figures.by_day["visits"].get(d, 0)) for d in days],
+        "visits_by_theme": sorted(
+            ((themes.get(t, "?"), n) for t, n in figures.by("visits", "theme").items()),
+            key=lambda r: -r[1],
+        ),
+        "interviews_by_partner": sorted(
+            (
+                (partners.get(p, _("none")), n)
+                for p, n in figures.by("interviews", "partner").items()
+            ),
+            key=lambda r: -r[1],
+        ),
+        "_figures": figures,
+    }
+
+
+@staff_view(*MANAGER)
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    sites, site = _chosen_sites(request)
+    filters = _filters(request, sites)
+    zone = (site or request.site).zone
+    today = timezone.localtime(timezone.now(), zone).date()
+    start = today.replace(day=1)
+    tables = _tables(sites, start, today + dt.timedelta(days=1), filters)
+    previous_start = (start - dt.timedelta(days=1)).replace(day=1)
+    previous_same_span = min(today - start, (start - previous_start) - dt.timedelta(days=1))
+    previous = stats.read(
+        sites, previous_start, previous_start + previous_same_span + dt.timedelta(days=1), **filters
+    )
+    now_figures = key_figures(tables.pop("_figures"))
+    comparison = [
+        (_("Visits"), now_figures["visits"], key_figures(previous)["visits"]),
+        (_("Interviews"), now_figures["interviews"], key_figures(previous)["interviews"]),
+        (_("Median wait (min)"), now_figures["median_wait"], key_figures(previous)["median_wait"]),
+        (
+            _("Event registrations"),
+            now_figures["event_registered"],
+            key_figures(previous)["event_registered"],
+        ),
+    ]
+    context = {
+        "sites": sites_for(request.user),
+        "site": site,
+        "network": site is None,
+        "can_see_network": _can_see_network(request.user),
+        "live": _today_live(sites),
+        "comparison": comparison,
+        "tables": tables,
+        "day_chart": charts.column_chart(
+            [(d[-2:], n) for d, n in tables["visits_by_day"]], _("Visits by day this month")
+        ),
+        "theme_chart": charts.bar_chart(tables["visits_by_theme"], _("Visits by theme")),
+        "partner_chart": charts.bar_chart(
+            tables["interviews_by_partner"], _("Interviews by partner institution")
+        ),
+        "themes": Theme.objects.filter(site__in=sites, active=True),
+        "partners": Partner.objects.filter(active=True),
+        "filters": filters,
+        "query": request.GET.urlencode(),
+        "by_site": [
+            (s.name, key_figures(stats.read([s], start, today + dt.timedelta(days=1))))
+            for s in sites
+        ]
+        if site is None
+        else [],
+    }
+    return render(request, "citedesmetiers/dashboard.html", context)
+
+
+@staff_view(*MANAGER)
+@require_GET
+def export_csv(request: HttpRequest, table: str) -> HttpResponse:
+    sites, site = _chosen_sites(request)
+    zone = (site or request.site).zone
+    today = timezone.localtime(timezone.now(), zone).date()
+    start = today.replace(day=1)
+    tables = _tables(sites, start, today + dt.timedelta(days=1), _filters(request, sites))
+    if table not in tables or table.startswith("_"):
+        raise Http404
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{table}-{start:%Y-%m}.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read UTF-8
+    writer = csv.writer(response)
+    writer.writerow([_("label"), _("value")])
+    for label, value in tables[table]:
+        text = str(label)
+        writer.writerow(["'" + text if text[:1] in "=+-@\t\r" else text, value])
+    return response
+
+
+@staff_view(*MANAGER)
+@require_GET
+def report_list(request: HttpRequest) -> HttpResponse:
+    sites = list(sites_for(request.user))
+    reports = MonthlyReport.objects.filter(site__in=sites).select_related("site")
+    if _can_see_network(request.user):
+        reports = reports | MonthlyReport.objects.filter(site__isnull=True)
+    today = timezone.localdate()
+    months = []
+    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    for _index in range(13):
+        months.append(month)
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    return render(
+        request,
+        "citedesmetiers/reports.html",
+        {
+            "reports": reports.order_by("-month", "site__name")[:100],
+            "sites": sites,
+            "months": months,
+            "can_see_network": _can_see_network(request.user),
+        },
+    )
+
+
+def _report_site(request: HttpRequest, site_slug: str) -> Site | None:
+    if site_slug == "network":
+        if not _can_see_network(request.user):
+            raise PermissionDenied(_("Only network managers see the network report."))
+        return None
+    site = get_object_or_404(Site, slug=site_slug)
+    if not sites_for(request.user).filter(pk=site.pk).exists():
+        raise PermissionDenied(_("You do not work at this site."))
+    return site
+
+
+def _month(year: int, month: int) -> dt.date:
+    try:
+        return dt.date(year, month, 1)
+    except ValueError:
+        raise Http404 from None
+
+
+@staff_view(*MANAGER)
+@require_GET
+def report_pdf(request: HttpRequest, site_slug: str, year: int, month: int) -> HttpResponse:
+    site = _report_site(request, site_slug)
+    first = _month(year, month)
+    report = MonthlyReport.objects.filter(site=site, month=first).first()
+    if report is not None and report.status == MonthlyReport.Status.DONE and report.file:
+        return FileResponse(
+            report.file.open("rb"),
+            content_type="application/pdf",
+            filename=f"{site_slug}-{first:%Y-%m}.pdf",
+        )
+    try:
+        report = report_service.request_report(site=site, month=first)
+    except report_service.ReportError as refusal:
+        return render(
+            request,
+            "citedesmetiers/report_status.html",
+            {"error": str(refusal), "site": site, "month": first},
+            status=400,
+        )
+    return render(
+        request,
+        "citedesmetiers/report_status.html",
+        {"report": report, "site": site, "month": first},
+        status=202,
+    )
+
+
+@staff_view(*MANAGER)
+@require_POST
+def report_request(request: HttpRequest) -> HttpResponse:
+    site_slug = request.POST.get("site", "")
+    try:
+        first = dt.date.fromisoformat(request.POST.get("month", "") + "-01")
+    except ValueError:
+        messages.error(request, _("Choose a month."))
+        return redirect("manage:reports")
+    site = _report_site(request, site_slug)
+    try:
+        report_service.request_report(
+            site=site, month=first, force=request.POST.get("force") == "1"
+        )
+    except report_service.ReportError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("manage:reports")
+    messages.success(request, _("The report is being prepared. It appears below when ready."))
+    return redirect(reverse("manage:reports"))

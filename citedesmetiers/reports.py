@@ -1,0 +1,245 @@
+"""The monthly activity report: figures of a month read from daily figures (never raw rows), with
+charts, for the partners' committee and funders; and its PDF (WeasyPrint)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
+
+from counselling.models import Desk, Topic
+from reception.models import AgeBracket, Area, Situation
+from resources import stats as resources_stats
+
+from . import charts
+from .facts import parse_key
+from .models import DailyStat, Partner, Site, Theme
+from .stats import Figures, month_bounds, read, suppress
+
+WAIT_BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 45), (45, 60), (60, 10**6)]
+
+
+def _shift(month: dt.date, months: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def key_figures(f: Figures) -> dict:
+    visits = f.total("visits")
+    ends = f.by("visit_end", "how")
+    interviews = f.total("interviews")
+    seconds = f.total("interview_seconds")
+    registered = f.total("event_registered")
+    attended = f.total("event_attended")
+    no_show = f.total("event_no_show")
+    return {
+        "visits": visits,
+        "interviews": interviews,
+        "interview_minutes": round(seconds / interviews / 60) if interviews else None,
+        "median_wait": f.wait_percentile(0.5),
+        "p90_wait": f.wait_percentile(0.9),
+        "walk_outs": ends["walked_out"] + ends["by_themselves"] + ends["closing"],
+        "no_shows": ends["no_show"],
+        "referrals": f.total("referrals"),
+        "referrals_out": f.total("referrals_out"),
+        "out_of_order": f.total("out_of_order"),
+        "events": f.total("events"),
+        "event_registered": registered,
+        "event_attended": attended,
+        "no_show_rate": round(100 * no_show / (attended + no_show)) if attended + no_show else None,
+    }
+
+
+def _names(model, ids) -> dict[str, str]:
+    return {
+        str(pk): str(obj)
+        for pk, obj in model.objects.in_bulk([int(i) for i in ids if str(i).isdigit()]).items()
+    }
+
+
+def build(site: Site | None, month: dt.date) -> dict:
+    """Everything the report (and the dashboard's month view) shows."""
+    sites = [site] if site else list(Site.objects.filter(active=True))
+    start, end = month_bounds(month)
+    current = read(sites, start, end)
+    previous = read(sites, *month_bounds(_shift(start, -1)))
+    last_year = read(sites, *month_bounds(_shift(start, -12)))
+    figures = {
+        "now": key_figures(current),
+        "previous": key_figures(previous),
+        "last_year": key_figures(last_year),
+    }
+
+    theme_names = _names(Theme, current.by("visits", "theme"))
+    by_theme = Counter()
+    for theme_id, n in current.by("visits", "theme").items():
+        by_theme[theme_names.get(theme_id, _("other"))] += n
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
+    by_day = [(f"{d.day}", current.by_day["visits"].get(d, 0)) for d in days]
+
+    # Weekday × hour needs each row's day: one more query over the month's visit figures.
+    heat: Counter = Counter()
+    hours = {int(parse_key(k)["hour"]) for k in current.totals["visits"]}
+    for day, k, n in DailyStat.objects.filter(
+        site__in=sites, metric="visits", day__gte=start, day__lt=end
+    ).values_list("day", "key", "value"):
+        heat[(day.weekday(), int(parse_key(k)["hour"]))] += n
+    hour_columns = list(range(min(hours, default=9), max(hours, default=17) + 1))
+
+    waits = Counter()
+    for k, n in current.totals["wait_minutes"].items():
+        minutes = int(parse_key(k)["m"])
+        for low, high in WAIT_BUCKETS:
+            if low <= minutes < high:
+                waits[(low, high)] += n
+    wait_rows = [
+        (f"{low}–{high} min" if high < 10**6 else f"≥ {low} min", waits[(low, high)])
+        for low, high in WAIT_BUCKETS
+    ]
+
+    partner_names = _names(Partner, current.by("interviews", "partner"))
+    desk_names = _names(Desk, current.by("interviews", "desk"))
+    topic_names = _names(Topic, current.by("topics", "topic"))
+    partners = []
+    for partner_id, count in sorted(
+        current.by("interviews", "partner").items(), key=lambda item: -item[1]
+    ):
+        scoped = read(
+            sites,
+            start,
+            end,
+            metrics=["interviews", "interview_seconds", "outcomes"],
+            partner=partner_id,
+        )
+        partners.append(
+            {
+                "name": partner_names.get(partner_id, _("no partner recorded")),
+                "interviews": count,
+                "hours": round(scoped.total("interview_seconds") / 3600, 1),
+                "by_theme": sorted(
+                    (
+                        (theme_names.get(t) or _names(Theme, [t]).get(t, "?"), n)
+                        for t, n in scoped.by("interviews", "theme").items()
+                    ),
+                    key=lambda r: -r[1],
+                ),
+                "by_desk": sorted(
+                    (
+                        (desk_names.get(d, "?"), n)
+                        for d, n in scoped.by("interviews", "desk").items()
+                    ),
+                    key=lambda r: -r[1],
+                ),
+                "outcomes": _outcome_rows(scoped.by("outcomes", "code")),
+            }
+        )
+
+    flows = []
+    flow_names = _names(
+        Theme, list(current.by("referrals", "src")) + list(current.by("referrals", "dst"))
+    )
+    for k, n in sorted(current.totals["referrals"].items(), key=lambda item: -item[1]):
+        dims = parse_key(k)
+        flows.append((flow_names.get(dims["src"], "?"), flow_names.get(dims["dst"], "?"), n))
+
+    audiences = {
+        _("Age"): _profile(current.by("profile_age", "v"), AgeBracket),
+        _("Situation"): _profile(current.by("profile_situation", "v"), Situation),
+        _("Lives in"): _profile(current.by("profile_area", "v"), Area),
+    }
+    from events.models import Event
+
+    events_by_kind = []
+    kinds = dict(Event.Kind.choices)
+    registered = current.by("event_registered", "kind")
+    attended = current.by("event_attended", "kind")
+    no_show = current.by("event_no_show", "kind")
+    for kind, label in kinds.items():
+        count = current.by("events", "kind").get(kind, 0)
+        if count:
+            seen = attended.get(kind, 0) + no_show.get(kind, 0)
+            events_by_kind.append(
+                {
+                    "kind": label,
+                    "events": count,
+                    "registered": registered.get(kind, 0),
+                    "attended": attended.get(kind, 0),
+                    "no_show_rate": round(100 * no_show.get(kind, 0) / seen) if seen else None,
+                }
+            )
+
+    by_site = []
+    if site is None:
+        for each in sites:
+            by_site.append((each.name, key_figures(read([each], start, end))))
+
+    theme_rows = sorted(by_theme.items(), key=lambda item: -item[1])
+    return {
+        "site": site,
+        "sites": sites,
+        "month": start,
+        "figures": figures,
+        "theme_rows": theme_rows,
+        "theme_chart": charts.bar_chart(theme_rows, _("Visits by theme")),
+        "day_rows": by_day,
+        "day_chart": charts.column_chart(by_day, _("Visits by day")),
+        "heat_map": charts.heat_map(
+            heat,
+            [str(WEEKDAYS_ABBR[i]) for i in range(7)],
+            hour_columns,
+            _("Visits by weekday and hour"),
+        ),
+        "wait_rows": wait_rows,
+        "wait_chart": charts.bar_chart(wait_rows, _("Waiting time before the call")),
+        "partners": partners,
+        "partner_chart": charts.bar_chart(
+            [(p["name"], p["interviews"]) for p in partners], _("Interviews by partner institution")
+        ),
+        "flows": flows,
+        "referrals_out": sorted(current.by("referrals_out", "kind").items(), key=lambda r: -r[1]),
+        "audiences": audiences,
+        "events_by_kind": events_by_kind,
+        "documentation": resources_stats.usage(start, end),
+        "by_site": by_site,
+        "topics": sorted(
+            ((topic_names.get(t, "?"), n) for t, n in current.by("topics", "topic").items()),
+            key=lambda r: -r[1],
+        )[:15],
+        "generated": timezone.now(),
+    }
+
+
+def _outcome_rows(codes: Counter) -> list[tuple[str, int]]:
+    from counselling.models import Outcome
+
+    labels = dict(Outcome.Code.choices)
+    return sorted(((labels.get(code, code), n) for code, n in codes.items()), key=lambda r: -r[1])
+
+
+def _profile(counts: Counter, choices) -> list[tuple[str, str]]:
+    labels = dict(choices.choices)
+    cells = {labels.get("" if value == "-" else value, value): n for value, n in counts.items()}
+    shown = suppress(cells)
+    return [(label, shown[label]) for label in sorted(cells, key=lambda name: -cells[name])]
+
+
+def render_pdf(site: Site | None, month: dt.date, progress=None) -> bytes:
+    """The report as PDF bytes. `progress(percent)` is called along the way."""
+    language = site.language if site else "fr"
+    with translation.override(language), timezone.override(site.zone if site else None):
+        context = build(site, month)
+        if progress:
+            progress(40)
+        html = render_to_string("citedesmetiers/report.html", context)
+    if progress:
+        progress(60)
+    from weasyprint import HTML  # ~1 s to import: only in workers and report requests
+
+    pdf = HTML(string=html, base_url=".").write_pdf()
+    if progress:
+        progress(95)
+    return pdf

@@ -1,0 +1,157 @@
+"""Anonymous statistics: roll each site-day of raw rows into daily figures, purge raw rows after
+the retention period, and read months of figures for dashboards and reports.
+
+Small cells: any breakdown by profile shows counts under 5 as “< 5”, and hides one more cell when
+a single hidden cell could be recomputed from the total (secondary suppression)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from counselling import stats as counselling_stats
+from events import stats as events_stats
+from reception import stats as reception_stats
+
+from .facts import parse_key
+from .models import AggregatedDay, DailyStat, Site
+
+SOURCES = {
+    "reception": reception_stats.daily_facts,
+    "counselling": counselling_stats.daily_facts,
+    "events": events_stats.daily_facts,
+}
+SMALL_CELL = 5
+REAGGREGATE_DAYS = 7  # late changes (attendance ticked the next day) are caught up
+
+
+@transaction.atomic
+def aggregate_day(site: Site, day: dt.date) -> int:
+    """Replace the site-day's figures with fresh ones from the raw rows. Idempotent. A day past
+    the retention period that was aggregated already is left alone: its raw rows may be gone."""
+    limit = site.local_date() - dt.timedelta(days=settings.RAW_RETENTION_DAYS)
+    if day < limit and AggregatedDay.objects.filter(site=site, day=day).exists():
+        return 0
+    rows = []
+    for source, daily_facts in SOURCES.items():
+        rows += [
+            DailyStat(site=site, day=day, source=source, metric=f.metric, key=f.key, value=f.value)
+            for f in daily_facts(site, day)
+        ]
+    DailyStat.objects.filter(site=site, day=day).delete()
+    DailyStat.objects.bulk_create(rows, batch_size=1000)
+    AggregatedDay.objects.update_or_create(site=site, day=day, defaults={"at": timezone.now()})
+    return len(rows)
+
+
+def aggregate_recent(*, now: dt.datetime | None = None, days: int = REAGGREGATE_DAYS) -> int:
+    """Nightly: (re)aggregate the last `days` local days of every active site, today included."""
+    now = now or timezone.now()
+    done = 0
+    for site in Site.objects.filter(active=True):
+        today = site.local_date(now)
+        for back in range(days + 1):
+            aggregate_day(site, today - dt.timedelta(days=back))
+            done += 1
+    return done
+
+
+def purge_raw(*, now: dt.datetime | None = None) -> int:
+    """Delete raw visits and interviews older than RAW_RETENTION_DAYS, for days aggregated."""
+    now = now or timezone.now()
+    deleted = 0
+    for site in Site.objects.all():
+        limit = site.local_date(now) - dt.timedelta(days=settings.RAW_RETENTION_DAYS)
+        missing = set(
+            reception_stats.Visit.objects.filter(site=site, local_date__lt=limit)
+            .values_list("local_date", flat=True)
+            .distinct()
+        ) - set(
+            AggregatedDay.objects.filter(site=site, day__lt=limit).values_list("day", flat=True)
+        )
+        for day in sorted(missing):
+            aggregate_day(site, day)  # never purge a day that was not aggregated
+        deleted += reception_stats.purge_raw(site, limit)
+    return deleted
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """A period's daily figures: metric → {key → value}, and metric → {day → value}."""
+
+    totals: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    by_day: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+    def total(self, metric: str) -> int:
+        return sum(self.totals[metric].values())
+
+    def by(self, metric: str, dimension: str) -> Counter:
+        out: Counter = Counter()
+        for k, value in self.totals[metric].items():
+            out[parse_key(k).get(dimension, "")] += value
+        return out
+
+    def wait_percentile(self, q: float) -> int | None:
+        histogram = sorted(
+            (int(parse_key(k)["m"]), n) for k, n in self.totals["wait_minutes"].items()
+        )
+        count = sum(n for _, n in histogram)
+        if not count:
+            return None
+        rank, seen = q * (count - 1), 0
+        for minutes, n in histogram:
+            seen += n
+            if seen > rank:
+                return minutes
+        return histogram[-1][0]
+
+
+def read(sites, start: dt.date, end: dt.date, metrics=None, **filters: str) -> Figures:
+    """Figures of [start, end) for these sites; `filters` keep keys with those dimensions
+    (e.g. theme="3", partner="2")."""
+    rows = DailyStat.objects.filter(site__in=sites, day__gte=start, day__lt=end)
+    if metrics:
+        rows = rows.filter(metric__in=metrics)
+    figures = Figures()
+    for metric, k, day, value in rows.values_list("metric", "key", "day", "value").iterator(
+        chunk_size=5000
+    ):
+        if filters:
+            dims = parse_key(k)
+            if any(name in dims and dims[name] != wanted for name, wanted in filters.items()):
+                continue
+        figures.totals[metric][k] += value
+        figures.by_day[metric][day] += value
+    return figures
+
+
+def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
+    start = month.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def suppress(cells: dict[str, int]) -> dict[str, str]:
+    """Counts under 5 become "< 5"; if exactly one cell is hidden while the total is shown, the
+    smallest other non-zero cell is hidden too, so nothing can be recomputed by subtraction."""
+    shown = {name: str(n) for name, n in cells.items()}
+    hidden = [name for name, n in cells.items() if 0 < n < SMALL_CELL]
+    for name in hidden:
+        shown[name] = "< 5"
+    if len(hidden) == 1:
+        others = sorted((n, name) for name, n in cells.items() if n >= SMALL_CELL)
+        if others:
+            shown[others[0][1]] = "≤ " + str(_round_up(others[0][0]))
+    return shown
+
+
+def _round_up(n: int, step: int = 10) -> int:
+    return ((n + step - 1) // step) * step

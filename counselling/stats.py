@@ -1,0 +1,62 @@
+"""Counselling's anonymous daily facts: interviews by desk, theme and partner, durations, topics,
+outcomes, referrals between desks and out, out-of-order calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from citedesmetiers.facts import Fact, facts_from, key, local_day_bounds
+from citedesmetiers.models import Site
+from reception.models import Call
+
+from .models import Interview, Outcome
+
+
+def daily_facts(site: Site, day: dt.date) -> list[Fact]:
+    start, end = local_day_bounds(site.zone, day)
+    interviews = Interview.objects.filter(
+        desk__site=site, started_at__gte=start, started_at__lt=end
+    )
+    counts, seconds = Counter(), Counter()
+    for desk, theme, partner, started, ended in interviews.values_list(
+        "desk_id", "theme_id", "partner_id", "started_at", "ended_at"
+    ):
+        k = key(desk=desk, theme=theme, partner=partner or 0)
+        counts[k] += 1
+        if ended:
+            seconds[k] += int((ended - started).total_seconds())
+    topics = Counter(
+        key(topic=topic)
+        for topic in interviews.filter(topics__isnull=False).values_list("topics", flat=True)
+    )
+    outcomes, referrals, referred_out = Counter(), Counter(), Counter()
+    for code, partner, theme, to_theme, kind in Outcome.objects.filter(
+        interview__in=interviews
+    ).values_list(
+        "code",
+        "interview__partner_id",
+        "interview__theme_id",
+        "referred_theme_id",
+        "partner_kind",
+    ):
+        outcomes[key(code=code, partner=partner or 0)] += 1
+        if code == Outcome.Code.REFERRED_DESK:
+            referrals[key(src=theme, dst=to_theme)] += 1
+        elif code == Outcome.Code.REFERRED_PARTNER:
+            referred_out[key(kind=kind)] += 1
+    out_of_order = Counter(
+        key(reason=reason)
+        for reason in Call.objects.filter(site=site, at__gte=start, at__lt=end)
+        .exclude(out_of_order="")
+        .values_list("out_of_order", flat=True)
+    )
+    return (
+        facts_from("interviews", counts)
+        + facts_from("interview_seconds", seconds)
+        + facts_from("topics", topics)
+        + facts_from("outcomes", outcomes)
+        + facts_from("referrals", referrals)
+        + facts_from("referrals_out", referred_out)
+        + facts_from("out_of_order", out_of_order)
+    )

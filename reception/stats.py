@@ -1,0 +1,65 @@
+"""Reception's anonymous daily facts: visits by theme, hour and channel; coarse profiles; waits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from django.db.models import Min
+
+from citedesmetiers.facts import Fact, facts_from, key
+from citedesmetiers.models import Site
+
+from .models import Call, Visit
+
+
+def daily_facts(site: Site, day: dt.date) -> list[Fact]:
+    visits = list(
+        Visit.objects.filter(site=site, local_date=day).values_list(
+            "pk",
+            "first_theme_id",
+            "channel",
+            "arrived_at",
+            "age_bracket",
+            "situation",
+            "area",
+            "status",
+            "left_how",
+        )
+    )
+    first_calls = dict(
+        Call.objects.filter(visit__site=site, visit__local_date=day, kind=Call.Kind.CALL)
+        .values("visit")
+        .annotate(first=Min("at"))
+        .values_list("visit", "first")
+    )
+    by_slot, ages, situations, areas, waits, ends = (Counter() for _ in range(6))
+    for pk, theme, channel, arrived, age, situation, area, status, left_how in visits:
+        hour = arrived.astimezone(site.zone).hour
+        by_slot[key(theme=theme, hour=hour, channel=channel)] += 1
+        ages[key(v=age or "-")] += 1
+        situations[key(v=situation or "-")] += 1
+        areas[key(v=area or "-")] += 1
+        if pk in first_calls:
+            waits[key(m=int((first_calls[pk] - arrived).total_seconds() // 60))] += 1
+        if status == Visit.Status.LEFT:
+            ends[key(how=left_how or "walked_out")] += 1
+        elif status == Visit.Status.NO_SHOW:
+            ends[key(how="no_show")] += 1
+        elif status == Visit.Status.DONE:
+            ends[key(how="served")] += 1
+    return (
+        facts_from("visits", by_slot)
+        + facts_from("profile_age", ages)
+        + facts_from("profile_situation", situations)
+        + facts_from("profile_area", areas)
+        + facts_from("wait_minutes", waits)
+        + facts_from("visit_end", ends)
+    )
+
+
+def purge_raw(site: Site, before: dt.date) -> int:
+    """Delete raw visits (and with them calls, interviews and take-away lists) of days before
+    `before`; the caller checks those days are aggregated."""
+    deleted, _ = Visit.objects.filter(site=site, local_date__lt=before).delete()
+    return deleted
