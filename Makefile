@@ -24,7 +24,7 @@ setup: $(VENV)/.installed
 # Ctrl-C stops all three.
 run: export DEBUG ?= true
 run: setup
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --history 13
 	@echo
 	@echo "  Cité des métiers is starting on http://127.0.0.1:$(PORT)/"
 	@echo "  reception tablet  http://127.0.0.1:$(PORT)/reception/"

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .accounts import must_enrol_in_mfa
@@ -73,7 +74,8 @@ def staff_view(*roles: Role, site_kwarg: str | None = None) -> Callable:
                         _("You are not attached to any site yet. Ask a manager to add you to one.")
                     )
             request.site = site
-            return view(request, *args, **kwargs)
+            with timezone.override(site.zone):  # times on staff screens are the site's
+                return view(request, *args, **kwargs)
 
         wrapper.staff_roles = roles  # read by the staff home page and the access tests
         return wrapper

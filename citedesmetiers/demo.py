@@ -86,7 +86,7 @@ def seed_demo() -> Site:
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=role.value))
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
         partner = partners[partner_index] if partner_index is not None else None
         StaffMembership.objects.update_or_create(
             user=user, site=site, defaults={"partner": partner}

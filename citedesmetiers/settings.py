@@ -367,6 +367,8 @@ USE_TZ = True
 # --- static, media --------------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
+# Development and tests: find static files as they are (no scan of STATIC_ROOT at each start).
+WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"

@@ -55,6 +55,8 @@ def read_proof(code: str) -> Proof | None:
     try:
         encoded, mac = code.upper().split("-", 1)
         payload = _unb32(encoded)
+        if _b32(payload) != encoded:
+            return None  # unused trailing bits changed: not the code we issued
         if not constant_time_compare(mac, _mac(payload)):
             return None
         site_id, ticket, minute = payload.decode().split(":")

@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,7 +61,7 @@ def check_in(
         if existing is not None:
             return existing, False
     theme = (
-        Theme.objects.filter(site=site, pk=theme_id).first() if str(theme_id).isdigit() else None
+        Theme.objects.filter(site=site, pk=theme_id).first() if str(theme_id).isdecimal() else None
     )
     if theme is None:
         raise ReceptionError(_("This theme does not exist at this site."))
@@ -124,7 +125,7 @@ def change_theme(*, site: Site, visit_id: int, theme_id: int | str) -> Visit:
         )
     theme = (
         Theme.objects.filter(site=site, pk=theme_id, active=True).first()
-        if str(theme_id).isdigit()
+        if str(theme_id).isdecimal()
         else None
     )
     if theme is None:
@@ -145,7 +146,7 @@ def mark_left(
     now: dt.datetime | None = None,
 ) -> Visit:
     visit = _locked_visit(site=site, visit_id=visit_id)
-    if visit.status not in (Visit.Status.WAITING, Visit.Status.CALLED):
+    if visit.status != Visit.Status.WAITING:
         raise ReceptionError(
             _("Ticket %(code)s is not waiting any more; nothing was changed.")
             % {"code": visit.code}
@@ -168,21 +169,36 @@ def leave_queue(*, token: str) -> Visit:
         return mark_left(site=visit.site, visit_id=visit.pk, how=Visit.LeftHow.BY_THEMSELVES)
 
 
-def day_is_over(site: Site, now: dt.datetime) -> bool:
-    """Past the last closing time of the site's local day."""
+def last_closing(site: Site, now: dt.datetime) -> dt.datetime | None:
+    """Today's last closing time at the site, as an aware datetime; None on a closed day."""
     local = now.astimezone(site.zone)
     closings = [p.closes for p in site.opening_periods.all() if p.weekday == local.weekday()]
-    return not closings or local.time() >= max(closings)
+    if not closings:
+        return None
+    return dt.datetime.combine(local.date(), max(closings), tzinfo=site.zone)
+
+
+def day_is_over(site: Site, now: dt.datetime) -> bool:
+    """Past the last closing time of the site's local day (or a day the site does not open)."""
+    closing = last_closing(site, now)
+    return closing is None or now >= closing
 
 
 @transaction.atomic
 def close_day(*, site: Site, now: dt.datetime | None = None) -> int:
     """Mark the visits still waiting or called after closing as “left at closing”. Running it twice
-    changes nothing the second time. Returns how many visits it closed."""
+    changes nothing the second time. Returns how many visits it closed.
+
+    Visits of earlier days are always closed. Today's are closed once the last opening period
+    is over, except late arrivals checked in after it (reception's override): those wait for
+    the counsellors still there, and are closed on the next run of the next day."""
     now = now or timezone.now()
     today = site.local_date(now)
+    closing = last_closing(site, now)
     stale = Visit.objects.filter(site=site, status__in=[Visit.Status.WAITING, Visit.Status.CALLED])
-    if not day_is_over(site, now):
+    if closing is not None and now >= closing:
+        stale = stale.filter(Q(local_date__lt=today) | Q(queued_at__lt=closing))
+    else:
         stale = stale.filter(local_date__lt=today)
     closed = stale.update(
         status=Visit.Status.LEFT, left_how=Visit.LeftHow.AT_CLOSING, desk=None, ended_at=now

@@ -277,18 +277,19 @@ def proof_pdf(request: HttpRequest, token: str) -> HttpResponse:
         return _not_found(request)
     code = proof_code(visit)
     verify_url = request.build_absolute_uri(reverse("reception:verify", args=[code]))
-    html = render_to_string(
-        "reception/proof.html",
-        {
-            "visit": visit,
-            "code": code,
-            "verify_url": verify_url,
-            "qr": qr_data_uri(verify_url),
-            "arrived": timezone.localtime(visit.arrived_at, visit.site.zone),
-            "printed": timezone.localtime(timezone.now(), visit.site.zone),
-        },
-        request=request,
-    )
+    with timezone.override(visit.site.zone):
+        html = render_to_string(
+            "reception/proof.html",
+            {
+                "visit": visit,
+                "code": code,
+                "verify_url": verify_url,
+                "qr": qr_data_uri(verify_url),
+                "arrived": timezone.localtime(visit.arrived_at, visit.site.zone),
+                "printed": timezone.localtime(timezone.now(), visit.site.zone),
+            },
+            request=request,
+        )
     from weasyprint import HTML  # imported here: ~1 s, kept out of web start-up
 
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
@@ -313,16 +314,17 @@ def take_away_pdf(request: HttpRequest, token: str) -> HttpResponse:
         item.qr = qr_data_uri(
             request.build_absolute_uri(reverse("resources:detail", args=[item.resource_id])), 2
         )
-    html = render_to_string(
-        "reception/take_away.html",
-        {
-            "visit": visit,
-            "items": items,
-            "events": events,
-            "printed": timezone.localtime(timezone.now(), visit.site.zone),
-        },
-        request=request,
-    )
+    with timezone.override(visit.site.zone):
+        html = render_to_string(
+            "reception/take_away.html",
+            {
+                "visit": visit,
+                "items": items,
+                "events": events,
+                "printed": timezone.localtime(timezone.now(), visit.site.zone),
+            },
+            request=request,
+        )
     from weasyprint import HTML  # imported here: ~1 s, kept out of web start-up
 
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
@@ -336,4 +338,5 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     proof = read_proof(code)
     if proof is None:
         return render(request, "reception/verify.html", {"proof": None}, status=404)
-    return render(request, "reception/verify.html", {"proof": proof, "code": code})
+    with timezone.override(proof.site.zone):
+        return render(request, "reception/verify.html", {"proof": proof, "code": code})

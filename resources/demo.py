@@ -166,6 +166,14 @@ def records(count: int, seed: int = 42) -> Iterator[dict]:
 
 @transaction.atomic
 def seed_catalogue(site: Site, count: int = 320) -> None:
+    # The purposes and audiences a migration creates (created again if a test flushed them).
+    from importlib import import_module
+
+    defaults = import_module("resources.migrations.0003_purposes_audiences")
+    for order, (slug, name) in enumerate(defaults.PURPOSES):
+        Purpose.objects.get_or_create(slug=slug, defaults={"name": name, "order": order})
+    for order, (slug, name) in enumerate(defaults.AUDIENCES):
+        Audience.objects.get_or_create(slug=slug, defaults={"name": name, "order": order})
     purposes = {p.slug: p for p in Purpose.objects.all()}
     audiences = {a.slug: a for a in Audience.objects.all()}
     created = []

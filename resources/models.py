@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -116,9 +117,27 @@ class Resource(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("resources:detail", args=[self.pk])
 
-    def clean(self) -> None:
-        self.isbn = normalize_isbn(self.isbn) if self.isbn else None
-        self.issn = normalize_issn(self.issn) if self.issn else None
+    def clean_fields(self, exclude=None) -> None:
+        # Normalise identifiers before the length checks ("978-2-…" is longer than 13 characters)
+        # and report a bad check digit against its own field.
+        errors = {}
+        exclude = set(exclude or ())
+        for name, normalize in (("isbn", normalize_isbn), ("issn", normalize_issn)):
+            value = getattr(self, name)
+            if name in exclude or not value:
+                setattr(self, name, value or None)
+                continue
+            try:
+                setattr(self, name, normalize(value))
+            except ValidationError as error:
+                errors[name] = error.messages
+                exclude.add(name)
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+        if errors:
+            raise ValidationError(errors)
 
 
 class Holding(models.Model):

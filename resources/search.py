@@ -10,7 +10,9 @@ ranking is plain alphabetical.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import re
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
@@ -22,6 +24,7 @@ from .models import Audience, Purpose, Resource, SearchTerm
 from .text import words
 
 PAGE_SIZE = 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL refuses NUL; no control char is useful
 MAX_QUERY = 200
 
 
@@ -38,7 +41,7 @@ class Filters:
     def from_query(cls, params) -> Filters:
         return cls(
             **{
-                name: (params.get(name) or "").strip()[:MAX_QUERY]
+                name: _CONTROL.sub("", params.get(name) or "").strip()[:MAX_QUERY]
                 for name in ("q", "kind", "purpose", "audience", "language", "site")
             }
         )
@@ -132,16 +135,29 @@ def suggest(q: str) -> str | None:
     return " ".join(out) if changed else None
 
 
-def _facets(ids: QuerySet, filters: Filters) -> dict[str, list[FacetValue]]:
-    kinds = dict(Resource.Kind.choices)
-    languages = dict(Resource.Language.choices)
-    by_kind = Resource.objects.filter(pk__in=ids).values("kind").annotate(n=Count("pk"))
-    by_language = Resource.objects.filter(pk__in=ids).values("language").annotate(n=Count("pk"))
-    purposes = Purpose.objects.filter(resources__in=ids).annotate(n=Count("resources"))
-    audiences = Audience.objects.filter(resources__in=ids).annotate(n=Count("resources"))
+def _facets(filters: Filters) -> dict[str, list[FacetValue]]:
+    """Each group is counted over the results of every *other* filter, so a facet's number is
+    exactly what clicking it gives (a resource can have several purposes, audiences, sites)."""
     from citedesmetiers.models import Site
 
-    sites = Site.objects.filter(holdings__resource__in=ids, active=True).annotate(
+    def without(name: str) -> QuerySet:
+        return matching(dataclasses.replace(filters, **{name: ""})).values("pk")
+
+    kinds = dict(Resource.Kind.choices)
+    languages = dict(Resource.Language.choices)
+    by_kind = Resource.objects.filter(pk__in=without("kind")).values("kind").annotate(n=Count("pk"))
+    by_language = (
+        Resource.objects.filter(pk__in=without("language"))
+        .values("language")
+        .annotate(n=Count("pk"))
+    )
+    purposes = Purpose.objects.filter(resources__in=without("purpose")).annotate(
+        n=Count("resources")
+    )
+    audiences = Audience.objects.filter(resources__in=without("audience")).annotate(
+        n=Count("resources")
+    )
+    sites = Site.objects.filter(holdings__resource__in=without("site"), active=True).annotate(
         n=Count("holdings__resource", distinct=True)
     )
     return {
@@ -182,7 +198,7 @@ def search(filters: Filters, page_number: int | str = 1) -> Results:
     paginator.count = total  # counted once, without the ranking
     page = paginator.get_page(page_number)
     suggestion = suggest(filters.q) if filters.q and total < 3 else None
-    return Results(page=page, total=total, facets=_facets(ids, filters), suggestion=suggestion)
+    return Results(page=page, total=total, facets=_facets(filters), suggestion=suggestion)
 
 
 def refresh_terms(resources=None) -> None:

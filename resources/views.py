@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -18,7 +19,14 @@ KIOSK_COOKIE = "kiosk"
 
 
 def is_kiosk(request: HttpRequest) -> bool:
-    return request.COOKIES.get(KIOSK_COOKIE) == "1"
+    return request.COOKIES.get(KIOSK_COOKIE, "0") not in ("", "0")
+
+
+def kiosk_home_url(request: HttpRequest) -> str:
+    """Where an idle kiosk goes back to: the catalogue, of its own site if it was set up for one."""
+    value = request.COOKIES.get(KIOSK_COOKIE, "")
+    base = reverse("resources:catalogue")
+    return f"{base}?site={value}" if value not in ("", "0", "1") else base
 
 
 def _kiosk_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -42,7 +50,12 @@ def _context(request: HttpRequest, **extra) -> dict:
     kiosk = is_kiosk(request) or request.GET.get("kiosk") == "1"
     if request.GET.get("kiosk") == "0":
         kiosk = False
-    return {"kiosk": kiosk, "kiosk_idle_seconds": settings.KIOSK_IDLE_SECONDS, **extra}
+    return {
+        "kiosk": kiosk,
+        "kiosk_idle_seconds": settings.KIOSK_IDLE_SECONDS,
+        "kiosk_home": kiosk_home_url(request),
+        **extra,
+    }
 
 
 @vary_on_headers("HX-Request", "Cookie")

@@ -53,7 +53,7 @@ def make_staff(
 ) -> User:
     user = User.objects.create_user(email=email, password=PASSWORD, **extra)
     if role is not None:
-        user.groups.add(Group.objects.get(name=role.value))
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     if site is not None:
         StaffMembership.objects.create(user=user, site=site, partner=partner)
     return user

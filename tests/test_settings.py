@@ -10,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DEBUG": "false",
-    "SECRET_KEY": "x" * 60,
+    "SECRET_KEY": "k9#Qe2!vT7rLw4@Zp1^Hs6&Nb3*Ym8(Xc5)Ud0-Fj2+Gi7=Ao4_Kt9%Ry6$Wq3",
+    "SECURE_HSTS_PRELOAD": "true",
     "ALLOWED_HOSTS": "cite.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://cite.example.org",
     "DATABASE_URL": "postgres://cdm:cdm@db.example.org:5432/cdm",

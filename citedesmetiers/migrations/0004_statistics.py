@@ -5,60 +5,129 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('citedesmetiers', '0003_cache_table'),
+        ("citedesmetiers", "0003_cache_table"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AggregatedDay',
+            name="AggregatedDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('at', models.DateTimeField()),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='citedesmetiers.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("at", models.DateTimeField()),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="citedesmetiers.site",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('site', 'day'), name='aggregatedday_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("site", "day"), name="aggregatedday_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyStat',
+            name="DailyStat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('source', models.CharField(max_length=20)),
-                ('metric', models.CharField(max_length=40)),
-                ('key', models.CharField(blank=True, max_length=200)),
-                ('value', models.BigIntegerField()),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='daily_stats', to='citedesmetiers.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("source", models.CharField(max_length=20)),
+                ("metric", models.CharField(max_length=40)),
+                ("key", models.CharField(blank=True, max_length=200)),
+                ("value", models.BigIntegerField()),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="daily_stats",
+                        to="citedesmetiers.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'daily figure',
-                'verbose_name_plural': 'daily figures',
-                'indexes': [models.Index(fields=['site', 'metric', 'day'], name='dailystat_metric_idx')],
-                'constraints': [models.UniqueConstraint(fields=('site', 'day', 'source', 'metric', 'key'), name='dailystat_unique')],
+                "verbose_name": "daily figure",
+                "verbose_name_plural": "daily figures",
+                "indexes": [
+                    models.Index(fields=["site", "metric", "day"], name="dailystat_metric_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("site", "day", "source", "metric", "key"), name="dailystat_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MonthlyReport',
+            name="MonthlyReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.')),
-                ('status', models.CharField(choices=[('pending', 'waiting to be generated'), ('running', 'being generated'), ('done', 'ready'), ('failed', 'failed')], default='pending', max_length=10)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('file', models.FileField(blank=True, upload_to='reports/')),
-                ('requested_at', models.DateTimeField()),
-                ('generated_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('site', models.ForeignKey(blank=True, help_text='Empty for the network report across sites.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='citedesmetiers.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="The first day of the month.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "waiting to be generated"),
+                            ("running", "being generated"),
+                            ("done", "ready"),
+                            ("failed", "failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("file", models.FileField(blank=True, upload_to="reports/")),
+                ("requested_at", models.DateTimeField()),
+                ("generated_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.CharField(blank=True, max_length=300)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for the network report across sites.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="citedesmetiers.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'monthly report',
-                'verbose_name_plural': 'monthly reports',
-                'ordering': ['-month', 'site__name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('site__isnull', False)), fields=('site', 'month'), name='report_unique_site_month'), models.UniqueConstraint(condition=models.Q(('site__isnull', True)), fields=('month',), name='report_unique_network_month')],
+                "verbose_name": "monthly report",
+                "verbose_name_plural": "monthly reports",
+                "ordering": ["-month", "site__name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("site__isnull", False)),
+                        fields=("site", "month"),
+                        name="report_unique_site_month",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("site__isnull", True)),
+                        fields=("month",),
+                        name="report_unique_network_month",
+                    ),
+                ],
             },
         ),
     ]
