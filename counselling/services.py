@@ -83,8 +83,15 @@ def current_visit(session: DeskSession) -> Visit | None:
 
 
 def _expect(session: DeskSession, visit_id: int | None, *statuses: str) -> Visit:
-    """The desk's current visitor, checked against what the counsellor's page showed."""
-    visit = current_visit(session)
+    """The desk's current visitor, locked and checked against what the counsellor's page showed
+    (reception may be marking them as left at this very moment: the lock makes one of the two
+    wait and then see the other's change)."""
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("theme")
+        .filter(desk=session.desk, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW])
+        .first()
+    )
     if visit is None or (visit_id is not None and visit.pk != int(visit_id)):
         raise CounsellingError(_("Your page was out of date; nothing was changed."))
     if statuses and visit.status not in statuses:
@@ -309,6 +316,13 @@ def finish_interview(
     from reception.models import Channel
 
     session = _locked_session(session_id, counsellor)
+    if (
+        visit_id is not None
+        and Interview.objects.filter(session=session, visit_id=visit_id, ended_at__isnull=False)
+        .exclude(visit__desk=session.desk, visit__status=Visit.Status.IN_INTERVIEW)
+        .exists()
+    ):
+        raise CounsellingError(_("This interview is already finished."))
     visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
     interview = _open_interview(session, visit)
     now = _now(now)
@@ -389,33 +403,41 @@ def hand_back(
 
 
 @transaction.atomic
-def add_to_take_away(*, session_id: int, counsellor: User, resource_id: int) -> None:
+def add_to_take_away(
+    *, session_id: int, counsellor: User, resource_id: int, visit_id: int | None = None
+) -> None:
     """Put a catalogue resource on the current visitor's take-away list (once)."""
     from resources.models import Resource, TakeAwayItem
 
     session = _locked_session(session_id, counsellor)
-    visit = _expect(session, None, Visit.Status.IN_INTERVIEW)
+    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
     if not Resource.objects.filter(pk=resource_id, withdrawn=False).exists():
         raise CounsellingError(_("This document is not in the catalogue any more."))
     TakeAwayItem.objects.get_or_create(visit=visit, resource_id=resource_id)
+    publish_change(session.desk.site.slug)
 
 
 @transaction.atomic
-def remove_from_take_away(*, session_id: int, counsellor: User, resource_id: int) -> None:
+def remove_from_take_away(
+    *, session_id: int, counsellor: User, resource_id: int, visit_id: int | None = None
+) -> None:
     from resources.models import TakeAwayItem
 
     session = _locked_session(session_id, counsellor)
-    visit = _expect(session, None, Visit.Status.IN_INTERVIEW)
+    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
     TakeAwayItem.objects.filter(visit=visit, resource_id=resource_id).delete()
+    publish_change(session.desk.site.slug)
 
 
 @transaction.atomic
-def add_event_to_take_away(*, session_id: int, counsellor: User, event_id: int) -> None:
+def add_event_to_take_away(
+    *, session_id: int, counsellor: User, event_id: int, visit_id: int | None = None
+) -> None:
     """Suggest an upcoming event of the site: it joins the visitor's take-away list."""
     from events.models import Event, TakeAwayEvent
 
     session = _locked_session(session_id, counsellor)
-    visit = _expect(session, None, Visit.Status.IN_INTERVIEW)
+    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
     event = Event.objects.filter(
         pk=event_id,
         site_id=visit.site_id,
@@ -425,12 +447,16 @@ def add_event_to_take_away(*, session_id: int, counsellor: User, event_id: int) 
     if event is None:
         raise CounsellingError(_("This event is not open any more."))
     TakeAwayEvent.objects.get_or_create(visit=visit, event=event)
+    publish_change(session.desk.site.slug)
 
 
 @transaction.atomic
-def remove_event_from_take_away(*, session_id: int, counsellor: User, event_id: int) -> None:
+def remove_event_from_take_away(
+    *, session_id: int, counsellor: User, event_id: int, visit_id: int | None = None
+) -> None:
     from events.models import TakeAwayEvent
 
     session = _locked_session(session_id, counsellor)
-    visit = _expect(session, None, Visit.Status.IN_INTERVIEW)
+    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
     TakeAwayEvent.objects.filter(visit=visit, event_id=event_id).delete()
+    publish_change(session.desk.site.slug)

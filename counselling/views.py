@@ -298,13 +298,23 @@ def _resource_id(request: HttpRequest) -> int:
 @staff_view(*COUNSELLOR)
 @require_POST
 def take_away_add(request: HttpRequest) -> HttpResponse:
-    return _act(request, services.add_to_take_away, resource_id=_resource_id(request))
+    return _act(
+        request,
+        services.add_to_take_away,
+        resource_id=_resource_id(request),
+        visit_id=_visit_id(request),
+    )
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
 def take_away_remove(request: HttpRequest) -> HttpResponse:
-    return _act(request, services.remove_from_take_away, resource_id=_resource_id(request))
+    return _act(
+        request,
+        services.remove_from_take_away,
+        resource_id=_resource_id(request),
+        visit_id=_visit_id(request),
+    )
 
 
 def _event_id(request: HttpRequest) -> int:
@@ -315,10 +325,20 @@ def _event_id(request: HttpRequest) -> int:
 @staff_view(*COUNSELLOR)
 @require_POST
 def take_away_add_event(request: HttpRequest) -> HttpResponse:
-    return _act(request, services.add_event_to_take_away, event_id=_event_id(request))
+    return _act(
+        request,
+        services.add_event_to_take_away,
+        event_id=_event_id(request),
+        visit_id=_visit_id(request),
+    )
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
 def take_away_remove_event(request: HttpRequest) -> HttpResponse:
-    return _act(request, services.remove_event_from_take_away, event_id=_event_id(request))
+    return _act(
+        request,
+        services.remove_event_from_take_away,
+        event_id=_event_id(request),
+        visit_id=_visit_id(request),
+    )

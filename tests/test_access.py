@@ -1,0 +1,391 @@
+"""Who may open what: one row per address, one expected answer per persona.
+
+Personas (tests/conftest.py): Alice, reception agent at Alpha; Bob, counsellor at Alpha for partner
+A; Dan, information officer; Erin, event organiser; Frank, manager at Alpha; Grace, manager at Beta
+only; and an anonymous visitor. The managers have TOTP, so they are not sent to MFA enrolment.
+
+To add an address: append one row `(address, method, {persona: expected})` to ACCESS. The address
+is a template whose `{placeholders}` (also usable in POST_DATA) are made on demand, see
+PLACEHOLDERS — or a function of the Centre that returns it. An expected answer is a status code,
+LOGIN (sent to the login page and back), or Redirect(pattern). Every refusal — 403, 404, LOGIN,
+Redirect(..., writes=False) — and every GET must leave visits and ticket counters as they were."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from django.db import transaction
+from django.urls import get_resolver, resolve
+
+from reception import services
+from reception.models import TicketCounter, Visit
+from tests.conftest import Centre
+from tests.counselling_fixtures import AtDesk, DeskOf
+
+PERSONAS = (
+    "reception",
+    "counsellor_a",
+    "officer",
+    "organiser",
+    "manager",
+    "beta_manager",
+    "anonymous",
+)
+LOGIN = "login"  # 302 to /accounts/login/?next=<this address>
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """302 to an address matching `to` (shell-style: `*` for any id)."""
+
+    to: str
+    writes: bool = True  # False: a refusal shown as a message on the next page; nothing changed
+
+
+def everyone(expected) -> dict:
+    return dict.fromkeys(PERSONAS, expected)
+
+
+def reception_staff(*, reception, manager, beta_manager, others=403) -> dict:
+    """A reception screen: reception agents and managers work there, other roles do not."""
+    return {
+        "reception": reception,
+        "counsellor_a": others,
+        "officer": others,
+        "organiser": others,
+        "manager": manager,
+        "beta_manager": beta_manager,
+        "anonymous": LOGIN,
+    }
+
+
+def _visit(site) -> Visit:
+    visit, _created = services.check_in(site=site, theme_id=site.themes.get(letter="E").pk)
+    return visit
+
+
+# What `{name}` stands for in ACCESS and POST_DATA, made once per test when first used.
+PLACEHOLDERS: dict[str, Callable[[Centre], object]] = {
+    "alpha_visit": lambda c: _visit(c.alpha).pk,
+    "beta_visit": lambda c: _visit(c.beta).pk,
+    "alpha_token": lambda c: _visit(c.alpha).token,
+    "alpha_theme_e": lambda c: c.alpha.themes.get(letter="E").pk,
+    "alpha_theme_f": lambda c: c.alpha.themes.get(letter="F").pk,
+    "new_key": lambda c: uuid.uuid4(),
+}
+
+ADMIN_LOGIN = Redirect("/admin/login/?next=/admin/", writes=False)
+TABLET = Redirect("/reception/")
+REFUSED_ON_TABLET = Redirect("/reception/", writes=False)
+
+ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
+    # Staff with one screen go straight to it; with several (their screen and the
+    # administration, or a manager's many), they get a menu.
+    (
+        "/staff/",
+        "GET",
+        {
+            "reception": Redirect("/reception/"),
+            "counsellor_a": Redirect("/desk/"),
+            "officer": 200,
+            "organiser": 200,
+            "manager": 200,
+            "beta_manager": 200,
+            "anonymous": LOGIN,
+        },
+    ),
+    # Django's admin lets in `is_staff` accounts only, and has its own login page.
+    (
+        "/admin/",
+        "GET",
+        {
+            "reception": ADMIN_LOGIN,
+            "counsellor_a": ADMIN_LOGIN,
+            "officer": 200,
+            "organiser": 200,
+            "manager": 200,
+            "beta_manager": 200,
+            "anonymous": ADMIN_LOGIN,
+        },
+    ),
+    # Grace works at Beta only: her tablet is Beta's (see the test below).
+    ("/reception/", "GET", reception_staff(reception=200, manager=200, beta_manager=200)),
+    (
+        "/reception/live/?s=alpha",
+        "GET",
+        reception_staff(reception=200, manager=200, beta_manager=200),
+    ),
+    (
+        "/reception/check-in/",
+        "POST",
+        # Grace checks in at Beta, where Alpha's theme does not exist: refused with a message.
+        reception_staff(
+            reception=Redirect("/reception/visits/*/"),
+            manager=Redirect("/reception/visits/*/"),
+            beta_manager=REFUSED_ON_TABLET,
+        ),
+    ),
+    # An Alpha ticket is not found from Beta: 404, which says nothing about Alpha.
+    (
+        "/reception/visits/{alpha_visit}/",
+        "GET",
+        reception_staff(reception=200, manager=200, beta_manager=404),
+    ),
+    (
+        "/reception/visits/{alpha_visit}/ticket/",
+        "GET",
+        reception_staff(reception=200, manager=200, beta_manager=404),
+    ),
+    (
+        "/reception/visits/{beta_visit}/",
+        "GET",
+        reception_staff(reception=404, manager=404, beta_manager=200),
+    ),
+    # Writes on another site's ticket are refused by the service with “This ticket does not
+    # exist.” on the tablet (a redirect, not a 404), and change nothing.
+    (
+        "/reception/visits/{alpha_visit}/theme/",
+        "POST",
+        reception_staff(reception=TABLET, manager=TABLET, beta_manager=REFUSED_ON_TABLET),
+    ),
+    (
+        "/reception/visits/{alpha_visit}/left/",
+        "POST",
+        reception_staff(reception=TABLET, manager=TABLET, beta_manager=REFUSED_ON_TABLET),
+    ),
+    # Public screens: no login, only ticket codes, desk names and counts.
+    ("/display/alpha/", "GET", everyone(200)),
+    ("/display/alpha/live/", "GET", everyone(200)),
+    ("/display/nowhere/", "GET", everyone(404)),
+    ("/t/{alpha_token}/", "GET", everyone(200)),
+    ("/t/{alpha_token}/live/?s=alpha", "GET", everyone(200)),
+    ("/t/{alpha_token}/leave/", "POST", everyone(Redirect("/t/*/"))),
+    ("/t/not-a-ticket/", "GET", everyone(404)),
+    ("/verify/not-a-code/", "GET", everyone(404)),
+    # The counsellor's desk: counsellors only (Bob), at their own site; a desk of Beta is not
+    # found from Alpha. Without an open desk, actions are refused with a message on /desk/.
+    ("/desk/", "GET", {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN}),
+    (
+        AtDesk("/desk/", "in_interview"),
+        "GET",
+        {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN},
+    ),
+    ("/desk/day/", "GET", {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN}),
+    # htmx's "stop polling" (286) when the counsellor has no desk open.
+    ("/desk/live/?s=alpha", "GET", {**everyone(403), "counsellor_a": 286, "anonymous": LOGIN}),
+    (
+        AtDesk("/desk/live/?s=alpha", "called"),
+        "GET",
+        {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN},
+    ),
+    (
+        DeskOf("alpha"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+    ),
+    (DeskOf("beta"), "POST", {**everyone(403), "counsellor_a": 404, "anonymous": LOGIN}),
+    (
+        AtDesk("/desk/call-next/"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+    ),
+    (
+        "/desk/call-next/",
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+    # Posted without a ticket and a reason: refused with a message.
+    (
+        AtDesk("/desk/call-ticket/"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/recall/", "called"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/no-show/", "called"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+    ),
+    (
+        "/desk/put-back/",
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/start/", "called"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+    ),
+    # Posted without answers: refused as "not valid choices", nothing saved.
+    (
+        AtDesk("/desk/finish/", "in_interview"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/hand-back/", "in_interview"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/pause/"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/resume/"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/close/"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/take-away/search/?tq=cv", "in_interview"),
+        "GET",
+        {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN},
+    ),
+    # No document posted: refused ("not in the catalogue"), nothing changed.
+    (
+        AtDesk("/desk/take-away/add/", "in_interview"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/take-away/remove/", "in_interview"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+    # No event posted: refused ("not open any more"), nothing changed.
+    (
+        AtDesk("/desk/take-away/add-event/", "in_interview"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+    (
+        AtDesk("/desk/take-away/remove-event/", "in_interview"),
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+]
+
+POST_DATA = {
+    "/reception/check-in/": {"theme": "{alpha_theme_e}", "checkin_key": "{new_key}"},
+    "/reception/visits/{alpha_visit}/theme/": {"theme": "{alpha_theme_f}"},
+}
+
+# Addresses checked elsewhere rather than here, and why.
+NOT_IN_THE_MATRIX = {
+    "reception:proof": "public like the visitor page; see test_reception_proof (PDFs are slow)",
+    "reception:take_away_pdf": "public like the visitor page; rendered by the counselling tests",
+}
+
+
+class Placeholders(dict):
+    def __init__(self, centre: Centre):
+        super().__init__()
+        self.centre = centre
+
+    def __missing__(self, key: str):
+        self[key] = value = PLACEHOLDERS[key](self.centre)
+        return value
+
+
+def build(template: str | Callable[[Centre], str], values: Placeholders) -> str:
+    return template(values.centre) if callable(template) else template.format_map(values)
+
+
+def database() -> tuple[list, list]:
+    return (
+        list(Visit.objects.order_by("pk").values()),
+        list(TicketCounter.objects.order_by("pk").values()),
+    )
+
+
+def answer(client, method: str, url: str, data: dict, expected) -> None:
+    before = database()
+
+    response = client.post(url, data) if method == "POST" else client.get(url)
+
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.url == "/accounts/login/?" + urlencode({"next": url}, safe="/")
+    elif isinstance(expected, Redirect):
+        assert response.status_code == 302
+        assert fnmatchcase(response.url, expected.to), response.url
+    else:
+        assert response.status_code == expected
+    refused = expected in (LOGIN, 403, 404) or (
+        isinstance(expected, Redirect) and not expected.writes
+    )
+    if refused or method == "GET":
+        assert database() == before
+
+
+@pytest.mark.parametrize(
+    ("template", "method", "expected"),
+    [pytest.param(*row, id=f"{row[1]} {row[0]}") for row in ACCESS],
+)
+def test_access(mfa_enrolled, login, subtests, template, method, expected):
+    values = Placeholders(mfa_enrolled)
+    url = build(template, values)
+    data = {k: build(v, values) for k, v in POST_DATA.get(template, {}).items()}
+    for persona in PERSONAS:
+        with subtests.test(persona=persona), transaction.atomic():
+            # Each persona starts from the same database: what the previous one wrote is undone.
+            try:
+                answer(login(mfa_enrolled.persona(persona)), method, url, data, expected[persona])
+            finally:
+                transaction.set_rollback(True)
+
+
+def test_every_row_decides_for_every_persona():
+    for template, method, expected in ACCESS:
+        assert set(expected) == set(PERSONAS), f"{method} {template}"
+        assert method in ("GET", "POST")
+
+
+class AnyId(dict):
+    def __missing__(self, key: str) -> str:
+        return "1"  # fits every path converter: only the address's shape matters here
+
+
+def test_every_reception_address_is_in_the_matrix(mfa_enrolled):
+    covered = {
+        resolve(urlsplit(t(mfa_enrolled) if callable(t) else t.format_map(AnyId())).path).view_name
+        for t, _m, _e in ACCESS
+    }
+    namespace = get_resolver().namespace_dict["reception"][1]
+    names = {f"reception:{p.name}" for p in namespace.url_patterns}
+
+    assert names - covered - set(NOT_IN_THE_MATRIX) == set()
+    assert set(NOT_IN_THE_MATRIX) <= names
+
+
+def test_a_manager_of_another_site_gets_the_tablet_of_her_own_site(mfa_enrolled, login):
+    response = login(mfa_enrolled.beta_manager).get("/reception/")
+    assert response.context["site"] == mfa_enrolled.beta
+
+    response = login(mfa_enrolled.beta_manager).get("/reception/live/?s=alpha")
+    assert "s=beta" in response.content.decode()
+
+
+def test_only_reception_agents_and_managers_of_the_site_check_visitors_in(mfa_enrolled, login):
+    theme = mfa_enrolled.alpha.themes.get(letter="E")
+    for persona in PERSONAS:
+        login(mfa_enrolled.persona(persona)).post(
+            "/reception/check-in/", {"theme": theme.pk, "checkin_key": uuid.uuid4()}
+        )
+    assert Visit.objects.filter(site=mfa_enrolled.alpha).count() == 2  # Alice and Frank
+    assert not Visit.objects.filter(site=mfa_enrolled.beta).exists()

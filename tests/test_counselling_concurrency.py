@@ -1,0 +1,231 @@
+"""Call next under real concurrency: real threads, real transactions, real PostgreSQL.
+
+Django's TestCase wraps each test in one transaction and SQLite ignores SELECT … FOR UPDATE, so a
+race "passes" there whatever the code does. These tests only mean something on PostgreSQL, which
+CI runs the whole suite against as well; on other databases they are skipped, not faked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import Counter, defaultdict
+
+import pytest
+from django.db import connection, transaction
+
+from citedesmetiers.roles import Role
+from counselling import services
+from counselling.models import DeskSession, Interview, Outcome
+from reception.models import Call, Visit
+from tests.conftest import make_staff
+from tests.counselling_fixtures import T0, make_desk, open_session, queue_visit, theme
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="Races need real row locks: run with DATABASE_URL=postgres://… (CI does).",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+DESKS = 20
+VISITS = 500
+CALLS_PER_DESK = 50
+BARRIER_TIMEOUT = 60
+
+
+def run_together(workers) -> list[BaseException]:
+    """Start one thread per worker behind a barrier; return what they raised."""
+    barrier = threading.Barrier(len(workers), timeout=BARRIER_TIMEOUT)
+    errors: list[BaseException] = []
+
+    def run(worker):
+        try:
+            barrier.wait()
+            worker()
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a worker is stuck"
+    return errors
+
+
+def waiting_visits(site, count: int) -> None:
+    """`count` visits waiting for two themes, each with its own arrival time (one per second,
+    alternating themes), as reception would have made them."""
+    themes = [theme(site, "E"), theme(site, "F")]
+    Visit.objects.bulk_create(
+        Visit(
+            site=site,
+            theme=themes[n % 2],
+            first_theme=themes[n % 2],
+            local_date=T0.date(),
+            letter=themes[n % 2].letter,
+            number=n + 1,
+            arrived_at=T0 + dt.timedelta(seconds=n),
+            queued_at=T0 + dt.timedelta(seconds=n),
+        )
+        for n in range(count)
+    )
+
+
+def test_twenty_desks_calling_at_once_call_every_visitor_once_oldest_first(centre):
+    alpha = centre.alpha
+    waiting_visits(alpha, VISITS)
+    sessions = [
+        open_session(
+            make_staff(f"counsellor{n}@alpha.test", Role.COUNSELLOR, alpha),
+            make_desk(alpha, f"Desk {n}", "E", "F", order=n),
+        )
+        for n in range(DESKS)
+    ]
+    called: dict[int, list[Visit]] = defaultdict(list)  # desk id → visits, in calling order
+
+    def desk_worker(session: DeskSession):
+        def work():
+            who = {"session_id": session.pk, "counsellor": session.counsellor}
+            for _ in range(CALLS_PER_DESK):
+                visit = services.call_next(**who)
+                if visit is None:
+                    return
+                called[session.desk_id].append(visit)
+                services.start_interview(**who, visit_id=visit.pk)
+                services.finish_interview(
+                    **who, visit_id=visit.pk, outcomes=[Outcome.Code.INFORMATION]
+                )
+
+        return work
+
+    errors = run_together([desk_worker(session) for session in sessions])
+
+    # Nothing surfaced: no IntegrityError from the constraints, no refusal, no deadlock.
+    assert errors == []
+
+    # Every visit called exactly once, and seen through to the end.
+    everyone = [visit.pk for visits in called.values() for visit in visits]
+    assert len(everyone) == VISITS
+    assert len(set(everyone)) == VISITS
+    calls_per_visit = Counter(
+        Call.objects.filter(kind=Call.Kind.CALL).values_list("visit_id", flat=True)
+    )
+    assert len(calls_per_visit) == VISITS
+    assert set(calls_per_visit.values()) == {1}
+    assert set(Visit.objects.values_list("status", flat=True)) == {Visit.Status.DONE}
+    assert Interview.objects.filter(ended_at__isnull=False).count() == VISITS
+    assert not Interview.objects.filter(ended_at__isnull=True).exists()
+
+    # Each desk called oldest-first: the arrival times of its successive calls increase.
+    for visits in called.values():
+        arrivals = [visit.queued_at for visit in visits]
+        assert arrivals == sorted(arrivals)
+        assert len(set(arrivals)) == len(arrivals)
+
+    # Nobody held two visitors: at each desk, an interview ended before the next call.
+    for session in sessions:
+        calls = list(Call.objects.filter(desk=session.desk).order_by("at", "pk"))
+        interviews = {i.visit_id: i for i in Interview.objects.filter(desk=session.desk)}
+        assert [c.visit_id for c in calls] == [v.pk for v in called[session.desk_id]]
+        for call, next_call in zip(calls, calls[1:], strict=False):
+            assert interviews[call.visit_id].ended_at <= next_call.at
+        # Calls and interviews agree on who was at which desk.
+        assert set(interviews) == {c.visit_id for c in calls}
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_two_desks_pressing_together_for_one_visitor(centre, round_):
+    alpha = centre.alpha
+    visit = queue_visit(alpha, "E", T0)
+    sessions = [
+        open_session(centre.counsellor_a, make_desk(alpha, "Desk 1", "E")),
+        open_session(centre.counsellor_b, make_desk(alpha, "Desk 2", "E", "F")),
+    ]
+    results: dict[int, Visit | None] = {}
+
+    def press(session):
+        def work():
+            results[session.pk] = services.call_next(
+                session_id=session.pk, counsellor=session.counsellor
+            )
+
+        return work
+
+    assert run_together([press(session) for session in sessions]) == []
+
+    winners = [s for s in sessions if results[s.pk] is not None]
+    assert len(winners) == 1
+    assert results[winners[0].pk] == visit
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.CALLED
+    assert visit.desk_id == winners[0].desk_id
+    assert Call.objects.filter(visit=visit).count() == 1
+
+
+def wait_until_blocked(pid: int, by: int) -> None:
+    """Return once the backend `pid` waits for a lock held by the backend `by` (asked to
+    PostgreSQL itself, so nothing depends on timing)."""
+    deadline = time.monotonic() + BARRIER_TIMEOUT
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT %s = ANY(pg_blocking_pids(%s))", [by, pid])
+            if cursor.fetchone()[0]:
+                return
+    pytest.fail(f"backend {pid} never waited for backend {by}")
+
+
+@pytest.mark.parametrize("action", ["start_interview", "recall", "mark_no_show", "hand_back"])
+def test_reception_marking_a_called_visitor_left_meanwhile_wins_cleanly(centre, action):
+    """The visitor walks out: reception marks them left while the counsellor presses a button.
+    Whatever the order, the visit ends up left, and the desk holds nobody and no open interview
+    (else the counsellor could never start another interview)."""
+    from reception import services as reception
+
+    alpha = centre.alpha
+    visit = queue_visit(alpha, "E", T0)
+    session = open_session(centre.counsellor_a, make_desk(alpha, "Desk 1", "E"))
+    services.call_next(session_id=session.pk, counsellor=centre.counsellor_a)
+    counsellor_ready = threading.Event()
+    counsellor: dict = {}
+
+    def press():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                counsellor["pid"] = cursor.fetchone()[0]
+            counsellor_ready.set()
+            getattr(services, action)(
+                session_id=session.pk, counsellor=centre.counsellor_a, visit_id=visit.pk
+            )
+            counsellor["result"] = "done"
+        except services.CounsellingError:
+            counsellor["result"] = "refused"
+        except BaseException as exc:
+            counsellor["result"] = exc
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        reception.mark_left(site=alpha, visit_id=visit.pk)  # holds the visit's row lock
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            reception_pid = cursor.fetchone()[0]
+        thread = threading.Thread(target=press)
+        thread.start()
+        assert counsellor_ready.wait(BARRIER_TIMEOUT)
+        wait_until_blocked(counsellor["pid"], by=reception_pid)
+    thread.join(BARRIER_TIMEOUT)
+
+    # The counsellor is told their page is out of date (the visitor is not theirs any more).
+    assert counsellor["result"] == "refused"
+    visit.refresh_from_db()
+    assert (visit.status, visit.desk_id) == (Visit.Status.LEFT, None)
+    assert not Interview.objects.filter(ended_at__isnull=True).exists()
+    assert services.current_visit(session) is None
+    assert list(Call.objects.values_list("kind", flat=True)) == [Call.Kind.CALL]

@@ -1,0 +1,486 @@
+"""The desk screen through HTTP: pick a desk, call, start, finish; stale pages, double posts,
+other sites; the live poll; the counsellor's day."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from citedesmetiers.live import current_mark
+from citedesmetiers.roles import Role
+from counselling.models import DeskSession, Interview, Outcome
+from reception.models import Call, Visit
+from tests.conftest import make_staff
+from tests.counselling_fixtures import (
+    in_english,  # noqa: F401  (fixture)
+    make_desk,
+    make_topic,
+    open_session,
+    queue_visit,
+    refresh,
+    theme,
+)
+
+pytestmark = pytest.mark.usefixtures("in_english")
+
+
+@pytest.fixture
+def desk(centre):
+    return make_desk(centre.alpha, "Desk 1", "E", "F", order=1)
+
+
+@pytest.fixture
+def other_desk(centre):
+    return make_desk(centre.alpha, "Desk 2", "E", order=2)
+
+
+@pytest.fixture
+def bob(centre, login, desk) -> Client:
+    """Bob, counsellor of partner A, sitting at Desk 1."""
+    open_session(centre.counsellor_a, desk)
+    return login(centre.counsellor_a)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def post(client: Client, path: str, data: dict | None = None):
+    """POST and follow the redirect back to the desk, as the browser does."""
+    response = client.post(path, data or {}, follow=True)
+    assert response.redirect_chain == [("/desk/", 302)], response.redirect_chain
+    return response
+
+
+def finish_data(visit, **extra) -> dict:
+    return {"visit": visit.pk, "channel": "in_person", "outcomes": ["information"], **extra}
+
+
+# --- the whole way through ------------------------------------------------------------------------
+
+
+def test_a_counsellor_picks_a_desk_calls_starts_and_finishes(centre, login, desk, other_desk):
+    client = login(centre.counsellor_a)
+    open_session(centre.counsellor_b, other_desk)
+
+    page = client.get("/desk/")
+    assert page.status_code == 200
+    assert page.templates[0].name == "counselling/choose_desk.html"
+    content = page.content.decode()
+    assert "Open Desk 1" in content
+    assert "Open Desk 2" not in content and "open for a colleague" in content
+
+    response = post(client, f"/desk/open/{desk.pk}/")
+    assert response.templates[0].name == "counselling/desk.html"
+    assert DeskSession.objects.get(counsellor=centre.counsellor_a, closed_at=None).desk == desk
+    assert "Call next" in response.content.decode()
+
+    response = post(client, "/desk/call-next/")
+    assert messages_of(response) == ["Nobody is waiting for your desk's themes right now."]
+    assert not Call.objects.exists()
+
+    visit = queue_visit(centre.alpha, "F")
+    response = post(client, "/desk/call-next/")
+    content = response.content.decode()
+    assert visit.code in content and "Start the interview" in content
+    assert refresh(visit).status == Visit.Status.CALLED
+
+    response = post(client, "/desk/start/", {"visit": visit.pk})
+    assert "Finish the interview" in response.content.decode()
+    assert refresh(visit).status == Visit.Status.IN_INTERVIEW
+
+    response = post(
+        client, "/desk/finish/", finish_data(visit, outcomes=["information", "resources"])
+    )
+    assert messages_of(response) == ["Interview recorded."]
+    assert refresh(visit).status == Visit.Status.DONE
+    interview = Interview.objects.get(visit=visit)
+    assert interview.ended_at is not None
+    assert interview.counsellor == centre.counsellor_a and interview.partner == centre.partner_a
+    assert "1 interview today" in response.content.decode()
+
+
+def test_posting_the_same_finish_twice_is_refused_and_changes_nothing(centre, bob):
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    data = finish_data(visit)
+    post(bob, "/desk/finish/", data)
+    interview = Interview.objects.get(visit=visit)
+    before = (refresh(visit).status, visit.ended_at, list(Outcome.objects.values_list("code")))
+
+    response = post(bob, "/desk/finish/", {**data, "outcomes": ["come_back"]})
+
+    assert messages_of(response) == ["This interview is already finished."]
+    assert refresh(interview).ended_at is not None
+    assert Interview.objects.count() == 1
+    assert (refresh(visit).status, visit.ended_at, list(Outcome.objects.values_list("code"))) == (
+        before
+    )
+
+
+def test_a_double_click_on_call_next_calls_one_visitor(centre, bob):
+    first = queue_visit(centre.alpha, "E")
+    queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    response = post(bob, "/desk/call-next/")
+    assert messages_of(response) == ["You already have a visitor. Finish with them first."]
+    assert list(Call.objects.values_list("visit_id", flat=True)) == [first.pk]
+
+
+def test_a_second_tab_with_an_old_ticket_is_told_its_page_is_out_of_date(centre, bob):
+    first = queue_visit(centre.alpha, "E")
+    second = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    # Tab 1 shows `first` called. In tab 2, Bob marks them missing and calls the next visitor.
+    post(bob, "/desk/no-show/", {"visit": first.pk})
+    post(bob, "/desk/call-next/")
+    assert refresh(second).status == Visit.Status.CALLED
+
+    for action in ("start", "recall", "no-show", "hand-back"):
+        response = post(bob, f"/desk/{action}/", {"visit": first.pk})  # from tab 1
+        assert messages_of(response) == ["Your page was out of date; nothing was changed."]
+    assert refresh(first).status == Visit.Status.NO_SHOW
+    assert refresh(second).status == Visit.Status.CALLED
+    assert not Interview.objects.exists()
+    assert Call.objects.count() == 2
+
+
+def test_a_stale_finish_does_not_touch_the_current_interview(centre, bob):
+    first = queue_visit(centre.alpha, "E")
+    second = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/hand-back/", {"visit": first.pk})  # tab 2
+    post(bob, "/desk/call-ticket/", {"visit": second.pk, "reason": "child"})
+    post(bob, "/desk/start/", {"visit": second.pk})
+
+    response = post(bob, "/desk/finish/", finish_data(first))  # tab 1
+    assert messages_of(response) == ["Your page was out of date; nothing was changed."]
+    assert refresh(second).status == Visit.Status.IN_INTERVIEW
+    assert Interview.objects.get(visit=second).ended_at is None
+    assert refresh(first).status == Visit.Status.WAITING
+
+
+def test_it_calls_a_ticket_out_of_order_with_a_reason(centre, bob):
+    queue_visit(centre.alpha, "E")
+    later = queue_visit(centre.alpha, "F")
+    page = bob.get("/desk/").content.decode()
+    assert "Call a specific ticket" in page and later.code in page
+
+    response = post(bob, "/desk/call-ticket/", {"visit": later.pk, "reason": "bogus"})
+    assert messages_of(response) == ["Choose a ticket and why it is called out of order."]
+    assert not Call.objects.exists()
+
+    post(bob, "/desk/call-ticket/", {"visit": later.pk, "reason": "accessibility"})
+    assert Call.objects.get().out_of_order == "accessibility"
+    assert refresh(later).status == Visit.Status.CALLED
+
+
+def test_a_missed_visitor_is_listed_and_put_back(centre, bob):
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    response = post(bob, "/desk/no-show/", {"visit": visit.pk})
+    content = response.content.decode()
+    assert "Did not come (last 10 minutes)" in content and visit.code in content
+
+    response = post(bob, "/desk/put-back/", {"visit": visit.pk})
+    assert messages_of(response) == [f"Ticket {visit.code} is back in the queue at its place."]
+    refresh(visit)
+    assert visit.status == Visit.Status.WAITING and visit.no_show_at is None
+
+    response = post(bob, "/desk/put-back/", {"visit": visit.pk})
+    assert messages_of(response) == ["This ticket cannot be put back in the queue."]
+
+
+def test_recall_and_hand_back(centre, bob):
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    response = post(bob, "/desk/recall/", {"visit": visit.pk})
+    assert messages_of(response) == ["Called again."]
+    assert sorted(Call.objects.values_list("kind", flat=True)) == ["call", "recall"]
+    response = post(bob, "/desk/hand-back/", {"visit": visit.pk})
+    assert messages_of(response) == ["The visitor is back in the queue at their place."]
+    assert refresh(visit).status == Visit.Status.WAITING
+
+
+def test_a_referral_sends_the_visitor_to_the_other_theme_keeping_their_time(centre, bob):
+    visit = queue_visit(centre.alpha, "E")
+    queued_at = visit.queued_at
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    form = bob.get("/desk/").context["finish_form"]
+    # The referral offers the site's other themes, not the visit's own.
+    assert set(form.fields["refer_theme"].queryset) == {
+        theme(centre.alpha, "F"),
+        theme(centre.alpha, "A"),
+    }
+
+    response = post(
+        bob,
+        "/desk/finish/",
+        finish_data(
+            visit,
+            outcomes=["referred_desk"],
+            refer_theme=theme(centre.alpha, "A").pk,
+            referral_reason="specialist",
+        ),
+    )
+    assert messages_of(response) == ["Interview recorded."]
+    refresh(visit)
+    assert (visit.status, visit.theme, visit.queued_at) == (
+        Visit.Status.WAITING,
+        theme(centre.alpha, "A"),
+        queued_at,
+    )
+
+
+def test_a_finish_with_invalid_answers_saves_nothing(centre, bob):
+    other_theme_topic = make_topic(centre.alpha, "F", "Funding")
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    for data in (
+        finish_data(visit, topics=[other_theme_topic.pk]),
+        finish_data(visit, outcomes=["hired"]),
+        finish_data(visit, channel="fax"),
+    ):
+        response = post(bob, "/desk/finish/", data)
+        assert messages_of(response) == ["Some answers are not valid choices; nothing was saved."]
+    response = post(bob, "/desk/finish/", finish_data(visit, outcomes=["referred_desk"]))
+    assert messages_of(response) == ["Choose the theme of the desk you refer the visitor to."]
+    assert refresh(visit).status == Visit.Status.IN_INTERVIEW
+    assert Interview.objects.get().ended_at is None
+    assert not Outcome.objects.exists()
+
+
+def test_pause_resume_and_close(centre, bob):
+    visit = queue_visit(centre.alpha, "E")
+    response = post(bob, "/desk/pause/")
+    assert "paused" in response.content.decode()
+    response = post(bob, "/desk/call-next/")
+    assert messages_of(response) == ["Your desk is paused. Resume it to call visitors."]
+    post(bob, "/desk/resume/")
+    post(bob, "/desk/call-next/")
+
+    response = post(bob, "/desk/close/")
+    assert messages_of(response) == [
+        "Finish the interview, or hand the visitor back to the queue, before closing."
+    ]
+    post(bob, "/desk/hand-back/", {"visit": visit.pk})
+    response = post(bob, "/desk/close/")
+    assert messages_of(response) == ["Your desk is closed. Thank you!"]
+    assert response.templates[0].name == "counselling/choose_desk.html"
+    assert not DeskSession.objects.filter(closed_at=None).exists()
+
+    response = post(bob, "/desk/call-next/")
+    assert messages_of(response) == ["This desk is closed. Open a desk first."]
+
+
+def test_a_desk_taken_by_a_colleague_cannot_be_opened(centre, login, desk):
+    open_session(centre.counsellor_b, desk)
+    response = post(login(centre.counsellor_a), f"/desk/open/{desk.pk}/")
+    assert messages_of(response) == ["Desk 1 is already open for a colleague."]
+    assert DeskSession.objects.get().counsellor == centre.counsellor_b
+
+
+# --- who may ------------------------------------------------------------------------------------
+
+
+def test_a_counsellor_of_another_site_cannot_open_alphas_desk(centre, login, desk):
+    beta_desk = make_desk(centre.beta, "Beta desk", "E")
+    hugo = make_staff("hugo@beta.test", Role.COUNSELLOR, centre.beta)
+    client = login(hugo)
+
+    assert client.post(f"/desk/open/{desk.pk}/").status_code == 404
+    assert not DeskSession.objects.exists()
+
+    content = client.get("/desk/").content.decode()
+    assert "Beta desk" in content and "Desk 1" not in content
+    assert client.post(f"/desk/open/{beta_desk.pk}/").status_code == 302
+    assert DeskSession.objects.get().desk == beta_desk
+
+
+def test_a_counsellor_of_another_site_cannot_call_alphas_visitors(centre, login):
+    """Beta's desk serves Beta's themes: Alpha's queue is out of its reach."""
+    alpha_visit = queue_visit(centre.alpha, "E")
+    hugo = make_staff("hugo@beta.test", Role.COUNSELLOR, centre.beta)
+    open_session(hugo, make_desk(centre.beta, "Beta desk", "E"))
+    client = login(hugo)
+    response = post(client, "/desk/call-next/")
+    assert messages_of(response) == ["Nobody is waiting for your desk's themes right now."]
+    response = post(client, "/desk/call-ticket/", {"visit": alpha_visit.pk, "reason": "other"})
+    assert messages_of(response) == ["This ticket is no longer waiting; another desk may have it."]
+    assert refresh(alpha_visit).status == Visit.Status.WAITING
+
+
+@pytest.mark.parametrize("path", ["/desk/", "/desk/day/", "/desk/live/?s=alpha"])
+def test_a_reception_agent_is_refused_the_desk(centre, login, desk, path):
+    assert login(centre.reception).get(path).status_code == 403
+
+
+def test_a_reception_agent_cannot_call(centre, login, desk):
+    queue_visit(centre.alpha, "E")
+    open_session(centre.counsellor_a, desk)
+    assert login(centre.reception).post("/desk/call-next/").status_code == 403
+    assert not Call.objects.exists()
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(centre, login):
+    response = login(None).get("/desk/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+# --- the live poll ------------------------------------------------------------------------------
+
+
+def test_an_unchanged_live_poll_costs_no_query(centre, bob, django_assert_num_queries):
+    mark = current_mark("alpha")
+    with django_assert_num_queries(0):
+        response = bob.get(f"/desk/live/?s=alpha&v={mark}")
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+def test_a_changed_live_poll_sends_the_queue_with_the_new_mark(centre, bob):
+    queue_visit(centre.alpha, "E")
+    response = bob.get("/desk/live/?s=alpha&v=an-old-mark")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'id="desk-queue"' in content
+    assert f"v={current_mark('alpha')}" in content
+    assert "<html" not in content  # only the fragment
+    assert '<td class="num">1</td>' in content  # one waiting for "Find a job"
+
+
+def test_the_live_poll_stops_once_the_desk_is_closed(centre, login):
+    response = login(centre.counsellor_a).get("/desk/live/?s=alpha&v=an-old-mark")
+    assert response.status_code == 286  # htmx: stop polling
+
+
+# --- the counsellor's day -----------------------------------------------------------------------
+
+
+def test_the_day_lists_interviews_without_anything_that_identifies_a_visitor(centre, bob):
+    visits = [queue_visit(centre.alpha, "E"), queue_visit(centre.alpha, "F")]
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visits[0].pk})
+    post(
+        bob,
+        "/desk/finish/",
+        finish_data(
+            visits[0],
+            outcomes=["information", "referred_desk"],
+            refer_theme=theme(centre.alpha, "A").pk,
+            referral_reason="other_view",
+        ),
+    )
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visits[1].pk})
+
+    response = bob.get("/desk/day/")
+    assert response.status_code == 200
+    assert len(response.context["interviews"]) == 2
+    content = response.content.decode()
+    for shown in ("Desk 1", "Find a job", "information given", "referred to another desk"):
+        assert shown in content
+    assert "Create a business" in content  # where the visitor was referred to
+    assert "in progress" in content
+    for visit in visits:
+        refresh(visit)
+        assert visit.code not in content
+        assert visit.token not in content
+        assert f"{visit.letter}-" not in content
+
+
+def test_the_day_shows_only_my_interviews(centre, login, desk, other_desk):
+    visit = queue_visit(centre.alpha, "E")
+    carol = open_session(centre.counsellor_b, other_desk)
+    from counselling import services
+
+    services.call_next(session_id=carol.pk, counsellor=centre.counsellor_b)
+    services.start_interview(session_id=carol.pk, counsellor=centre.counsellor_b)
+    response = login(centre.counsellor_a).get("/desk/day/")
+    assert response.context["interviews"] == []
+    assert "No interview yet today." in response.content.decode()
+    assert refresh(visit).status == Visit.Status.IN_INTERVIEW
+
+
+# --- cost of the desk screen --------------------------------------------------------------------
+
+
+def test_the_desk_screen_with_an_interview_open_stays_cheap(
+    centre, bob, django_assert_max_num_queries
+):
+    for name in ("CV", "Interview practice", "Job boards"):
+        make_topic(centre.alpha, "E", name)
+    visit = queue_visit(centre.alpha, "E")
+    for _ in range(5):
+        queue_visit(centre.alpha, "F")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    with django_assert_max_num_queries(25):
+        response = bob.get("/desk/")
+    assert response.status_code == 200
+    assert "Finish the interview" in response.content.decode()
+
+
+def test_the_desk_screen_costs_the_same_with_many_visitors_waiting(
+    centre, bob, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert bob.get("/desk/").status_code == 200
+        return len(captured)
+
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/no-show/", {"visit": visit.pk})  # one missed visitor listed too
+    queue_visit(centre.alpha, "E")
+    few = queries()
+    for n in range(25):
+        queue_visit(centre.alpha, "EF"[n % 2])
+    assert queries() == few
+    with django_assert_max_num_queries(25):
+        bob.get("/desk/")
+
+
+def test_the_desk_choice_costs_the_same_with_many_desks(centre, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(centre.counsellor_a)
+    make_desk(centre.alpha, "Desk 1", "E")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/desk/").status_code == 200
+        return len(captured)
+
+    queries()  # the first page of a login records the MFA check in the session
+    few = queries()
+    for n in range(2, 12):
+        make_desk(centre.alpha, f"Desk {n}", "E", "F")
+    assert queries() == few
+
+
+def test_the_desk_screen_never_names_the_partner(centre, bob):
+    """Mutual anonymity: the counsellor's institution is recorded, never shown on screens."""
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    assert centre.partner_a.name not in bob.get("/desk/").content.decode()
+    display = Client().get("/display/alpha/").content.decode()
+    assert visit.code in display and "Desk 1" in display
+    assert centre.partner_a.name not in display
+    assert "bob@alpha.test" not in display
+
+
+def test_a_visitor_sees_the_desk_that_called_them(centre, bob):
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    content = Client().get(f"/t/{visit.token}/").content.decode()
+    assert "Desk 1" in content
+    assert centre.partner_a.name not in content

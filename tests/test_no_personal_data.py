@@ -1,0 +1,115 @@
+"""Charter rule 1: reception and counselling never store who a visitor is. No model of those apps
+has a field that could hold a name, an e-mail address, a phone number, an address, a birth date
+or an identity number, and a visit has no free text at all.
+
+New models of either app are checked as soon as they exist. A field whose name merely *looks*
+personal must be added to ALLOWED with the reason it is not about a person."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import models
+
+APPS = ("reception", "counselling")
+SUSPICIOUS = (
+    "name",
+    "email",
+    "mail",
+    "phone",
+    "tel",
+    "mobile",
+    "address",
+    "birth",
+    "nir",  # the French social security number
+    "ssn",
+    "passport",
+    "id_number",
+    "first",
+    "last",
+    "surname",
+)
+# (model label, field name): why this field is not about a person. Keep it as short as possible.
+ALLOWED = {
+    ("counselling.Desk", "name"): "a desk's public name, such as “Desk 3”: a place, not a person",
+    ("counselling.Desk", "spoken_name"): "how the waiting-room screen announces that desk",
+    ("counselling.Topic", "name"): "a coded interview topic, such as “CV”: a subject, not a person",
+    ("reception.Visit", "first_theme"): "the theme chosen at arrival, before any referral",
+    ("reception.TicketCounter", "last_number"): "the last ticket number given that day",
+}
+
+
+def checked_models() -> list[type[models.Model]]:
+    return [
+        model
+        for label in APPS
+        for model in apps.get_app_config(label).get_models()
+        if not model._meta.proxy
+    ]
+
+
+def fields_of(model: type[models.Model]) -> list[models.Field]:
+    """Every field the model stores or declares (reverse relations belong to the other model)."""
+    meta = model._meta
+    return [*meta.concrete_fields, *meta.many_to_many, *meta.private_fields]
+
+
+def suspicious_words(field: models.Field) -> set[str]:
+    names = {field.name.lower(), (getattr(field, "column", None) or field.name).lower()}
+    return {word for word in SUSPICIOUS for name in names if word in name}
+
+
+def test_it_checks_the_models_of_reception_and_counselling():
+    labels = {model._meta.label for model in checked_models()}
+    assert {"reception.Visit", "reception.Call", "counselling.Desk", "counselling.Interview"} <= (
+        labels
+    )
+
+
+def test_no_model_has_an_email_field():
+    offenders = [
+        f"{model._meta.label}.{field.name}"
+        for model in checked_models()
+        for field in fields_of(model)
+        if isinstance(field, models.EmailField)
+    ]
+    assert offenders == []
+
+
+def test_no_field_name_suggests_personal_data():
+    offenders = {
+        f"{model._meta.label}.{field.name}": sorted(suspicious_words(field))
+        for model in checked_models()
+        for field in fields_of(model)
+        if suspicious_words(field) and (model._meta.label, field.name) not in ALLOWED
+    }
+    assert offenders == {}
+
+
+def test_the_allow_list_is_minimal():
+    # Every exception exists and is needed: a removed or renamed field leaves no stale exception.
+    fields = {
+        (model._meta.label, field.name): field
+        for model in checked_models()
+        for field in fields_of(model)
+    }
+    for key, reason in ALLOWED.items():
+        assert key in fields, f"{key} no longer exists: remove it from ALLOWED"
+        assert suspicious_words(fields[key]), f"{key} looks harmless: remove it from ALLOWED"
+        assert reason
+
+
+def test_a_visit_has_no_free_text():
+    visit = apps.get_model("reception", "Visit")
+    free_text = [
+        field.name
+        for field in fields_of(visit)
+        if isinstance(field, models.TextField | models.JSONField)
+    ]
+    assert free_text == []
+    # Its short text fields are all codes from a fixed list, or generated.
+    uncoded = [
+        field.name
+        for field in fields_of(visit)
+        if isinstance(field, models.CharField) and not field.choices and field.editable
+    ]
+    assert uncoded == ["letter"]  # copied from the theme's ticket letter
