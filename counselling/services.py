@@ -242,7 +242,10 @@ def put_back(*, site_id: int, visit_id: int, now: dt.datetime | None = None) -> 
         raise CounsellingError(_("This ticket cannot be put back in the queue."))
     if _now(now) - visit.no_show_at > PUT_BACK_WINDOW:
         raise CounsellingError(
-            _("Ticket %(code)s was missed more than 10 minutes ago; please check in again.")
+            _(
+                "Ticket %(code)s was missed more than 10 minutes ago: "
+                "the visitor checks in again at reception."
+            )
             % {"code": visit.code}
         )
     visit.status = Visit.Status.WAITING

@@ -24,7 +24,8 @@ def run_django(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
     clean = {
         k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("EMAIL")
     }
-    clean.pop("CELERY_BROKER_URL", None)
+    for name in ("CELERY_BROKER_URL", "LANGUAGE_CODE", "TIME_ZONE"):
+        clean.pop(name, None)
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "citedesmetiers.settings"
     return subprocess.run(
