@@ -4,7 +4,8 @@
   collected, whitenoise) on a free loopback port, with the settings of `bench.settings`, and stops
   its whole process group on exit.
 - `measure_rate(url)` loads one URL from a second process with a small HTTP/1.1 keep-alive client
-  on raw asyncio streams (no dependency, works everywhere), bounded in time and in requests.
+  on raw asyncio streams (no dependency, works everywhere), bounded in time and in requests; a
+  `body_factory` gives each request its own body (e.g. a form with a fresh idempotency key).
 - `report(...)` prints the one `BENCH <name> … ratio=<x> target=<y> PASS|FAIL` line.
 
 Only the standard library is imported here, so the load generator starts fast and never imports
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -251,6 +252,9 @@ class Rate:
     errors: int
     statuses: dict[int, int] = field(default_factory=dict)
     error_kinds: dict[str, int] = field(default_factory=dict)
+    # What the warm-up got (not counted above): to reconcile writes with the responses seen.
+    warmup_statuses: dict[int, int] = field(default_factory=dict)
+    warmup_errors: int = 0
 
 
 def measure_rate(
@@ -263,20 +267,31 @@ def measure_rate(
     ok_statuses: set[int] | None = None,
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
+    body_factory: Callable[[], bytes] | None = None,
     timeout: float = 10.0,
 ) -> Rate:
     """Load `url` (on 127.0.0.1 only) from another process with `concurrency` connections.
 
     Stops after `seconds` or `max_requests` measured requests, whichever comes first, after
-    `warmup` seconds whose results are dropped. A response is an error unless its status is in
-    `ok_statuses` (default: any 2xx or 3xx, so 304 too); so is a refused or broken connection or a
-    request slower than `timeout` seconds.
+    `warmup` seconds whose results are dropped (their statuses are in `Rate.warmup_statuses`). A
+    response is an error unless its status is in `ok_statuses` (default: any 2xx or 3xx, so 304
+    too); so is a refused or broken connection or a request slower than `timeout` seconds.
+
+    `body_factory()` makes one request body (sent with a Content-Length; give the Content-Type in
+    `headers`). It is called here, before the load starts, once per request the run may send
+    (`max_requests`, twice with a warm-up), so keep `max_requests` near what `seconds` needs; a
+    phase also ends when its bodies run out.
     """
     parts = urlsplit(url)
     if parts.scheme != "http" or parts.hostname != LOOPBACK:
         raise ValueError(f"Benchmarks only load http://{LOOPBACK}:<port>/…, not {url!r}.")
     if seconds <= 0 or concurrency < 1 or max_requests < 1:
         raise ValueError("seconds, concurrency and max_requests must be positive.")
+    bodies = None
+    if body_factory is not None:
+        budget = max_requests * (2 if warmup > 0 else 1)
+        # latin-1 maps each byte to one character: the bytes survive the JSON job unchanged.
+        bodies = [body_factory().decode("latin-1") for _ in range(budget)]
     job = {
         "url": url,
         "seconds": seconds,
@@ -286,6 +301,7 @@ def measure_rate(
         "ok_statuses": sorted(ok_statuses) if ok_statuses is not None else None,
         "method": method,
         "headers": dict(headers or {}),
+        "bodies": bodies,
         "timeout": timeout,
     }
     result = subprocess.run(
@@ -300,6 +316,7 @@ def measure_rate(
         raise RuntimeError(f"the load generator failed:\n{result.stderr}")
     data = json.loads(result.stdout)
     data["statuses"] = {int(k): v for k, v in data["statuses"].items()}
+    data["warmup_statuses"] = {int(k): v for k, v in data["warmup_statuses"].items()}
     return Rate(**data)
 
 
@@ -359,16 +376,36 @@ async def _read_response(reader: asyncio.StreamReader, method: str) -> tuple[int
     return status, keep_alive
 
 
-async def _phase(job: dict, seconds: float, max_requests: int, tally: _Tally | None) -> float:
+class _Bodies:
+    """The request bodies of a job, handed out once each across its phases."""
+
+    def __init__(self, bodies: list[str] | None) -> None:
+        self.bodies = [body.encode("latin-1") for body in bodies] if bodies is not None else None
+        self.next = 0
+
+    def take(self) -> bytes | None:
+        """The next body; b"" for a job without bodies; None when they have run out."""
+        if self.bodies is None:
+            return b""
+        if self.next >= len(self.bodies):
+            return None
+        self.next += 1
+        return self.bodies[self.next - 1]
+
+
+async def _phase(
+    job: dict, seconds: float, max_requests: int, tally: _Tally, bodies: _Bodies
+) -> float:
     parts = urlsplit(job["url"])
     host, port = parts.hostname, parts.port or 80
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     method = job["method"].upper()
     header_lines = "".join(f"{k}: {v}\r\n" for k, v in job["headers"].items())
-    request = (
+    head = (
         f"{method} {target} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        f"User-Agent: cdm-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n{header_lines}\r\n"
+        f"User-Agent: cdm-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n{header_lines}"
     ).encode("latin-1")
+    with_bodies = bodies.bodies is not None
     timeout = job["timeout"]
     loop = asyncio.get_running_loop()
     begin = loop.time()
@@ -381,7 +418,14 @@ async def _phase(job: dict, seconds: float, max_requests: int, tally: _Tally | N
         writer: asyncio.StreamWriter | None = None
         try:
             while loop.time() < stop_at and issued < max_requests:
+                body = bodies.take()
+                if body is None:
+                    break
                 issued += 1
+                if with_bodies:
+                    request = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+                else:
+                    request = head + b"\r\n"
                 started = time.perf_counter()
                 try:
                     if writer is None:
@@ -399,15 +443,13 @@ async def _phase(job: dict, seconds: float, max_requests: int, tally: _Tally | N
                     asyncio.LimitOverrunError,
                     ValueError,
                 ) as exc:
-                    if tally is not None:
-                        tally.error_kinds[type(exc).__name__] += 1
+                    tally.error_kinds[type(exc).__name__] += 1
                     if writer is not None:
                         writer.close()
                     reader = writer = None
                     continue
-                if tally is not None:
-                    tally.latencies.append(time.perf_counter() - started)
-                    tally.statuses[status] += 1
+                tally.latencies.append(time.perf_counter() - started)
+                tally.statuses[status] += 1
                 if not keep_alive:
                     writer.close()
                     reader = writer = None
@@ -420,10 +462,12 @@ async def _phase(job: dict, seconds: float, max_requests: int, tally: _Tally | N
 
 
 async def _run_job(job: dict) -> dict:
+    bodies = _Bodies(job.get("bodies"))
+    warmup = _Tally(job["ok_statuses"])
     if job["warmup"] > 0:
-        await _phase(job, job["warmup"], job["max_requests"], None)
+        await _phase(job, job["warmup"], job["max_requests"], warmup, bodies)
     tally = _Tally(job["ok_statuses"])
-    elapsed = await _phase(job, job["seconds"], job["max_requests"], tally)
+    elapsed = await _phase(job, job["seconds"], job["max_requests"], tally, bodies)
     latencies = sorted(tally.latencies)
     bad_statuses = sum(n for status, n in tally.statuses.items() if not tally.is_ok(status))
     good = len(latencies) - bad_statuses
@@ -437,6 +481,8 @@ async def _run_job(job: dict) -> dict:
         "errors": bad_statuses + sum(tally.error_kinds.values()),
         "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},
         "error_kinds": dict(tally.error_kinds),
+        "warmup_statuses": {str(k): v for k, v in sorted(warmup.statuses.items())},
+        "warmup_errors": sum(warmup.error_kinds.values()),
     }
 
 

@@ -62,8 +62,9 @@ def open_desk(*, counsellor: User, desk: Desk, now: dt.datetime | None = None) -
 
 
 def _locked_session(session_id: int, counsellor: User) -> DeskSession:
+    # Lock the session row only (`of`): the joined desk and site must stay free for the others.
     session = (
-        DeskSession.objects.select_for_update()
+        DeskSession.objects.select_for_update(of=("self",))
         .select_related("desk", "desk__site")
         .filter(pk=session_id, counsellor=counsellor)
         .first()
@@ -137,7 +138,9 @@ def _waiting_for(desk: Desk):
     queue = Visit.objects.filter(
         site_id=desk.site_id,
         status=Visit.Status.WAITING,
-        theme__in=desk.themes.values("pk"),
+        # A list, not a subquery: the planner then knows how many themes and walks the queue
+        # index in order instead of sorting every waiting visit.
+        theme_id__in=list(desk.themes.values_list("pk", flat=True)),
     ).order_by("queued_at", "pk")
     if connection.vendor == "postgresql":
         # Skip visits another desk is calling right now instead of waiting for it.

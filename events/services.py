@@ -67,7 +67,6 @@ def register(
 ) -> tuple[Registration, bool]:
     """Take a place (or a place on the waiting list). Returns the registration and whether it is
     new: the same e-mail address registering again gets its existing registration back."""
-    now = now or timezone.now()
     pseudonym = " ".join(pseudonym.split())[:60]
     email = email.strip().lower()
     if not pseudonym:
@@ -79,7 +78,16 @@ def register(
             raise EventError(_("This e-mail address is not valid.")) from None
     with transaction.atomic():
         event = _locked_event(event_id)
+        # The time is read once the event is locked: places go in the order of created_at.
+        now = now or timezone.now()
         _check_open(event, now)
+        if event.confirm_by_email and source == Registration.Source.ONLINE and not email:
+            raise EventError(
+                _(
+                    "This event confirms registrations by e-mail: give an address, or register at "
+                    "reception."
+                )
+            )
         if email:
             existing = event.registrations.filter(
                 email=email, status__in=Registration.ACTIVE

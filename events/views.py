@@ -48,11 +48,12 @@ def event_list(request: HttpRequest) -> HttpResponse:
     theme_id = request.GET.get("theme", "")
     kind = request.GET.get("kind", "")
     audience = request.GET.get("audience", "")
-    start = (
-        parse_date(request.GET.get("from", "") or "")
-        if len(request.GET.get("from", "")) <= 10
-        else None
-    )
+    try:
+        start = parse_date((request.GET.get("from") or "")[:10])
+    except ValueError:  # well-formed but impossible, like 2026-02-30
+        start = None
+    if site_slug and not Site.objects.filter(slug=site_slug, active=True).exists():
+        site_slug = ""
     if site_slug:
         events = events.filter(site__slug=site_slug)
     if theme_id.isdigit():
@@ -91,7 +92,13 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = get_object_or_404(_public_events().prefetch_related("themes", "partners"), pk=event_id)
+    # Cancelled events keep their page: it is the link of the cancellation e-mail.
+    event = get_object_or_404(
+        Event.objects.filter(
+            status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED], site__active=True
+        ).prefetch_related("themes", "partners"),
+        pk=event_id,
+    )
     with timezone.override(event.site.zone):
         return render(
             request,

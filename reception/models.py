@@ -143,8 +143,9 @@ class Visit(models.Model):
                 condition=Q(status="waiting"),
                 name="visit_queue_idx",
             ),
+            # Matches call next's ORDER BY queued_at, id exactly: no sort, however long the queue.
             models.Index(
-                fields=["site", "queued_at"],
+                fields=["site", "queued_at", "id"],
                 condition=Q(status="waiting"),
                 name="visit_site_queue_idx",
             ),

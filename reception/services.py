@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,17 +28,18 @@ class SiteClosed(ReceptionError):
 
 
 def _next_number(*, site: Site, local_date: dt.date, letter: str) -> int:
-    # Create the day's counter if it is the first ticket (a concurrent creator is harmless), then
-    # lock it: a second tablet waits here until this ticket is committed.
-    TicketCounter.objects.bulk_create(
-        [TicketCounter(site=site, local_date=local_date, letter=letter)], ignore_conflicts=True
-    )
-    counter = TicketCounter.objects.select_for_update().get(
-        site=site, local_date=local_date, letter=letter
-    )
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
+    """The next ticket number of the site, day and letter, in one statement: insert the day's
+    counter or increment it. The row stays locked until this check-in commits, so a second
+    tablet waits here: numbers never repeat nor skip."""
+    table = TicketCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (site_id, local_date, letter, last_number) "
+            "VALUES (%s, %s, %s, 1) ON CONFLICT (site_id, local_date, letter) "
+            f"DO UPDATE SET last_number = {table}.last_number + 1 RETURNING last_number",
+            [site.pk, local_date, letter],
+        )
+        return cursor.fetchone()[0]
 
 
 def check_in(

@@ -182,7 +182,8 @@ def wait_until_blocked(pid: int, by: int) -> None:
 
 @pytest.mark.parametrize("action", ["start_interview", "recall", "mark_no_show", "hand_back"])
 def test_reception_marking_a_called_visitor_left_meanwhile_wins_cleanly(centre, action):
-    """The visitor walks out: reception marks them left while the counsellor presses a button.
+    """The day closes (the job marks the called visitor “left at closing”) while the counsellor
+    presses a button.
     Whatever the order, the visit ends up left, and the desk holds nobody and no open interview
     (else the counsellor could never start another interview)."""
     from reception import services as reception
@@ -212,7 +213,8 @@ def test_reception_marking_a_called_visitor_left_meanwhile_wins_cleanly(centre, 
             connection.close()
 
     with transaction.atomic():
-        reception.mark_left(site=alpha, visit_id=visit.pk)  # holds the visit's row lock
+        # The next day's close job closes the called visit; its UPDATE holds the row lock.
+        assert reception.close_day(site=alpha, now=T0 + dt.timedelta(days=1)) == 1
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             reception_pid = cursor.fetchone()[0]

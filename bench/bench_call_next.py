@@ -1,0 +1,376 @@
+"""Two benchmarks of the desks' call next, through `counselling.services` on PostgreSQL.
+
+`BENCH call_next`: call next + start + finish cycles per second with 16 desks at once (16
+counsellors, 16 desks serving the same themes, one thread each in this process, each with its
+own connection), against the bare view measured in the same run; target: a fifth of the bare
+rate. Every visit called must be called exactly once (`consistent=yes`), else it fails.
+
+`BENCH call_next_scaling`: the median latency of one call next with 10,000 visits waiting over
+the same with 10 waiting, at one desk of one site (the visitor is handed back after each call, so
+the queue keeps its length); target ≤ 1.5, which only a plan that reads the queue in order from
+an index can give. The line names that plan (`plan_10000=<index>+<sort>`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+
+from bench.harness import measure_rate, report, serve
+
+DESKS = 16
+WAITING = 4000  # more than 16 desks get through in SECONDS
+SECONDS = 5.0
+CYCLES_TARGET = 0.2
+
+SCALING_SMALL = 10
+SCALING_LARGE = 10_000
+SCALING_CALLS = 100  # timed calls with the long queue; as many with the short one
+SCALING_WARMUP = 5
+SCALING_TARGET = 1.5
+
+THEMES = [("E", "Find a job"), ("F", "Find a training"), ("A", "Create a business")]
+# A site of this module older than this was left by an interrupted run: the next run deletes it.
+LEFTOVER_AGE = dt.timedelta(minutes=10)
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def _make_site(kind: str, desks: int):
+    """A site open all day with three themes and `desks` counsellors, each at an open desk
+    serving every theme. Returns the site, its themes and each desk's (session id, counsellor)."""
+    from django.contrib.auth.models import Group
+
+    from citedesmetiers.models import OpeningPeriod, Site, StaffMembership, Theme, User
+    from citedesmetiers.roles import Role
+    from counselling import services
+    from counselling.models import Desk
+
+    _delete_leftovers()
+    slug = f"bench-{kind}-{uuid.uuid4().hex[:8]}"
+    site = Site.objects.create(slug=slug, name=f"Bench {slug}")
+    OpeningPeriod.objects.bulk_create(
+        OpeningPeriod(site=site, weekday=day, opens=dt.time(0), closes=dt.time(23, 59, 59))
+        for day in range(7)
+    )
+    themes = Theme.objects.bulk_create(
+        Theme(site=site, letter=letter, name=name, order=order)
+        for order, (letter, name) in enumerate(THEMES)
+    )
+    group = Group.objects.get(name=Role.COUNSELLOR.value)
+    seats = []
+    for n in range(1, desks + 1):
+        counsellor = User.objects.create_user(email=f"{slug}-{n}@bench.test")
+        counsellor.groups.add(group)
+        StaffMembership.objects.create(user=counsellor, site=site)
+        desk = Desk.objects.create(site=site, name=f"Desk {n}", order=n)
+        desk.themes.set(themes)
+        session = services.open_desk(counsellor=counsellor, desk=desk)
+        seats.append((session.pk, counsellor))
+    return site, themes, seats
+
+
+def _add_waiting(site, themes, count: int, *, first: int = 0) -> None:
+    """`count` more waiting visits, round-robin over the themes, each queued after the last."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from reception.models import Visit
+
+    now = timezone.now()
+    local_date = site.local_date(now)
+    start = now - dt.timedelta(hours=2)
+    visits = []
+    for i in range(first, first + count):
+        theme = themes[i % len(themes)]
+        at = start + dt.timedelta(milliseconds=i)
+        visits.append(
+            Visit(
+                site=site,
+                theme=theme,
+                first_theme=theme,
+                local_date=local_date,
+                letter=theme.letter,
+                number=i // len(themes) + 1,
+                arrived_at=at,
+                queued_at=at,
+            )
+        )
+    Visit.objects.bulk_create(visits, batch_size=2000)
+    with connection.cursor() as cursor:
+        # What autovacuum does after a bulk load: plan with today's numbers, not yesterday's.
+        cursor.execute(f"ANALYZE {Visit._meta.db_table}")
+
+
+def _delete_site(site) -> None:
+    from django.core.cache import caches
+
+    from citedesmetiers import live
+    from citedesmetiers.models import User
+    from counselling.models import Desk, DeskSession, Interview
+    from reception.models import Visit
+
+    Interview.objects.filter(desk__site=site).delete()  # outcomes, topics
+    Visit.objects.filter(site=site).delete()  # calls
+    DeskSession.objects.filter(desk__site=site).delete()
+    Desk.objects.filter(site=site).delete()
+    site.delete()  # themes, opening hours, memberships, counters
+    User.objects.filter(email__startswith=f"{site.slug}-", email__endswith="@bench.test").delete()
+    caches["live"].delete(live._key(site.slug))
+
+
+def _delete_leftovers() -> None:
+    """Sites an interrupted run of this module left behind (old enough not to be running)."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from citedesmetiers.models import Site
+
+    stale = Site.objects.filter(
+        Q(slug__startswith="bench-desks-") | Q(slug__startswith="bench-scaling-"),
+        created__lt=timezone.now() - LEFTOVER_AGE,
+    )
+    for site in stale:
+        _delete_quietly(site)
+
+
+def _delete_quietly(site) -> None:
+    """Delete the site's data; a failure is told on stderr (the next run retries), not raised
+    over the benchmark's result."""
+    import sys
+
+    try:
+        _delete_site(site)
+    except Exception as exc:
+        print(f"# could not delete bench site {site.slug}: {exc}", file=sys.stderr, flush=True)
+
+
+# --- BENCH call_next -----------------------------------------------------------------------------
+
+
+def _desk_worker(
+    session_id: int,
+    counsellor,
+    barrier: threading.Barrier,
+    deadline: list[float],
+    called: list[int],
+    failures: list[str],
+) -> None:
+    from django.db import connection
+
+    from counselling import services
+
+    try:
+        barrier.wait()
+        while time.monotonic() < deadline[0]:
+            visit = services.call_next(session_id=session_id, counsellor=counsellor)
+            if visit is None:
+                break  # the queue is empty
+            services.start_interview(
+                session_id=session_id, counsellor=counsellor, visit_id=visit.pk
+            )
+            services.finish_interview(
+                session_id=session_id,
+                counsellor=counsellor,
+                visit_id=visit.pk,
+                outcomes=["information"],
+            )
+            called.append(visit.pk)
+    except Exception as exc:  # reported in the BENCH line, and fails it
+        failures.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        connection.close()
+
+
+def _cycles(seats) -> tuple[int, float, list[int], list[str]]:
+    """Run every desk in its own thread for SECONDS; return cycles, seconds, visits, failures."""
+    called: list[int] = []  # list.append is atomic
+    failures: list[str] = []
+    deadline = [0.0]
+    barrier = threading.Barrier(len(seats) + 1)
+    threads = [
+        threading.Thread(
+            target=_desk_worker,
+            args=(session_id, counsellor, barrier, deadline, called, failures),
+            daemon=True,
+        )
+        for session_id, counsellor in seats
+    ]
+    for thread in threads:
+        thread.start()
+    started = time.monotonic()
+    deadline[0] = started + SECONDS
+    barrier.wait()
+    for thread in threads:
+        thread.join(SECONDS + 60)
+    elapsed = time.monotonic() - started
+    if any(thread.is_alive() for thread in threads):
+        failures.append("a desk thread did not finish")
+    return len(called), elapsed, called, failures
+
+
+def _consistent(site, called: list[int]) -> bool:
+    """Every visit called once: by one desk, with one call, one interview, and done."""
+    from django.db.models import Count
+
+    from counselling.models import Interview
+    from reception.models import Call, Visit
+
+    if len(called) != len(set(called)):
+        return False
+    calls = Counter(Call.objects.filter(site=site).values_list("visit_id", flat=True))
+    if set(calls) != set(called) or any(n != 1 for n in calls.values()):
+        return False
+    done = set(
+        Visit.objects.filter(site=site, status=Visit.Status.DONE).values_list("pk", flat=True)
+    )
+    held = Visit.objects.filter(
+        site=site, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW]
+    ).exists()
+    interviews = (
+        Interview.objects.filter(desk__site=site, ended_at__isnull=False)
+        .values("visit_id")
+        .annotate(n=Count("pk"))
+    )
+    one_each = {row["visit_id"] for row in interviews if row["n"] == 1}
+    return done == set(called) and not held and one_each == set(called)
+
+
+def run_call_next() -> bool:
+    from django.db import connection
+
+    site, themes, seats = _make_site("desks", DESKS)
+    try:
+        _add_waiting(site, themes, WAITING)
+        connection.close()
+        with serve() as server:
+            concurrency = 4 * server.workers
+            bare = measure_rate(
+                server.url("/bench/bare/"), seconds=SECONDS, concurrency=concurrency
+            )
+        cycles, elapsed, called, failures = _cycles(seats)
+        consistent = not failures and _consistent(site, called)
+    finally:
+        _delete_quietly(site)
+        connection.close()
+
+    rate = cycles / elapsed if elapsed > 0 else 0.0
+    ratio = rate / bare.rps if bare.rps else float("nan")
+    extra = {
+        "bare_rps": bare.rps,
+        "cycles_per_s": rate,
+        "cycles": cycles,
+        "desks": DESKS,
+        "waiting": WAITING,
+        "consistent": consistent,
+        "errors": bare.errors + len(failures),
+    }
+    if failures:
+        extra["first_failure"] = failures[0][:120]
+    return report("call_next", ratio, CYCLES_TARGET, extra, valid=consistent and bare.errors == 0)
+
+
+# --- BENCH call_next_scaling ---------------------------------------------------------------------
+
+
+def _timed_calls(session_id: int, counsellor, calls: int) -> list[float]:
+    """`calls` call-nexts (after a few untimed), each timed in ms; the visitor is handed back
+    after each, so the queue keeps its length."""
+    from counselling import services
+
+    timings = []
+    for n in range(SCALING_WARMUP + calls):
+        started = time.perf_counter()
+        visit = services.call_next(session_id=session_id, counsellor=counsellor)
+        took = time.perf_counter() - started
+        if visit is None:
+            raise RuntimeError("call next found nobody waiting")
+        services.hand_back(session_id=session_id, counsellor=counsellor, visit_id=visit.pk)
+        if n >= SCALING_WARMUP:
+            timings.append(took * 1000)
+    return timings
+
+
+def _plan(desk) -> str:
+    """The index the queue query reads and how it sorts, e.g. `visit_site_queue_idx+no_sort`."""
+    import json
+
+    from django.db import connection, transaction
+
+    from counselling.services import _waiting_for
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql, params = _waiting_for(desk)[:1].query.sql_with_params()
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        (row,) = cursor.fetchone()
+    nodes, found = [(json.loads(row) if isinstance(row, str) else row)[0]["Plan"]], []
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("Plans", []))
+        if node.get("Relation Name") == "reception_visit":
+            found.append(node.get("Index Name") or node["Node Type"].lower().replace(" ", "_"))
+        if node["Node Type"] in ("Sort", "Incremental Sort"):
+            found.append(node["Node Type"].lower().replace(" ", "_"))
+    return "+".join(found) if found else "?"
+
+
+def run_call_next_scaling() -> bool:
+    """One site, one desk: the short queue is timed before and after the long one (A-B-A), so a
+    steady change of load on the machine weighs on both medians alike."""
+    from django.db import connection
+
+    from counselling.models import Desk
+    from reception.models import Visit
+
+    site, themes, ((session_id, counsellor),) = _make_site("scaling", 1)
+    try:
+        desk = Desk.objects.get(site=site)
+        waiting = Visit.objects.filter(site=site, status=Visit.Status.WAITING)
+        _add_waiting(site, themes, SCALING_SMALL)
+        short_queue = list(waiting.values_list("pk", flat=True))
+        small = _timed_calls(session_id, counsellor, SCALING_CALLS // 2)
+        _add_waiting(site, themes, SCALING_LARGE - SCALING_SMALL, first=SCALING_SMALL)
+        counts = [waiting.count()]
+        plan = _plan(desk)
+        large = _timed_calls(session_id, counsellor, SCALING_CALLS)
+        with connection.cursor() as cursor:
+            # Back to the short queue. The long one's visits were never called: nothing refers
+            # to them, so plain SQL can remove them.
+            cursor.execute(
+                f"DELETE FROM {Visit._meta.db_table} WHERE site_id = %s AND NOT (id = ANY(%s))",
+                [site.pk, short_queue],
+            )
+            cursor.execute(f"ANALYZE {Visit._meta.db_table}")
+        counts.append(waiting.count())
+        small += _timed_calls(session_id, counsellor, SCALING_CALLS - SCALING_CALLS // 2)
+    finally:
+        _delete_quietly(site)
+        connection.close()
+
+    small_ms, large_ms = statistics.median(small), statistics.median(large)
+    ratio = large_ms / small_ms if small_ms else float("nan")
+    return report(
+        "call_next_scaling",
+        ratio,
+        SCALING_TARGET,
+        {
+            f"median_{SCALING_SMALL}_ms": small_ms,
+            f"median_{SCALING_LARGE}_ms": large_ms,
+            "calls": SCALING_CALLS,
+            f"plan_{SCALING_LARGE}": plan,
+        },
+        higher_is_better=False,
+        valid=counts == [SCALING_LARGE, SCALING_SMALL],
+    )
+
+
+def run() -> bool:
+    # Both, whatever the first gives: each prints its own BENCH line.
+    cycles = run_call_next()
+    scaling = run_call_next_scaling()
+    return cycles and scaling

@@ -1,0 +1,212 @@
+"""`BENCH check_in`: check-ins per second through the real view, against the bare view in the same
+run.
+
+Each request is what the reception tablet posts: a logged-in reception agent's session and CSRF
+token, a fresh `checkin_key`, one theme of the site and "check in anyway" (so the opening hours do
+not matter); the answer is a 302 to the ticket page. All check-ins take the same ticket counter
+row lock (one theme, one letter), as tablets at one site do. Target: a fifth of the bare rate.
+
+Afterwards the database must agree with the responses: one visit per 302, ticket numbers 1..N
+without a gap or a repeat (`consistent=yes`), else the benchmark fails whatever the rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import sys
+import uuid
+from collections import defaultdict
+from urllib.parse import urlencode
+
+from bench.harness import LOOPBACK, measure_rate, report, serve
+
+# A site of this module older than this was left by an interrupted run: the next run deletes it.
+LEFTOVER_AGE = dt.timedelta(minutes=10)
+
+TARGET = 0.2
+SECONDS = 4.0
+# Bounds the bodies made up front (twice this with the warm-up); far above what SECONDS needs.
+MAX_REQUESTS = 4000
+PATH = "/reception/check-in/"
+
+
+def _make_site():
+    from citedesmetiers.models import OpeningPeriod, Site, Theme
+
+    _delete_leftovers()
+    slug = f"bench-checkin-{uuid.uuid4().hex[:8]}"
+    site = Site.objects.create(slug=slug, name=f"Bench {slug}")
+    OpeningPeriod.objects.bulk_create(
+        OpeningPeriod(site=site, weekday=day, opens=dt.time(0), closes=dt.time(23, 59, 59))
+        for day in range(7)
+    )
+    Theme.objects.bulk_create(
+        Theme(site=site, letter=letter, name=name, order=order)
+        for order, (letter, name) in enumerate(
+            [("E", "Find a job"), ("F", "Find a training"), ("A", "Create a business")]
+        )
+    )
+    return site
+
+
+def _make_agent(site):
+    """A reception agent of `site` and a logged-in session for them, in the shared database."""
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from citedesmetiers.models import StaffMembership, User
+    from citedesmetiers.roles import Role
+
+    user = User.objects.create_user(email=f"{site.slug}-agent@bench.test")
+    user.groups.add(Group.objects.get(name=Role.RECEPTION.value))
+    StaffMembership.objects.create(user=user, site=site)
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def _delete_site(site, session_key: str | None = None) -> None:
+    """The site, its visits, its agent and (when known) the agent's session."""
+    from django.contrib.sessions.models import Session
+    from django.core.cache import caches
+
+    from citedesmetiers import live
+    from citedesmetiers.models import User
+    from reception.models import Visit
+
+    Visit.objects.filter(site=site).delete()
+    site.delete()  # themes, opening hours, ticket counters, memberships
+    User.objects.filter(email__startswith=f"{site.slug}-", email__endswith="@bench.test").delete()
+    if session_key:
+        Session.objects.filter(session_key=session_key).delete()
+    caches["live"].delete(live._key(site.slug))
+
+
+def _delete_quietly(site, session_key: str | None = None) -> None:
+    """Delete the site's data; a failure is told on stderr (the next run retries), not raised
+    over the benchmark's result."""
+    try:
+        _delete_site(site, session_key)
+    except Exception as exc:
+        print(f"# could not delete bench site {site.slug}: {exc}", file=sys.stderr, flush=True)
+
+
+def _delete_leftovers() -> None:
+    """Sites an interrupted run of this module left behind (old enough not to be running; their
+    agent's session expires by itself)."""
+    from django.utils import timezone
+
+    from citedesmetiers.models import Site
+
+    stale = Site.objects.filter(
+        slug__startswith="bench-checkin-", created__lt=timezone.now() - LEFTOVER_AGE
+    )
+    for site in stale:
+        _delete_quietly(site)
+
+
+def _post(port: int, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
+    try:
+        conn.request("POST", PATH, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status, response.getheader("Location", "")
+    finally:
+        conn.close()
+
+
+def _ticket_numbers_ok(site) -> tuple[int, bool]:
+    """How many visits the site has, and whether each day and letter numbers them 1..N."""
+    from reception.models import TicketCounter, Visit
+
+    numbers = defaultdict(list)
+    for local_date, letter, number in Visit.objects.filter(site=site).values_list(
+        "local_date", "letter", "number"
+    ):
+        numbers[local_date, letter].append(number)
+    counters = {
+        (c.local_date, c.letter): c.last_number for c in TicketCounter.objects.filter(site=site)
+    }
+    gapless = all(
+        sorted(found) == list(range(1, len(found) + 1)) and counters.get(day) == len(found)
+        for day, found in numbers.items()
+    )
+    return sum(len(found) for found in numbers.values()), gapless
+
+
+def run() -> bool:
+    from django.db import connection
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.utils.crypto import get_random_string
+
+    site = _make_site()
+    session_key = None
+    try:
+        theme = site.themes.order_by("order").first()
+        session_key = _make_agent(site)
+        csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+        headers = {
+            "Cookie": f"sessionid={session_key}; csrftoken={csrf}",
+            "X-CSRFToken": csrf,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+
+        def body() -> bytes:
+            return urlencode(
+                {"theme": theme.pk, "checkin_key": uuid.uuid4(), "override_hours": "on"}
+            ).encode()
+
+        connection.close()  # no transaction of this process open while gunicorn writes
+        with serve() as server:
+            concurrency = 4 * server.workers
+            # One check-in first: a 302 to the ticket page, not to the login or the tablet.
+            status, location = _post(server.port, headers, body())
+            if status != 302 or "/reception/visits/" not in location:
+                return report(
+                    "check_in",
+                    float("nan"),
+                    TARGET,
+                    {"error": "first_check_in_refused", "status": status, "location": location},
+                    valid=False,
+                )
+            bare = measure_rate(
+                server.url("/bench/bare/"), seconds=SECONDS, concurrency=concurrency
+            )
+            checkins = measure_rate(
+                server.url(PATH),
+                seconds=SECONDS,
+                concurrency=concurrency,
+                max_requests=MAX_REQUESTS,
+                ok_statuses={302},
+                method="POST",
+                headers=headers,
+                body_factory=body,
+            )
+        redirects = 1 + checkins.warmup_statuses.get(302, 0) + checkins.statuses.get(302, 0)
+        visits, gapless = _ticket_numbers_ok(site)
+        consistent = gapless and visits == redirects
+    finally:
+        _delete_quietly(site, session_key)
+
+    ratio = checkins.rps / bare.rps if bare.rps else float("nan")
+    errors = bare.errors + checkins.errors + checkins.warmup_errors
+    return report(
+        "check_in",
+        ratio,
+        TARGET,
+        {
+            "bare_rps": bare.rps,
+            "checkin_rps": checkins.rps,
+            "checkin_p50_ms": checkins.p50_ms,
+            "checkin_p95_ms": checkins.p95_ms,
+            "visits": visits,
+            "redirects": redirects,
+            "consistent": consistent,
+            "errors": errors,
+            "workers": server.workers,
+            "concurrency": concurrency,
+        },
+        valid=consistent and errors == 0,
+    )

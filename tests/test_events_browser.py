@@ -1,0 +1,111 @@
+"""A whole registration in a real browser: Nadia finds the workshop on the list, registers on her
+phone through the detail page, gets the confirmation e-mail, follows its link and cancels. The
+e-mail is read from the locmem outbox (the live server runs in this process; Celery is eager and
+the request's commit fires the on-commit hook). Screenshots land in var/screenshots/ (artefacts
+for the README, not assertions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from events.models import Registration
+from tests.browser import PHONE, TABLET
+from tests.events_fixtures import (
+    fixture_eager_celery,  # noqa: F401 (a fixture)
+    link_after,
+    make_event,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("eager_celery"),
+]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+
+def test_register_on_a_phone_then_cancel_from_the_email(new_page, live_server, centre, settings):
+    settings.SITE_URL = live_server.url  # so the links of the e-mail open on the test server
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    in_three_days = centre.alpha.local_now() + dt.timedelta(days=3)
+    afternoon = in_three_days.replace(hour=14, minute=0, second=0, microsecond=0)
+    event = make_event(
+        centre.alpha,
+        starts_at=afternoon,
+        title="Atelier CV : se présenter en une page",
+        capacity=12,
+        place="Salle 2",
+        description="Deux heures pour un CV clair, avec une conseillère.",
+    )
+    make_event(
+        centre.beta,
+        title="Club des créateurs",
+        kind="club",
+        capacity=20,
+        starts_at=afternoon + dt.timedelta(days=3, hours=4),
+        hours=1.5,
+    )
+    make_event(
+        centre.alpha,
+        title="Forum du numérique",
+        kind="information_day",
+        capacity=None,
+        starts_at=afternoon + dt.timedelta(days=1, hours=-4),
+        hours=4,
+    )
+
+    tablet = new_page(TABLET)
+    tablet.goto("/events/")
+    expect(tablet.get_by_role("link", name="Atelier CV : se présenter en une page")).to_be_visible()
+    expect(tablet.locator(".event-hit")).to_have_count(3)
+    tablet.screenshot(path=str(SCREENSHOTS / "events-list.png"), full_page=True)
+
+    phone = new_page(PHONE)
+    phone.goto(f"/events/{event.pk}/")
+    expect(phone.locator("h1")).to_have_text("Atelier CV : se présenter en une page")
+    expect(phone.get_by_text("12 places left.")).to_be_visible()
+    expect(phone.locator(".honeypot input")).not_to_be_in_viewport()
+    phone.screenshot(path=str(SCREENSHOTS / "events-detail-phone.png"), full_page=True)
+
+    phone.get_by_label("First name or pseudonym").fill("Nadia")
+    phone.get_by_label("E-mail address (optional)").fill("nadia@example.org")
+    phone.get_by_role("button", name="Register", exact=True).click()
+
+    expect(phone.locator(".registration-status")).to_contain_text("Your place is booked.")
+    registration = Registration.objects.get()
+    expect(phone.locator(".reg-code")).to_have_text(registration.code)
+    phone.screenshot(path=str(SCREENSHOTS / "events-registration.png"), full_page=True)
+    assert (registration.pseudonym, registration.email, registration.language) == (
+        "Nadia",
+        "nadia@example.org",
+        "en",
+    )
+
+    (confirmation,) = mail.outbox
+    assert confirmation.to == ["nadia@example.org"]
+    assert confirmation.subject == "Your place is booked: Atelier CV : se présenter en une page"
+    link = link_after(confirmation.body, "See or cancel my registration:")
+    assert link.startswith(live_server.url)
+
+    phone.goto(link)
+    phone.once("dialog", lambda dialog: dialog.accept())  # "Cancel this registration?"
+    phone.get_by_role("button", name="Cancel my registration").click()
+
+    expect(phone.locator(".registration-status")).to_contain_text("This registration is cancelled.")
+    expect(phone.locator(".messages")).to_contain_text("Your registration is cancelled.")
+    expect(phone.get_by_role("button", name="Cancel my registration")).to_have_count(0)
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CANCELLED
+    assert len(mail.outbox) == 1  # nobody was waiting: no other e-mail
+
+    phone.goto(f"/events/{event.pk}/")
+    expect(phone.get_by_text("12 places left.")).to_be_visible()
+
+    for page in (tablet, phone):
+        assert page.js_errors == [], page.url

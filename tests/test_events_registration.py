@@ -1,0 +1,473 @@
+"""Registration through the service: places up to the capacity, then the waiting list in arrival
+order; a freed place goes to the first person waiting, once; every refusal says why and writes
+nothing. The cancel links (signed tokens) of the e-mails, through the HTTP layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from django.core import mail, signing
+from django.urls import reverse
+from django.utils import timezone
+
+from events import services
+from events.emails import SIGNING_SALT, registration_token
+from events.models import Event, Registration
+from tests.events_fixtures import (
+    fixture_after_commit,  # noqa: F401 (a fixture)
+    fixture_eager_celery,  # noqa: F401 (a fixture)
+    fixture_in_english,  # noqa: F401 (a fixture)
+    make_event,
+    names,
+    register,
+    sent,
+    statuses,
+    waiting_list,
+)
+
+pytestmark = pytest.mark.usefixtures("in_english")
+
+CONFIRMED, WAITING = Registration.Status.CONFIRMED, Registration.Status.WAITING
+PENDING, CANCELLED = Registration.Status.PENDING, Registration.Status.CANCELLED
+
+
+def test_it_gives_places_up_to_the_capacity_then_a_waiting_list_in_arrival_order(
+    centre, after_commit
+):
+    event = make_event(centre.alpha, capacity=3)
+
+    with after_commit():
+        for name, email in [
+            ("Nadia", "nadia@example.org"),
+            ("Karim", "karim@example.org"),
+            ("Léa", "lea@example.org"),
+            ("Tom", "tom@example.org"),
+            ("Inès", "ines@example.org"),
+        ]:
+            register(event, name, email)
+
+    assert statuses(event) == {CONFIRMED: 3, WAITING: 2}
+    assert names(event.registrations.filter(status=CONFIRMED)) == ["Nadia", "Karim", "Léa"]
+    assert names(waiting_list(event)) == ["Tom", "Inès"]
+    assert len(sent("confirmed")) == 3
+    assert len(sent("waiting")) == 2
+    assert len(mail.outbox) == 5
+
+
+def test_it_keeps_arrival_order_on_the_waiting_list_even_with_equal_timestamps(centre):
+    event = make_event(centre.alpha, capacity=1)
+    moment = timezone.now()
+
+    for name in ["Nadia", "Karim", "Léa", "Tom"]:
+        register(event, name, now=moment)
+
+    assert names(waiting_list(event)) == ["Karim", "Léa", "Tom"]
+
+
+def test_it_gives_a_freed_place_to_the_first_person_waiting_once(centre, after_commit):
+    event = make_event(centre.alpha, capacity=2)
+    with after_commit():
+        nadia = register(event, "Nadia", "nadia@example.org")
+        register(event, "Karim", "karim@example.org")
+        tom = register(event, "Tom", "tom@example.org")
+        ines = register(event, "Ines", "ines@example.org")
+    mail.outbox.clear()
+
+    with after_commit():
+        services.cancel_registration(registration_id=nadia.pk)
+
+    tom.refresh_from_db()
+    ines.refresh_from_db()
+    assert tom.status == CONFIRMED
+    assert tom.promoted_at is not None and tom.confirmed_at == tom.promoted_at
+    assert ines.status == WAITING
+    assert statuses(event) == {CONFIRMED: 2, WAITING: 1, CANCELLED: 1}
+    assert [m.to for m in mail.outbox] == [["tom@example.org"]]
+    assert len(sent("promoted", to="tom@example.org")) == 1
+
+    # Cancelling the same place again is refused and promotes nobody else.
+    with after_commit(), pytest.raises(services.EventError, match="already cancelled"):
+        services.cancel_registration(registration_id=nadia.pk)
+    ines.refresh_from_db()
+    assert ines.status == WAITING
+    assert statuses(event) == {CONFIRMED: 2, WAITING: 1, CANCELLED: 1}
+    assert len(mail.outbox) == 1
+
+
+def test_it_promotes_nobody_when_someone_leaves_the_waiting_list(centre, after_commit):
+    event = make_event(centre.alpha, capacity=1)
+    with after_commit():
+        register(event, "Nadia", "nadia@example.org")
+        karim = register(event, "Karim", "karim@example.org")
+        tom = register(event, "Tom", "tom@example.org")
+    mail.outbox.clear()
+
+    with after_commit():
+        services.cancel_registration(registration_id=karim.pk)
+
+    tom.refresh_from_db()
+    assert tom.status == WAITING
+    assert tom.promoted_at is None
+    assert statuses(event) == {CONFIRMED: 1, WAITING: 1, CANCELLED: 1}
+    assert mail.outbox == []
+    assert names(waiting_list(event)) == ["Tom"]
+
+
+def test_it_frees_the_place_when_nobody_is_waiting(centre):
+    event = make_event(centre.alpha, capacity=2)
+    nadia = register(event, "Nadia")
+
+    services.cancel_registration(registration_id=nadia.pk)
+
+    nadia.refresh_from_db()
+    assert nadia.status == CANCELLED and nadia.cancelled_at is not None
+    assert register(event, "Karim").status == CONFIRMED
+    assert register(event, "Tom").status == CONFIRMED
+    assert register(event, "Léa").status == WAITING
+
+
+def test_it_gives_the_same_registration_back_to_the_same_email(centre, after_commit):
+    event = make_event(centre.alpha, capacity=2)
+    with after_commit():
+        first = register(event, "Nadia", "nadia@example.org")
+        again, created = services.register(
+            event_id=event.pk, pseudonym="Nadia B.", email="  Nadia@Example.ORG "
+        )
+
+    assert created is False
+    assert again.pk == first.pk
+    assert event.registrations.count() == 1
+    assert first.email == "nadia@example.org"
+    assert again.pseudonym == "Nadia"
+    assert len(mail.outbox) == 1  # one confirmation, not two
+    # The second place is still free.
+    assert register(event, "Karim").status == CONFIRMED
+
+
+def test_it_gives_the_waiting_registration_back_to_the_same_email(centre):
+    event = make_event(centre.alpha, capacity=1)
+    register(event, "Nadia")
+    waiting = register(event, "Karim", "karim@example.org")
+
+    again, created = services.register(
+        event_id=event.pk, pseudonym="Karim", email="KARIM@example.org"
+    )
+
+    assert (again.pk, created, again.status) == (waiting.pk, False, WAITING)
+    assert statuses(event) == {CONFIRMED: 1, WAITING: 1}
+
+
+def test_it_lets_someone_register_again_after_cancelling(centre):
+    event = make_event(centre.alpha, capacity=2)
+    first = register(event, "Nadia", "nadia@example.org")
+    services.cancel_registration(registration_id=first.pk)
+
+    second = register(event, "Nadia", "nadia@example.org")
+
+    assert second.pk != first.pk
+    assert second.status == CONFIRMED
+    assert statuses(event) == {CONFIRMED: 1, CANCELLED: 1}
+
+
+def test_it_registers_people_without_email_as_distinct_people(centre):
+    event = make_event(centre.alpha, capacity=3)
+
+    register(event, "Nadia")
+    register(event, "Nadia")
+
+    assert statuses(event) == {CONFIRMED: 2}
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ({"starts_in": -dt.timedelta(days=2)}, "already started"),
+        ({"starts_in": -dt.timedelta(minutes=10), "hours": 2}, "already started"),
+        ({"starts_in": dt.timedelta(0)}, "already started"),
+        ({"status": Event.Status.CANCELLED}, "This event has been cancelled."),
+        ({"status": Event.Status.DRAFT}, "This event is not open for registration."),
+        ({"capacity": None}, "No registration is needed: just come along."),
+    ],
+    ids=["past", "started", "starting-now", "cancelled", "draft", "open-door"],
+)
+def test_it_refuses_events_not_open_for_registration(centre, after_commit, setup, message):
+    starts_in = setup.pop("starts_in", dt.timedelta(days=3))
+    now = timezone.now().replace(microsecond=0)
+    event = make_event(centre.alpha, starts_at=now + starts_in, **setup)
+
+    with after_commit(), pytest.raises(services.EventError, match=message):
+        services.register(event_id=event.pk, pseudonym="Nadia", email="nadia@example.org", now=now)
+
+    assert Registration.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_it_refuses_a_full_event_that_is_not_open_any_more_even_for_the_waiting_list(centre):
+    event = make_event(centre.alpha, capacity=1)
+    register(event, "Nadia")
+    services.cancel_event(event_id=event.pk)
+
+    with pytest.raises(services.EventError, match="cancelled"):
+        register(event, "Karim")
+    assert statuses(event) == {CONFIRMED: 1}
+
+
+def test_it_refuses_an_event_that_does_not_exist(centre):
+    with pytest.raises(services.EventError, match="does not exist"):
+        services.register(event_id=987654, pseudonym="Nadia")
+    assert Registration.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "email", ["nadia", "nadia@", "@example.org", "nadia@example", "na dia@example.org", "a@b@c.org"]
+)
+def test_it_refuses_an_invalid_email(centre, after_commit, email):
+    event = make_event(centre.alpha)
+
+    with after_commit(), pytest.raises(services.EventError, match="e-mail address is not valid"):
+        services.register(event_id=event.pk, pseudonym="Nadia", email=email)
+
+    assert Registration.objects.count() == 0
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("pseudonym", ["", "   ", "\t\n"])
+def test_it_refuses_an_empty_pseudonym(centre, pseudonym):
+    event = make_event(centre.alpha)
+
+    with pytest.raises(services.EventError, match="first name or a pseudonym"):
+        services.register(event_id=event.pk, pseudonym=pseudonym, email="nadia@example.org")
+
+    assert Registration.objects.count() == 0
+
+
+def test_it_tidies_the_pseudonym_and_keeps_it_short(centre):
+    event = make_event(centre.alpha)
+
+    registration = register(event, "  Jean \n  Pierre  " + "x" * 100)
+
+    assert registration.pseudonym.startswith("Jean Pierre x")
+    assert len(registration.pseudonym) == 60
+
+
+# --- confirmation by e-mail (events that fill up) ------------------------------------------------
+
+
+def test_a_pending_registration_holds_no_place_until_confirmed(centre, after_commit):
+    event = make_event(centre.alpha, capacity=1, confirm_by_email=True)
+    with after_commit():
+        nadia = register(event, "Nadia", "nadia@example.org")
+        karim = register(event, "Karim", "karim@example.org")
+
+    assert (nadia.status, karim.status) == (PENDING, PENDING)
+    assert nadia.confirmed_at is None
+    assert len(sent("pending")) == 2
+    assert statuses(event) == {PENDING: 2}
+
+    # Karim clicks first: he gets the only place; Nadia, later, the waiting list.
+    with after_commit():
+        karim = services.confirm_email(registration_id=karim.pk)
+        nadia = services.confirm_email(registration_id=nadia.pk)
+
+    assert (karim.status, nadia.status) == (CONFIRMED, WAITING)
+    assert len(sent("confirmed", to="karim@example.org")) == 1
+    assert len(sent("waiting", to="nadia@example.org")) == 1
+
+
+def test_confirming_twice_is_harmless(centre, after_commit):
+    event = make_event(centre.alpha, capacity=2, confirm_by_email=True)
+    with after_commit():
+        nadia = register(event, "Nadia", "nadia@example.org")
+        services.confirm_email(registration_id=nadia.pk)
+    first_confirmation = Registration.objects.get(pk=nadia.pk).confirmed_at
+    mail.outbox.clear()
+
+    with after_commit():
+        again = services.confirm_email(registration_id=nadia.pk)
+
+    assert again.status == CONFIRMED
+    assert again.confirmed_at == first_confirmation
+    assert statuses(event) == {CONFIRMED: 1}
+    assert mail.outbox == []
+
+
+def test_confirming_a_cancelled_registration_does_not_bring_it_back(centre):
+    event = make_event(centre.alpha, capacity=2, confirm_by_email=True)
+    nadia = register(event, "Nadia", "nadia@example.org")
+    services.cancel_registration(registration_id=nadia.pk)
+
+    assert services.confirm_email(registration_id=nadia.pk).status == CANCELLED
+    assert statuses(event) == {CANCELLED: 1}
+
+
+def test_confirming_after_the_event_was_cancelled_is_refused(centre):
+    event = make_event(centre.alpha, capacity=2, confirm_by_email=True)
+    nadia = register(event, "Nadia", "nadia@example.org")
+    services.cancel_event(event_id=event.pk)
+
+    with pytest.raises(services.EventError, match="cancelled"):
+        services.confirm_email(registration_id=nadia.pk)
+    assert Registration.objects.get(pk=nadia.pk).status == PENDING
+
+
+def test_a_pending_registration_can_be_cancelled_without_promoting_anyone(centre):
+    event = make_event(centre.alpha, capacity=1, confirm_by_email=True)
+    nadia = register(event, "Nadia", "nadia@example.org")
+    karim = register(event, "Karim", "karim@example.org")
+    services.confirm_email(registration_id=karim.pk)
+    tom = register(event, "Tom", "tom@example.org")
+    services.confirm_email(registration_id=tom.pk)  # full: waiting
+
+    services.cancel_registration(registration_id=nadia.pk)
+
+    assert statuses(event) == {CONFIRMED: 1, WAITING: 1, CANCELLED: 1}
+
+
+def test_on_the_spot_registrations_skip_the_email_confirmation(centre):
+    event = make_event(centre.alpha, capacity=1, confirm_by_email=True)
+
+    registration = register(event, "Nadia", source=Registration.Source.ON_THE_SPOT)
+
+    assert registration.status == CONFIRMED
+
+
+# --- the links of the e-mails ---------------------------------------------------------------------
+
+
+def tampered(token: str) -> str:
+    last = token[-1]
+    return token[:-1] + ("A" if last != "A" else "B")
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda registration: "garbage",
+        lambda registration: tampered(registration_token(registration)),
+        lambda registration: registration_token(registration) + "x",
+        lambda registration: signing.dumps(registration.pk),  # another salt
+        lambda registration: signing.dumps(registration.pk + 1000, salt=SIGNING_SALT),  # nobody
+        lambda registration: signing.dumps("Nadia", salt=SIGNING_SALT),
+        lambda registration: signing.dumps({"pk": 1}, salt=SIGNING_SALT),
+        lambda registration: signing.dumps(2**70, salt=SIGNING_SALT),
+        lambda registration: "%00" + "é" * 300,
+    ],
+    ids=[
+        "garbage",
+        "tampered",
+        "extended",
+        "other-salt",
+        "unknown-registration",
+        "not-a-number",
+        "a-dict",
+        "huge-number",
+        "odd-characters",
+    ],
+)
+def test_a_bad_link_shows_a_friendly_page_and_changes_nothing(centre, client, make_token):
+    event = make_event(centre.alpha, capacity=1)
+    nadia = register(event, "Nadia", "nadia@example.org")
+    token = make_token(nadia)
+
+    for method, name in [
+        ("get", "registration"),
+        ("post", "cancel"),
+        ("get", "confirm"),
+        ("post", "confirm_post"),
+    ]:
+        response = getattr(client, method)(reverse(f"events:{name}", args=[token]))
+        assert response.status_code == 404, (name, response.status_code)
+        assert "This link is not valid" in response.content.decode(), name
+
+    nadia.refresh_from_db()
+    assert nadia.status == CONFIRMED
+
+
+def test_an_expired_link_shows_the_friendly_page(centre, client, monkeypatch):
+    event = make_event(centre.alpha)
+    nadia = register(event, "Nadia", "nadia@example.org")
+    long_ago = int(time.time()) - 400 * 86400
+    monkeypatch.setattr(
+        signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(long_ago)
+    )
+    token = registration_token(nadia)
+    monkeypatch.undo()
+
+    response = client.post(reverse("events:cancel", args=[token]))
+
+    assert response.status_code == 404
+    assert "This link is not valid" in response.content.decode()
+    nadia.refresh_from_db()
+    assert nadia.status == CONFIRMED
+
+
+def test_cancelling_twice_through_the_link_says_so(centre, client):
+    event = make_event(centre.alpha, capacity=1)
+    nadia = register(event, "Nadia", "nadia@example.org")
+    url = reverse("events:cancel", args=[registration_token(nadia)])
+
+    first = client.post(url, follow=True)
+    second = client.post(url, follow=True)
+
+    assert "Your registration is cancelled." in first.content.decode()
+    page = second.content.decode()
+    assert second.status_code == 200
+    assert "This registration was already cancelled." in page
+    assert "This registration is cancelled." in page
+    assert statuses(event) == {CANCELLED: 1}
+
+
+def test_cancelling_after_the_event_says_it_is_over(centre, client):
+    now = timezone.now()
+    event = make_event(centre.alpha, starts_at=now - dt.timedelta(hours=3), hours=1)
+    nadia = register(event, "Nadia", now=now - dt.timedelta(days=1))
+
+    with pytest.raises(services.EventError, match="This event is over."):
+        services.cancel_registration(registration_id=nadia.pk)
+    response = client.post(reverse("events:cancel", args=[registration_token(nadia)]), follow=True)
+
+    assert "This event is over." in response.content.decode()
+    nadia.refresh_from_db()
+    assert nadia.status == CONFIRMED
+
+
+def test_a_get_on_the_cancel_link_changes_nothing(centre, client):
+    event = make_event(centre.alpha)
+    nadia = register(event, "Nadia", "nadia@example.org")
+
+    response = client.get(reverse("events:cancel", args=[registration_token(nadia)]))
+
+    assert response.status_code == 405
+    nadia.refresh_from_db()
+    assert nadia.status == CONFIRMED
+
+
+def test_the_confirm_link_asks_before_it_confirms(centre, client):
+    event = make_event(centre.alpha, capacity=1, confirm_by_email=True)
+    nadia = register(event, "Nadia", "nadia@example.org")
+    token = registration_token(nadia)
+
+    page = client.get(reverse("events:confirm", args=[token]))  # a mail scanner follows links
+    nadia.refresh_from_db()
+    assert page.status_code == 200 and nadia.status == PENDING
+
+    response = client.post(reverse("events:confirm_post", args=[token]), follow=True)
+    nadia.refresh_from_db()
+    assert nadia.status == CONFIRMED
+    assert "Your place is booked." in response.content.decode()
+
+
+def test_the_registration_page_shows_the_position_on_the_waiting_list(centre, client):
+    event = make_event(centre.alpha, capacity=1)
+    register(event, "Nadia")
+    register(event, "Karim")
+    tom = register(event, "Tom")
+
+    response = client.get(reverse("events:registration", args=[registration_token(tom)]))
+
+    page = response.content.decode()
+    assert "You are number 2 on the waiting list." in page
+    assert "Leave the waiting list" in page
+    assert tom.code in page
