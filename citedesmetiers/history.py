@@ -130,6 +130,11 @@ def seed_history(site: Site, months: int) -> int:
     first = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     for _ in range(months - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
+    # The history makes the site older: its reports are refused for months before it existed.
+    start_of_history = dt.datetime.combine(first, dt.time.min, tzinfo=site.zone)
+    if site.created > start_of_history:
+        Site.objects.filter(pk=site.pk).update(created=start_of_history)
+        site.created = start_of_history
     done = set(
         AggregatedDay.objects.filter(site=site, day__gte=first).values_list("day", flat=True)
     )

@@ -34,16 +34,20 @@ def request_report(
     request while one is generating never starts a second generation."""
     now = now or timezone.now()
     check_month(site, month, now)
+    created = False
     try:
         with transaction.atomic():
-            MonthlyReport.objects.get_or_create(
+            _report, created = MonthlyReport.objects.get_or_create(
                 site=site, month=month, defaults={"requested_at": now}
             )
     except IntegrityError:
-        pass  # created by a simultaneous request
+        pass  # created by a simultaneous request, which queues the generation
     with transaction.atomic():
-        report = MonthlyReport.objects.select_for_update().get(site=site, month=month)
-        if report.status in (MonthlyReport.Status.PENDING, MonthlyReport.Status.RUNNING):
+        report = MonthlyReport.objects.select_for_update(of=("self",)).get(site=site, month=month)
+        if not created and report.status in (
+            MonthlyReport.Status.PENDING,
+            MonthlyReport.Status.RUNNING,
+        ):
             if report.progress or report.requested_at > now - dt.timedelta(minutes=30):
                 return report  # already on its way
         elif report.status == MonthlyReport.Status.DONE and not force:
@@ -61,7 +65,13 @@ def request_report(
 
 def make_report(report_id: int) -> None:
     with transaction.atomic():
-        report = MonthlyReport.objects.select_for_update().filter(pk=report_id).first()
+        report = (
+            MonthlyReport.objects.select_for_update(of=("self",))
+            .select_related("site")
+            .filter(pk=report_id)
+            .order_by()
+            .first()
+        )
         if report is None or report.status != MonthlyReport.Status.PENDING:
             return  # gone, done, or another worker has it
         report.status = MonthlyReport.Status.RUNNING

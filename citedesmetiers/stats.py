@@ -149,7 +149,8 @@ def suppress(cells: dict[str, int]) -> dict[str, str]:
     if len(hidden) == 1:
         others = sorted((n, name) for name, n in cells.items() if n >= SMALL_CELL)
         if others:
-            shown[others[0][1]] = "≤ " + str(_round_up(others[0][0]))
+            # A bound strictly above the true value, or the hidden cell could be recomputed.
+            shown[others[0][1]] = "≤ " + str(_round_up(others[0][0] + 1))
     return shown
 
 

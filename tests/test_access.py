@@ -278,6 +278,53 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         "POST",
         {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
     ),
+    # Managers' dashboard, exports and monthly reports: managers only, each at their own sites
+    # (Frank at Alpha, Grace at Beta). See test_dashboard and test_reports for what they show.
+    ("/manage/", "GET", {**everyone(403), "manager": 200, "beta_manager": 200, "anonymous": LOGIN}),
+    (
+        "/manage/?site=beta",
+        "GET",
+        {**everyone(403), "manager": 403, "beta_manager": 200, "anonymous": LOGIN},
+    ),
+    (
+        "/manage/export/visits_by_theme.csv",
+        "GET",
+        {**everyone(403), "manager": 200, "beta_manager": 200, "anonymous": LOGIN},
+    ),
+    (
+        "/manage/export/nothing.csv",
+        "GET",
+        {**everyone(403), "manager": 404, "beta_manager": 404, "anonymous": LOGIN},
+    ),
+    (
+        "/manage/reports/",
+        "GET",
+        {**everyone(403), "manager": 200, "beta_manager": 200, "anonymous": LOGIN},
+    ),
+    # Posted without a month: refused with a message on the list, nothing queued.
+    (
+        "/manage/reports/request/",
+        "POST",
+        {
+            **everyone(403),
+            "manager": Redirect("/manage/reports/", writes=False),
+            "beta_manager": Redirect("/manage/reports/", writes=False),
+            "anonymous": LOGIN,
+        },
+    ),
+    # Alpha did not exist in 2020: its manager is told so (400); nobody else may ask.
+    (
+        "/manage/reports/alpha/2020-01.pdf",
+        "GET",
+        {**everyone(403), "manager": 400, "beta_manager": 403, "anonymous": LOGIN},
+    ),
+    # The network report is for network managers (works_at_all_sites) only.
+    ("/manage/reports/network/2020-01.pdf", "GET", {**everyone(403), "anonymous": LOGIN}),
+    (
+        "/manage/reports/nowhere/2020-01.pdf",
+        "GET",
+        {**everyone(403), "manager": 404, "beta_manager": 404, "anonymous": LOGIN},
+    ),
 ]
 
 POST_DATA = {

@@ -1,0 +1,377 @@
+"""The monthly report: asked for (refused for a month not over or before the site existed; never
+generated twice at once), made in the background into a PDF whose text has the right figures,
+and served at /manage/reports/<site>/<yyyy>-<mm>.pdf to the managers who may see it.
+
+WeasyPrint is slow: this file renders three PDFs in all, and the other tests none."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from pypdf import PdfReader
+
+from citedesmetiers.facts import key
+from citedesmetiers.models import DailyStat, MonthlyReport, Site, User
+from citedesmetiers.report_service import ReportError, make_report, request_report
+from citedesmetiers.roles import Role
+from tests.conftest import Centre, make_staff
+from tests.counselling_fixtures import in_english, make_desk, theme  # noqa: F401  (fixture)
+
+JANUARY, FEBRUARY = dt.date(2025, 1, 1), dt.date(2025, 2, 1)
+URL = "/manage/reports/alpha/2025-02.pdf"
+
+
+# --- a known month of figures ----------------------------------------------------------------
+
+
+def add(site: Site, day: int, source: str, metric: str, value: int, month=FEBRUARY, **dims):
+    DailyStat.objects.create(
+        site=site,
+        day=month.replace(day=day),
+        source=source,
+        metric=metric,
+        key=key(**dims),
+        value=value,
+    )
+
+
+def known_month(centre: Centre) -> None:
+    """February 2025 at Alpha: 587 visits, 413 interviews (271 for partner A at Desk 1, 142 for
+    partner B at Desk 2), an age bracket under 5; 455 visits in January; 77 at Beta."""
+    alpha = centre.alpha
+    e, f = theme(alpha, "E").pk, theme(alpha, "F").pk
+    desk1, desk2 = make_desk(alpha, "Desk 1", "E").pk, make_desk(alpha, "Desk 2", "F").pk
+    pa, pb = centre.partner_a.pk, centre.partner_b.pk
+    add(alpha, 3, "reception", "visits", 300, channel="in_person", hour=10, theme=e)
+    add(alpha, 4, "reception", "visits", 287, channel="phone", hour=14, theme=f)
+    for v, n in (("u18", 3), ("18-25", 300), ("26-44", 284)):
+        add(alpha, 3, "reception", "profile_age", n, v=v)
+    add(alpha, 3, "reception", "wait_minutes", 587, m=12)
+    add(alpha, 3, "counselling", "interviews", 271, desk=desk1, partner=pa, theme=e)
+    add(
+        alpha, 3, "counselling", "interview_seconds", 271 * 20 * 60, desk=desk1, partner=pa, theme=e
+    )
+    add(alpha, 4, "counselling", "interviews", 142, desk=desk2, partner=pb, theme=f)
+    add(
+        alpha, 4, "counselling", "interview_seconds", 142 * 30 * 60, desk=desk2, partner=pb, theme=f
+    )
+    add(alpha, 3, "counselling", "outcomes", 271, code="information", partner=pa)
+    add(alpha, 4, "counselling", "outcomes", 142, code="come_back", partner=pb)
+    add(alpha, 6, "reception", "visits", 455, month=JANUARY, channel="in_person", hour=11, theme=e)
+    beta_e = theme(centre.beta, "E").pk
+    add(centre.beta, 5, "reception", "visits", 77, channel="in_person", hour=10, theme=beta_e)
+
+
+def since_2024(*sites: Site) -> None:
+    Site.objects.filter(pk__in=[s.pk for s in sites]).update(
+        created=dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    )
+    for site in sites:
+        site.refresh_from_db()
+
+
+def pages(pdf: bytes) -> list[str]:
+    assert pdf.startswith(b"%PDF")
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def numbers(text: str) -> set[str]:
+    return set(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def eager_celery():
+    from citedesmetiers.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def network_manager(mfa_enrolled) -> User:
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    user = make_staff("nina@network.test", Role.MANAGER, None, works_at_all_sites=True)
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+def next_month(today: dt.date) -> dt.date:
+    return (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+# --- asking for a report -----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("in_english")
+def test_a_month_not_over_yet_is_refused(centre):
+    since_2024(centre.alpha)
+    this_month = centre.alpha.local_date().replace(day=1)
+    for month in (this_month, next_month(this_month), dt.date(2099, 1, 1)):
+        with pytest.raises(ReportError, match="This month is not over yet"):
+            request_report(site=centre.alpha, month=month)
+    assert not MonthlyReport.objects.exists()
+
+
+@pytest.mark.usefixtures("in_english")
+def test_a_month_before_the_site_existed_is_refused(centre):
+    Site.objects.filter(pk=centre.alpha.pk).update(
+        created=dt.datetime(2025, 3, 10, 12, tzinfo=dt.UTC)
+    )
+    centre.alpha.refresh_from_db()
+
+    with pytest.raises(ReportError, match="Site Alpha did not exist yet in that month."):
+        request_report(site=centre.alpha, month=FEBRUARY)
+    request_report(site=centre.alpha, month=dt.date(2025, 3, 1))  # the month it opened: fine
+
+
+def test_a_second_request_while_one_is_on_its_way_queues_nothing(
+    centre, django_capture_on_commit_callbacks
+):
+    since_2024(centre.alpha)
+    with django_capture_on_commit_callbacks() as first:
+        report = request_report(site=centre.alpha, month=FEBRUARY)
+    assert len(first) == 1
+    assert report.status == MonthlyReport.Status.PENDING
+
+    with django_capture_on_commit_callbacks() as again:
+        assert request_report(site=centre.alpha, month=FEBRUARY).pk == report.pk
+    assert again == []
+
+    MonthlyReport.objects.filter(pk=report.pk).update(
+        status=MonthlyReport.Status.RUNNING, progress=40
+    )
+    with django_capture_on_commit_callbacks() as while_running:
+        request_report(site=centre.alpha, month=FEBRUARY, force=True)
+    assert while_running == []
+    assert MonthlyReport.objects.get().progress == 40
+    assert MonthlyReport.objects.count() == 1
+
+
+def test_a_ready_report_is_made_again_only_when_asked(centre, django_capture_on_commit_callbacks):
+    since_2024(centre.alpha)
+    report = MonthlyReport.objects.create(
+        site=centre.alpha,
+        month=FEBRUARY,
+        status=MonthlyReport.Status.DONE,
+        progress=100,
+        requested_at=timezone.now(),
+    )
+    with django_capture_on_commit_callbacks() as plain:
+        request_report(site=centre.alpha, month=FEBRUARY)
+    assert plain == []
+    with django_capture_on_commit_callbacks() as forced:
+        request_report(site=centre.alpha, month=FEBRUARY, force=True)
+    assert len(forced) == 1
+    report.refresh_from_db()
+    assert report.status == MonthlyReport.Status.PENDING
+
+
+def test_a_worker_does_not_make_a_report_another_one_has(centre, media):
+    since_2024(centre.alpha)
+    report = MonthlyReport.objects.create(
+        site=centre.alpha,
+        month=FEBRUARY,
+        status=MonthlyReport.Status.RUNNING,
+        progress=40,
+        requested_at=timezone.now(),
+    )
+    make_report(report.pk)  # returns at once: no PDF rendered
+    report.refresh_from_db()
+    assert (report.status, report.progress, report.file.name) == ("running", 40, "")
+    make_report(report.pk + 1000)  # gone: nothing to do
+
+
+def test_the_demo_manager_can_ask_for_last_months_report(db, django_capture_on_commit_callbacks):
+    # README, "Done when": the demo manager prints last month's report from the demo history.
+    call_command("seed_demo", "--history", "2", stdout=io.StringIO())
+    demo = Site.objects.get(slug="demo")
+    last_month = (demo.local_date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    assert DailyStat.objects.filter(site=demo, day__gte=last_month).exists()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        request_report(site=demo, month=last_month)
+
+    assert len(callbacks) == 1
+
+
+# --- the PDF -------------------------------------------------------------------------------------
+
+
+def test_the_pdf_has_the_months_figures_and_a_page_per_partner(centre, media):
+    known_month(centre)
+    since_2024(centre.alpha)
+    report = MonthlyReport.objects.create(
+        site=centre.alpha, month=FEBRUARY, requested_at=timezone.now()
+    )
+
+    make_report(report.pk)  # PDF 1 of 3
+
+    report.refresh_from_db()
+    assert report.status == MonthlyReport.Status.DONE and report.progress == 100
+    assert Path(report.file.path).parent == media / "reports"
+    texts = pages(Path(report.file.path).read_bytes())
+    text = "\n".join(texts)
+    assert "Site Alpha" in text
+    assert "février 2025" in text  # the site speaks French
+    key_figures = next(t for t in texts[1:] if "587" in numbers(t))
+    assert {"587", "413", "455"} <= numbers(key_figures)  # visits, interviews, January's visits
+    assert "< 5" in text  # under-18s, in the audiences
+    partner_pages = [t for t in texts if "Employment agency" in t and "Guidance centre" not in t]
+    assert partner_pages, "no page of its own for partner A"
+    assert "271" in numbers(partner_pages[0])
+    assert "142" not in numbers(partner_pages[0])
+    assert any(
+        "Guidance centre" in t and "142" in numbers(t) and "271" not in numbers(t) for t in texts
+    )
+
+
+def test_the_network_report_lists_every_site(centre, media):
+    known_month(centre)
+    report = request_report(site=None, month=FEBRUARY)
+
+    make_report(report.pk)  # PDF 2 of 3
+
+    report.refresh_from_db()
+    assert report.file.name == "reports/network-2025-02.pdf"
+    text = "\n".join(pages(Path(report.file.path).read_bytes()))
+    assert "Site Alpha" in text and "Site Beta" in text
+    assert {"587", "77", str(587 + 77)} <= numbers(text)
+
+
+# --- over HTTP -----------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("in_english")
+def test_a_manager_asks_for_the_pdf_then_gets_it(
+    mfa_enrolled, login, media, eager_celery, django_capture_on_commit_callbacks
+):
+    known_month(mfa_enrolled)
+    since_2024(mfa_enrolled.alpha)
+    client = login(mfa_enrolled.manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = client.get(URL)
+        assert waiting.status_code == 202
+        assert "being prepared" in waiting.content.decode()
+    # The eager task ran after the commit: PDF 3 of 3.
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert 'filename="alpha-2025-02.pdf"' in response["Content-Disposition"]
+    text = "\n".join(pages(b"".join(response.streaming_content)))
+    assert "Site Alpha" in text and {"587", "413"} <= numbers(text)
+
+
+@pytest.mark.usefixtures("in_english")
+@pytest.mark.parametrize(
+    ("persona", "url", "status"),
+    [
+        ("manager", "/manage/reports/nowhere/2025-02.pdf", 404),
+        ("beta_manager", URL, 403),
+        ("manager", "/manage/reports/alpha/2025-13.pdf", 404),
+        ("manager", "/manage/reports/alpha/2025-00.pdf", 404),
+        ("manager", "/manage/reports/network/2025-02.pdf", 403),
+        ("reception", URL, 403),
+        ("counsellor_a", URL, 403),
+    ],
+)
+def test_who_gets_which_report(mfa_enrolled, login, persona, url, status):
+    since_2024(mfa_enrolled.alpha, mfa_enrolled.beta)
+    response = login(mfa_enrolled.persona(persona)).get(url)
+    assert response.status_code == status
+    assert not MonthlyReport.objects.exists()
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(centre, login):
+    response = login(None).get(URL)
+    assert response.status_code == 302
+    assert response.url == f"/accounts/login/?next={URL}"
+
+
+@pytest.mark.usefixtures("in_english")
+def test_a_month_not_over_is_refused_with_its_reason(mfa_enrolled, login):
+    since_2024(mfa_enrolled.alpha)
+    month = next_month(timezone.localdate())
+    response = login(mfa_enrolled.manager).get(
+        f"/manage/reports/alpha/{month.year}-{month.month:02d}.pdf"
+    )
+    assert response.status_code == 400
+    assert "This month is not over yet" in response.content.decode()
+    assert not MonthlyReport.objects.exists()
+
+
+@pytest.mark.usefixtures("in_english")
+def test_a_network_manager_gets_the_network_report(
+    network_manager, login, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = login(network_manager).get("/manage/reports/network/2025-02.pdf")
+
+    assert response.status_code == 202
+    assert "Network" in response.content.decode()
+    assert len(callbacks) == 1
+    assert MonthlyReport.objects.get().site is None
+
+
+@pytest.mark.usefixtures("in_english")
+def test_the_list_shows_the_reports_a_manager_may_open(mfa_enrolled, network_manager, login):
+    for site in (mfa_enrolled.alpha, mfa_enrolled.beta, None):
+        MonthlyReport.objects.create(
+            site=site,
+            month=FEBRUARY,
+            status=MonthlyReport.Status.DONE,
+            file=f"reports/{site.slug if site else 'network'}-2025-02.pdf",
+            requested_at=timezone.now(),
+        )
+
+    mine = login(mfa_enrolled.manager).get("/manage/reports/").content.decode()
+    everyone = login(network_manager).get("/manage/reports/").content.decode()
+
+    assert "/manage/reports/alpha/2025-2.pdf" in mine
+    assert "/manage/reports/beta/" not in mine and "/manage/reports/network/" not in mine
+    for slug in ("alpha", "beta", "network"):
+        assert f"/manage/reports/{slug}/2025-2.pdf" in everyone
+
+
+@pytest.mark.usefixtures("in_english")
+def test_asking_from_the_list_queues_one_generation(
+    mfa_enrolled, login, django_capture_on_commit_callbacks
+):
+    since_2024(mfa_enrolled.alpha)
+    client = login(mfa_enrolled.manager)
+    with django_capture_on_commit_callbacks() as callbacks:
+        for _ in range(2):
+            response = client.post(
+                "/manage/reports/request/", {"site": "alpha", "month": "2025-02"}
+            )
+            assert response.status_code == 302 and response.url == "/manage/reports/"
+    assert len(callbacks) == 1
+    assert MonthlyReport.objects.get().status == MonthlyReport.Status.PENDING
+
+    refused = client.post("/manage/reports/request/", {"site": "beta", "month": "2025-02"})
+    assert refused.status_code == 403
+    client.post("/manage/reports/request/", {"site": "alpha", "month": "2099-01"}, follow=True)
+    assert MonthlyReport.objects.count() == 1
+
+
+def test_the_report_queue_is_its_own(settings):
+    # A report never delays reminders: it has a Celery queue of its own.
+    assert settings.CELERY_TASK_ROUTES["citedesmetiers.tasks.generate_report"] == {
+        "queue": "reports"
+    }
