@@ -29,7 +29,8 @@ def test_it_answers_503_when_the_database_is_down():
     # A separate process whose database server does not exist.
     code = (
         "import django, json; django.setup(); from django.test import Client; "
-        "r = Client(HTTP_HOST='127.0.0.1').get('/healthz'); print(r.status_code, r.content.decode())"
+        "r = Client(HTTP_HOST='127.0.0.1').get('/healthz'); "
+        "print(r.status_code, r.content.decode())"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('citedesmetiers', '0004_statistics'),
-        ('counselling', '0003_topics_outcomes'),
-        ('reception', '0003_channel_label'),
+        ("citedesmetiers", "0004_statistics"),
+        ("counselling", "0003_topics_outcomes"),
+        ("reception", "0003_channel_label"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='visit',
-            name='visit_site_queue_idx',
+            model_name="visit",
+            name="visit_site_queue_idx",
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(condition=models.Q(('status', 'waiting')), fields=['site', 'queued_at', 'id'], name='visit_site_queue_idx'),
+            model_name="visit",
+            index=models.Index(
+                condition=models.Q(("status", "waiting")),
+                fields=["site", "queued_at", "id"],
+                name="visit_site_queue_idx",
+            ),
         ),
     ]

@@ -1,0 +1,110 @@
+"""Events in the Django admin: for looking things up and fixing details. Everything with a
+consequence for people (publishing, cancelling, places, attendance) goes through the organisers'
+screens and services, so registrations are read-only here and the capacity goes through
+services.change_capacity."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from citedesmetiers.access import sites_for
+from citedesmetiers.models import Theme
+
+from . import services
+from .models import Event, Registration, Series
+
+
+def _own_sites(request):
+    return sites_for(request.user)
+
+
+class RegistrationInline(admin.TabularInline):
+    model = Registration
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    fields = [
+        "code",
+        "status",
+        "source",
+        "pseudonym",
+        "email",
+        "language",
+        "created_at",
+        "confirmed_at",
+        "promoted_at",
+        "cancelled_at",
+        "reminder_sent_at",
+        "attended",
+    ]
+    # Contact data, places and attendance change only through the services.
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["title", "site", "kind", "starts_at", "status", "capacity", "series"]
+    list_filter = ["site", "status", "kind", "audience"]
+    search_fields = ["title", "description", "place"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["series"]
+    filter_horizontal = ["themes", "partners"]
+    readonly_fields = ["status", "walk_ins", "contacts_purged_at", "created"]
+    inlines = [RegistrationInline]
+    list_select_related = ["site", "series"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(site__in=_own_sites(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "site":
+            kwargs["queryset"] = _own_sites(request)
+        if db_field.name == "series":
+            kwargs["queryset"] = Series.objects.filter(site__in=_own_sites(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "themes":
+            kwargs["queryset"] = Theme.objects.filter(site__in=_own_sites(request))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change or "capacity" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        # More places promote people from the waiting list (and tell them): the service does it.
+        capacity = obj.capacity
+        obj.capacity = form.initial.get("capacity")
+        super().save_model(request, obj, form, change)
+        services.change_capacity(event_id=obj.pk, capacity=capacity)
+        obj.refresh_from_db(fields=["capacity"])
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "rule", "sessions", "created"]
+    list_filter = ["site"]
+    search_fields = ["name"]
+    readonly_fields = ["created"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(site__in=_own_sites(request))
+            .annotate(n_sessions=Count("events"))
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "site":
+            kwargs["queryset"] = _own_sites(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("sessions"), ordering="n_sessions")
+    def sessions(self, obj: Series) -> int:
+        return obj.n_sessions

@@ -1,0 +1,188 @@
+"""The public catalogue in a real browser: search as you type (and without JavaScript), a kiosk that
+forgets the search when left alone and shows web addresses as QR codes. Screenshots land in
+var/screenshots/catalogue-*.png (artefacts for the README, not assertions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from resources.models import Resource
+from resources.search import refresh_terms
+from tests.browser import PHONE, TABLET
+from tests.conftest import make_site
+from tests.test_resources_search import add_resource, ensure_purposes
+
+# serialized_rollback: put back the purposes created by migration 0003 after the flush, for the
+# tests that come next.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+LINK = "https://example.org/portail-des-metiers-de-la-sante"
+WITHIN = 2000  # ms
+
+
+@pytest.fixture
+def catalogue(transactional_db) -> dict[str, Resource]:
+    purposes = ensure_purposes()
+    alpha = make_site("alpha")
+    professions, training = purposes["learn-about-professions"], purposes["find-a-training"]
+    resources = {
+        "book": add_resource(
+            "Les métiers de la santé",
+            kind=Resource.Kind.BOOK,
+            authors="Claire Martin",
+            publisher="Onisep",
+            year=2024,
+            purposes=[professions],
+            summary="Infirmier, aide-soignant, sage-femme : qui fait quoi à l'hôpital.",
+            holdings=[(alpha, "MET 610")],
+        ),
+        "website": add_resource(
+            "Portail des métiers de la santé",
+            kind=Resource.Kind.WEBSITE,
+            purposes=[professions],
+            url=LINK,
+            summary="Fiches métiers, vidéos et témoignages.",
+        ),
+    }
+    for n in range(24):
+        add_resource(
+            f"Guide des formations {n + 1:02d}",
+            kind=[Resource.Kind.BOOK, Resource.Kind.LEAFLET, Resource.Kind.VIDEO][n % 3],
+            purposes=[training],
+            summary="Diplômes, alternance et financement.",
+            holdings=[(alpha, f"FOR {100 + n}")],
+        )
+    refresh_terms()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return resources
+
+
+def mark_document(page) -> None:
+    """Leave a mark on this document: it survives an htmx swap, not a page load."""
+    page.evaluate("window.__sameDocument = true")
+
+
+def same_document(page) -> bool:
+    return page.evaluate("window.__sameDocument === true")
+
+
+def test_search_as_you_type_updates_the_results_without_loading_a_page(new_page, catalogue):
+    page = new_page()
+    page.goto("/catalogue/?q=sante")
+    count = page.locator(".result-count")
+    expect(count).to_contain_text("2")
+    mark_document(page)
+
+    page.locator("#catalogue-q").fill("formations")
+    expect(count).to_contain_text("24", timeout=WITHIN)
+    expect(page.locator(".hit-list .hit")).to_have_count(20)
+    expect(page.get_by_role("link", name="Guide des formations 01")).to_be_visible()
+    assert same_document(page)
+    assert "q=formations" in page.url  # pushed, so Back and a reload show the same results
+    assert page.js_errors == []
+
+
+def test_typing_on_the_home_page_shows_results_as_you_type(new_page, catalogue):
+    page = new_page()
+    page.goto("/catalogue/")
+    mark_document(page)
+    page.locator("#catalogue-q").fill("metiers")
+    expect(page.locator(".result-count")).to_contain_text("2", timeout=WITHIN)
+    expect(page.get_by_role("link", name="Les métiers de la santé")).to_be_visible()
+    assert page.js_errors == []
+
+
+def test_a_normal_submit_works_without_javascript(browser, live_server, catalogue):
+    context = browser.new_context(
+        java_script_enabled=False, base_url=live_server.url, viewport=TABLET, locale="en-GB"
+    )
+    context.set_default_timeout(5000)
+    try:
+        page = context.new_page()
+        page.goto("/catalogue/")
+        page.locator("#catalogue-q").fill("métiers")
+        page.locator(".search-form button[type=submit]").click()
+        page.wait_for_url("**/catalogue/?q=*")
+        expect(page.locator(".hit-list .hit")).to_have_count(2)
+        expect(page.get_by_role("link", name="Les métiers de la santé")).to_be_visible()
+
+        # Facets and pages are plain links too.
+        page.locator("#catalogue-q").fill("formation")
+        page.locator(".search-form button[type=submit]").click()
+        page.wait_for_url("**q=formation*")
+        page.locator(".pagination a").last.click()
+        page.wait_for_url("**page=2*")
+        expect(page.locator(".hit-list .hit")).to_have_count(4)
+    finally:
+        context.close()
+
+
+def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(new_page, catalogue, settings):
+    settings.KIOSK_IDLE_SECONDS = 10  # the shortest allowed
+    page = new_page(TABLET)
+    page.clock.install()
+    page.goto("/catalogue/?kiosk=1")
+    expect(page.locator("body.kiosk")).to_have_count(1)
+    page.screenshot(path=str(SCREENSHOTS / "catalogue-kiosk-home.png"))
+
+    page.locator("#catalogue-q").fill("formation")
+    page.locator(".search-form button[type=submit]").click()
+    page.wait_for_url("**q=formation*")
+    expect(page.locator(".hit-list .hit")).to_have_count(20)
+    page.screenshot(path=str(SCREENSHOTS / "catalogue-kiosk-results.png"))
+
+    # Someone still reading: each touch restarts the countdown.
+    page.clock.fast_forward("00:08")
+    page.mouse.wheel(0, 200)
+    page.locator("#catalogue-q").press("End")
+    page.clock.fast_forward("00:08")
+    assert "q=formation" in page.url
+
+    # Then nobody: back to the home page, with nothing of the last search.
+    page.clock.fast_forward("00:03")
+    page.wait_for_url(lambda url: url.endswith("/catalogue/"), timeout=WITHIN)
+    expect(page.locator(".purpose-tiles")).to_be_visible()
+    expect(page.locator("#catalogue-q")).to_have_value("")
+    expect(page.locator("body.kiosk")).to_have_count(1)  # still a kiosk
+    assert page.js_errors == []
+
+
+def test_a_kiosk_shows_a_web_address_as_a_qr_code_not_a_link(new_page, catalogue):
+    page = new_page(TABLET)
+    page.goto("/catalogue/?kiosk=1")
+    page.goto(catalogue["website"].get_absolute_url())
+    expect(page.locator(".qr-block svg")).to_have_count(2)
+    expect(page.get_by_text(LINK)).to_be_visible()  # readable, to type it on one's phone
+    expect(page.locator('a[href^="http"]')).to_have_count(0)
+    expect(page.locator(".staff-nav")).to_have_count(0)
+    expect(page.locator('a[href*="/accounts/"]')).to_have_count(0)
+    assert page.js_errors == []
+
+    # The same browser, no longer a kiosk: a link.
+    page.goto("/catalogue/?kiosk=0")
+    page.goto(catalogue["website"].get_absolute_url())
+    expect(page.locator(f'a[href="{LINK}"]')).to_be_visible()
+    expect(page.locator(".qr-block svg")).to_have_count(1)
+
+
+def test_the_catalogue_on_a_phone(new_page, catalogue):
+    page = new_page(PHONE)
+    page.goto("/catalogue/?q=sante")
+    expect(page.locator(".hit-list .hit")).to_have_count(2)
+    page.screenshot(path=str(SCREENSHOTS / "catalogue-phone-results.png"), full_page=True)
+
+    page.get_by_role("link", name="Les métiers de la santé").click()
+    page.wait_for_url(f"**{catalogue['book'].get_absolute_url()}")
+    expect(page.get_by_text("MET 610")).to_be_visible()
+    expect(page.locator(".qr-block svg")).to_have_count(1)
+    page.screenshot(path=str(SCREENSHOTS / "catalogue-phone-detail.png"), full_page=True)
+    # Nothing wider than the phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.js_errors == []
