@@ -88,6 +88,7 @@ def _a_waiting_token() -> str | None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citedesmetiers.settings")
     os.environ.setdefault("DEBUG", "true")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import django
 
