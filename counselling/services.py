@@ -408,6 +408,15 @@ def hand_back(
 # --- take-away list ------------------------------------------------------------------------------
 
 
+def _change_take_away(session_id: int, counsellor: User, visit_id: int | None, change) -> None:
+    """Apply `change(visit)` to the list of the visitor the counsellor's page shows (a stale tab
+    is refused) and refresh the visitor's phone."""
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
+    change(visit)
+    publish_change(session.desk.site.slug)
+
+
 @transaction.atomic
 def add_to_take_away(
     *, session_id: int, counsellor: User, resource_id: int, visit_id: int | None = None
@@ -415,12 +424,12 @@ def add_to_take_away(
     """Put a catalogue resource on the current visitor's take-away list (once)."""
     from resources.models import Resource, TakeAwayItem
 
-    session = _locked_session(session_id, counsellor)
-    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
-    if not Resource.objects.filter(pk=resource_id, withdrawn=False).exists():
-        raise CounsellingError(_("This document is not in the catalogue any more."))
-    TakeAwayItem.objects.get_or_create(visit=visit, resource_id=resource_id)
-    publish_change(session.desk.site.slug)
+    def change(visit: Visit) -> None:
+        if not Resource.objects.filter(pk=resource_id, withdrawn=False).exists():
+            raise CounsellingError(_("This document is not in the catalogue any more."))
+        TakeAwayItem.objects.get_or_create(visit=visit, resource_id=resource_id)
+
+    _change_take_away(session_id, counsellor, visit_id, change)
 
 
 @transaction.atomic
@@ -429,10 +438,12 @@ def remove_from_take_away(
 ) -> None:
     from resources.models import TakeAwayItem
 
-    session = _locked_session(session_id, counsellor)
-    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
-    TakeAwayItem.objects.filter(visit=visit, resource_id=resource_id).delete()
-    publish_change(session.desk.site.slug)
+    _change_take_away(
+        session_id,
+        counsellor,
+        visit_id,
+        lambda visit: TakeAwayItem.objects.filter(visit=visit, resource_id=resource_id).delete(),
+    )
 
 
 @transaction.atomic
@@ -442,18 +453,18 @@ def add_event_to_take_away(
     """Suggest an upcoming event of the site: it joins the visitor's take-away list."""
     from events.models import Event, TakeAwayEvent
 
-    session = _locked_session(session_id, counsellor)
-    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
-    event = Event.objects.filter(
-        pk=event_id,
-        site_id=visit.site_id,
-        status=Event.Status.PUBLISHED,
-        ends_at__gt=timezone.now(),
-    ).first()
-    if event is None:
-        raise CounsellingError(_("This event is not open any more."))
-    TakeAwayEvent.objects.get_or_create(visit=visit, event=event)
-    publish_change(session.desk.site.slug)
+    def change(visit: Visit) -> None:
+        event = Event.objects.filter(
+            pk=event_id,
+            site_id=visit.site_id,
+            status=Event.Status.PUBLISHED,
+            ends_at__gt=timezone.now(),
+        ).first()
+        if event is None:
+            raise CounsellingError(_("This event is not open any more."))
+        TakeAwayEvent.objects.get_or_create(visit=visit, event=event)
+
+    _change_take_away(session_id, counsellor, visit_id, change)
 
 
 @transaction.atomic
@@ -462,7 +473,9 @@ def remove_event_from_take_away(
 ) -> None:
     from events.models import TakeAwayEvent
 
-    session = _locked_session(session_id, counsellor)
-    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
-    TakeAwayEvent.objects.filter(visit=visit, event_id=event_id).delete()
-    publish_change(session.desk.site.slug)
+    _change_take_away(
+        session_id,
+        counsellor,
+        visit_id,
+        lambda visit: TakeAwayEvent.objects.filter(visit=visit, event_id=event_id).delete(),
+    )
