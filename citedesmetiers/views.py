@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -19,13 +20,21 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "citedesmetiers/home.html")
 
 
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the hashed name exists only once collectstatic has run.
+    return redirect(static("img/favicon.svg"), permanent=True)
+
+
 @login_required
 @require_GET
 def staff_home(request: HttpRequest) -> HttpResponse:
     screens = screens_for(request.user)
-    # One screen for this role: go straight there; several (a manager): offer them.
-    if len(screens) == 1 and request.GET.get("menu") is None:
-        return redirect(screens[0].url_name)
+    # One screen for this role (the administration aside): go straight there; several (a
+    # manager): offer them.
+    main_screens = [screen for screen in screens if not screen.needs_admin] or screens
+    if len(main_screens) == 1 and request.GET.get("menu") is None:
+        return redirect(main_screens[0].url_name)
     return render(request, "citedesmetiers/staff_home.html", {"screens": screens})
 
 

@@ -92,8 +92,8 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         {
             "reception": Redirect("/reception/"),
             "counsellor_a": Redirect("/desk/"),
-            "officer": 200,
-            "organiser": 200,
+            "officer": Redirect("/catalogue/staff/"),
+            "organiser": Redirect("/events/manage/"),
             "manager": 200,
             "beta_manager": 200,
             "anonymous": LOGIN,

@@ -24,7 +24,7 @@ def run_django(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
     clean = {
         k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("EMAIL")
     }
-    for name in ("CELERY_BROKER_URL", "LANGUAGE_CODE", "TIME_ZONE"):
+    for name in ("CELERY_BROKER_URL", "LANGUAGE_CODE", "TIME_ZONE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         clean.pop(name, None)
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "citedesmetiers.settings"

@@ -10,8 +10,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LANDINGS = [
     ("reception", "/reception/", "h1"),
     ("counsellor_a", "/desk/", "h1"),
-    ("officer", "/admin/", "h1"),
-    ("organiser", "/admin/", "h1"),
+    ("officer", "/catalogue/staff/", "h1"),
+    ("organiser", "/events/manage/", "h1"),
 ]
 
 
