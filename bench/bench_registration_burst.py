@@ -1,0 +1,252 @@
+"""`BENCH registration_burst`: 500 people register at once for a 20-place workshop.
+
+A fresh site with a published 20-place workshop starting tomorrow; 500 registration attempts (each
+with its own pseudonym and e-mail address, a CSRF cookie and token, the honeypot empty) go to the
+public view `/events/<id>/register/` on gunicorn, 32 at a time. The rate is the attempts answered
+by the expected 302 per second of the burst, against the bare view in the same run. Target: a
+fifth of the bare rate.
+
+Afterwards the database must agree: exactly 20 CONFIRMED and 480 WAITING, and the waiting list
+(by created_at, pk) in the order the places were decided — every confirmed registration created
+no later than every waiting one, created_at strictly increasing along the waiting list, and the
+(created_at, pk) order the same as the insertion (pk) order — else the benchmark fails whatever
+the rate.
+
+E-mails: every attempt gives an address (so the one-place-per-address check runs, as for real
+registrations), and each registration queues its e-mail on commit (`delay_on_commit`). The gunicorn
+publishes those tasks to Celery's in-memory broker (CELERY_BROKER_URL=memory://, not eager): a
+request pays for queuing the task, as in production, not for rendering the e-mail, which a worker
+does there; no worker or Redis is needed, nothing is left in var/broker/ for a later worker, and the
+queued messages vanish with gunicorn. EMAIL_BACKEND=locmem is only a safety net: nothing is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import itertools
+import sys
+import uuid
+from urllib.parse import urlencode
+
+from bench.harness import LOOPBACK, measure_rate, report, serve
+
+NAME = "registration_burst"
+SLUG_PREFIX = "bench-regburst-"
+# A site of this module older than this was left by an interrupted run: the next run deletes it.
+LEFTOVER_AGE = dt.timedelta(minutes=10)
+
+TARGET = 0.2
+CAPACITY = 20
+ATTEMPTS = 500
+CONCURRENCY = 32
+BARE_SECONDS = 4.0
+# An upper bound only: the burst ends when its ATTEMPTS bodies have been sent.
+BURST_SECONDS = 45.0
+SERVER_ENV = {
+    # Every request comes from 127.0.0.1: the per-address limit would refuse all but 10.
+    "EVENT_REGISTRATIONS_PER_HOUR": "100000",
+    "CELERY_BROKER_URL": "memory://",
+    "CELERY_TASK_ALWAYS_EAGER": "false",
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+}
+
+
+def _make_event():
+    from django.utils import timezone
+
+    from citedesmetiers.models import Site
+    from events.models import Event
+
+    _delete_leftovers()
+    slug = f"{SLUG_PREFIX}{uuid.uuid4().hex[:8]}"
+    site = Site.objects.create(slug=slug, name=f"Bench {slug}")
+    starts_at = timezone.now() + dt.timedelta(days=1)
+    event = Event.objects.create(
+        site=site,
+        title="Bench workshop",
+        kind=Event.Kind.WORKSHOP,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=2),
+        capacity=CAPACITY,
+        status=Event.Status.PUBLISHED,
+    )
+    return site, event
+
+
+def _delete_quietly(site) -> None:
+    """The site with its event and registrations (cascade); a failure is told on stderr (the next
+    run retries), not raised over the benchmark's result."""
+    try:
+        site.delete()
+    except Exception as exc:
+        print(f"# could not delete bench site {site.slug}: {exc}", file=sys.stderr, flush=True)
+
+
+def _delete_leftovers() -> None:
+    from django.utils import timezone
+
+    from citedesmetiers.models import Site
+
+    stale = Site.objects.filter(
+        slug__startswith=SLUG_PREFIX, created__lt=timezone.now() - LEFTOVER_AGE
+    )
+    for site in stale:
+        _delete_quietly(site)
+
+
+def _limit_keys(started) -> list[str]:
+    """The per-address counters (events.views._too_many_attempts) this run may have bumped."""
+    from django.utils import timezone
+
+    hours = {f"{started:%Y%m%d%H}", f"{timezone.now():%Y%m%d%H}"}
+    return [f"events:register:{LOOPBACK}:{hour}" for hour in sorted(hours)]
+
+
+def _limit_counters(keys: list[str]) -> dict[str, object]:
+    from django.core.cache import cache
+
+    return cache.get_many(keys)
+
+
+def _restore_limit(keys: list[str], before: dict[str, object]) -> None:
+    """Put the counters of 127.0.0.1 back as they were: 500 attempts of this run must not make
+    the default limit refuse the next registrations of a dev server or a test on this machine."""
+    from django.core.cache import cache
+
+    try:
+        for key in keys:
+            if key in before:
+                cache.set(key, before[key], 3600)
+            else:
+                cache.delete(key)
+    except Exception as exc:
+        print(f"# could not restore the registration limit: {exc}", file=sys.stderr, flush=True)
+
+
+def _get_status(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def _check_places(event) -> tuple[int, int, int, bool]:
+    """Confirmed, waiting, other registrations, and whether the order is the decision order."""
+    from events.models import Registration
+
+    rows = list(
+        Registration.objects.filter(event=event)
+        .order_by("created_at", "pk")
+        .values_list("pk", "status", "created_at")
+    )
+    confirmed = [created for _pk, status, created in rows if status == "confirmed"]
+    waiting = [created for _pk, status, created in rows if status == "waiting"]
+    others = len(rows) - len(confirmed) - len(waiting)
+    ordered = (
+        bool(confirmed)
+        and bool(waiting)
+        and max(confirmed) <= min(waiting)
+        and all(a < b for a, b in itertools.pairwise(waiting))
+        # pk comes from the INSERT, under the event lock: the order the places were decided.
+        and [pk for pk, _status, _created in rows] == sorted(pk for pk, _s, _c in rows)
+    )
+    return len(confirmed), len(waiting), others, ordered
+
+
+def run() -> bool:
+    from django.db import connection
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    site, event = _make_event()
+    started = timezone.now()
+    limit_before = _limit_counters(_limit_keys(started))
+    try:
+        path = f"/events/{event.pk}/register/"
+        csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+        headers = {
+            "Cookie": f"csrftoken={csrf}",
+            "X-CSRFToken": csrf,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        numbers = itertools.count(1)
+        run_id = uuid.uuid4().hex[:6]
+
+        def body() -> bytes:
+            n = next(numbers)
+            return urlencode(
+                {
+                    "pseudonym": f"Visitor {run_id} {n}",
+                    "email": f"{site.slug}-{n}@bench.test",
+                    "website": "",
+                    "csrfmiddlewaretoken": csrf,
+                }
+            ).encode()
+
+        connection.close()  # no transaction of this process open while gunicorn writes
+        with serve(env=SERVER_ENV) as server:
+            # The event page is public (published, active site): registrations can reach it.
+            status = _get_status(server.port, f"/events/{event.pk}/")
+            if status != 200:
+                return report(
+                    NAME,
+                    float("nan"),
+                    TARGET,
+                    {"error": "event_page_not_public", "status": status},
+                    valid=False,
+                )
+            bare = measure_rate(
+                server.url("/bench/bare/"), seconds=BARE_SECONDS, concurrency=CONCURRENCY
+            )
+            burst = measure_rate(
+                server.url(path),
+                seconds=BURST_SECONDS,
+                concurrency=CONCURRENCY,
+                max_requests=ATTEMPTS,
+                warmup=0,
+                ok_statuses={302},
+                method="POST",
+                headers=headers,
+                body_factory=body,
+                timeout=30.0,
+            )
+        confirmed, waiting, others, ordered = _check_places(event)
+    finally:
+        _delete_quietly(site)
+        _restore_limit(_limit_keys(started), limit_before)
+
+    ratio = burst.rps / bare.rps if bare.rps else float("nan")
+    errors = bare.errors + burst.errors
+    consistent = (
+        confirmed == CAPACITY
+        and waiting == ATTEMPTS - CAPACITY
+        and others == 0
+        and ordered
+        and burst.requests == ATTEMPTS
+    )
+    return report(
+        NAME,
+        ratio,
+        TARGET,
+        {
+            "bare_rps": bare.rps,
+            "registration_rps": burst.rps,
+            "p50_ms": burst.p50_ms,
+            "p95_ms": burst.p95_ms,
+            "attempts": burst.requests,
+            "redirects": burst.statuses.get(302, 0),
+            "confirmed": confirmed,
+            "waiting": waiting,
+            "order": "ok" if ordered else "broken",
+            "errors": errors,
+            "workers": server.workers,
+            "concurrency": CONCURRENCY,
+        },
+        valid=consistent and errors == 0,
+    )
