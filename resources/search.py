@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
@@ -135,70 +136,84 @@ def suggest(q: str) -> str | None:
     return " ".join(out) if changed else None
 
 
-def _facets(filters: Filters) -> dict[str, list[FacetValue]]:
+def _facets(filters: Filters, hits: list[tuple]) -> dict[str, list[FacetValue]]:
     """Each group is counted over the results of every *other* filter, so a facet's number is
-    exactly what clicking it gives (a resource can have several purposes, audiences, sites)."""
+    exactly what clicking it gives (a resource can have several purposes, audiences, sites).
+    Groups whose own filter is not set are counted over the matches already in hand."""
     from citedesmetiers.models import Site
 
-    def without(name: str) -> QuerySet:
-        return matching(dataclasses.replace(filters, **{name: ""})).values("pk")
+    matched = [hit[0] for hit in hits]
+
+    def scope(name: str):
+        if getattr(filters, name):
+            return {"pk__in": matching(dataclasses.replace(filters, **{name: ""})).values("pk")}
+        return {"pk__in": matched}
+
+    def by_field(name: str) -> Counter:
+        if getattr(filters, name):
+            return Counter(
+                dict(
+                    Resource.objects.filter(**scope(name))
+                    .values_list(name)
+                    .annotate(n=Count("pk"))
+                    .values_list(name, "n")
+                )
+            )
+        index = 1 if name == "kind" else 2
+        return Counter(hit[index] for hit in hits)
+
+    def related(model, through: str, name: str):
+        ids = scope(name)["pk__in"]
+        return model.objects.filter(**{f"{through}__in": ids}).annotate(
+            n=Count(through, distinct=True)
+        )
 
     kinds = dict(Resource.Kind.choices)
     languages = dict(Resource.Language.choices)
-    by_kind = Resource.objects.filter(pk__in=without("kind")).values("kind").annotate(n=Count("pk"))
-    by_language = (
-        Resource.objects.filter(pk__in=without("language"))
-        .values("language")
-        .annotate(n=Count("pk"))
-    )
-    purposes = Purpose.objects.filter(resources__in=without("purpose")).annotate(
-        n=Count("resources")
-    )
-    audiences = Audience.objects.filter(resources__in=without("audience")).annotate(
-        n=Count("resources")
-    )
-    sites = Site.objects.filter(holdings__resource__in=without("site"), active=True).annotate(
-        n=Count("holdings__resource", distinct=True)
-    )
+    purposes = related(Purpose, "resources", "purpose")
+    audiences = related(Audience, "resources", "audience")
+    sites = related(Site, "holdings__resource", "site").filter(active=True)
     return {
         "kind": [
-            FacetValue(
-                r["kind"], kinds.get(r["kind"], r["kind"]), r["n"], r["kind"] == filters.kind
-            )
-            for r in by_kind.order_by("-n")
+            FacetValue(value, kinds.get(value, value), n, value == filters.kind)
+            for value, n in by_field("kind").most_common()
         ],
         "purpose": [FacetValue(p.slug, p.name, p.n, p.slug == filters.purpose) for p in purposes],
         "audience": [
             FacetValue(a.slug, a.name, a.n, a.slug == filters.audience) for a in audiences
         ],
         "language": [
-            FacetValue(
-                r["language"],
-                languages.get(r["language"], r["language"]),
-                r["n"],
-                r["language"] == filters.language,
-            )
-            for r in by_language.order_by("-n")
+            FacetValue(value, languages.get(value, value), n, value == filters.language)
+            for value, n in by_field("language").most_common()
         ],
         "site": [FacetValue(s.slug, s.name, s.n, s.slug == filters.site) for s in sites],
     }
 
 
 def search(filters: Filters, page_number: int | str = 1) -> Results:
-    queryset = matching(filters).distinct()
-    ranked = connection.vendor == "postgresql" and words(filters.q)
-    ordered = (
-        queryset.order_by("-rank", "title", "pk") if ranked else queryset.order_by("title", "pk")
+    """Match once (ids, kind, language, rank, title of every hit), then count, rank, page and
+    count facets from that: the full-text match is the expensive part, and it runs one time."""
+    ranked = bool(connection.vendor == "postgresql" and words(filters.q))
+    columns = ["pk", "kind", "language", "title"] + (["rank"] if ranked else [])
+    seen: set[int] = set()
+    hits = []
+    for row in matching(filters).values_list(*columns):
+        if row[0] not in seen:  # a join on purposes/audiences/sites may repeat a resource
+            seen.add(row[0])
+            hits.append(row)
+    if ranked:
+        hits.sort(key=lambda hit: (-hit[4], hit[3], hit[0]))
+    else:
+        hits.sort(key=lambda hit: (hit[3], hit[0]))
+    total = len(hits)
+    page = Paginator([hit[0] for hit in hits], PAGE_SIZE, allow_empty_first_page=True).get_page(
+        page_number
     )
-    ids = matching(filters).values("pk")
-    total = Resource.objects.filter(pk__in=ids).count()
-    paginator = Paginator(
-        ordered.prefetch_related("purposes"), PAGE_SIZE, allow_empty_first_page=True
-    )
-    paginator.count = total  # counted once, without the ranking
-    page = paginator.get_page(page_number)
+    found = Resource.objects.prefetch_related("purposes").in_bulk(list(page.object_list))
+    page.object_list = [found[pk] for pk in page.object_list if pk in found]
     suggestion = suggest(filters.q) if filters.q and total < 3 else None
-    return Results(page=page, total=total, facets=_facets(filters), suggestion=suggestion)
+    facets = _facets(filters, hits) if total or filters.active else {}
+    return Results(page=page, total=total, facets=facets, suggestion=suggestion)
 
 
 def refresh_terms(resources=None) -> None:
