@@ -63,11 +63,9 @@ class ResourceForm(forms.ModelForm):
     issn = forms.CharField(label=_label("issn"), max_length=20, required=False)
     price = PriceField(label=_label("price"), required=False)
     year = forms.IntegerField(label=_label("year"), min_value=1000, max_value=2100, required=False)
-    shelf_mark = forms.CharField(
-        label=gettext_lazy("Shelf / call number here"), max_length=60, required=False
-    )
+    shelf_mark = forms.CharField(label=gettext_lazy("Shelf mark"), max_length=60, required=False)
     copies = forms.IntegerField(
-        label=gettext_lazy("Copies here"),
+        label=gettext_lazy("Copies"),
         min_value=0,
         max_value=999,
         initial=1,
@@ -111,6 +109,7 @@ class ResourceForm(forms.ModelForm):
         self.site = site
         # Themes are how each site routes its visitors: an officer chooses among their own.
         self.fields["themes"].queryset = Theme.objects.filter(site=site, active=True)
+        self.fields["kind"].choices = [(v, capfirst(label)) for v, label in Resource.Kind.choices]
         self.fields["themes"].help_text = _("Themes of %(site)s.") % {"site": site.name}
         if self.instance.pk:
             holding = self.instance.holdings.filter(site=site).first()

@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 from django.db.models.expressions import RawSQL
 
-from .models import Audience, Purpose, Resource, SearchTerm
+from .models import Audience, Holding, Purpose, Resource, SearchTerm
 from .text import words
 
 PAGE_SIZE = 20
@@ -88,8 +88,11 @@ def _text_match(queryset: QuerySet, q: str) -> QuerySet:
     return queryset
 
 
-def matching(filters: Filters) -> QuerySet:
-    queryset = Resource.objects.filter(withdrawn=False)
+def matching(filters: Filters, *, include_withdrawn: bool = False) -> QuerySet:
+    """Resources matching the filters; withdrawn ones only for the information officers' list."""
+    queryset = (
+        Resource.objects.all() if include_withdrawn else Resource.objects.filter(withdrawn=False)
+    )
     if filters.kind:
         queryset = queryset.filter(kind=filters.kind)
     if filters.language:
@@ -162,17 +165,42 @@ def _facets(filters: Filters, hits: list[tuple]) -> dict[str, list[FacetValue]]:
         index = 1 if name == "kind" else 2
         return Counter(hit[index] for hit in hits)
 
-    def related(model, through: str, name: str):
+    def related(model, through: str, name: str, table: str, column: str):
         ids = scope(name)["pk__in"]
+        if isinstance(ids, list) and connection.vendor == "postgresql":
+            # Count in the link table with one array parameter (not thousands of IN (...)).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {column}, COUNT(DISTINCT resource_id) FROM {table} "
+                    f"WHERE resource_id = ANY(%s) GROUP BY {column}",
+                    [ids],
+                )
+                counts = dict(cursor.fetchall())
+            objects = list(model.objects.filter(pk__in=counts))
+            for obj in objects:
+                obj.n = counts[obj.pk]
+            return objects
         return model.objects.filter(**{f"{through}__in": ids}).annotate(
             n=Count(through, distinct=True)
         )
 
     kinds = dict(Resource.Kind.choices)
     languages = dict(Resource.Language.choices)
-    purposes = related(Purpose, "resources", "purpose")
-    audiences = related(Audience, "resources", "audience")
-    sites = related(Site, "holdings__resource", "site").filter(active=True)
+    purposes = related(
+        Purpose, "resources", "purpose", Resource.purposes.through._meta.db_table, "purpose_id"
+    )
+    audiences = related(
+        Audience,
+        "resources",
+        "audience",
+        Resource.audiences.through._meta.db_table,
+        "audience_id",
+    )
+    sites = [
+        site
+        for site in related(Site, "holdings__resource", "site", Holding._meta.db_table, "site_id")
+        if site.active
+    ]
     return {
         "kind": [
             FacetValue(value, kinds.get(value, value), n, value == filters.kind)

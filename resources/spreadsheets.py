@@ -460,8 +460,9 @@ def _parse_row(number: int, cells: list, table: Table, vocabulary: _Vocabulary, 
     else:
         row.values["kind"] = vocabulary.kinds[fold(kind)]
 
-    row.purposes = _items(row, "purposes", get("purposes"), vocabulary.purposes)
-    if row.purposes == []:
+    purposes = get("purposes")
+    row.purposes = _items(row, "purposes", purposes, vocabulary.purposes)
+    if not purposes or not purposes.replace(LIST_SEPARATOR, "").strip():
         row.error("purposes", _("empty; give at least one purpose."))
     if "audiences" in table.columns:
         row.audiences = _items(row, "audiences", get("audiences"), vocabulary.audiences)

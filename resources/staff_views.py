@@ -9,7 +9,7 @@ import uuid
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -38,24 +38,6 @@ PREVIEW_ROWS = 500
 # --- list ----------------------------------------------------------------------------------------
 
 
-def _matching(filters: catalogue_search.Filters, *, withdrawn: bool) -> QuerySet:
-    """The public search (search.matching), or the same filters over every record, withdrawn ones
-    included, which the public search always leaves out."""
-    if not withdrawn:
-        return catalogue_search.matching(filters)
-    queryset = Resource.objects.all()
-    for name, lookup in (
-        ("kind", "kind"),
-        ("language", "language"),
-        ("purpose", "purposes__slug"),
-        ("audience", "audiences__slug"),
-        ("site", "holdings__site__slug"),
-    ):
-        if getattr(filters, name):
-            queryset = queryset.filter(**{lookup: getattr(filters, name)})
-    return catalogue_search._text_match(queryset, filters.q)
-
-
 @staff_view(*OFFICER_ROLES)
 @require_GET
 def resource_list(request: HttpRequest) -> HttpResponse:
@@ -64,7 +46,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
         {name: _CONTROL.sub("", value) for name, value in request.GET.items()}
     )
     withdrawn = request.GET.get("withdrawn") == "1"
-    matching = _matching(filters, withdrawn=withdrawn)
+    matching = catalogue_search.matching(filters, include_withdrawn=withdrawn)
     ranked = connection.vendor == "postgresql" and words(filters.q)
     ordered = matching.distinct().order_by(*(("-rank",) if ranked else ()), "title", "pk")
     paginator = Paginator(
