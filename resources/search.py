@@ -2,7 +2,7 @@
 set and typo suggestions.
 
 PostgreSQL: `websearch_to_tsquery('french_unaccent', q)` against the stored, weighted
-`search_vector` (GIN index), ranked with `ts_rank_cd`; suggestions by trigram similarity.
+`search_vector` (GIN index), ranked with `ts_rank` (weights: title A, keywords B, authors C, summary D); suggestions by trigram similarity.
 SQLite (the embedded default): every folded query word (a trailing plural s/x dropped) must
 appear in the folded text; suggestions with difflib. Accents and plurals behave the same; the
 ranking is plain alphabetical.
@@ -80,7 +80,7 @@ def _text_match(queryset: QuerySet, q: str) -> QuerySet:
             where=["search_vector @@ websearch_to_tsquery('french_unaccent', %s)"], params=[q]
         ).annotate(
             rank=RawSQL(
-                "ts_rank_cd(search_vector, websearch_to_tsquery('french_unaccent', %s))", (q,)
+                "ts_rank(search_vector, websearch_to_tsquery('french_unaccent', %s))", (q,)
             )
         )
     for word in words(q):
@@ -222,7 +222,8 @@ def search(filters: Filters, page_number: int | str = 1) -> Results:
     """Match once (ids, kind, language, rank, title of every hit), then count, rank, page and
     count facets from that: the full-text match is the expensive part, and it runs one time."""
     ranked = bool(connection.vendor == "postgresql" and words(filters.q))
-    columns = ["pk", "kind", "language", "title"] + (["rank"] if ranked else [])
+    # Ranked: order by rank, then id (no need to fetch every title); otherwise by title.
+    columns = ["pk", "kind", "language", "rank" if ranked else "title"]
     seen: set[int] = set()
     hits = []
     for row in matching(filters).values_list(*columns):
@@ -230,7 +231,7 @@ def search(filters: Filters, page_number: int | str = 1) -> Results:
             seen.add(row[0])
             hits.append(row)
     if ranked:
-        hits.sort(key=lambda hit: (-hit[4], hit[3], hit[0]))
+        hits.sort(key=lambda hit: (-hit[3], hit[0]))
     else:
         hits.sort(key=lambda hit: (hit[3], hit[0]))
     total = len(hits)
