@@ -2,7 +2,8 @@
 set and typo suggestions.
 
 PostgreSQL: `websearch_to_tsquery('french_unaccent', q)` against the stored, weighted
-`search_vector` (GIN index), ranked with `ts_rank` (weights: title A, keywords B, authors C, summary D); suggestions by trigram similarity.
+`search_vector` (GIN index), ranked with `ts_rank` (weights: title A, keywords B, authors C,
+summary D); suggestions by trigram similarity.
 SQLite (the embedded default): every folded query word (a trailing plural s/x dropped) must
 appear in the folded text; suggestions with difflib. Accents and plurals behave the same; the
 ranking is plain alphabetical.
@@ -79,9 +80,7 @@ def _text_match(queryset: QuerySet, q: str) -> QuerySet:
         return queryset.extra(
             where=["search_vector @@ websearch_to_tsquery('french_unaccent', %s)"], params=[q]
         ).annotate(
-            rank=RawSQL(
-                "ts_rank(search_vector, websearch_to_tsquery('french_unaccent', %s))", (q,)
-            )
+            rank=RawSQL("ts_rank(search_vector, websearch_to_tsquery('french_unaccent', %s))", (q,))
         )
     for word in words(q):
         queryset = queryset.filter(folded__contains=_stem(word))
