@@ -364,8 +364,9 @@ async def _read_response(reader: asyncio.StreamReader, method: str) -> tuple[int
             size_line = await reader.readuntil(b"\r\n")
             size = int(size_line.split(b";", 1)[0].strip(), 16)
             if size == 0:
+                # Skip the trailers up to the empty line.
                 while await reader.readuntil(b"\r\n") != b"\r\n":
-                    pass  # trailers
+                    continue
                 break
             await reader.readexactly(size + 2)
     elif "content-length" in headers:

@@ -41,7 +41,8 @@ def request_report(
                 site=site, month=month, defaults={"requested_at": now}
             )
     except IntegrityError:
-        pass  # created by a simultaneous request, which queues the generation
+        # Created by a simultaneous request, which queues the generation.
+        created = False
     with transaction.atomic():
         report = MonthlyReport.objects.select_for_update(of=("self",)).get(site=site, month=month)
         if not created and report.status in (
