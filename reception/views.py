@@ -31,11 +31,14 @@ VISITOR_LINK_DAYS = 7
 
 
 def _overview_context(site: Site) -> dict:
+    # The mark is read before the data: a change committed in between then shows at the next
+    # poll, instead of being hidden behind a mark that already includes it.
+    mark = current_mark(site.slug)
     return {
         "site": site,
         "queues": queues.theme_queues(site),
-        "waiting": queues.waiting_visits(site),
-        "mark": current_mark(site.slug),
+        "waiting": list(queues.waiting_visits(site)),
+        "mark": mark,
     }
 
 
@@ -151,6 +154,7 @@ def mark_left(request: HttpRequest, visit_id: int) -> HttpResponse:
 
 
 def _display_context(site: Site) -> dict:
+    mark = current_mark(site.slug)  # before the data (see _overview_context)
     calls = list(queues.recent_calls(site))
     with translation.override(site.language):
         for call in calls:
@@ -162,7 +166,7 @@ def _display_context(site: Site) -> dict:
         "site": site,
         "calls": calls,
         "queues": queues.theme_queues(site),
-        "mark": current_mark(site.slug),
+        "mark": mark,
     }
 
 
@@ -215,9 +219,11 @@ def _take_away_events(visit: Visit) -> list:
 
 
 def _visitor_context(visit: Visit) -> dict:
+    mark = current_mark(visit.site.slug)
+    visit.refresh_from_db()  # read after the mark (see _overview_context)
     context = {
         "visit": visit,
-        "mark": current_mark(visit.site.slug),
+        "mark": mark,
         "take_away": _take_away(visit),
         "take_away_events": _take_away_events(visit),
     }
