@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, resolve
 from django.utils import timezone
 
+from citedesmetiers.models import User
 from events import services
 from events.models import Event, Registration, Series
 from events.series import Frequency, Recurrence, create_series
@@ -780,8 +782,6 @@ def test_after_the_purge_only_counts_remain(centre, login):
 
 @pytest.fixture
 def superuser(db):
-    from citedesmetiers.models import User
-
     return User.objects.create_superuser(email="root@example.org", password="x")
 
 
@@ -789,10 +789,8 @@ def test_the_admin_shows_registrations_read_only(centre, superuser, client):
     event = make_event(centre.alpha)
     register(event, "Ana", "ana@example.org")
     _alpha_series(centre)
-    client.force_login(superuser, backend="django.contrib.auth.backends.ModelBackend")
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
     TOTP.activate(superuser, generate_totp_secret())
+    client.force_login(superuser, backend="django.contrib.auth.backends.ModelBackend")
 
     listing = client.get("/admin/events/event/")
     page = client.get(f"/admin/events/event/{event.pk}/change/")
@@ -806,8 +804,6 @@ def test_the_admin_shows_registrations_read_only(centre, superuser, client):
 
 
 def test_more_places_in_the_admin_promote_the_waiting_list_too(centre, superuser, client):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
     event = make_event(centre.alpha, capacity=1)
     register(event, "Ana")
     waiting = register(event, "Ben")
