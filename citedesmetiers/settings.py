@@ -189,16 +189,19 @@ CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "cdm")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "citedesmetiers.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         },
         "live": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "citedesmetiers.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"{CACHE_KEY_PREFIX}-live",
         },
     }
+    # Sessions are read from Redis and written through to the database (which keeps them across
+    # a Redis restart): a staff request then never queries the session table.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         # allauth's login throttling needs a cache shared by every process: the database cache is.

@@ -63,7 +63,7 @@ def test_it_uses_redis_and_postgres_when_given():
     assert result.returncode == 0, result.stderr
     engine, cache, broker, _tz, _lang = result.stdout.split()
     assert engine == "django.db.backends.postgresql"
-    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert cache == "citedesmetiers.cache.RedisCache"
     # The broker uses the next Redis database, so clearing the cache never drops queued tasks.
     assert broker == "redis://redis.example.org:6379/1"
 
