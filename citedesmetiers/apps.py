@@ -8,6 +8,9 @@ class CiteDesMetiersConfig(AppConfig):
     verbose_name = _("Cité des métiers")
 
     def ready(self) -> None:
+        from .access import connect_signals
         from .roles import sync_role_permissions
+
+        connect_signals()
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")

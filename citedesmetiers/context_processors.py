@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from .access import current_site, sites_for
+from .access import current_site, staff_sites
 
 
 def staff(request):
@@ -11,7 +11,7 @@ def staff(request):
     def _sites():
         if user is None or not user.is_authenticated:
             return []
-        return list(sites_for(user))
+        return staff_sites(user)
 
     def _current():
         if user is None or not user.is_authenticated:
