@@ -55,31 +55,25 @@ def check_in(
     now: dt.datetime | None = None,
 ) -> tuple[Visit, bool]:
     """Give a walk-in a ticket. Returns the visit and whether it is new: the same `checkin_key`
-    (a double tap, a resubmitted form) returns the visit already made."""
+    (a double tap, a resubmitted form) returns the visit already made.
+
+    The common case costs no read for that: the key is unique per site, so a repeat fails on
+    insert (rolling back its ticket number) and the visit already made is fetched then."""
     now = now or timezone.now()
-    if checkin_key is not None:
-        existing = Visit.objects.filter(site=site, checkin_key=checkin_key).first()
-        if existing is not None:
-            return existing, False
-    theme = (
-        Theme.objects.filter(site=site, pk=theme_id).first() if str(theme_id).isdecimal() else None
-    )
-    if theme is None:
-        raise ReceptionError(_("This theme does not exist at this site."))
-    if not theme.active:
-        raise ReceptionError(
-            _("The theme “%(theme)s” is not offered at the moment.") % {"theme": theme.name}
+    try:
+        theme = _theme_to_check_in(
+            site=site,
+            theme_id=theme_id,
+            answers=(channel, age_bracket, situation, area),
+            override_hours=override_hours,
+            now=now,
         )
-    if not override_hours and not site.is_open(now):
-        raise SiteClosed(_("%(site)s is closed now.") % {"site": site.name})
-    for value, choices in (
-        (channel, Channel),
-        (age_bracket, AgeBracket),
-        (situation, Situation),
-        (area, Area),
-    ):
-        if value not in choices.values:
-            raise ReceptionError(_("One of the answers is not a valid choice."))
+    except ReceptionError:
+        # Refused now, but perhaps a resubmission of a check-in that went through before.
+        existing = _checked_in_with(site, checkin_key)
+        if existing is None:
+            raise
+        return existing, False
 
     local_date = site.local_date(now)
     try:
@@ -102,11 +96,39 @@ def check_in(
             )
             publish_change(site.slug)
     except IntegrityError:
-        # The same check-in committed in parallel (two taps racing): return that one.
-        if checkin_key is None:
+        # The same check-in committed before or in parallel (two taps racing): return that one.
+        existing = _checked_in_with(site, checkin_key)
+        if existing is None:
             raise
-        return Visit.objects.get(site=site, checkin_key=checkin_key), False
+        return existing, False
     return visit, True
+
+
+def _checked_in_with(site: Site, checkin_key: uuid.UUID | None) -> Visit | None:
+    if checkin_key is None:
+        return None
+    return Visit.objects.filter(site=site, checkin_key=checkin_key).first()
+
+
+def _theme_to_check_in(
+    *, site: Site, theme_id: int | str, answers: tuple[str, ...], override_hours: bool, now
+) -> Theme:
+    """The theme to check in to, once the request is known to be acceptable."""
+    theme = (
+        Theme.objects.filter(site=site, pk=theme_id).first() if str(theme_id).isdecimal() else None
+    )
+    if theme is None:
+        raise ReceptionError(_("This theme does not exist at this site."))
+    if not theme.active:
+        raise ReceptionError(
+            _("The theme “%(theme)s” is not offered at the moment.") % {"theme": theme.name}
+        )
+    if not override_hours and not site.is_open(now):
+        raise SiteClosed(_("%(site)s is closed now.") % {"site": site.name})
+    for value, choices in zip(answers, (Channel, AgeBracket, Situation, Area), strict=True):
+        if value not in choices.values:
+            raise ReceptionError(_("One of the answers is not a valid choice."))
+    return theme
 
 
 def _locked_visit(*, site: Site, visit_id) -> Visit:

@@ -15,6 +15,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from citedesmetiers.models import Theme
 from citedesmetiers.roles import Role
 from counselling.models import Desk
 from reception import services
@@ -175,6 +176,31 @@ def test_a_double_submitted_form_makes_one_visit_and_one_confirmation(centre, lo
     assert first.status_code == second.status_code == 302
     assert first.url == second.url == reverse("reception:checked_in", args=[visit.pk])
     assert client.get(first.url).content.decode().count("E-001") >= 1
+
+
+def test_a_resubmitted_check_in_returns_its_visit_even_once_the_theme_is_closed(centre):
+    # The first submit went through; the theme closed before the form was sent again.
+    key = uuid.uuid4()
+    theme = theme_of(centre.alpha, "E")
+    first, _created = services.check_in(site=centre.alpha, theme_id=theme.pk, checkin_key=key)
+    Theme.objects.filter(pk=theme.pk).update(active=False)
+
+    again, created = services.check_in(site=centre.alpha, theme_id=theme.pk, checkin_key=key)
+
+    assert (again.pk, created) == (first.pk, False)
+    assert Visit.objects.count() == 1
+
+
+def test_a_key_used_at_another_site_does_not_return_that_sites_visit(centre):
+    key = uuid.uuid4()
+    services.check_in(site=centre.beta, theme_id=theme_of(centre.beta, "E").pk, checkin_key=key)
+
+    visit, created = services.check_in(
+        site=centre.alpha, theme_id=theme_of(centre.alpha, "E").pk, checkin_key=key
+    )
+
+    assert created and visit.site == centre.alpha and visit.code == "E-001"
+    assert Visit.objects.count() == 2
 
 
 # --- refusals: nothing is created -----------------------------------------------------------------
