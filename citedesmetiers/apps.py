@@ -8,7 +8,7 @@ class CiteDesMetiersConfig(AppConfig):
     verbose_name = _("Cité des métiers")
 
     def ready(self) -> None:
-        from .access import connect_signals
+        from .directory import connect_signals
         from .roles import sync_role_permissions
 
         connect_signals()

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from counselling.models import Desk, Outcome, Topic
 
+from . import directory
 from .facts import key
 from .models import AggregatedDay, DailyStat, Partner, Site
 
@@ -134,6 +135,7 @@ def seed_history(site: Site, months: int) -> int:
     start_of_history = dt.datetime.combine(first, dt.time.min, tzinfo=site.zone)
     if site.created > start_of_history:
         Site.objects.filter(pk=site.pk).update(created=start_of_history)
+        directory.forget(sites=True)  # an update() sends no signal
         site.created = start_of_history
     done = set(
         AggregatedDay.objects.filter(site=site, day__gte=first).values_list("day", flat=True)

@@ -282,8 +282,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- auth, allauth --------------------------------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "citedesmetiers.auth_backends.ModelBackend",
+    "citedesmetiers.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from citedesmetiers import directory
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme
 
@@ -114,9 +115,7 @@ def _theme_to_check_in(
     *, site: Site, theme_id: int | str, answers: tuple[str, ...], override_hours: bool, now
 ) -> Theme:
     """The theme to check in to, once the request is known to be acceptable."""
-    theme = (
-        Theme.objects.filter(site=site, pk=theme_id).first() if str(theme_id).isdecimal() else None
-    )
+    theme = next((t for t in directory.themes(site) if str(t.pk) == str(theme_id)), None)
     if theme is None:
         raise ReceptionError(_("This theme does not exist at this site."))
     if not theme.active:

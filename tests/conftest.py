@@ -118,7 +118,7 @@ def login(client):
     def _login(user: User | None):
         client.logout()
         if user is not None:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="citedesmetiers.auth_backends.ModelBackend")
         return client
 
     return _login

@@ -790,7 +790,7 @@ def test_the_admin_shows_registrations_read_only(centre, superuser, client):
     register(event, "Ana", "ana@example.org")
     _alpha_series(centre)
     TOTP.activate(superuser, generate_totp_secret())
-    client.force_login(superuser, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(superuser, backend="citedesmetiers.auth_backends.ModelBackend")
 
     listing = client.get("/admin/events/event/")
     page = client.get(f"/admin/events/event/{event.pk}/change/")
@@ -808,7 +808,7 @@ def test_more_places_in_the_admin_promote_the_waiting_list_too(centre, superuser
     register(event, "Ana")
     waiting = register(event, "Ben")
     TOTP.activate(superuser, generate_totp_secret())
-    client.force_login(superuser, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(superuser, backend="citedesmetiers.auth_backends.ModelBackend")
     form = client.get(f"/admin/events/event/{event.pk}/change/").context["adminform"].form
     data = {
         name: value
