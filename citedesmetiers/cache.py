@@ -1,4 +1,4 @@
-"""Django's Redis cache, keeping one client per connection pool.
+"""Django's Redis cache, keeping one client per connection pool, and an atomic hit counter.
 
 Django builds a new `redis.Redis` client for every cache call, and building one sets up its
 whole table of response callbacks: on a small server that was a good share of a live poll. A
@@ -8,6 +8,7 @@ one per pool is enough.
 
 from __future__ import annotations
 
+from django.core.cache import caches
 from django.core.cache.backends import redis as django_redis
 
 
@@ -28,3 +29,27 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def hit(self, key: str, timeout: int) -> int:
+        """Count one more hit on `key`, which lives `timeout` seconds from its first hit: one
+        round trip (INCR and EXPIRE NX in a pipeline), atomic across processes."""
+        key = self.make_and_validate_key(key)
+        pipeline = self._cache.get_client(key, write=True).pipeline()
+        pipeline.incr(key)
+        pipeline.expire(key, timeout, nx=True)
+        count, _expiry_set = pipeline.execute()
+        return count
+
+
+def count_hit(key: str, timeout: int, cache=None) -> int:
+    """Count one more hit on `key` in `cache` (the default one) and return the count, e.g. for a
+    rate limit. Atomic on every shared backend: Redis in one round trip, others by add + incr."""
+    cache = cache or caches["default"]
+    if isinstance(cache, RedisCache):
+        return cache.hit(key, timeout)
+    cache.add(key, 0, timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout)
+        return 1

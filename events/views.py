@@ -4,7 +4,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from citedesmetiers.access import staff_view
+from citedesmetiers.cache import count_hit
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.qr import qr_svg
 from citedesmetiers.roles import Role
@@ -114,19 +114,22 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
 def _too_many_attempts(request: HttpRequest) -> bool:
     address = request.META.get("REMOTE_ADDR", "unknown")
     key = f"events:register:{address}:{timezone.now():%Y%m%d%H}"
-    cache.add(key, 0, 3600)
-    try:
-        attempts = cache.incr(key)
-    except ValueError:
-        attempts = 1
-    return attempts > settings.EVENT_REGISTRATIONS_PER_HOUR
+    return count_hit(key, 3600) > settings.EVENT_REGISTRATIONS_PER_HOUR
+
+
+def _refused(request: HttpRequest, event_id: int, message: str) -> HttpResponse:
+    """Back to the event's page with the reason (a 404 for an event that is not public)."""
+    event = get_object_or_404(_public_events(), pk=event_id)
+    messages.error(request, message)
+    return redirect(event)
 
 
 @require_POST
 def register(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = get_object_or_404(_public_events(), pk=event_id)
+    # The event is read (and locked) by services.register; this view reads it only to refuse.
     form = RegistrationForm(request.POST)
     if not form.is_valid():
+        event = get_object_or_404(_public_events(), pk=event_id)
         return render(
             request,
             "events/detail.html",
@@ -135,27 +138,25 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
         )
     if form.cleaned_data["website"]:
         # The honeypot was filled in: a robot. Say nothing useful, write nothing.
-        messages.error(request, _("Your registration could not be recorded."))
-        return redirect(event)
+        return _refused(request, event_id, _("Your registration could not be recorded."))
     if _too_many_attempts(request):
-        messages.error(
+        return _refused(
             request,
+            event_id,
             _(
                 "Too many registrations from this connection. Please try "
                 "again in an hour, or ask at reception."
             ),
         )
-        return redirect(event)
     try:
         registration, created = services.register(
-            event_id=event.pk,
+            event_id=event_id,
             pseudonym=form.cleaned_data["pseudonym"],
             email=form.cleaned_data["email"],
             language=translation.get_language() or settings.LANGUAGE_CODE,
         )
     except services.EventError as refusal:
-        messages.error(request, str(refusal))
-        return redirect(event)
+        return _refused(request, event_id, str(refusal))
     if not created:
         messages.info(request, _("This e-mail address is already registered for this event."))
     return redirect("events:registration", token=registration_token(registration))
