@@ -6,7 +6,7 @@ server set-up are sane: the probe must keep at least a fifth of what Django alon
 
 from __future__ import annotations
 
-from bench.harness import measure_rate, report, serve
+from bench.harness import bare_around, measure_rate, report, serve
 
 TARGET = 0.2
 SECONDS = 5.0
@@ -15,8 +15,12 @@ SECONDS = 5.0
 def run() -> bool:
     with serve() as server:
         concurrency = 4 * server.workers
-        bare = measure_rate(server.url("/bench/bare/"), seconds=SECONDS, concurrency=concurrency)
-        healthz = measure_rate(server.url("/healthz"), seconds=SECONDS, concurrency=concurrency)
+        bare, healthz = bare_around(
+            server,
+            lambda: measure_rate(server.url("/healthz"), seconds=SECONDS, concurrency=concurrency),
+            seconds=SECONDS,
+            concurrency=concurrency,
+        )
     ratio = healthz.rps / bare.rps if bare.rps else float("nan")
     return report(
         "baseline",

@@ -18,7 +18,7 @@ import http.client
 import sys
 import uuid
 
-from bench.harness import LOOPBACK, measure_rate, report, serve
+from bench.harness import LOOPBACK, bare_around, measure_rate, report, serve
 
 # A site of this module older than this was left by an interrupted run: the next run deletes it.
 LEFTOVER_AGE = dt.timedelta(minutes=10)
@@ -122,20 +122,24 @@ def run() -> bool:
                     },
                     valid=False,
                 )
-            bare = measure_rate(
-                server.url("/bench/bare/"), seconds=SECONDS, concurrency=concurrency
-            )
-            display = measure_rate(
-                server.url(display_path),
-                seconds=SECONDS,
-                concurrency=concurrency,
-                ok_statuses={204},
-            )
-            phone = measure_rate(
-                server.url(visitor_path),
-                seconds=SECONDS,
-                concurrency=concurrency,
-                ok_statuses={204},
+
+            def polls():
+                display = measure_rate(
+                    server.url(display_path),
+                    seconds=SECONDS,
+                    concurrency=concurrency,
+                    ok_statuses={204},
+                )
+                phone = measure_rate(
+                    server.url(visitor_path),
+                    seconds=SECONDS,
+                    concurrency=concurrency,
+                    ok_statuses={204},
+                )
+                return display, phone
+
+            bare, (display, phone) = bare_around(
+                server, polls, seconds=SECONDS, concurrency=concurrency
             )
     finally:
         _delete_quietly(site)

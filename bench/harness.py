@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ LOOPBACK = "127.0.0.1"
 # a session or a signed value with the ORM and send it to the server).
 _SECRET_KEY = "bench-" + secrets.token_urlsafe(64)
 _collected_static = False
+T = TypeVar("T")
 
 
 def cpu_count() -> int:
@@ -320,6 +322,79 @@ def measure_rate(
     return Rate(**data)
 
 
+BARE_PATH = "/bench/bare/"
+
+
+def bare_around(
+    server: Server, measure: Callable[[], T], *, seconds: float, concurrency: int
+) -> tuple[Rate, T]:
+    """The bare view's rate measured just before *and* just after `measure()` (half of `seconds`
+    each), combined, with what `measure()` returned.
+
+    On a shared machine whose speed drifts from one second to the next, a baseline taken only
+    before would compare two different machines; around the measurement, it covers both sides."""
+    url = server.url(BARE_PATH)
+    before = measure_rate(url, seconds=seconds / 2, concurrency=concurrency)
+    result = measure()
+    after = measure_rate(url, seconds=seconds / 2, concurrency=concurrency)
+    return _combined(before, after), result
+
+
+@dataclass
+class Round(Generic[T]):
+    ratio: float
+    bare: Rate
+    result: T
+
+
+def rounds_against_bare(
+    server: Server,
+    measure: Callable[[], T],
+    rate_of: Callable[[T], float],
+    *,
+    rounds: int,
+    seconds: float,
+    concurrency: int,
+) -> tuple[Round[T], list[Round[T]]]:
+    """`rounds` rounds of `bare_around(measure)`, each giving the ratio `rate_of(result)` / bare
+    rate; returns the round with the median ratio and every round (in order).
+
+    One burst of load from a neighbour on a shared machine then moves one round, not the
+    figure."""
+    done = []
+    for _ in range(rounds):
+        bare, result = bare_around(server, measure, seconds=seconds, concurrency=concurrency)
+        ratio = rate_of(result) / bare.rps if bare.rps else float("nan")
+        done.append(Round(ratio, bare, result))
+    ranked = sorted(done, key=lambda r: (math.isnan(r.ratio), r.ratio))
+    return ranked[(len(ranked) - 1) // 2], done
+
+
+def ratios_text(rounds: list[Round]) -> str:
+    """The rounds' ratios for the BENCH line, e.g. `0.21/0.24/0.19`."""
+    return "/".join(f"{r.ratio:.2f}" for r in rounds)
+
+
+def _combined(first: Rate, second: Rate) -> Rate:
+    seconds = first.seconds + second.seconds
+    good = first.rps * first.seconds + second.rps * second.seconds
+    statuses = Counter(first.statuses) + Counter(second.statuses)
+    kinds = Counter(first.error_kinds) + Counter(second.error_kinds)
+    return Rate(
+        url=first.url,
+        requests=first.requests + second.requests,
+        seconds=round(seconds, 3),
+        rps=good / seconds if seconds > 0 else 0.0,
+        p50_ms=(first.p50_ms + second.p50_ms) / 2,
+        p95_ms=max(first.p95_ms, second.p95_ms),
+        errors=first.errors + second.errors,
+        statuses=dict(statuses),
+        error_kinds=dict(kinds),
+        warmup_statuses=dict(Counter(first.warmup_statuses) + Counter(second.warmup_statuses)),
+        warmup_errors=first.warmup_errors + second.warmup_errors,
+    )
+
+
 def _percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return math.nan
@@ -487,9 +562,136 @@ async def _run_job(job: dict) -> dict:
     }
 
 
+# --- cycles: each connection plays a sequence of requests, over and over ------------------------
+
+
+def measure_cycles(
+    base_url: str,
+    steps: list[tuple[str, str, bytes]],
+    clients: list[Mapping[str, str]],
+    *,
+    seconds: float = 5.0,
+    warmup: float = 0.5,
+    ok_statuses: set[int] | None = None,
+    timeout: float = 10.0,
+) -> Rate:
+    """Every client (its own headers, e.g. a session cookie) plays `steps` — (method, path,
+    body) — in order on its own connection, over and over, all at once, from another process.
+
+    A cycle counts when each of its steps got an `ok_statuses` answer (default 2xx/3xx); the rate
+    is cycles per second, the latencies are whole cycles. A step answered otherwise is an error and
+    ends that client's run (its state is no longer known): the load stops short rather than
+    measuring something else."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or parts.hostname != LOOPBACK:
+        raise ValueError(f"Benchmarks only load http://{LOOPBACK}:<port>/…, not {base_url!r}.")
+    job = {
+        "kind": "cycles",
+        "url": base_url,
+        "steps": [[method, path, body.decode("latin-1")] for method, path, body in steps],
+        "clients": [dict(headers) for headers in clients],
+        "seconds": seconds,
+        "warmup": warmup,
+        "ok_statuses": sorted(ok_statuses) if ok_statuses is not None else None,
+        "timeout": timeout,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.harness"],
+        cwd=ROOT,
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        timeout=warmup + seconds + 2 * timeout + 30,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the load generator failed:\n{result.stderr}")
+    data = json.loads(result.stdout)
+    data["statuses"] = {int(k): v for k, v in data["statuses"].items()}
+    data["warmup_statuses"] = {int(k): v for k, v in data["warmup_statuses"].items()}
+    return Rate(**data)
+
+
+async def _cycles_phase(job: dict, seconds: float, tally: _Tally, stopped: set[int]) -> float:
+    parts = urlsplit(job["url"])
+    host, port = parts.hostname, parts.port or 80
+    timeout = job["timeout"]
+    loop = asyncio.get_running_loop()
+    begin = loop.time()
+    stop_at = begin + seconds
+
+    def request(method: str, path: str, body: str, headers: dict) -> bytes:
+        header_lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        payload = body.encode("latin-1")
+        return (
+            f"{method.upper()} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"User-Agent: cdm-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n"
+            f"{header_lines}Content-Length: {len(payload)}\r\n\r\n"
+        ).encode("latin-1") + payload
+
+    async def client(index: int, headers: dict) -> None:
+        steps = [(m.upper(), request(m, p, b, headers)) for m, p, b in job["steps"]]
+        reader = writer = None
+        try:
+            while loop.time() < stop_at and index not in stopped:
+                started = time.perf_counter()
+                for method, raw in steps:
+                    try:
+                        if writer is None:
+                            reader, writer = await asyncio.wait_for(
+                                asyncio.open_connection(host, port), timeout
+                            )
+                        writer.write(raw)
+                        status, keep_alive = await asyncio.wait_for(
+                            _read_response(reader, method), timeout
+                        )
+                    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+                        tally.error_kinds[type(exc).__name__] += 1
+                        stopped.add(index)
+                        return
+                    tally.statuses[status] += 1
+                    if not keep_alive:
+                        writer.close()
+                        reader = writer = None
+                    if not tally.is_ok(status):
+                        stopped.add(index)
+                        return
+                tally.latencies.append(time.perf_counter() - started)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    await asyncio.gather(*(client(i, h) for i, h in enumerate(job["clients"])))
+    return loop.time() - begin
+
+
+async def _run_cycles(job: dict) -> dict:
+    stopped: set[int] = set()
+    warmup = _Tally(job["ok_statuses"])
+    if job["warmup"] > 0:
+        await _cycles_phase(job, job["warmup"], warmup, stopped)
+    tally = _Tally(job["ok_statuses"])
+    elapsed = await _cycles_phase(job, job["seconds"], tally, stopped)
+    latencies = sorted(tally.latencies)
+    bad_statuses = sum(n for status, n in tally.statuses.items() if not tally.is_ok(status))
+    bad_warmup = sum(n for status, n in warmup.statuses.items() if not warmup.is_ok(status))
+    return {
+        "url": job["url"],
+        "requests": len(latencies),
+        "seconds": round(elapsed, 3),
+        "rps": len(latencies) / elapsed if elapsed > 0 else 0.0,
+        "p50_ms": _percentile(latencies, 0.50) * 1000,
+        "p95_ms": _percentile(latencies, 0.95) * 1000,
+        "errors": bad_statuses + sum(tally.error_kinds.values()),
+        "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},
+        "error_kinds": dict(tally.error_kinds),
+        "warmup_statuses": {str(k): v for k, v in sorted(warmup.statuses.items())},
+        "warmup_errors": bad_warmup + sum(warmup.error_kinds.values()),
+    }
+
+
 def _load_main() -> None:
     job = json.loads(sys.stdin.read())
-    result = asyncio.run(_run_job(job))
+    result = asyncio.run(_run_cycles(job) if job.get("kind") == "cycles" else _run_job(job))
     json.dump(result, sys.stdout)
 
 
