@@ -154,7 +154,12 @@ def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: st
     visit.status = Visit.Status.CALLED
     visit.desk = session.desk
     visit.called_at = now
-    visit.save(update_fields=["status", "desk", "called_at"])
+    try:
+        visit.save(update_fields=["status", "desk", "called_at"])
+    except IntegrityError:
+        # `visit_one_per_desk`: the desk holds somebody already, so no read is spent checking
+        # first. The caller's transaction (a call) rolls back as this error leaves it.
+        raise CounsellingError(_("You already have a visitor. Finish with them first.")) from None
     Call.objects.create(
         site_id=visit.site_id, visit=visit, desk=session.desk, at=now, out_of_order=out_of_order
     )
@@ -168,8 +173,6 @@ def call_next(*, session_id: int, counsellor: User, now: dt.datetime | None = No
     session = _locked_session(session_id, counsellor)
     if session.paused_since is not None:
         raise CounsellingError(_("Your desk is paused. Resume it to call visitors."))
-    if current_visit(session) is not None:
-        raise CounsellingError(_("You already have a visitor. Finish with them first."))
     visit = _waiting_for(session.desk).first()
     if visit is None:
         return None
@@ -322,14 +325,17 @@ def finish_interview(
     from reception.models import Channel
 
     session = _locked_session(session_id, counsellor)
-    if (
-        visit_id is not None
-        and Interview.objects.filter(session=session, visit_id=visit_id, ended_at__isnull=False)
-        .exclude(visit__desk=session.desk, visit__status=Visit.Status.IN_INTERVIEW)
-        .exists()
-    ):
-        raise CounsellingError(_("This interview is already finished."))
-    visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
+    try:
+        visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
+    except CounsellingError:
+        if (
+            visit_id is not None
+            and Interview.objects.filter(
+                session=session, visit_id=visit_id, ended_at__isnull=False
+            ).exists()
+        ):
+            raise CounsellingError(_("This interview is already finished.")) from None
+        raise
     interview = _open_interview(session, visit)
     now = _now(now)
 
@@ -356,7 +362,8 @@ def finish_interview(
     interview.ended_at = now
     interview.channel = channel
     interview.save(update_fields=["ended_at", "channel"])
-    interview.topics.set(topics)
+    if topics:
+        interview.topics.add(*topics)  # a new interview: nothing to replace
     Outcome.objects.bulk_create(
         Outcome(
             interview=interview,
