@@ -132,9 +132,17 @@ def open_desk(request: HttpRequest, desk_id: int) -> HttpResponse:
     return redirect("counselling:desk")
 
 
-def _act(request: HttpRequest, action, success: str | None = None, **extra) -> HttpResponse:
-    """Run a desk action on the counsellor's open session and come back to the desk screen."""
-    session = _session_or_none(request)
+def _act(
+    request: HttpRequest,
+    action,
+    success: str | None = None,
+    *,
+    session: DeskSession | None = None,
+    **extra,
+) -> HttpResponse:
+    """Run a desk action on the counsellor's open session (looked up unless the view has it
+    already) and come back to the desk screen."""
+    session = session or _session_or_none(request)
     if session is None:
         messages.error(request, _("This desk is closed. Open a desk first."))
         return redirect("counselling:desk")
@@ -232,6 +240,7 @@ def finish(request: HttpRequest) -> HttpResponse:
         request,
         services.finish_interview,
         _("Interview recorded."),
+        session=session,
         visit_id=_visit_id(request),
         channel=data["channel"],
         topic_ids=[t.pk for t in data["topics"]],
