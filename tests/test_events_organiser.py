@@ -707,6 +707,7 @@ def test_the_registrants_page_lists_places_then_the_waiting_list(centre, login):
     assert "Gone" not in names
     html = response.content.decode()
     assert "ana@example.org" in html and 'class="printable"' in html
+    assert "data-print" in html and "js/print" in html  # a Print button, wired by print.js
 
 
 def test_the_csv_export_neutralises_formulas(centre, login):
