@@ -32,12 +32,12 @@ class RedisCache(django_redis.RedisCache):
 
     def hit(self, key: str, timeout: int) -> int:
         """Count one more hit on `key`, which lives `timeout` seconds from its first hit: one
-        round trip (INCR and EXPIRE NX in a pipeline), atomic across processes."""
+        INCR (atomic across processes), and an EXPIRE only for the first hit of the period."""
         key = self.make_and_validate_key(key)
-        pipeline = self._cache.get_client(key, write=True).pipeline()
-        pipeline.incr(key)
-        pipeline.expire(key, timeout, nx=True)
-        count, _expiry_set = pipeline.execute()
+        client = self._cache.get_client(key, write=True)
+        count = client.incr(key)
+        if count == 1:
+            client.expire(key, timeout)
         return count
 
 

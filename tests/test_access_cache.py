@@ -75,3 +75,15 @@ def test_the_redis_cache_keeps_one_client_per_server():
     assert cache._cache.get_client() is cache._cache.get_client(write=True)
     other = RedisCache("redis://127.0.0.1:6379/0", {})
     assert other._cache.get_client() is not cache._cache.get_client()
+
+
+def test_count_hit_counts_and_expires(db):
+    from django.core.cache import cache
+
+    from citedesmetiers.cache import count_hit
+
+    assert [count_hit("bench:hits", 60) for _ in range(3)] == [1, 2, 3]
+    assert cache.get("bench:hits") == 3
+    if isinstance(cache, RedisCache):  # the first hit set the period; later hits kept it
+        client = cache._cache.get_client()
+        assert 0 < client.ttl(cache.make_and_validate_key("bench:hits")) <= 60
