@@ -59,6 +59,7 @@ def main(argv: list[str]) -> int:
 
     failed = []
     for name in wanted:
+        _settle()
         module = importlib.import_module(f"bench.bench_{name}")
         started = time.monotonic()
         try:
@@ -71,6 +72,21 @@ def main(argv: list[str]) -> int:
         if not passed:
             failed.append(name)
     return 1 if failed else 0
+
+
+def _settle() -> None:
+    """Start each benchmark from a settled database: what the previous one wrote and deleted is
+    vacuumed and analysed now, and flushed to disk, instead of by autovacuum and a checkpoint in
+    the middle of the next measurement."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+        try:
+            cursor.execute("CHECKPOINT")  # needs a superuser or pg_checkpoint; only helps
+        except Exception as exc:
+            print(f"# no CHECKPOINT before the benchmark: {exc}", file=sys.stderr, flush=True)
+    connection.close()
 
 
 if __name__ == "__main__":
