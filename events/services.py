@@ -132,7 +132,9 @@ def register(
                 registration.status = Registration.Status.PENDING
             else:
                 _take_place(event, registration, now)
-            registration.save()
+            # One plain INSERT while the event is locked (bulk_create skips save()'s
+            # bookkeeping; no signal listens to registrations).
+            Registration.objects.bulk_create([registration])
             if email:
                 _mail(registration.pk, registration.status)
     except IntegrityError:

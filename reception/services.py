@@ -77,24 +77,27 @@ def check_in(
         return existing, False
 
     local_date = site.local_date(now)
+    visit = Visit(
+        site=site,
+        theme=theme,
+        first_theme=theme,
+        local_date=local_date,
+        letter=theme.letter,
+        checkin_key=checkin_key,
+        channel=channel,
+        arrived_at=now,
+        queued_at=now,
+        age_bracket=age_bracket,
+        situation=situation,
+        area=area,
+    )
     try:
         with transaction.atomic():
-            number = _next_number(site=site, local_date=local_date, letter=theme.letter)
-            visit = Visit.objects.create(
-                site=site,
-                theme=theme,
-                first_theme=theme,
-                local_date=local_date,
-                letter=theme.letter,
-                number=number,
-                checkin_key=checkin_key,
-                channel=channel,
-                arrived_at=now,
-                queued_at=now,
-                age_bracket=age_bracket,
-                situation=situation,
-                area=area,
-            )
+            # From here to the commit the day's counter row is locked: every other tablet of
+            # the site waits, so only the number and one plain INSERT happen in between
+            # (bulk_create skips save()'s bookkeeping; no signal listens to visits).
+            visit.number = _next_number(site=site, local_date=local_date, letter=theme.letter)
+            Visit.objects.bulk_create([visit])
             publish_change(site.slug)
     except IntegrityError:
         # The same check-in committed before or in parallel (two taps racing): return that one.
