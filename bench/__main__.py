@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    from bench.harness import bench_environ
+    from bench.harness import bench_environ, start_steal_clock
 
     # The same settings here (for benchmarks that prepare data with the ORM) as in the servers.
     os.environ.update(bench_environ())
@@ -61,6 +61,7 @@ def main(argv: list[str]) -> int:
     for name in wanted:
         _settle()
         module = importlib.import_module(f"bench.bench_{name}")
+        start_steal_clock()
         started = time.monotonic()
         try:
             passed = module.run()
