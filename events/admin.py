@@ -1,7 +1,7 @@
 """Events in the Django admin: for looking things up and fixing details. Everything with a
 consequence for people (publishing, cancelling, places, attendance) goes through the organisers'
-screens and services, so registrations are read-only here and the capacity goes through
-services.change_capacity."""
+screens and services, so registrations are read-only here, the capacity goes through
+services.change_capacity and a new date or place is told by services.tell_of_changes."""
 
 from __future__ import annotations
 
@@ -74,15 +74,22 @@ class EventAdmin(admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        if not change or "capacity" not in form.changed_data:
+        if not change:
             super().save_model(request, obj, form, change)
             return
-        # More places promote people from the waiting list (and tell them): the service does it.
-        capacity = obj.capacity
-        obj.capacity = form.initial.get("capacity")
-        super().save_model(request, obj, form, change)
-        services.change_capacity(event_id=obj.pk, capacity=capacity)
-        obj.refresh_from_db(fields=["capacity"])
+        # `obj` holds the new values already; the services compare with what is stored.
+        before = services.when_and_where(Event.objects.get(pk=obj.pk))
+        if "capacity" in form.changed_data:
+            capacity = obj.capacity
+            obj.capacity = form.initial.get("capacity")
+            super().save_model(request, obj, form, change)
+            # More places promote people from the waiting list (and tell them).
+            services.change_capacity(event_id=obj.pk, capacity=capacity)
+        else:
+            super().save_model(request, obj, form, change)
+        # A new date or place is told to everyone registered.
+        services.tell_of_changes(event_id=obj.pk, before=before)
+        obj.refresh_from_db(fields=["capacity", "sequence"])
 
 
 @admin.register(Series)

@@ -15,6 +15,7 @@ def _vevent(event: Event, base_url: str) -> VEvent:
     item = VEvent()
     item.add("uid", f"event-{event.pk}@citedesmetiers")
     item.add("dtstamp", timezone.now())
+    item.add("sequence", event.sequence)
     item.add("dtstart", event.starts_at)
     item.add("dtend", event.ends_at)
     item.add("summary", event.title)

@@ -12,7 +12,17 @@ from django.utils import timezone, translation
 from .calendar import calendar_bytes
 from .models import Registration
 
-KINDS = {"pending", "confirmed", "waiting", "promoted", "reminder", "event_cancelled"}
+KINDS = {
+    "pending",
+    "confirmed",
+    "waiting",
+    "promoted",
+    "reminder",
+    "event_changed",
+    "event_cancelled",
+}
+# The e-mails that carry the event for the registrant's calendar.
+WITH_CALENDAR = {"confirmed", "promoted", "reminder", "event_changed"}
 SIGNING_SALT = "events.registration"
 
 
@@ -50,7 +60,7 @@ def send(registration: Registration, kind: str) -> None:
         html = render_to_string(f"events/email/{kind}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[registration.email])
     message.attach_alternative(html, "text/html")
-    if kind in {"confirmed", "promoted", "reminder"}:
+    if kind in WITH_CALENDAR:
         message.attach(
             "event.ics",
             calendar_bytes([registration.event], base, registration.event.title),

@@ -101,6 +101,9 @@ class Event(models.Model):
         help_text=_("For events that fill up: a place is taken only once the link is clicked."),
     )
     walk_ins = models.PositiveIntegerField(_("people without registration at the door"), default=0)
+    # The iCalendar SEQUENCE: one more each time registrants are told of a new date or place, so
+    # their calendars replace the entry instead of keeping the old one.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     contacts_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 

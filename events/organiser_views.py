@@ -154,6 +154,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
 def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     event = _event_of_site(request, event_id)
     old_capacity = event.capacity
+    was = services.when_and_where(event)  # the form writes into `event` as it validates
     form = EventForm(request.POST or None, instance=event, site=request.site)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -169,7 +170,18 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
                 event = services.change_capacity(event_id=event.pk, capacity=new_capacity)
                 promoted = before - waiting.count()
             confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
+            told = services.tell_of_changes(event_id=event.pk, before=was)
         messages.success(request, _("Changes saved."))
+        if told:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d person registered was told of the new date or place by e-mail.",
+                    "%(count)d people registered were told of the new date or place by e-mail.",
+                    told,
+                )
+                % {"count": told},
+            )
         if promoted:
             messages.success(
                 request,

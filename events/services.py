@@ -1,5 +1,5 @@
-"""Every write of events: publish, cancel, register, confirm, cancel a place, promote from the
-waiting list, remind, take attendance, purge contact data.
+"""Every write of events: publish, tell of a new date or place, cancel, register, confirm, cancel
+a place, promote from the waiting list, remind, take attendance, purge contact data.
 
 Capacity is never exceeded: every change of who holds a place locks the event row first
 (SELECT … FOR UPDATE), so simultaneous registrations are decided one after the other, in arrival
@@ -12,7 +12,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -232,6 +232,40 @@ def change_capacity(*, event_id: int, capacity: int | None, now: dt.datetime | N
     if capacity is not None and event.status == Event.Status.PUBLISHED:
         _promote(event, now or timezone.now())
     return event
+
+
+def when_and_where(event: Event) -> tuple:
+    """What registrants plan their day around: the minute the event starts and ends, its room
+    and its online link. Take it before a change, give it to `tell_of_changes` after."""
+
+    def minute(at: dt.datetime) -> dt.datetime:
+        return at.replace(second=0, microsecond=0)
+
+    return (minute(event.starts_at), minute(event.ends_at), event.place.strip(), event.online_url)
+
+
+@transaction.atomic
+def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = None) -> int:
+    """After an organiser saved the event: when a published event still ahead has a new date,
+    time or place (`before` is `when_and_where` of the event as it was), tell everyone registered
+    who left an e-mail address, with the new calendar entry (its SEQUENCE one higher, so
+    calendars replace the old one). A new start also lets the reminder go again before it,
+    unless the reminder days have begun already (the e-mail about the change is then the
+    reminder). Returns how many are told."""
+    now = now or timezone.now()
+    event = _locked_event(event_id)
+    after = when_and_where(event)
+    if event.status != Event.Status.PUBLISHED or event.ends_at <= now or after == before:
+        return 0
+    Event.objects.filter(pk=event.pk).update(sequence=F("sequence") + 1)
+    active = Registration.objects.filter(event_id=event.pk, status__in=Registration.ACTIVE)
+    if after[0] != before[0] and not reminder_due(event, now):
+        active.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
+    told = 0
+    for registration_id in active.exclude(email="").values_list("pk", flat=True):
+        _mail(registration_id, "event_changed")
+        told += 1
+    return told
 
 
 @transaction.atomic

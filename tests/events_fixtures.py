@@ -29,6 +29,7 @@ SUBJECTS = {
     "waiting": "You are on the waiting list: ",
     "promoted": "A place is now yours: ",
     "reminder": "Reminder: ",
+    "event_changed": "New date or place: ",
     "event_cancelled": "Cancelled: ",
     "pending": "Please confirm your registration: ",
 }

@@ -28,8 +28,16 @@ from tests.events_fixtures import (
 pytestmark = pytest.mark.usefixtures("in_english")
 
 PARIS = ZoneInfo("Europe/Paris")
-KINDS = ["pending", "confirmed", "waiting", "promoted", "reminder", "event_cancelled"]
-WITH_CALENDAR = {"confirmed", "promoted", "reminder"}
+KINDS = [
+    "pending",
+    "confirmed",
+    "waiting",
+    "promoted",
+    "reminder",
+    "event_changed",
+    "event_cancelled",
+]
+WITH_CALENDAR = {"confirmed", "promoted", "reminder", "event_changed"}
 # A sentence of each English body: a French e-mail must not contain it.
 ENGLISH = {
     "pending": "please confirm your registration",
@@ -37,6 +45,7 @@ ENGLISH = {
     "waiting": "the event is full",
     "promoted": "a place has freed up",
     "reminder": "this is a reminder",
+    "event_changed": "has changed date, time or place",
     "event_cancelled": "this event is cancelled",
 }
 

@@ -21,6 +21,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, resolve
 from django.utils import timezone
+from icalendar import Calendar
 
 from citedesmetiers.models import User
 from events import services
@@ -420,10 +421,7 @@ def test_more_places_promote_the_waiting_list_and_tell_them(
     register(event, "Dan")  # no e-mail: promoted too, but cannot be told
     register(event, "Eve", "eve@example.org")
     assert [p.status for p in people] == ["confirmed", "confirmed", "waiting"]
-    data = _event_post(centre, capacity="4")
-    local_start = event.starts_at.astimezone(PARIS)
-    data["starts_at"] = local_start.strftime("%Y-%m-%dT%H:%M")
-    data["ends_at"] = (local_start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    data = _unchanged_post(centre, event, capacity="4")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = login(centre.organiser).post(f"{MANAGE}/{event.pk}/edit/", data, **ENGLISH)
@@ -458,6 +456,140 @@ def test_fewer_places_take_no_place_away(centre, login):
 
 
 # --- publish, cancel ------------------------------------------------------------------------------
+
+
+def _unchanged_post(centre: Centre, event: Event, **changes) -> dict:
+    """The edit form of `event` at its own date and time (to the minute, as the form shows it)."""
+    local_start = event.starts_at.astimezone(PARIS)
+    data = _event_post(
+        centre,
+        starts_at=local_start.strftime("%Y-%m-%dT%H:%M"),
+        ends_at=(local_start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        place=event.place,
+        capacity=str(event.capacity),
+    )
+    data.update(changes)
+    return data
+
+
+def test_a_new_date_is_told_to_everyone_registered_with_an_address(
+    centre, login, eager_celery, mailoutbox, django_capture_on_commit_callbacks
+):
+    event = make_event(centre.alpha, capacity=2, place="Room 2")
+    register(event, "Ana", "ana@example.org")
+    register(event, "Ben")  # no address: cannot be told
+    register(event, "Cleo", "cleo@example.org")
+    register(event, "Dan", "dan@example.org")  # waiting list: told too
+    gone = register(event, "Eve", "eve@example.org")
+    services.cancel_registration(registration_id=gone.pk)
+    mailoutbox.clear()
+    new_start = (
+        (event.starts_at + dt.timedelta(days=1)).astimezone(PARIS).replace(second=0, microsecond=0)
+    )
+    data = _unchanged_post(
+        centre,
+        event,
+        starts_at=new_start.strftime("%Y-%m-%dT%H:%M"),
+        ends_at=(new_start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(centre.organiser).post(f"{MANAGE}/{event.pk}/edit/", data, **ENGLISH)
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert (event.starts_at, event.sequence) == (new_start, 1)
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "ana@example.org",
+        "cleo@example.org",
+        "dan@example.org",
+    ]
+    for message in mailoutbox:
+        # In the language they registered in (French here), not the organiser's.
+        assert message.subject == "Nouvelle date ou nouveau lieu : Write a cover letter"
+        ((_name, content, _type),) = message.attachments
+        (vevent,) = Calendar.from_ical(content).walk("VEVENT")
+        assert vevent.decoded("DTSTART") == new_start
+        assert vevent["SEQUENCE"] == 1
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert "3 people registered were told of the new date or place by e-mail." in messages
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"title": "Write a better cover letter", "description": "Bring two job ads."},
+        {"capacity": "3"},
+        {},  # saved again as it is: the stored seconds are not a new time
+    ],
+)
+def test_other_changes_tell_nobody(
+    centre, login, eager_celery, mailoutbox, django_capture_on_commit_callbacks, changes
+):
+    event = make_event(centre.alpha, capacity=2, place="Room 2")
+    register(event, "Ana", "ana@example.org")
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(centre.organiser).post(
+            f"{MANAGE}/{event.pk}/edit/", _unchanged_post(centre, event, **changes), **ENGLISH
+        )
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.sequence == 0
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("status", [Event.Status.DRAFT, Event.Status.CANCELLED])
+def test_a_new_place_for_an_event_not_published_tells_nobody(
+    centre, eager_celery, mailoutbox, django_capture_on_commit_callbacks, status
+):
+    event = make_event(centre.alpha, place="Room 2")
+    register(event, "Ana", "ana@example.org")
+    Event.objects.filter(pk=event.pk).update(status=status)
+    before = services.when_and_where(event)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Event.objects.filter(pk=event.pk).update(place="Room 9")
+        told = services.tell_of_changes(event_id=event.pk, before=before)
+
+    assert told == 0
+    assert mailoutbox == []
+
+
+def test_a_later_date_lets_the_reminder_go_again_before_it(centre):
+    event = make_event(centre.alpha, days=1.5)  # inside the two reminder days
+    ana = register(event, "Ana", "ana@example.org")
+    assert services.send_reminders() == 1
+    before = services.when_and_where(event)
+    later = event.starts_at + dt.timedelta(days=7)
+    Event.objects.filter(pk=event.pk).update(starts_at=later, ends_at=later + dt.timedelta(hours=2))
+
+    services.tell_of_changes(event_id=event.pk, before=before)
+
+    ana.refresh_from_db()
+    assert ana.reminder_sent_at is None
+    assert services.send_reminders() == 0  # a week ahead: not yet
+    assert services.send_reminders(now=later - dt.timedelta(days=1)) == 1
+
+
+def test_a_date_moved_inside_the_reminder_days_sends_no_second_reminder(centre):
+    event = make_event(centre.alpha, days=1.5)
+    ana = register(event, "Ana", "ana@example.org")
+    assert services.send_reminders() == 1
+    before = services.when_and_where(event)
+    sooner = event.starts_at - dt.timedelta(hours=3)
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=sooner, ends_at=sooner + dt.timedelta(hours=2)
+    )
+
+    services.tell_of_changes(event_id=event.pk, before=before)
+
+    ana.refresh_from_db()
+    assert ana.reminder_sent_at is not None  # the e-mail about the change reminds them
+    assert services.send_reminders() == 0
 
 
 def test_publishing_a_draft(centre, login):
@@ -804,44 +936,76 @@ def test_the_admin_shows_registrations_read_only(centre, superuser, client):
     assert 'name="registrations-0-pseudonym"' not in html
 
 
-def test_more_places_in_the_admin_promote_the_waiting_list_too(centre, superuser, client):
-    event = make_event(centre.alpha, capacity=1)
-    register(event, "Ana")
-    waiting = register(event, "Ben")
-    TOTP.activate(superuser, generate_totp_secret())
-    client.force_login(superuser, backend="citedesmetiers.auth_backends.ModelBackend")
+def _admin_change(client, event: Event, **changes) -> dict:
+    """The admin's change form of `event` as it stands, with `changes`, ready to post."""
     form = client.get(f"/admin/events/event/{event.pk}/change/").context["adminform"].form
     data = {
         name: value
         for name, value in form.initial.items()
-        if value is not None and name not in ("themes", "partners")
+        if value is not None and name not in ("themes", "partners", "starts_at", "ends_at")
     }
+    registrations = list(event.registrations.order_by("pk").values_list("pk", flat=True))
     local = event.starts_at.astimezone(PARIS)
     data.update(
-        capacity="2",
         starts_at_0=local.strftime("%Y-%m-%d"),
         starts_at_1=local.strftime("%H:%M:%S"),
         ends_at_0=(local + dt.timedelta(hours=2)).strftime("%Y-%m-%d"),
         ends_at_1=(local + dt.timedelta(hours=2)).strftime("%H:%M:%S"),
-        site=centre.alpha.pk,
+        site=event.site_id,
         **{
-            "registrations-TOTAL_FORMS": "2",
-            "registrations-INITIAL_FORMS": "2",
+            "registrations-TOTAL_FORMS": str(len(registrations)),
+            "registrations-INITIAL_FORMS": str(len(registrations)),
             "registrations-MIN_NUM_FORMS": "0",
             "registrations-MAX_NUM_FORMS": "1000",
-            "registrations-0-id": str(event.registrations.order_by("pk")[0].pk),
-            "registrations-0-event": str(event.pk),
-            "registrations-1-id": str(waiting.pk),
-            "registrations-1-event": str(event.pk),
         },
     )
-    data.pop("starts_at", None)
-    data.pop("ends_at", None)
+    for n, pk in enumerate(registrations):
+        data[f"registrations-{n}-id"] = str(pk)
+        data[f"registrations-{n}-event"] = str(event.pk)
+    data.update(changes)
+    return data
 
-    response = client.post(f"/admin/events/event/{event.pk}/change/", data)
+
+def _admin(client, superuser):
+    TOTP.activate(superuser, generate_totp_secret())
+    client.force_login(superuser, backend="citedesmetiers.auth_backends.ModelBackend")
+    return client
+
+
+def test_more_places_in_the_admin_promote_the_waiting_list_too(centre, superuser, client):
+    event = make_event(centre.alpha, capacity=1)
+    register(event, "Ana")
+    waiting = register(event, "Ben")
+    client = _admin(client, superuser)
+
+    response = client.post(
+        f"/admin/events/event/{event.pk}/change/", _admin_change(client, event, capacity="2")
+    )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     waiting.refresh_from_db()
     event.refresh_from_db()
     assert event.capacity == 2
     assert waiting.status == Registration.Status.CONFIRMED
+    assert event.sequence == 0  # same date, same place
+
+
+def test_a_new_room_set_in_the_admin_is_told_too(
+    centre, superuser, client, eager_celery, mailoutbox, django_capture_on_commit_callbacks
+):
+    event = make_event(centre.alpha, place="Room 1")
+    register(event, "Ana", "ana@example.org")
+    client = _admin(client, superuser)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/events/event/{event.pk}/change/",
+            _admin_change(client, event, place="Room 5, 2nd floor"),
+        )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event.refresh_from_db()
+    assert (event.place, event.sequence) == ("Room 5, 2nd floor", 1)
+    (message,) = mailoutbox
+    assert message.to == ["ana@example.org"]
+    assert "Room 5, 2nd floor" in message.body
