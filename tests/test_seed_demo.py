@@ -43,3 +43,24 @@ def test_it_seeds_the_demo_and_a_second_run_changes_nothing(db):
     # Counsellors come from different partner institutions.
     partners = {p for e, _r, p in first["staff"] if e.startswith("counsellor")}
     assert len(partners) >= 2
+
+
+def test_the_demo_events_have_addresses_ahead_and_none_in_the_past(db):
+    from django.utils import timezone
+
+    from events.models import Registration
+
+    call_command("seed_demo")
+
+    now = timezone.now()
+    ahead = Registration.objects.filter(event__starts_at__gt=now)
+    past = Registration.objects.filter(event__ends_at__lt=now)
+    # Someone to send confirmations, reminders and changes to in `make run`'s console…
+    assert ahead.exclude(email="").exists()
+    assert all(
+        email.endswith("@example.org") and email.isascii()
+        for email in ahead.exclude(email="").values_list("email", flat=True)
+    )
+    # …and no contact data left from events the purge has passed over.
+    assert past.exists()
+    assert not past.exclude(email="").exists()
