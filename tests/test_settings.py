@@ -58,6 +58,31 @@ def test_it_defaults_to_sqlite_local_broker_and_database_cache():
     assert (tz, language) == ("Europe/Paris", "fr")
 
 
+def test_the_embedded_broker_writes_only_under_var_dir(tmp_path):
+    """A task queued on the filesystem broker lands under VAR_DIR, and nothing is written in the
+    working directory (kombu's own default would make a `control` folder there)."""
+    var = tmp_path / "var"
+    work = tmp_path / "work"
+    work.mkdir()
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import django; django.setup(); "
+        "from citedesmetiers.celery import app; "
+        "app.send_task('events.tasks.purge_contacts')"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    for name in ("CELERY_BROKER_URL", "REDIS_URL", "DATABASE_URL"):
+        clean.pop(name, None)
+    clean.update(DEBUG="true", VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="citedesmetiers.settings")
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=work, env=clean, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert list(work.iterdir()) == []
+    assert len(list((var / "broker" / "out").iterdir())) == 1
+
+
 def test_it_uses_redis_and_postgres_when_given():
     result = load_settings(PRODUCTION)
     assert result.returncode == 0, result.stderr
