@@ -94,7 +94,7 @@ class EventAdmin(admin.ModelAdmin):
 
 @admin.register(Series)
 class SeriesAdmin(admin.ModelAdmin):
-    list_display = ["name", "site", "rule", "sessions", "created"]
+    list_display = ["name", "site", "recurrence", "sessions", "created"]
     list_filter = ["site"]
     search_fields = ["name"]
     readonly_fields = ["created"]
@@ -111,6 +111,10 @@ class SeriesAdmin(admin.ModelAdmin):
         if db_field.name == "site":
             kwargs["queryset"] = _own_sites(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("recurrence"))
+    def recurrence(self, obj: Series) -> str:
+        return obj.describe()
 
     @admin.display(description=_("sessions"), ordering="n_sessions")
     def sessions(self, obj: Series) -> int:

@@ -28,7 +28,13 @@ class Series(models.Model):
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="event_series")
     name = models.CharField(_("name"), max_length=200)
-    rule = models.CharField(_("recurrence"), max_length=200)
+    # How the sessions recur (events.series.Recurrence), told in the reader's language.
+    frequency = models.CharField(max_length=10, blank=True, editable=False)
+    weekday = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    interval = models.PositiveSmallIntegerField(default=1, editable=False)
+    ordinal = models.SmallIntegerField(default=1, editable=False)
+    # Only for series made before the recurrence was stored: how it was described then.
+    rule = models.CharField(_("recurrence"), max_length=200, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -36,7 +42,20 @@ class Series(models.Model):
         verbose_name_plural = _("series")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.rule})"
+        return f"{self.name} ({self.describe()})"
+
+    def describe(self) -> str:
+        """“the 2nd Tuesday of each month”, in the active language."""
+        from .series import Recurrence
+
+        if not self.frequency or self.weekday is None:
+            return self.rule
+        return Recurrence(
+            frequency=self.frequency,
+            weekday=self.weekday,
+            interval=self.interval,
+            ordinal=self.ordinal,
+        ).describe()
 
 
 class Event(models.Model):

@@ -194,7 +194,12 @@ def create_series(
     if not copied.get("title"):
         raise SeriesError(_("Give the workshop a title."))
     series = Series.objects.create(
-        site=site, name=copied["title"], rule=recurrence.describe()[:200]
+        site=site,
+        name=copied["title"],
+        frequency=recurrence.frequency,
+        weekday=recurrence.weekday,
+        interval=recurrence.interval,
+        ordinal=recurrence.ordinal,
     )
     events = Event.objects.bulk_create(
         Event(

@@ -223,6 +223,35 @@ def test_it_describes_the_rule_in_words():
     )
 
 
+def test_a_series_is_told_in_the_language_of_whoever_reads_it(centre):
+    with translation.override("fr"):  # made by a French-speaking organiser
+        made = series.create_series(
+            site=centre.alpha,
+            recurrence=Recurrence(frequency=Frequency.MONTHLY, weekday=TUESDAY, ordinal=2),
+            first=dt.date(2030, 1, 1),
+            last=dt.date(2030, 3, 31),
+            at=dt.time(14, 0),
+            duration=dt.timedelta(hours=2),
+            details={"title": "Atelier CV"},
+        )
+    stored = Series.objects.get(pk=made.pk)
+
+    with translation.override("en"):
+        english = stored.describe()
+    with translation.override("fr"):
+        french = stored.describe()
+
+    assert english == "the 2nd Tuesday of each month"
+    assert french != english and "mardi" in french
+
+
+def test_a_series_from_before_the_stored_recurrence_keeps_its_description(centre):
+    old = Series.objects.create(site=centre.alpha, name="Club", rule="le 1er lundi du mois")
+
+    assert old.describe() == "le 1er lundi du mois"
+    assert str(old) == "Club (le 1er lundi du mois)"
+
+
 def test_it_creates_one_draft_event_per_date_with_the_same_details(centre):
     theme = centre.alpha.themes.get(letter="E")
 
@@ -248,7 +277,7 @@ def test_it_creates_one_draft_event_per_date_with_the_same_details(centre):
     )
 
     assert made.name == "CV workshop"
-    assert made.rule == "the 2nd Tuesday of each month"
+    assert made.describe() == "the 2nd Tuesday of each month"
     events = list(made.events.order_by("starts_at"))
     assert len(events) == 6
     for event in events:
