@@ -122,6 +122,16 @@ def _forget_member(sender, instance, **kwargs) -> None:
     forget([instance.user_id])
 
 
+def _forget_former_member(sender, instance, **kwargs) -> None:
+    """A membership given to somebody else (the admin allows it): the person it leaves loses
+    the site too."""
+    if instance.pk is None:
+        return
+    former = sender.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+    if former is not None and former != instance.user_id:
+        forget([former])
+
+
 def _forget_group_members(sender, instance, **kwargs) -> None:
     forget(instance.user_set.values_list("pk", flat=True))
 
@@ -142,7 +152,7 @@ def _groups_changed(sender, instance, action: str, reverse: bool, pk_set, **kwar
 
 def connect_signals() -> None:
     from django.contrib.auth.models import Group
-    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
     from .models import StaffMembership
 
@@ -151,6 +161,9 @@ def connect_signals() -> None:
         signal.connect(_forget_member, sender=StaffMembership, dispatch_uid="directory_member")
         signal.connect(_forget_sites, sender=Site, dispatch_uid="directory_sites")
         signal.connect(_forget_sites, sender=Theme, dispatch_uid="directory_themes")
+    pre_save.connect(
+        _forget_former_member, sender=StaffMembership, dispatch_uid="directory_former_member"
+    )
     # Before a group goes, while its members are still known.
     post_save.connect(_forget_group_members, sender=Group, dispatch_uid="directory_group")
     pre_delete.connect(_forget_group_members, sender=Group, dispatch_uid="directory_group")

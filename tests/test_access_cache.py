@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from citedesmetiers.cache import RedisCache
-from citedesmetiers.models import Site, StaffMembership
+from citedesmetiers.models import Site, StaffMembership, User
 from citedesmetiers.roles import Role
 
 TABLET = reverse("reception:tablet")
@@ -45,6 +45,13 @@ def test_a_role_given_is_let_in_at_the_next_request(centre, login):
 
 def test_a_membership_ended_is_refused_at_the_next_request(centre, reception_client):
     StaffMembership.objects.filter(user=centre.reception).delete()
+    assert reception_client.get(TABLET).status_code == 403
+
+
+def test_a_membership_given_to_somebody_else_is_refused_to_the_first(centre, reception_client):
+    membership = StaffMembership.objects.get(user=centre.reception)
+    membership.user = User.objects.create_user(email="newcomer@alpha.test")
+    membership.save()
     assert reception_client.get(TABLET).status_code == 403
 
 
