@@ -74,6 +74,12 @@ def _locked_session(session_id: int, counsellor: User) -> DeskSession:
     return session
 
 
+def _holds_somebody(session: DeskSession) -> bool:
+    return Visit.objects.filter(
+        desk_id=session.desk_id, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW]
+    ).exists()
+
+
 def current_visit(session: DeskSession) -> Visit | None:
     """The visitor the desk holds (called or in interview), if any."""
     return (
@@ -121,7 +127,7 @@ def resume_desk(*, session_id: int, counsellor: User) -> None:
 @transaction.atomic
 def close_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
     session = _locked_session(session_id, counsellor)
-    if current_visit(session) is not None:
+    if _holds_somebody(session):
         raise CounsellingError(
             _("Finish the interview, or hand the visitor back to the queue, before closing.")
         )
@@ -157,8 +163,8 @@ def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: st
     try:
         visit.save(update_fields=["status", "desk", "called_at"])
     except IntegrityError:
-        # `visit_one_per_desk`: the desk holds somebody already, so no read is spent checking
-        # first. The caller's transaction (a call) rolls back as this error leaves it.
+        # `visit_one_per_desk`: the desk holds somebody already (the callers check first; this
+        # is the database's word on it). The call's transaction rolls back as this error leaves.
         raise CounsellingError(_("You already have a visitor. Finish with them first.")) from None
     Call.objects.create(
         site_id=visit.site_id, visit=visit, desk=session.desk, at=now, out_of_order=out_of_order
@@ -173,6 +179,11 @@ def call_next(*, session_id: int, counsellor: User, now: dt.datetime | None = No
     session = _locked_session(session_id, counsellor)
     if session.paused_since is not None:
         raise CounsellingError(_("Your desk is paused. Resume it to call visitors."))
+    # Checked before the queue is read: a desk that cannot call must not hold the head of the
+    # queue locked for a moment (the other desks would skip that visitor), and a double click
+    # with nobody left waiting must still hear why nothing happened.
+    if _holds_somebody(session):
+        raise CounsellingError(_("You already have a visitor. Finish with them first."))
     visit = _waiting_for(session.desk).first()
     if visit is None:
         return None
@@ -194,7 +205,7 @@ def call_ticket(
     session = _locked_session(session_id, counsellor)
     if session.paused_since is not None:
         raise CounsellingError(_("Your desk is paused. Resume it to call visitors."))
-    if current_visit(session) is not None:
+    if _holds_somebody(session):
         raise CounsellingError(_("You already have a visitor. Finish with them first."))
     visit = (
         Visit.objects.select_for_update().filter(pk=visit_id, site_id=session.desk.site_id).first()

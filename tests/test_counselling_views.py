@@ -119,6 +119,14 @@ def test_posting_the_same_finish_twice_is_refused_and_changes_nothing(centre, bo
     )
 
 
+def test_a_double_click_with_nobody_left_says_the_desk_has_a_visitor(centre, bob):
+    only = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    response = post(bob, "/desk/call-next/")
+    assert messages_of(response) == ["You already have a visitor. Finish with them first."]
+    assert list(Call.objects.values_list("visit_id", flat=True)) == [only.pk]
+
+
 def test_a_double_click_on_call_next_calls_one_visitor(centre, bob):
     first = queue_visit(centre.alpha, "E")
     queue_visit(centre.alpha, "E")
