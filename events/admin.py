@@ -79,14 +79,18 @@ class EventAdmin(admin.ModelAdmin):
             return
         # `obj` holds the new values already; the services compare with what is stored.
         before = services.when_and_where(Event.objects.get(pk=obj.pk))
+        capacity = obj.capacity
         if "capacity" in form.changed_data:
-            capacity = obj.capacity
             obj.capacity = form.initial.get("capacity")
-            super().save_model(request, obj, form, change)
+        # Every field but the calendar sequence, which only the services count up.
+        obj.save(
+            update_fields=[
+                f.name for f in Event._meta.concrete_fields if f.name not in ("id", "sequence")
+            ]
+        )
+        if "capacity" in form.changed_data:
             # More places promote people from the waiting list (and tell them).
             services.change_capacity(event_id=obj.pk, capacity=capacity)
-        else:
-            super().save_model(request, obj, form, change)
         # A new date or place is told to everyone registered.
         services.tell_of_changes(event_id=obj.pk, before=before)
         obj.refresh_from_db(fields=["capacity", "sequence"])

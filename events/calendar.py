@@ -33,6 +33,9 @@ def calendar_bytes(events: Iterable[Event], base_url: str, name: str) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//Cité des métiers//events//FR")
     cal.add("version", "2.0")
+    # Published for whoever reads it (not an invitation to answer): with SEQUENCE and the same
+    # UID, a calendar replaces the entry it already has.
+    cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     for event in events:
         cal.add_component(_vevent(event, base_url))

@@ -21,8 +21,18 @@ KINDS = {
     "event_changed",
     "event_cancelled",
 }
-# The e-mails that carry the event for the registrant's calendar.
-WITH_CALENDAR = {"confirmed", "promoted", "reminder", "event_changed"}
+# The e-mails that carry the event for the registrant's calendar: a place booked, reminded, and
+# for those who hold one, the event changed or cancelled (the entry then replaces the old one).
+WITH_CALENDAR = {"confirmed", "promoted", "reminder"}
+WITH_CALENDAR_IF_BOOKED = {"event_changed", "event_cancelled"}
+
+
+def carries_calendar(registration: Registration, kind: str) -> bool:
+    return kind in WITH_CALENDAR or (
+        kind in WITH_CALENDAR_IF_BOOKED and registration.status == Registration.Status.CONFIRMED
+    )
+
+
 SIGNING_SALT = "events.registration"
 
 
@@ -60,7 +70,7 @@ def send(registration: Registration, kind: str) -> None:
         html = render_to_string(f"events/email/{kind}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[registration.email])
     message.attach_alternative(html, "text/html")
-    if kind in WITH_CALENDAR:
+    if carries_calendar(registration, kind):
         message.attach(
             "event.ics",
             calendar_bytes([registration.event], base, registration.event.title),

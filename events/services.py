@@ -235,23 +235,29 @@ def change_capacity(*, event_id: int, capacity: int | None, now: dt.datetime | N
 
 
 def when_and_where(event: Event) -> tuple:
-    """What registrants plan their day around: the minute the event starts and ends, its room
-    and its online link. Take it before a change, give it to `tell_of_changes` after."""
+    """What registrants plan their day around: the minute the event starts and ends, the site,
+    its room and its online link. Take it before a change, give it to `tell_of_changes` after."""
 
     def minute(at: dt.datetime) -> dt.datetime:
         return at.replace(second=0, microsecond=0)
 
-    return (minute(event.starts_at), minute(event.ends_at), event.place.strip(), event.online_url)
+    return (
+        minute(event.starts_at),
+        minute(event.ends_at),
+        event.site_id,
+        event.place.strip(),
+        event.online_url,
+    )
 
 
 @transaction.atomic
 def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = None) -> int:
     """After an organiser saved the event: when a published event still ahead has a new date,
     time or place (`before` is `when_and_where` of the event as it was), tell everyone registered
-    who left an e-mail address, with the new calendar entry (its SEQUENCE one higher, so
-    calendars replace the old one). A new start also lets the reminder go again before it,
-    unless the reminder days have begun already (the e-mail about the change is then the
-    reminder). Returns how many are told."""
+    who left an e-mail address, those with a place with the new calendar entry (its SEQUENCE
+    one higher, so calendars replace the old one). Inside the reminder days the e-mail about the
+    change is the reminder; a start moved further ahead lets the reminder go again before it.
+    Returns how many are told."""
     now = now or timezone.now()
     event = _locked_event(event_id)
     after = when_and_where(event)
@@ -259,8 +265,11 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
         return 0
     Event.objects.filter(pk=event.pk).update(sequence=F("sequence") + 1)
     active = Registration.objects.filter(event_id=event.pk, status__in=Registration.ACTIVE)
-    if after[0] != before[0] and not reminder_due(event, now):
-        active.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
+    holders = active.filter(status=Registration.Status.CONFIRMED)
+    if reminder_due(event, now):
+        holders.filter(reminder_sent_at__isnull=True).exclude(email="").update(reminder_sent_at=now)
+    elif after[0] != before[0]:
+        holders.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
     told = 0
     for registration_id in active.exclude(email="").values_list("pk", flat=True):
         _mail(registration_id, "event_changed")
@@ -275,7 +284,8 @@ def cancel_event(*, event_id: int) -> int:
     if event.status == Event.Status.CANCELLED:
         raise EventError(_("This event was already cancelled."))
     event.status = Event.Status.CANCELLED
-    event.save(update_fields=["status"])
+    event.sequence += 1  # the calendar entry sent with the e-mail replaces the booked one
+    event.save(update_fields=["status", "sequence"])
     told = 0
     for registration in event.registrations.filter(status__in=Registration.ACTIVE).exclude(
         email=""

@@ -37,7 +37,8 @@ KINDS = [
     "event_changed",
     "event_cancelled",
 ]
-WITH_CALENDAR = {"confirmed", "promoted", "reminder", "event_changed"}
+# For a confirmed registration (the changed and cancelled e-mails carry one only for a place held).
+WITH_CALENDAR = {"confirmed", "promoted", "reminder", "event_changed", "event_cancelled"}
 # A sentence of each English body: a French e-mail must not contain it.
 ENGLISH = {
     "pending": "please confirm your registration",
@@ -131,6 +132,26 @@ def test_every_email_renders_in_text_and_html_in_the_site_time_zone(
         assert vevent.decoded("DTSTART") == montreal_event.starts_at
     else:
         assert calendars == []
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (Registration.Status.WAITING, "still on the waiting list"),
+        (Registration.Status.PENDING, "waits for you to confirm it"),
+    ],
+)
+def test_a_change_told_to_someone_without_a_place_carries_no_calendar(montreal_event, status, says):
+    registration = Registration.objects.create(
+        event=montreal_event, status=status, pseudonym="Zoé", email="zoe@example.org", language="en"
+    )
+
+    emails.send(registration, "event_changed")
+
+    (message,) = mail.outbox
+    assert calendars_in(message) == []
+    assert says in message.body
+    assert "You keep your place" not in message.body
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])

@@ -478,8 +478,8 @@ def test_a_new_date_is_told_to_everyone_registered_with_an_address(
     event = make_event(centre.alpha, capacity=2, place="Room 2")
     register(event, "Ana", "ana@example.org")
     register(event, "Ben")  # no address: cannot be told
-    register(event, "Cleo", "cleo@example.org")
-    register(event, "Dan", "dan@example.org")  # waiting list: told too
+    register(event, "Cleo", "cleo@example.org")  # waiting list: told too
+    register(event, "Dan", "dan@example.org")
     gone = register(event, "Eve", "eve@example.org")
     services.cancel_registration(registration_id=gone.pk)
     mailoutbox.clear()
@@ -507,8 +507,13 @@ def test_a_new_date_is_told_to_everyone_registered_with_an_address(
     for message in mailoutbox:
         # In the language they registered in (French here), not the organiser's.
         assert message.subject == "Nouvelle date ou nouveau lieu : Write a cover letter"
+        if message.to != ["ana@example.org"]:
+            assert message.attachments == []  # no place held: nothing for the calendar
+            continue
         ((_name, content, _type),) = message.attachments
-        (vevent,) = Calendar.from_ical(content).walk("VEVENT")
+        calendar = Calendar.from_ical(content)
+        (vevent,) = calendar.walk("VEVENT")
+        assert calendar["METHOD"] == "PUBLISH"
         assert vevent.decoded("DTSTART") == new_start
         assert vevent["SEQUENCE"] == 1
     messages = [str(m) for m in response.wsgi_request._messages]
@@ -573,6 +578,26 @@ def test_a_later_date_lets_the_reminder_go_again_before_it(centre):
     assert ana.reminder_sent_at is None
     assert services.send_reminders() == 0  # a week ahead: not yet
     assert services.send_reminders(now=later - dt.timedelta(days=1)) == 1
+
+
+def test_a_date_moved_into_the_reminder_days_is_reminded_by_the_change(centre):
+    event = make_event(centre.alpha, days=10)
+    ana = register(event, "Ana", "ana@example.org")
+    ben = register(event, "Ben")
+    assert services.send_reminders() == 0
+    before = services.when_and_where(event)
+    sooner = timezone.now() + dt.timedelta(days=1)
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=sooner, ends_at=sooner + dt.timedelta(hours=2)
+    )
+
+    services.tell_of_changes(event_id=event.pk, before=before)
+
+    ana.refresh_from_db()
+    ben.refresh_from_db()
+    assert ana.reminder_sent_at is not None  # the e-mail about the change is her reminder
+    assert ben.reminder_sent_at is None  # no address: nothing was sent
+    assert services.send_reminders() == 0
 
 
 def test_a_date_moved_inside_the_reminder_days_sends_no_second_reminder(centre):
@@ -640,12 +665,20 @@ def test_cancelling_asks_first_then_tells_everyone_with_an_e_mail(
         response = client.post(f"{MANAGE}/{event.pk}/cancel/", **ENGLISH)
 
     event.refresh_from_db()
-    assert event.status == Event.Status.CANCELLED
+    assert (event.status, event.sequence) == (Event.Status.CANCELLED, 1)
     assert sorted(m.to[0] for m in mailoutbox) == [
         "ana@example.org",
         "cleo@example.org",
         "dan@example.org",
     ]
+    # Those who held a place get the entry that takes it out of their calendar.
+    calendars = {
+        m.to[0]: Calendar.from_ical(content).walk("VEVENT")[0]
+        for m in mailoutbox
+        for _name, content, _type in m.attachments
+    }
+    assert sorted(calendars) == ["ana@example.org"]  # Cleo and Dan were waiting
+    assert {(str(v["STATUS"]), v["SEQUENCE"]) for v in calendars.values()} == {("CANCELLED", 1)}
     assert gone.email not in {m.to[0] for m in mailoutbox}
     messages = [str(m) for m in response.wsgi_request._messages]
     assert messages == ["The event is cancelled. 3 people were told by e-mail."]
