@@ -1,10 +1,13 @@
 """What nearly every staff request reads and almost nothing changes, cached: each staff member's
 account and grant (roles, sites) and the active sites with their themes.
 
-One cache round trip gives a request all of it (`account`). Every change that matters drops the
-cached copy at once and again when its transaction commits (`forget`, wired to the models'
-signals in `connect_signals`), so the next request reads the database; the timeout only bounds a
-reader that cached old data while a change was being committed.
+One cache round trip gives a request all of it (`account`). Every cached entry carries the
+generation of its user (or of the sites) that was current when it was read from the database,
+and an entry of an older generation is not used. Every change that matters moves the generation
+on, at once and again when its transaction commits (`forget`, wired to the models' signals in
+`connect_signals`): so the next request reads the database, and a request that read the database
+while the change was being committed, and caches what it read after the commit, caches it under
+a generation that is already over.
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import transaction
 
+from .cache import count_hit
 from .models import Site, Theme, User
 from .roles import Role
 
 TIMEOUT = 60
 SITES_KEY = "directory:sites"
+SITES_GENERATION_KEY = "directory:generation:sites"
+# A generation outlives by far the entries made under it (a missing one reads as 0).
+GENERATION_TIMEOUT = 24 * 3600
 
 
 def _account_key(user_id) -> str:
@@ -27,6 +34,10 @@ def _account_key(user_id) -> str:
 
 def _grant_key(user_id) -> str:
     return f"directory:grant:{user_id}"
+
+
+def _generation_key(user_id) -> str:
+    return f"directory:generation:{user_id}"
 
 
 @dataclass(frozen=True)
@@ -38,26 +49,37 @@ class Grant:
 
 def _load(user_id, user: User | None = None) -> tuple[User | None, Grant | None, tuple[Site, ...]]:
     """The account (unless given), grant and sites; whatever the cache lacks from the database."""
-    keys = [_grant_key(user_id), SITES_KEY] + ([] if user else [_account_key(user_id)])
+    keys = [_grant_key(user_id), SITES_KEY, _generation_key(user_id), SITES_GENERATION_KEY]
+    keys += [] if user else [_account_key(user_id)]
     found = cache.get_many(keys)
+    # Read before the database: what is read next is cached under these generations.
+    generation = found.get(_generation_key(user_id), 0)
+    sites_generation = found.get(SITES_GENERATION_KEY, 0)
+
+    def current(key: str, of_generation: int):
+        entry = found.get(key)
+        return entry[1] if entry is not None and entry[0] == of_generation else None
+
     missing = {}
     if user is None:
-        user = found.get(_account_key(user_id))
+        user = current(_account_key(user_id), generation)
         if user is None:
             user = User.objects.filter(pk=user_id).first()
             if user is None:
                 return None, None, ()
-            missing[_account_key(user_id)] = user
-    grant = found.get(_grant_key(user_id))
+            missing[_account_key(user_id)] = (generation, user)
+    grant = current(_grant_key(user_id), generation)
     if grant is None:
-        grant = missing[_grant_key(user_id)] = Grant(
+        grant = Grant(
             roles=frozenset(user.groups.values_list("name", flat=True)),
             everywhere=user.is_superuser or user.works_at_all_sites,
             site_ids=frozenset(user.memberships.values_list("site_id", flat=True)),
         )
-    sites = found.get(SITES_KEY)
+        missing[_grant_key(user_id)] = (generation, grant)
+    sites = current(SITES_KEY, sites_generation)
     if sites is None:
-        sites = missing[SITES_KEY] = _active_sites()
+        sites = _active_sites()
+        missing[SITES_KEY] = (sites_generation, sites)
     if missing:
         cache.set_many(missing, TIMEOUT)
     user._directory = grant, sites
@@ -98,13 +120,18 @@ def themes(site: Site) -> list[Theme]:
 
 
 def forget(user_ids=(), *, sites: bool = False) -> None:
-    """Drop cached accounts and grants (and the sites) now and again after the transaction
-    commits, so no reader keeps what the change replaced."""
-    keys = [key for pk in user_ids for key in (_account_key(pk), _grant_key(pk))]
-    keys += [SITES_KEY] if sites else []
+    """Move the generation of these users' accounts and grants (and of the sites) on, now and
+    again after the transaction commits, so no reader uses what the change replaced."""
+    keys = [_generation_key(pk) for pk in set(user_ids)]
+    keys += [SITES_GENERATION_KEY] if sites else []
     if keys:
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
+        _next_generation(keys)
+        transaction.on_commit(lambda: _next_generation(keys))
+
+
+def _next_generation(keys: list[str]) -> None:
+    for key in keys:
+        count_hit(key, GENERATION_TIMEOUT)
 
 
 # --- keeping the cache true ---------------------------------------------------------------------

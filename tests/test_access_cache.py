@@ -3,8 +3,12 @@ every change that matters must be seen by the very next request, whichever way i
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache, caches
+from django.db import connection
 from django.urls import reverse
 
 from citedesmetiers.cache import RedisCache
@@ -34,6 +38,42 @@ def test_a_role_taken_away_through_the_group_is_refused_too(centre, reception_cl
 def test_a_group_emptied_is_refused_too(centre, reception_client):
     Group.objects.get(name=Role.RECEPTION.value).user_set.clear()
     assert reception_client.get(TABLET).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_grant_read_just_before_a_change_is_not_used_after_it(centre, login, monkeypatch):
+    """A slow request reads the grant from the database, the role is taken away and committed,
+    and only then does the slow request write what it read to the cache: the next request must
+    not be let in on that."""
+    client = login(centre.reception)
+    cache.clear()  # the slow request reads the database
+    read, committed = threading.Event(), threading.Event()
+    cache_of_this_thread = caches["default"]  # the one `directory` uses in this thread
+    write = cache_of_this_thread.set_many
+
+    def write_late(data, timeout):
+        read.set()  # the database is read…
+        assert committed.wait(timeout=10)  # …and the cache written after the change committed
+        return write(data, timeout)
+
+    def take_the_role_away() -> None:
+        try:
+            assert read.wait(timeout=10)
+            centre.reception.groups.remove(Group.objects.get(name=Role.RECEPTION.value))
+        finally:
+            committed.set()
+            connection.close()
+
+    monkeypatch.setattr(cache_of_this_thread, "set_many", write_late)
+    change = threading.Thread(target=take_the_role_away)
+    change.start()
+    slow = client.get(TABLET)
+    change.join(timeout=10)
+    monkeypatch.undo()
+
+    assert slow.status_code == 200  # it was let in: it read the grant before the change
+    assert not centre.reception.groups.filter(name=Role.RECEPTION.value).exists()
+    assert client.get(TABLET).status_code == 403
 
 
 def test_a_role_given_is_let_in_at_the_next_request(centre, login):
