@@ -8,7 +8,7 @@
     timer = setTimeout(function () {
       var input = document.querySelector("input[type=search]");
       if (input) input.value = "";
-      try { window.history.replaceState(null, "", home); } catch (e) {}
+      // replace(): the search does not stay in the history for the Back button.
       window.location.replace(home);
     }, seconds * 1000);
   }
