@@ -15,11 +15,11 @@ from tests.browser import PHONE, TABLET
 from tests.conftest import make_site
 from tests.test_resources_search import add_resource, ensure_purposes
 
-# serialized_rollback: put back the purposes created by migration 0003 after the flush, for the
-# tests that come next.
+# Transactional (the live server's thread sees the data); the `catalogue` fixture makes the
+# purposes it needs, whatever an earlier transactional test's flush left.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
