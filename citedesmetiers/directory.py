@@ -2,42 +2,58 @@
 account and grant (roles, sites) and the active sites with their themes.
 
 One cache round trip gives a request all of it (`account`). Every cached entry carries the
-generation of its user (or of the sites) that was current when it was read from the database,
-and an entry of an older generation is not used. Every change that matters moves the generation
-on, at once and again when its transaction commits (`forget`, wired to the models' signals in
-`connect_signals`): so the next request reads the database, and a request that read the database
-while the change was being committed, and caches what it read after the commit, caches it under
-a generation that is already over.
+generation of its user (or of the sites) read *before* the database, and an entry of another
+generation is not used. A generation is a random token: every change that matters drops the
+entries and draws new tokens, at once and again when its transaction commits (`forget`, wired to
+the models' signals in `connect_signals`). So the next request reads the database, and a request
+that read the database while the change was being committed, and caches what it read after the
+commit, caches it under a generation that is already over. A token that is missing (never drawn,
+expired, evicted) is drawn anew, so it matches nothing cached before.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
 
-from .cache import count_hit
 from .models import Site, Theme, User
 from .roles import Role
 
 TIMEOUT = 60
-SITES_KEY = "directory:sites"
-SITES_GENERATION_KEY = "directory:generation:sites"
-# A generation outlives by far the entries made under it (a missing one reads as 0).
-GENERATION_TIMEOUT = 24 * 3600
+# v2: entries are (generation, value); those of the first version were bare values.
+PREFIX = "directory:v2"
+SITES_KEY = f"{PREFIX}:sites"
+SITES_GENERATION_KEY = f"{PREFIX}:generation:sites"
+GENERATION_TIMEOUT = 24 * 3600  # far beyond the entries made under it
 
 
 def _account_key(user_id) -> str:
-    return f"directory:account:{user_id}"
+    return f"{PREFIX}:account:{user_id}"
 
 
 def _grant_key(user_id) -> str:
-    return f"directory:grant:{user_id}"
+    return f"{PREFIX}:grant:{user_id}"
 
 
 def _generation_key(user_id) -> str:
-    return f"directory:generation:{user_id}"
+    return f"{PREFIX}:generation:{user_id}"
+
+
+def _new_generation() -> str:
+    return uuid.uuid4().hex
+
+
+def _generation(found: dict, key: str) -> str:
+    """The generation under `key` as read with the entries, or a new one if there is none (the
+    first to add it wins; if the cache keeps nothing, one that matches no entry)."""
+    generation = found.get(key)
+    if generation is None:
+        cache.add(key, _new_generation(), GENERATION_TIMEOUT)
+        generation = cache.get(key) or _new_generation()
+    return generation
 
 
 @dataclass(frozen=True)
@@ -53,14 +69,15 @@ def _load(user_id, user: User | None = None) -> tuple[User | None, Grant | None,
     keys += [] if user else [_account_key(user_id)]
     found = cache.get_many(keys)
     # Read before the database: what is read next is cached under these generations.
-    generation = found.get(_generation_key(user_id), 0)
-    sites_generation = found.get(SITES_GENERATION_KEY, 0)
+    generation = _generation(found, _generation_key(user_id))
+    sites_generation = _generation(found, SITES_GENERATION_KEY)
 
-    def current(key: str, of_generation: int):
+    def current(key: str, of_generation: str):
         entry = found.get(key)
         return entry[1] if entry is not None and entry[0] == of_generation else None
 
     missing = {}
+    given = user is not None
     if user is None:
         user = current(_account_key(user_id), generation)
         if user is None:
@@ -70,9 +87,15 @@ def _load(user_id, user: User | None = None) -> tuple[User | None, Grant | None,
             missing[_account_key(user_id)] = (generation, user)
     grant = current(_grant_key(user_id), generation)
     if grant is None:
+        # A given account may have been read before the generation: its flags are read again.
+        flags = (
+            User.objects.filter(pk=user_id).values_list("is_superuser", "works_at_all_sites")[0]
+            if given
+            else (user.is_superuser, user.works_at_all_sites)
+        )
         grant = Grant(
             roles=frozenset(user.groups.values_list("name", flat=True)),
-            everywhere=user.is_superuser or user.works_at_all_sites,
+            everywhere=any(flags),
             site_ids=frozenset(user.memberships.values_list("site_id", flat=True)),
         )
         missing[_grant_key(user_id)] = (generation, grant)
@@ -120,18 +143,22 @@ def themes(site: Site) -> list[Theme]:
 
 
 def forget(user_ids=(), *, sites: bool = False) -> None:
-    """Move the generation of these users' accounts and grants (and of the sites) on, now and
-    again after the transaction commits, so no reader uses what the change replaced."""
-    keys = [_generation_key(pk) for pk in set(user_ids)]
-    keys += [SITES_GENERATION_KEY] if sites else []
-    if keys:
-        _next_generation(keys)
-        transaction.on_commit(lambda: _next_generation(keys))
+    """Drop these users' cached account and grant (and the sites) and draw them new generations,
+    now and again after the transaction commits, so no reader uses what the change replaced."""
+    users = set(user_ids)
+    entries = [key for pk in users for key in (_account_key(pk), _grant_key(pk))]
+    generations = [_generation_key(pk) for pk in users]
+    if sites:
+        entries.append(SITES_KEY)
+        generations.append(SITES_GENERATION_KEY)
+    if entries:
+        _renew(entries, generations)
+        transaction.on_commit(lambda: _renew(entries, generations))
 
 
-def _next_generation(keys: list[str]) -> None:
-    for key in keys:
-        count_hit(key, GENERATION_TIMEOUT)
+def _renew(entries: list[str], generations: list[str]) -> None:
+    cache.delete_many(entries)
+    cache.set_many({key: _new_generation() for key in generations}, GENERATION_TIMEOUT)
 
 
 # --- keeping the cache true ---------------------------------------------------------------------

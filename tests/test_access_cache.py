@@ -11,6 +11,7 @@ from django.core.cache import cache, caches
 from django.db import connection
 from django.urls import reverse
 
+from citedesmetiers import directory
 from citedesmetiers.cache import RedisCache
 from citedesmetiers.models import Site, StaffMembership, User
 from citedesmetiers.roles import Role
@@ -73,6 +74,20 @@ def test_a_grant_read_just_before_a_change_is_not_used_after_it(centre, login, m
 
     assert slow.status_code == 200  # it was let in: it read the grant before the change
     assert not centre.reception.groups.filter(name=Role.RECEPTION.value).exists()
+    assert client.get(TABLET).status_code == 403
+
+
+def test_a_lost_generation_never_brings_an_old_grant_back(centre, login):
+    client = login(centre.reception)
+    cache.clear()  # nothing cached yet, no generation drawn
+    assert client.get(TABLET).status_code == 200
+    grant_key = directory._grant_key(centre.reception.pk)
+    old_grant = cache.get(grant_key)
+    centre.reception.groups.remove(Group.objects.get(name=Role.RECEPTION.value))
+    # A cache that evicts keys one by one may keep an old entry and lose its generation.
+    cache.set(grant_key, old_grant, 60)
+    cache.delete(directory._generation_key(centre.reception.pk))
+
     assert client.get(TABLET).status_code == 403
 
 
