@@ -160,6 +160,11 @@ class Event(models.Model):
         )
 
 
+def site_language() -> str:
+    """The project's language, read when a registration is made (not frozen in a migration)."""
+    return settings.LANGUAGE_CODE
+
+
 class Registration(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting for e-mail confirmation")
@@ -179,7 +184,7 @@ class Registration(models.Model):
     # Contact data: the minimum, erased by the purge after the event.
     pseudonym = models.CharField(_("first name or pseudonym"), max_length=60, blank=True)
     email = models.EmailField(_("e-mail address (optional)"), blank=True)
-    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
+    language = models.CharField(max_length=8, default=site_language)
     code = models.CharField(max_length=8, unique=True, default=new_code, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
