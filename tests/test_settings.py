@@ -20,22 +20,29 @@ PRODUCTION = {
 }
 
 
-def run_django(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+def run_python(
+    args: list[str], env: dict[str, str], cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
+    """Python with `args`, in an environment cleared of this run's Django variables, plus `env`."""
     clean = {
         k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("EMAIL")
     }
-    for name in ("CELERY_BROKER_URL", "LANGUAGE_CODE", "TIME_ZONE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+    for name in (
+        "CELERY_BROKER_URL",
+        "LANGUAGE_CODE",
+        "TIME_ZONE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "DJANGO_SETTINGS_MODULE",
+    ):
         clean.pop(name, None)
     clean.update(env)
-    clean["DJANGO_SETTINGS_MODULE"] = "citedesmetiers.settings"
     return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=60
     )
+
+
+def run_django(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    return run_python(["-c", code], {**env, "DJANGO_SETTINGS_MODULE": "citedesmetiers.settings"})
 
 
 def load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -69,18 +76,32 @@ def test_the_embedded_broker_writes_only_under_var_dir(tmp_path):
         "from citedesmetiers.celery import app; "
         "app.send_task('events.tasks.purge_contacts')"
     )
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
-    for name in ("CELERY_BROKER_URL", "REDIS_URL", "DATABASE_URL"):
-        clean.pop(name, None)
-    clean.update(DEBUG="true", VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="citedesmetiers.settings")
+    env = {
+        "DEBUG": "true",
+        "VAR_DIR": str(var),
+        "DJANGO_SETTINGS_MODULE": "citedesmetiers.settings",
+    }
 
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=work, env=clean, capture_output=True, text=True
-    )
+    result = run_python(["-c", code], env, cwd=work)
 
     assert result.returncode == 0, result.stderr
     assert list(work.iterdir()) == []
     assert len(list((var / "broker" / "out").iterdir())) == 1
+
+
+def test_source_commands_run_without_a_secret_key_and_others_do_not():
+    checked = run_python(["manage.py", "makemigrations", "--check", "--dry-run"], {})
+    # The models do not change with the settings: a centre in English has the same migrations.
+    in_english = run_python(
+        ["manage.py", "makemigrations", "--check", "--dry-run"], {"LANGUAGE_CODE": "en"}
+    )
+    served = run_python(["manage.py", "check"], {})
+
+    for result in (checked, in_english):
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "No changes detected" in result.stdout
+    assert served.returncode != 0
+    assert "SECRET_KEY must be set" in served.stderr
 
 
 def test_it_uses_redis_and_postgres_when_given():
