@@ -74,31 +74,27 @@ def _locked_session(session_id: int, counsellor: User) -> DeskSession:
     return session
 
 
-def _holds_somebody(session: DeskSession) -> bool:
+def _held(session: DeskSession):
+    """The visits the desk holds (called or in interview): one at most."""
     return Visit.objects.filter(
         desk_id=session.desk_id, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW]
-    ).exists()
+    )
+
+
+def _holds_somebody(session: DeskSession) -> bool:
+    return _held(session).exists()
 
 
 def current_visit(session: DeskSession) -> Visit | None:
     """The visitor the desk holds (called or in interview), if any."""
-    return (
-        Visit.objects.select_related("theme")
-        .filter(desk=session.desk, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW])
-        .first()
-    )
+    return _held(session).select_related("theme").first()
 
 
 def _expect(session: DeskSession, visit_id: int | None, *statuses: str) -> Visit:
     """The desk's current visitor, locked and checked against what the counsellor's page showed
     (reception may be marking them as left at this very moment: the lock makes one of the two
     wait and then see the other's change)."""
-    visit = (
-        Visit.objects.select_for_update(of=("self",))
-        .select_related("theme")
-        .filter(desk=session.desk, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW])
-        .first()
-    )
+    visit = _held(session).select_for_update(of=("self",)).select_related("theme").first()
     if visit is None or (visit_id is not None and visit.pk != int(visit_id)):
         raise CounsellingError(_("Your page was out of date; nothing was changed."))
     if statuses and visit.status not in statuses:
