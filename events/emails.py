@@ -21,16 +21,9 @@ KINDS = {
     "event_changed",
     "event_cancelled",
 }
-# The e-mails that carry the event for the registrant's calendar: a place booked, reminded, and
-# for those who hold one, the event changed or cancelled (the entry then replaces the old one).
-WITH_CALENDAR = {"confirmed", "promoted", "reminder"}
-WITH_CALENDAR_IF_BOOKED = {"event_changed", "event_cancelled"}
-
-
-def carries_calendar(registration: Registration, kind: str) -> bool:
-    return kind in WITH_CALENDAR or (
-        kind in WITH_CALENDAR_IF_BOOKED and registration.status == Registration.Status.CONFIRMED
-    )
+# The e-mails that carry the event for the calendar of someone holding a place: booked,
+# reminded, changed or cancelled (the entry then replaces the one they have).
+WITH_CALENDAR = {"confirmed", "promoted", "reminder", "event_changed", "event_cancelled"}
 
 
 SIGNING_SALT = "events.registration"
@@ -70,7 +63,7 @@ def send(registration: Registration, kind: str) -> None:
         html = render_to_string(f"events/email/{kind}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[registration.email])
     message.attach_alternative(html, "text/html")
-    if carries_calendar(registration, kind):
+    if kind in WITH_CALENDAR and registration.status == Registration.Status.CONFIRMED:
         message.attach(
             "event.ics",
             calendar_bytes([registration.event], base, registration.event.title),
