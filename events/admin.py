@@ -77,8 +77,9 @@ class EventAdmin(admin.ModelAdmin):
         if not change:
             super().save_model(request, obj, form, change)
             return
-        # `obj` holds the new values already; the services compare with what is stored.
-        before = services.when_and_where(Event.objects.get(pk=obj.pk))
+        # `obj` holds the new values already: compare with what is stored, under the lock (the
+        # admin's save is one transaction).
+        before = services.when_and_where(services.locked_event(obj.pk))
         capacity = obj.capacity
         if "capacity" in form.changed_data:
             obj.capacity = form.initial.get("capacity")

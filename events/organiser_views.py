@@ -154,10 +154,11 @@ def event_create(request: HttpRequest) -> HttpResponse:
 def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     event = _event_of_site(request, event_id)
     old_capacity = event.capacity
-    was = services.when_and_where(event)  # the form writes into `event` as it validates
     form = EventForm(request.POST or None, instance=event, site=request.site)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
+            # As stored, under the lock: a second save of the same change is no change.
+            was = services.when_and_where(services.locked_event(event.pk))
             event = form.save(commit=False)
             new_capacity = event.capacity
             event.capacity = old_capacity

@@ -31,9 +31,10 @@ def _mail(registration_id: int, kind: str) -> None:
     send_registration_mail.delay_on_commit(registration_id, kind)
 
 
-def _locked_event(event_id) -> Event:
+def locked_event(event_id) -> Event:
     """The event, locked until the transaction ends (only its row: FOR UPDATE OF), with
-    `site_active` (whether its site is in use) read in the same statement.
+    `site_active` (whether its site is in use) read in the same statement. An organiser's save
+    takes it too, so two saves of the same change compare with what the other one wrote.
 
     In SQL rather than through the ORM: every registration of a burst waits on this statement,
     so it is kept as short as can be (measured by `BENCH registration_burst`). SQLite has no row
@@ -79,7 +80,7 @@ def _check_open(event: Event, now: dt.datetime) -> None:
 
 def _take_place(event: Event, registration: Registration, now: dt.datetime) -> None:
     """Give `registration` a place if one is free, else a place on the waiting list (`event`
-    comes locked from `_locked_event`)."""
+    comes locked from `locked_event`)."""
     if _places_taken(event) < event.capacity:
         registration.status = Registration.Status.CONFIRMED
         registration.confirmed_at = now
@@ -109,7 +110,7 @@ def register(
             raise EventError(_("This e-mail address is not valid.")) from None
     try:
         with transaction.atomic():
-            event = _locked_event(event_id)
+            event = locked_event(event_id)
             # The time is read once the event is locked: places go in the order of created_at.
             now = now or timezone.now()
             _check_open(event, now)
@@ -160,7 +161,7 @@ def confirm_email(*, registration_id: int, now: dt.datetime | None = None) -> Re
     registration = Registration.objects.filter(pk=registration_id).first()
     if registration is None:
         raise EventError(_("This registration does not exist."))
-    event = _locked_event(registration.event_id)
+    event = locked_event(registration.event_id)
     registration = Registration.objects.select_for_update().get(pk=registration_id)
     if registration.status != Registration.Status.PENDING:
         return registration  # already confirmed (a second click) or cancelled
@@ -198,7 +199,7 @@ def cancel_registration(*, registration_id: int, now: dt.datetime | None = None)
     registration = Registration.objects.filter(pk=registration_id).first()
     if registration is None:
         raise EventError(_("This registration does not exist."))
-    event = _locked_event(registration.event_id)
+    event = locked_event(registration.event_id)
     registration = Registration.objects.select_for_update().get(pk=registration_id)
     if registration.status == Registration.Status.CANCELLED:
         raise EventError(_("This registration was already cancelled."))
@@ -215,7 +216,7 @@ def cancel_registration(*, registration_id: int, now: dt.datetime | None = None)
 
 @transaction.atomic
 def publish_event(*, event_id: int) -> Event:
-    event = _locked_event(event_id)
+    event = locked_event(event_id)
     if event.status == Event.Status.CANCELLED:
         raise EventError(_("A cancelled event cannot be published again."))
     event.status = Event.Status.PUBLISHED
@@ -226,7 +227,7 @@ def publish_event(*, event_id: int) -> Event:
 @transaction.atomic
 def change_capacity(*, event_id: int, capacity: int | None, now: dt.datetime | None = None):
     """More places promote people from the waiting list at once."""
-    event = _locked_event(event_id)
+    event = locked_event(event_id)
     event.capacity = capacity
     event.save(update_fields=["capacity"])
     if capacity is not None and event.status == Event.Status.PUBLISHED:
@@ -236,7 +237,8 @@ def change_capacity(*, event_id: int, capacity: int | None, now: dt.datetime | N
 
 def when_and_where(event: Event) -> tuple:
     """What registrants plan their day around: the minute the event starts and ends, the site,
-    its room and its online link. Take it before a change, give it to `tell_of_changes` after."""
+    its room and its online link. Take it from `locked_event` before a change, give it to
+    `tell_of_changes` after, in the same transaction."""
 
     def minute(at: dt.datetime) -> dt.datetime:
         return at.replace(second=0, microsecond=0)
@@ -259,7 +261,7 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
     change is the reminder; a start moved further ahead lets the reminder go again before it.
     Returns how many are told."""
     now = now or timezone.now()
-    event = _locked_event(event_id)
+    event = locked_event(event_id)
     after = when_and_where(event)
     if event.status != Event.Status.PUBLISHED or event.ends_at <= now or after == before:
         return 0
@@ -280,7 +282,7 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
 @transaction.atomic
 def cancel_event(*, event_id: int) -> int:
     """Cancel the event and tell everyone registered who left an e-mail address."""
-    event = _locked_event(event_id)
+    event = locked_event(event_id)
     if event.status == Event.Status.CANCELLED:
         raise EventError(_("This event was already cancelled."))
     event.status = Event.Status.CANCELLED
@@ -357,7 +359,7 @@ def set_attendance(*, registration_id: int, attended: bool | None) -> Registrati
 
 @transaction.atomic
 def add_walk_ins(*, event_id: int, delta: int) -> Event:
-    event = _locked_event(event_id)
+    event = locked_event(event_id)
     event.walk_ins = max(0, event.walk_ins + delta)
     event.save(update_fields=["walk_ins"])
     return event
@@ -376,7 +378,7 @@ def purge_contacts(*, now: dt.datetime | None = None, days: int | None = None) -
     purged = 0
     for event_id in list(events.values_list("pk", flat=True)):
         with transaction.atomic():
-            event = _locked_event(event_id)
+            event = locked_event(event_id)
             if event.contacts_purged_at is not None:
                 continue
             purged += event.registrations.filter(~Q(pseudonym="") | ~Q(email="")).update(

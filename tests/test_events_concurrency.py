@@ -7,6 +7,7 @@ whole suite on PostgreSQL as well, which is where these run."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 
@@ -141,3 +142,43 @@ def test_the_same_address_twenty_times_at_once_takes_one_place():
     assert {registration.pk for registration, _created in results} == {event.registrations.get().pk}
     assert statuses(event) == {CONFIRMED: 1}
     assert len(mail.outbox) == 1
+
+
+def test_the_same_new_place_saved_twice_at_once_is_told_once():
+    """A double submit, or two organisers typing the same correction: the second save compares
+    with what the first wrote, so each registrant gets one e-mail."""
+    from django.test import Client
+
+    from citedesmetiers.roles import Role
+    from tests.conftest import make_staff
+
+    site = make_site("alpha")
+    organiser = make_staff("erin@alpha.test", Role.EVENT_ORGANISER, site)
+    event = make_event(site, place="Room 1", starts_in=dt.timedelta(days=10))
+    for name in ("Ana", "Ben", "Cleo"):
+        services.register(event_id=event.pk, pseudonym=name, email=f"{name.lower()}@example.org")
+    mail.outbox.clear()
+    local_start = event.starts_at.astimezone(site.zone)
+    data = {
+        "title": event.title,
+        "kind": event.kind,
+        "starts_at": local_start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (local_start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "place": "Room 7",
+        "online_url": "",
+        "capacity": "10",
+        "audience": event.audience,
+        "reminder_days": "2",
+    }
+
+    def save(_i: int) -> int:
+        client = Client()
+        client.force_login(organiser, backend="citedesmetiers.auth_backends.ModelBackend")
+        return client.post(f"/events/manage/{event.pk}/edit/", data).status_code
+
+    assert in_parallel(2, save) == [302, 302]
+
+    event.refresh_from_db()
+    assert (event.place, event.sequence) == ("Room 7", 1)
+    told = sorted(m.to[0] for m in mail.outbox if "Room 7" in m.body)
+    assert told == ["ana@example.org", "ben@example.org", "cleo@example.org"]
