@@ -380,11 +380,15 @@ def test_an_empty_capacity_makes_an_open_door_event(centre, login):
     ],
 )
 def test_the_event_form_refuses_bad_input(centre, login, changes, field):
-    response = login(centre.organiser).post(f"{MANAGE}/new/", _event_post(centre, **changes))
+    response = login(centre.organiser).post(
+        f"{MANAGE}/new/", _event_post(centre, **changes), **ENGLISH
+    )
 
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert not Event.objects.exists()
+    # Said at the top too: on a phone the field may be far below.
+    assert "Some fields need attention" in response.content.decode()
 
 
 def test_the_event_form_offers_only_the_sites_themes(centre, login):
