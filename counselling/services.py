@@ -14,6 +14,7 @@ Concurrency, by design:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -180,10 +181,16 @@ def call_next(*, session_id: int, counsellor: User, now: dt.datetime | None = No
     # with nobody left waiting must still hear why nothing happened.
     if _holds_somebody(session):
         raise CounsellingError(_("You already have a visitor. Finish with them first."))
+    return _call_next_at(session, _now(now))
+
+
+def _call_next_at(session: DeskSession, now: dt.datetime) -> Visit | None:
+    """Call the head of the desk's queues, if anybody waits (the session is locked, the desk
+    holds nobody and is not paused)."""
     visit = _waiting_for(session.desk).first()
     if visit is None:
         return None
-    return _call(session, visit, _now(now))
+    return _call(session, visit, now)
 
 
 @transaction.atomic
@@ -314,9 +321,38 @@ def _open_interview(session: DeskSession, visit: Visit) -> Interview:
 
 @transaction.atomic
 def finish_interview(
+    *, session_id: int, counsellor: User, now: dt.datetime | None = None, **answers
+) -> Interview:
+    """End the interview with its coded topics and outcomes (see `_finish` for `answers`)."""
+    session = _locked_session(session_id, counsellor)
+    return _finish(session, _now(now), **answers)
+
+
+@dataclass(frozen=True)
+class FinishedAndCalled:
+    interview: Interview
+    called: Visit | None  # None: nobody waits, or the desk is paused
+    paused: bool
+
+
+@transaction.atomic
+def finish_and_call_next(
+    *, session_id: int, counsellor: User, now: dt.datetime | None = None, **answers
+) -> FinishedAndCalled:
+    """End the interview and call the next visitor in one step, as a counsellor does when people
+    are waiting: one lock of the desk, one commit. A paused desk only finishes."""
+    session = _locked_session(session_id, counsellor)
+    now = _now(now)
+    interview = _finish(session, now, **answers)
+    paused = session.paused_since is not None
+    called = None if paused else _call_next_at(session, now)
+    return FinishedAndCalled(interview, called, paused)
+
+
+def _finish(
+    session: DeskSession,
+    now: dt.datetime,
     *,
-    session_id: int,
-    counsellor: User,
     visit_id: int | None = None,
     channel: str = "in_person",
     topic_ids: list[int] | tuple = (),
@@ -324,14 +360,12 @@ def finish_interview(
     refer_theme_id: int | None = None,
     referral_reason: str = "",
     partner_kind: str = "",
-    now: dt.datetime | None = None,
 ) -> Interview:
     """End the interview with its coded topics and outcomes. A referral to another desk's theme
     puts the visit back in that queue with its original arrival time; otherwise the visit ends."""
     from citedesmetiers.models import Partner
     from reception.models import Channel
 
-    session = _locked_session(session_id, counsellor)
     try:
         visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
     except CounsellingError:
@@ -344,7 +378,6 @@ def finish_interview(
             raise CounsellingError(_("This interview is already finished.")) from None
         raise
     interview = _open_interview(session, visit)
-    now = _now(now)
 
     outcomes = list(dict.fromkeys(outcomes))
     if any(code not in Outcome.Code.values for code in outcomes):

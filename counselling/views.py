@@ -236,19 +236,39 @@ def finish(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Some answers are not valid choices; nothing was saved."))
         return redirect("counselling:desk")
     data = form.cleaned_data
-    return _act(
-        request,
-        services.finish_interview,
-        _("Interview recorded."),
-        session=session,
-        visit_id=_visit_id(request),
-        channel=data["channel"],
-        topic_ids=[t.pk for t in data["topics"]],
-        outcomes=data["outcomes"],
-        refer_theme_id=data["refer_theme"].pk if data["refer_theme"] else None,
-        referral_reason=data["referral_reason"],
-        partner_kind=data["partner_kind"],
-    )
+    answers = {
+        "visit_id": _visit_id(request),
+        "channel": data["channel"],
+        "topic_ids": [t.pk for t in data["topics"]],
+        "outcomes": data["outcomes"],
+        "refer_theme_id": data["refer_theme"].pk if data["refer_theme"] else None,
+        "referral_reason": data["referral_reason"],
+        "partner_kind": data["partner_kind"],
+    }
+    if request.POST.get("then") != "call_next":
+        return _act(
+            request, services.finish_interview, _("Interview recorded."), session=session, **answers
+        )
+    try:
+        done = services.finish_and_call_next(
+            session_id=session.pk, counsellor=request.user, **answers
+        )
+    except services.CounsellingError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("counselling:desk")
+    if done.paused:
+        messages.success(request, _("Interview recorded. Your desk is paused: nobody was called."))
+    elif done.called is None:
+        messages.success(
+            request,
+            _("Interview recorded. Nobody is waiting for your desk's themes right now."),
+        )
+    else:
+        messages.success(
+            request,
+            _("Interview recorded. Ticket %(code)s is called.") % {"code": done.called.code},
+        )
+    return redirect("counselling:desk")
 
 
 @staff_view(*COUNSELLOR)

@@ -90,3 +90,40 @@ def test_two_counsellors_calling_together_get_different_tickets_shown_with_their
 
     for page in (display, bob, carol):
         assert page.js_errors == []
+
+
+def test_finish_and_call_next_shows_the_next_ticket_at_the_desk_and_on_the_screen(
+    new_page, centre, settings
+):
+    settings.LIVE_POLL_SECONDS = 1
+    alpha = centre.alpha
+    desk = make_desk(alpha, "Desk 1", "E", order=1)
+    first, second = queue_visit(alpha, "E"), queue_visit(alpha, "E")
+
+    display = new_page()
+    display.goto("/display/alpha/")
+    bob = new_page(TABLET)
+    sit_at(bob, centre.counsellor_a, desk)
+    bob.get_by_role("button", name="Call next").click()
+    expect(bob.locator(".big-code")).to_have_text(first.code)
+    bob.get_by_role("button", name="Start the interview").click()
+    bob.get_by_text("information given").click()
+
+    bob.get_by_role("button", name="Finish and call next").click()
+
+    expect(bob.locator(".messages")).to_contain_text(
+        f"Interview recorded. Ticket {second.code} is called."
+    )
+    expect(bob.locator(".big-code")).to_have_text(second.code)
+    expect(bob.get_by_role("button", name="Start the interview")).to_be_visible()
+    expect(display.locator("li.call", has_text=second.code)).to_contain_text(
+        desk.name, timeout=2500
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Visit.Status.DONE, Visit.Status.CALLED)
+    assert list(Interview.objects.get(visit=first).outcomes.values_list("code", flat=True)) == [
+        "information"
+    ]
+    for page in (display, bob):
+        assert page.js_errors == []

@@ -168,6 +168,50 @@ def test_two_desks_pressing_together_for_one_visitor(centre, round_):
     assert Call.objects.filter(visit=visit).count() == 1
 
 
+@pytest.mark.parametrize("round_", range(3))
+def test_finish_and_call_next_racing_a_call_next_for_the_last_visitor(centre, round_):
+    """Desk 1 finishes and calls next while desk 2 presses call next; one visitor waits. One of
+    them gets the visitor, once; a double click of desk 1 finishes once."""
+    alpha = centre.alpha
+    in_interview = queue_visit(alpha, "E", T0)
+    last = queue_visit(alpha, "E", T0 + dt.timedelta(minutes=1))
+    first = open_session(centre.counsellor_a, make_desk(alpha, "Desk 1", "E"))
+    second = open_session(centre.counsellor_b, make_desk(alpha, "Desk 2", "E"))
+    services.call_next(session_id=first.pk, counsellor=centre.counsellor_a)
+    services.start_interview(
+        session_id=first.pk, counsellor=centre.counsellor_a, visit_id=in_interview.pk
+    )
+    results: list = []
+
+    def finish_and_call_next():
+        try:
+            results.append(
+                services.finish_and_call_next(
+                    session_id=first.pk,
+                    counsellor=centre.counsellor_a,
+                    visit_id=in_interview.pk,
+                    outcomes=[Outcome.Code.INFORMATION],
+                ).called
+            )
+        except services.CounsellingError as refusal:
+            results.append(str(refusal))
+
+    def call_next():
+        results.append(services.call_next(session_id=second.pk, counsellor=centre.counsellor_b))
+
+    assert run_together([finish_and_call_next, finish_and_call_next, call_next]) == []
+
+    # One refusal (the threads speak the site's default language, not the test's).
+    assert len([r for r in results if isinstance(r, str)]) == 1
+    assert [r for r in results if isinstance(r, Visit)] == [last]
+    in_interview.refresh_from_db()
+    assert in_interview.status == Visit.Status.DONE
+    assert Interview.objects.get(visit=in_interview).outcomes.count() == 1
+    last.refresh_from_db()
+    assert last.status == Visit.Status.CALLED
+    assert Call.objects.filter(visit=last).count() == 1
+
+
 def wait_until_blocked(pid: int, by: int) -> None:
     """Return once the backend `pid` waits for a lock held by the backend `by` (asked to
     PostgreSQL itself, so nothing depends on timing)."""

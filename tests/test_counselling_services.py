@@ -606,6 +606,105 @@ def test_finishing_twice_is_refused_even_after_the_next_call(centre, desks):
     assert snapshot() == before
 
 
+def finish_and_call_next(session, visit, **extra):
+    extra.setdefault("outcomes", [Outcome.Code.INFORMATION])
+    return services.finish_and_call_next(
+        session_id=session.pk, counsellor=session.counsellor, visit_id=visit.pk, **extra
+    )
+
+
+def test_finish_and_call_next_ends_the_interview_and_calls_the_oldest_in_one_step(centre, desks):
+    alpha = centre.alpha
+    visit = queue_visit(alpha, "E", T0)
+    training = queue_visit(alpha, "F", T0 + minutes(1))  # not a theme of this desk
+    second = queue_visit(alpha, "E", T0 + minutes(2))
+    third = queue_visit(alpha, "E", T0 + minutes(3))
+    session = open_session(centre.counsellor_a, desks.jobs)
+    call_next(session, now=T0 + minutes(5))
+    start(session, visit, now=T0 + minutes(6))
+
+    done = finish_and_call_next(
+        session, visit, now=T0 + minutes(20), outcomes=[Outcome.Code.RESOURCES]
+    )
+
+    assert (done.called, done.paused) == (second, False)
+    refresh(visit, second, third, training)
+    assert (visit.status, visit.ended_at, visit.desk) == (Visit.Status.DONE, T0 + minutes(20), None)
+    assert list(done.interview.outcomes.values_list("code", flat=True)) == [Outcome.Code.RESOURCES]
+    assert refresh(done.interview).ended_at == T0 + minutes(20)
+    assert (second.status, second.desk, second.called_at) == (
+        Visit.Status.CALLED,
+        desks.jobs,
+        T0 + minutes(20),
+    )
+    assert Call.objects.filter(visit=second, desk=desks.jobs, kind=Call.Kind.CALL).count() == 1
+    assert third.status == training.status == Visit.Status.WAITING
+    # The called visitor is not in interview yet: the counsellor starts it when they sit down.
+    assert not Interview.objects.filter(visit=second).exists()
+    assert services.current_visit(session) == second
+
+
+def test_finish_and_call_next_with_nobody_waiting_only_finishes(centre, desks):
+    session, visit = _in_interview(centre, desks)
+    done = finish_and_call_next(session, visit)
+    assert (done.called, done.paused) == (None, False)
+    assert refresh(visit).status == Visit.Status.DONE
+    assert services.current_visit(session) is None
+
+
+def test_finish_and_call_next_on_a_paused_desk_only_finishes(centre, desks):
+    session, visit = _in_interview(centre, desks)
+    waiting = queue_visit(centre.alpha, "E", T0 + minutes(1))
+    services.pause_desk(session_id=session.pk, counsellor=centre.counsellor_a, now=T0)
+    done = finish_and_call_next(session, visit)
+    assert (done.called, done.paused) == (None, True)
+    assert refresh(visit).status == Visit.Status.DONE
+    assert refresh(waiting).status == Visit.Status.WAITING
+    assert not Call.objects.filter(visit=waiting).exists()
+
+
+def test_finish_and_call_next_gives_the_referred_visitor_to_the_other_desk(centre, desks):
+    alpha = centre.alpha
+    visit = queue_visit(alpha, "E", T0)
+    next_jobs = queue_visit(alpha, "E", T0 + minutes(4))
+    jobs = open_session(centre.counsellor_a, desks.jobs)
+    training = open_session(centre.counsellor_b, desks.training)
+    call_next(jobs)
+    start(jobs, visit)
+
+    done = finish_and_call_next(
+        jobs,
+        visit,
+        outcomes=[Outcome.Code.REFERRED_DESK],
+        refer_theme_id=theme(alpha, "F").pk,
+        referral_reason=Outcome.Reason.OTHER_VIEW,
+    )
+
+    assert done.called == next_jobs
+    assert refresh(visit).status == Visit.Status.WAITING
+    assert call_next(training) == visit
+
+
+def test_finish_and_call_next_twice_is_refused_and_changes_nothing(centre, desks):
+    session, visit = _in_interview(centre, desks)
+    queue_visit(centre.alpha, "E", T0 + minutes(1))
+    queue_visit(centre.alpha, "E", T0 + minutes(2))
+    finish_and_call_next(session, visit)
+    before = snapshot()
+    with pytest.raises(Error, match="already finished"):
+        finish_and_call_next(session, visit)
+    assert snapshot() == before
+
+
+def test_a_refused_finish_and_call_next_calls_nobody(centre, desks):
+    session, visit = _in_interview(centre, desks)
+    queue_visit(centre.alpha, "E", T0 + minutes(1))
+    before = snapshot()
+    with pytest.raises(Error, match="not a valid choice"):
+        finish_and_call_next(session, visit, outcomes=["made_up"])
+    assert snapshot() == before
+
+
 def _in_interview(centre, desks):
     visit = queue_visit(centre.alpha, "E", T0)
     session = open_session(centre.counsellor_a, desks.jobs)

@@ -119,6 +119,59 @@ def test_posting_the_same_finish_twice_is_refused_and_changes_nothing(centre, bo
     )
 
 
+def test_finish_and_call_next_records_the_interview_and_calls_the_next_ticket(centre, bob):
+    visit = queue_visit(centre.alpha, "E")
+    after = queue_visit(centre.alpha, "F")
+    post(bob, "/desk/call-next/")
+    page = post(bob, "/desk/start/", {"visit": visit.pk}).content.decode()
+    assert 'name="then" value="call_next"' in page and "Finish and call next" in page
+
+    response = post(bob, "/desk/finish/", finish_data(visit, then="call_next"))
+
+    assert messages_of(response) == [f"Interview recorded. Ticket {after.code} is called."]
+    assert refresh(visit).status == Visit.Status.DONE
+    assert refresh(after).status == Visit.Status.CALLED
+    content = response.content.decode()
+    assert after.code in content and "Start the interview" in content
+
+    # The same post again (a double click, a second tab): refused, nobody else called.
+    response = post(bob, "/desk/finish/", finish_data(visit, then="call_next"))
+    assert messages_of(response) == ["This interview is already finished."]
+    assert Call.objects.count() == 2
+    assert refresh(after).status == Visit.Status.CALLED
+
+
+@pytest.mark.parametrize(
+    ("paused", "message"),
+    [
+        (False, "Interview recorded. Nobody is waiting for your desk's themes right now."),
+        (True, "Interview recorded. Your desk is paused: nobody was called."),
+    ],
+)
+def test_finish_and_call_next_says_why_nobody_was_called(centre, bob, paused, message):
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    if paused:
+        queue_visit(centre.alpha, "E")
+        post(bob, "/desk/pause/")
+    response = post(bob, "/desk/finish/", finish_data(visit, then="call_next"))
+    assert messages_of(response) == [message]
+    assert refresh(visit).status == Visit.Status.DONE
+    assert Call.objects.count() == 1
+
+
+def test_a_finish_and_call_next_with_invalid_answers_calls_nobody(centre, bob):
+    visit = queue_visit(centre.alpha, "E")
+    waiting = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    response = post(bob, "/desk/finish/", finish_data(visit, outcomes=["hired"], then="call_next"))
+    assert messages_of(response) == ["Some answers are not valid choices; nothing was saved."]
+    assert refresh(visit).status == Visit.Status.IN_INTERVIEW
+    assert refresh(waiting).status == Visit.Status.WAITING
+
+
 def test_a_double_click_with_nobody_left_says_the_desk_has_a_visitor(centre, bob):
     only = queue_visit(centre.alpha, "E")
     post(bob, "/desk/call-next/")
