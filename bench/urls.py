@@ -1,16 +1,44 @@
-"""The project's URLs plus `/bench/bare/`: the cost of Django alone, the baseline of every ratio."""
+"""The project's URLs plus two benchmark-only views:
 
+- `/bench/bare/`: the cost of Django alone, the baseline of every ratio;
+- `/bench/write/`: the least a desk action costs — a logged-in counsellor's POST (session, CSRF,
+  role and site checks) that commits one UPDATE of their open desk session, changing nothing, and
+  answers 302 like the desk's buttons do."""
+
+from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import path
+from django.views.decorators.http import require_POST
 
+from citedesmetiers.access import staff_view
+from citedesmetiers.roles import Role
 from citedesmetiers.urls import handler403, handler404
 from citedesmetiers.urls import urlpatterns as project_urlpatterns
+from counselling.models import DeskSession
 
-__all__ = ["handler403", "handler404", "urlpatterns"]
+__all__ = ["FLOOR_PATH", "handler403", "handler404", "urlpatterns"]
+
+FLOOR_PATH = "/bench/write/"
 
 
 def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
-urlpatterns = [*project_urlpatterns, path("bench/bare/", bare)]
+@staff_view(Role.COUNSELLOR)
+@require_POST
+def write(request: HttpRequest) -> HttpResponse:
+    with transaction.atomic():
+        DeskSession.objects.filter(counsellor=request.user, closed_at__isnull=True).update(
+            paused_since=F("paused_since")
+        )
+    return redirect("counselling:desk")
+
+
+urlpatterns = [
+    *project_urlpatterns,
+    path("bench/bare/", bare),
+    path(FLOOR_PATH.strip("/") + "/", write),
+]
