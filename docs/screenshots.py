@@ -2,8 +2,8 @@
 
     .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]
 
-Uses Debian's chromium through Playwright; checks visitors in on the tablet and calls one at a desk
-so the screens have something to show."""
+Uses Debian's chromium through Playwright; checks visitors in on the tablet, calls one at a desk and
+starts the interview, so the screens have something to show."""
 
 from __future__ import annotations
 
@@ -55,6 +55,10 @@ def main() -> None:
             desk.locator("button.call-next").click()
         desk.wait_for_load_state()
         desk.screenshot(path=OUT / "desk.png")
+        if desk.locator("form[action*='/desk/start/'] button").count():
+            desk.locator("form[action*='/desk/start/'] button").click()
+            desk.wait_for_load_state()
+        desk.screenshot(path=OUT / "desk-interview.png", full_page=True)
 
         screen = context(browser, SCREEN)
         screen.goto("/display/demo/")
