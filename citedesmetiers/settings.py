@@ -180,7 +180,9 @@ if DATABASE_IS_SQLITE:
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file (threads of the concurrency and browser tests each open their own connection), one
+    # per test run, so two runs on one checkout do not delete each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 # --- cache, Celery ------------------------------------------------------------------------------
 
