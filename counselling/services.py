@@ -184,10 +184,15 @@ def call_next(*, session_id: int, counsellor: User, now: dt.datetime | None = No
     return _call_next_at(session, _now(now))
 
 
-def _call_next_at(session: DeskSession, now: dt.datetime) -> Visit | None:
+def _call_next_at(
+    session: DeskSession, now: dt.datetime, *, passing_over: int | None = None
+) -> Visit | None:
     """Call the head of the desk's queues, if anybody waits (the session is locked, the desk
-    holds nobody and is not paused)."""
-    visit = _waiting_for(session.desk).first()
+    holds nobody and is not paused), passing over the visit `passing_over`."""
+    queue = _waiting_for(session.desk)
+    if passing_over is not None:
+        queue = queue.exclude(pk=passing_over)
+    visit = queue.first()
     if visit is None:
         return None
     return _call(session, visit, now)
@@ -345,8 +350,23 @@ def finish_and_call_next(
     now = _now(now)
     interview = _finish(session, now, **answers)
     paused = session.paused_since is not None
-    called = None if paused else _call_next_at(session, now)
+    # A visitor just referred to another theme of this desk is waiting again, and usually the
+    # oldest: they go on to another point of view, not straight back to this desk.
+    called = None if paused else _call_next_at(session, now, passing_over=interview.visit_id)
     return FinishedAndCalled(interview, called, paused)
+
+
+def cannot_finish(session: DeskSession, visit_id: int | None) -> CounsellingError:
+    """Why the interview of `visit_id` cannot be finished at this desk, which does not hold that
+    visitor in interview: finished already (a repeat), or the page was out of date."""
+    if (
+        visit_id is not None
+        and Interview.objects.filter(
+            session=session, visit_id=visit_id, ended_at__isnull=False
+        ).exists()
+    ):
+        return CounsellingError(_("This interview is already finished."))
+    return CounsellingError(_("Your page was out of date; nothing was changed."))
 
 
 def _finish(
@@ -369,14 +389,7 @@ def _finish(
     try:
         visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
     except CounsellingError:
-        if (
-            visit_id is not None
-            and Interview.objects.filter(
-                session=session, visit_id=visit_id, ended_at__isnull=False
-            ).exists()
-        ):
-            raise CounsellingError(_("This interview is already finished.")) from None
-        raise
+        raise cannot_finish(session, visit_id) from None
     interview = _open_interview(session, visit)
 
     outcomes = list(dict.fromkeys(outcomes))

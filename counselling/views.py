@@ -231,13 +231,19 @@ def finish(request: HttpRequest) -> HttpResponse:
     if visit is None:
         messages.error(request, _("This interview is already finished."))
         return redirect("counselling:desk")
+    posted = _visit_id(request)
+    if posted is not None and posted != visit.pk:
+        # A repeat or a stale tab: the answers were meant for another visitor, so they are not
+        # checked against this one's theme (nor saved).
+        messages.error(request, str(services.cannot_finish(session, posted)))
+        return redirect("counselling:desk")
     form = FinishInterviewForm(request.POST, theme=visit.theme)
     if not form.is_valid():
         messages.error(request, _("Some answers are not valid choices; nothing was saved."))
         return redirect("counselling:desk")
     data = form.cleaned_data
     answers = {
-        "visit_id": _visit_id(request),
+        "visit_id": posted,
         "channel": data["channel"],
         "topic_ids": [t.pk for t in data["topics"]],
         "outcomes": data["outcomes"],

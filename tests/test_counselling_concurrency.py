@@ -224,6 +224,56 @@ def wait_until_blocked(pid: int, by: int) -> None:
     pytest.fail(f"backend {pid} never waited for backend {by}")
 
 
+def test_finish_and_call_next_waits_for_the_desk_and_sees_a_pause_made_meanwhile(centre):
+    """The counsellor pauses the desk in another tab while "finish and call next" is on its way:
+    the button's transaction waits for the desk's lock, then reads the desk as it is now (paused)
+    and only finishes."""
+    alpha = centre.alpha
+    visit = queue_visit(alpha, "E", T0)
+    waiting = queue_visit(alpha, "E", T0 + dt.timedelta(minutes=1))
+    session = open_session(centre.counsellor_a, make_desk(alpha, "Desk 1", "E"))
+    who = {"session_id": session.pk, "counsellor": centre.counsellor_a}
+    services.call_next(**who)
+    services.start_interview(**who, visit_id=visit.pk)
+    ready = threading.Event()
+    button: dict = {}
+
+    def press():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                button["pid"] = cursor.fetchone()[0]
+            ready.set()
+            button["result"] = services.finish_and_call_next(
+                **who, visit_id=visit.pk, outcomes=[Outcome.Code.INFORMATION]
+            )
+        except BaseException as exc:
+            button["result"] = exc
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # The other tab's pause holds the desk session's lock until it commits.
+        DeskSession.objects.select_for_update().get(pk=session.pk)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            tab_pid = cursor.fetchone()[0]
+        thread = threading.Thread(target=press)
+        thread.start()
+        assert ready.wait(BARRIER_TIMEOUT)
+        wait_until_blocked(button["pid"], by=tab_pid)
+        DeskSession.objects.filter(pk=session.pk).update(paused_since=T0)
+    thread.join(BARRIER_TIMEOUT)
+
+    result = button["result"]
+    assert isinstance(result, services.FinishedAndCalled), result
+    assert (result.called, result.paused) == (None, True)
+    visit.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (visit.status, waiting.status) == (Visit.Status.DONE, Visit.Status.WAITING)
+    assert not Call.objects.filter(visit=waiting).exists()
+
+
 @pytest.mark.parametrize("action", ["start_interview", "recall", "mark_no_show", "hand_back"])
 def test_reception_marking_a_called_visitor_left_meanwhile_wins_cleanly(centre, action):
     """The day closes (the job marks the called visitor “left at closing”) while the counsellor

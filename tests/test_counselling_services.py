@@ -685,6 +685,37 @@ def test_finish_and_call_next_gives_the_referred_visitor_to_the_other_desk(centr
     assert call_next(training) == visit
 
 
+@pytest.mark.parametrize("someone_else_waits", [True, False])
+def test_finish_and_call_next_does_not_call_back_a_visitor_referred_to_another_theme_of_the_desk(
+    centre, desks, someone_else_waits
+):
+    alpha = centre.alpha
+    visit = queue_visit(alpha, "E", T0)
+    later = queue_visit(alpha, "F", T0 + minutes(4)) if someone_else_waits else None
+    mixed = open_session(centre.counsellor_a, desks.mixed)  # serves E and F
+    call_next(mixed)
+    start(mixed, visit)
+
+    done = finish_and_call_next(
+        mixed,
+        visit,
+        outcomes=[Outcome.Code.REFERRED_DESK],
+        refer_theme_id=theme(alpha, "F").pk,
+        referral_reason=Outcome.Reason.OTHER_VIEW,
+    )
+
+    # Still the oldest for F, and waiting there for another point of view.
+    assert done.called == later
+    refresh(visit)
+    assert (visit.status, visit.theme, visit.desk) == (
+        Visit.Status.WAITING,
+        theme(alpha, "F"),
+        None,
+    )
+    assert Call.objects.filter(visit=visit).count() == 1
+    assert call_next(open_session(centre.counsellor_b, desks.training)) == visit
+
+
 def test_finish_and_call_next_twice_is_refused_and_changes_nothing(centre, desks):
     session, visit = _in_interview(centre, desks)
     queue_visit(centre.alpha, "E", T0 + minutes(1))

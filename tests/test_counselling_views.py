@@ -141,6 +141,26 @@ def test_finish_and_call_next_records_the_interview_and_calls_the_next_ticket(ce
     assert refresh(after).status == Visit.Status.CALLED
 
 
+def test_repeating_finish_and_call_next_with_topics_says_the_interview_is_finished(centre, bob):
+    """The repeat's topics belong to the first visitor's theme, not to the next visitor's: it is
+    still told as a repeat, not as invalid answers."""
+    cv = make_topic(centre.alpha, "E", "CV")
+    visit = queue_visit(centre.alpha, "E")
+    training = queue_visit(centre.alpha, "F")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    data = finish_data(visit, topics=[cv.pk], then="call_next")
+    post(bob, "/desk/finish/", data)
+    post(bob, "/desk/start/", {"visit": training.pk})
+    before = list(Interview.objects.values_list("pk", "visit_id", "ended_at"))
+
+    response = post(bob, "/desk/finish/", data)
+
+    assert messages_of(response) == ["This interview is already finished."]
+    assert list(Interview.objects.values_list("pk", "visit_id", "ended_at")) == before
+    assert refresh(training).status == Visit.Status.IN_INTERVIEW
+
+
 @pytest.mark.parametrize(
     ("paused", "message"),
     [
