@@ -6,7 +6,7 @@
   answers 302 like the desk's buttons do."""
 
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -31,9 +31,11 @@ def bare(request: HttpRequest) -> HttpResponse:
 def write(request: HttpRequest) -> HttpResponse:
     # One statement in autocommit: the cheapest committed write there is (no BEGIN, no COMMIT
     # round trip; a desk action needs a transaction around several statements).
-    DeskSession.objects.filter(counsellor=request.user, closed_at__isnull=True).update(
+    updated = DeskSession.objects.filter(counsellor=request.user, closed_at__isnull=True).update(
         paused_since=F("paused_since")
     )
+    if updated != 1:  # no open desk: this would be a read, not the floor of a write
+        return HttpResponseServerError("no open desk session")
     return redirect("counselling:desk")
 
 
