@@ -337,8 +337,9 @@ def _timed_calls(session_id: int, counsellor, calls: int) -> list[float]:
     return timings
 
 
-def _plan(desk) -> str:
-    """The index the queue query reads and how it sorts, e.g. `visit_site_queue_idx+no_sort`."""
+def _plan(session) -> str:
+    """The index call next's queue query reads and how it sorts, e.g.
+    `visit_site_queue_idx+no_sort`."""
     import json
 
     from django.db import connection, transaction
@@ -346,7 +347,7 @@ def _plan(desk) -> str:
     from counselling.services import _waiting_for
 
     with transaction.atomic(), connection.cursor() as cursor:
-        sql, params = _waiting_for(desk)[:1].query.sql_with_params()
+        sql, params = _waiting_for(session.desk, session)[:1].query.sql_with_params()
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         (row,) = cursor.fetchone()
     nodes, found = [(json.loads(row) if isinstance(row, str) else row)[0]["Plan"]], []
@@ -365,19 +366,19 @@ def run_call_next_scaling() -> bool:
     steady change of load on the machine weighs on both medians alike."""
     from django.db import connection
 
-    from counselling.models import Desk
+    from counselling.models import DeskSession
     from reception.models import Visit
 
     site, themes, ((session_id, counsellor),) = _make_site("scaling", 1)
     try:
-        desk = Desk.objects.get(site=site)
+        session = DeskSession.objects.select_related("desk").get(pk=session_id)
         waiting = Visit.objects.filter(site=site, status=Visit.Status.WAITING)
         _add_waiting(site, themes, SCALING_SMALL)
         short_queue = list(waiting.values_list("pk", flat=True))
         small = _timed_calls(session_id, counsellor, SCALING_CALLS // 2)
         _add_waiting(site, themes, SCALING_LARGE - SCALING_SMALL, first=SCALING_SMALL)
         counts = [waiting.count()]
-        plan = _plan(desk)
+        plan = _plan(session)
         large = _timed_calls(session_id, counsellor, SCALING_CALLS)
         with connection.cursor() as cursor:
             # Back to the short queue. The long one's visits were never called: nothing refers

@@ -137,7 +137,10 @@ def close_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = N
 # --- calling -------------------------------------------------------------------------------------
 
 
-def _waiting_for(desk: Desk):
+def _waiting_for(desk: Desk, session: DeskSession | None = None):
+    """The desk's queue, oldest first, locked as it is read; for a desk `session`, without the
+    visitors that sitting referred to another theme (they go for another point of view: the
+    counsellor may still call their ticket)."""
     queue = Visit.objects.filter(
         site_id=desk.site_id,
         status=Visit.Status.WAITING,
@@ -145,6 +148,8 @@ def _waiting_for(desk: Desk):
         # index in order instead of sorting every waiting visit.
         theme_id__in=list(desk.themes.values_list("pk", flat=True)),
     ).order_by("queued_at", "pk")
+    if session is not None:
+        queue = queue.exclude(referred_by=session)
     if connection.vendor == "postgresql":
         # Skip visits another desk is calling right now instead of waiting for it.
         queue = queue.select_for_update(skip_locked=True, of=("self",))
@@ -157,8 +162,9 @@ def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: st
     visit.status = Visit.Status.CALLED
     visit.desk = session.desk
     visit.called_at = now
+    visit.referred_by = None
     try:
-        visit.save(update_fields=["status", "desk", "called_at"])
+        visit.save(update_fields=["status", "desk", "called_at", "referred_by"])
     except IntegrityError:
         # `visit_one_per_desk`: the desk holds somebody already (the callers check first; this
         # is the database's word on it). The call's transaction rolls back as this error leaves.
@@ -184,15 +190,10 @@ def call_next(*, session_id: int, counsellor: User, now: dt.datetime | None = No
     return _call_next_at(session, _now(now))
 
 
-def _call_next_at(
-    session: DeskSession, now: dt.datetime, *, passing_over: int | None = None
-) -> Visit | None:
+def _call_next_at(session: DeskSession, now: dt.datetime) -> Visit | None:
     """Call the head of the desk's queues, if anybody waits (the session is locked, the desk
-    holds nobody and is not paused), passing over the visit `passing_over`."""
-    queue = _waiting_for(session.desk)
-    if passing_over is not None:
-        queue = queue.exclude(pk=passing_over)
-    visit = queue.first()
+    holds nobody and is not paused)."""
+    visit = _waiting_for(session.desk, session).first()
     if visit is None:
         return None
     return _call(session, visit, now)
@@ -350,9 +351,7 @@ def finish_and_call_next(
     now = _now(now)
     interview = _finish(session, now, **answers)
     paused = session.paused_since is not None
-    # A visitor just referred to another theme of this desk is waiting again, and usually the
-    # oldest: they go on to another point of view, not straight back to this desk.
-    called = None if paused else _call_next_at(session, now, passing_over=interview.visit_id)
+    called = None if paused else _call_next_at(session, now)
     return FinishedAndCalled(interview, called, paused)
 
 
@@ -433,7 +432,8 @@ def _finish(
         visit.status = Visit.Status.WAITING
         visit.theme = refer_theme
         visit.called_at = None
-        visit.save(update_fields=["status", "theme", "desk", "called_at"])
+        visit.referred_by = session  # not called back here: see `_waiting_for`
+        visit.save(update_fields=["status", "theme", "desk", "called_at", "referred_by"])
     else:
         visit.status = Visit.Status.DONE
         visit.ended_at = now

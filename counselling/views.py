@@ -173,8 +173,22 @@ def call_next(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(refusal))
         return redirect("counselling:desk")
     if visit is None:
-        messages.info(request, _("Nobody is waiting for your desk's themes right now."))
+        messages.info(
+            request,
+            _(
+                "Only visitors you referred to another desk are waiting. Call their ticket from "
+                "the list if you need to."
+            )
+            if _only_own_referrals_wait(session)
+            else _("Nobody is waiting for your desk's themes right now."),
+        )
     return redirect("counselling:desk")
+
+
+def _only_own_referrals_wait(session: DeskSession) -> bool:
+    """Call next found nobody, yet the desk's queue shows visitors: those this sitting referred
+    on (it does not call them back by itself)."""
+    return selectors.waiting_for_desk(session.desk).filter(referred_by=session).exists()
 
 
 @staff_view(*COUNSELLOR)
@@ -267,7 +281,9 @@ def finish(request: HttpRequest) -> HttpResponse:
     elif done.called is None:
         messages.success(
             request,
-            _("Interview recorded. Nobody is waiting for your desk's themes right now."),
+            _("Interview recorded. Only visitors you referred to another desk are waiting.")
+            if _only_own_referrals_wait(session)
+            else _("Interview recorded. Nobody is waiting for your desk's themes right now."),
         )
     else:
         messages.success(

@@ -98,6 +98,19 @@ class Visit(models.Model):
         related_name="visits",
         help_text=_("The desk that called the visitor, while called or in interview."),
     )
+    referred_by = models.ForeignKey(
+        "counselling.DeskSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        # Only ever read along the queue index (no index of its own to keep up at each check-in).
+        db_index=False,
+        help_text=_(
+            "The desk sitting that referred the visitor to another theme: it does not call them "
+            "back by itself (they go for another point of view), until somebody calls them."
+        ),
+    )
     arrived_at = models.DateTimeField(_("arrived"))
     queued_at = models.DateTimeField(
         _("joined the queue"),

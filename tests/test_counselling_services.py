@@ -716,6 +716,63 @@ def test_finish_and_call_next_does_not_call_back_a_visitor_referred_to_another_t
     assert call_next(open_session(centre.counsellor_b, desks.training)) == visit
 
 
+def _referred_from_the_mixed_desk(centre, desks):
+    """A visitor for E, seen at the mixed desk (E and F) and referred on to F."""
+    alpha = centre.alpha
+    visit = queue_visit(alpha, "E", T0)
+    mixed = open_session(centre.counsellor_a, desks.mixed)
+    call_next(mixed)
+    start(mixed, visit)
+    finish(
+        mixed,
+        visit,
+        outcomes=[Outcome.Code.REFERRED_DESK],
+        refer_theme_id=theme(alpha, "F").pk,
+        referral_reason=Outcome.Reason.OTHER_VIEW,
+    )
+    assert refresh(visit).referred_by == mixed
+    return mixed, visit
+
+
+def test_a_desk_does_not_call_back_by_itself_a_visitor_it_referred_on(centre, desks):
+    mixed, visit = _referred_from_the_mixed_desk(centre, desks)
+    before = snapshot()
+    assert call_next(mixed) is None  # though the visitor waits for F, a theme of this desk
+    assert snapshot() == before
+
+    later = queue_visit(centre.alpha, "F", T0 + minutes(30))
+    assert call_next(mixed) == later
+
+
+def test_another_desk_calls_the_referred_visitor_and_the_mark_goes(centre, desks):
+    mixed, visit = _referred_from_the_mixed_desk(centre, desks)
+    training = open_session(centre.counsellor_b, desks.training)
+    assert call_next(training) == visit
+    assert refresh(visit).referred_by is None
+    # Handed back by that desk, the visitor is anybody's again, the first desk's too.
+    hand_back(training, visit)
+    assert call_next(mixed) == visit
+
+
+def test_the_referring_desk_can_still_call_the_ticket_on_purpose(centre, desks):
+    mixed, visit = _referred_from_the_mixed_desk(centre, desks)
+    called = services.call_ticket(
+        session_id=mixed.pk,
+        counsellor=centre.counsellor_a,
+        visit_id=visit.pk,
+        reason=Call.OutOfOrder.OTHER,
+    )
+    assert called == visit
+    assert (refresh(visit).status, visit.referred_by) == (Visit.Status.CALLED, None)
+
+
+def test_a_colleague_sitting_at_the_same_desk_later_calls_the_referred_visitor(centre, desks):
+    mixed, visit = _referred_from_the_mixed_desk(centre, desks)
+    close(mixed)
+    afterwards = open_session(centre.counsellor_b, desks.mixed)
+    assert call_next(afterwards) == visit
+
+
 def test_finish_and_call_next_twice_is_refused_and_changes_nothing(centre, desks):
     session, visit = _in_interview(centre, desks)
     queue_visit(centre.alpha, "E", T0 + minutes(1))

@@ -192,6 +192,35 @@ def test_a_finish_and_call_next_with_invalid_answers_calls_nobody(centre, bob):
     assert refresh(waiting).status == Visit.Status.WAITING
 
 
+def test_call_next_says_when_only_visitors_referred_on_by_this_desk_wait(centre, bob):
+    """Bob's desk serves E and F; he refers an E visitor to F, for another point of view."""
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    referral = finish_data(
+        visit,
+        outcomes=["referred_desk"],
+        refer_theme=theme(centre.alpha, "F").pk,
+        referral_reason="other_view",
+        then="call_next",
+    )
+
+    response = post(bob, "/desk/finish/", referral)
+
+    assert messages_of(response) == [
+        "Interview recorded. Only visitors you referred to another desk are waiting."
+    ]
+    content = response.content.decode()
+    assert visit.code in content and "referred on by you" in content
+    response = post(bob, "/desk/call-next/")
+    assert messages_of(response) == [
+        "Only visitors you referred to another desk are waiting. Call their ticket from the list "
+        "if you need to."
+    ]
+    assert refresh(visit).status == Visit.Status.WAITING
+    assert Call.objects.count() == 1
+
+
 def test_a_double_click_with_nobody_left_says_the_desk_has_a_visitor(centre, bob):
     only = queue_visit(centre.alpha, "E")
     post(bob, "/desk/call-next/")
