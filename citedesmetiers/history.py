@@ -87,6 +87,8 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
         k = key(desk=desk.pk, partner=partner.pk, theme=theme.pk)
         add("counselling", "interviews", k)
         add("counselling", "interview_seconds", k, max(120, int(rng.gauss(22, 7) * 60)))
+        add("counselling", "walks", k)
+        add("counselling", "walk_seconds", k, int(rng.gammavariate(2.0, 40.0)))
         if topics.get(theme.pk):
             add("counselling", "topics", key(topic=rng.choice(topics[theme.pk])))
         code = rng.choices([c for c, _ in Outcome.Code.choices], weights=[45, 20, 8, 10, 9, 8])[0]

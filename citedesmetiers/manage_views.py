@@ -132,6 +132,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         (_("Interviews"), now_figures["interviews"], key_figures(previous)["interviews"]),
         (_("Median wait (min)"), now_figures["median_wait"], key_figures(previous)["median_wait"]),
         (
+            _("Average walk to the desk (min)"),
+            now_figures["walk_minutes"],
+            key_figures(previous)["walk_minutes"],
+        ),
+        (
             _("Event registrations"),
             now_figures["event_registered"],
             key_figures(previous)["event_registered"],

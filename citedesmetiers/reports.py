@@ -33,6 +33,7 @@ def key_figures(f: Figures) -> dict:
     ends = f.by("visit_end", "how")
     interviews = f.total("interviews")
     seconds = f.total("interview_seconds")
+    walks = f.total("walks")
     registered = f.total("event_registered")
     attended = f.total("event_attended")
     no_show = f.total("event_no_show")
@@ -40,6 +41,8 @@ def key_figures(f: Figures) -> dict:
         "visits": visits,
         "interviews": interviews,
         "interview_minutes": round(seconds / interviews / 60) if interviews else None,
+        # From the call to the start of the interview: one decimal, it is a matter of minutes.
+        "walk_minutes": round(f.total("walk_seconds") / walks / 60, 1) if walks else None,
         "median_wait": f.wait_percentile(0.5),
         "p90_wait": f.wait_percentile(0.9),
         "walk_outs": ends["walked_out"] + ends["by_themselves"] + ends["closing"],

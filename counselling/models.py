@@ -99,6 +99,15 @@ class Interview(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=12, default="in_person")
     topics = models.ManyToManyField("Topic", blank=True, related_name="interviews")
+    called_at = models.DateTimeField(
+        _("called"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the visitor was called to this desk (a recall does not move it): the walk to "
+            "the desk lasts from here to the start."
+        ),
+    )
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
 

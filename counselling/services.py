@@ -308,6 +308,7 @@ def start_interview(
         partner=session.partner,
         theme=visit.theme,
         channel=visit.channel,
+        called_at=visit.called_at,
         started_at=now,
     )
     publish_change(session.desk.site.slug)

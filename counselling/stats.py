@@ -1,5 +1,5 @@
-"""Counselling's anonymous daily facts: interviews by desk, theme and partner, durations, topics,
-outcomes, referrals between desks and out, out-of-order calls."""
+"""Counselling's anonymous daily facts: interviews by desk, theme and partner, durations, walks
+to the desk, topics, outcomes, referrals between desks and out, out-of-order calls."""
 
 from __future__ import annotations
 
@@ -18,14 +18,17 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
     interviews = Interview.objects.filter(
         desk__site=site, started_at__gte=start, started_at__lt=end
     )
-    counts, seconds = Counter(), Counter()
-    for desk, theme, partner, started, ended in interviews.values_list(
-        "desk_id", "theme_id", "partner_id", "started_at", "ended_at"
+    counts, seconds, walks, walk_seconds = Counter(), Counter(), Counter(), Counter()
+    for desk, theme, partner, called, started, ended in interviews.values_list(
+        "desk_id", "theme_id", "partner_id", "called_at", "started_at", "ended_at"
     ):
         k = key(desk=desk, theme=theme, partner=partner or 0)
         counts[k] += 1
         if ended:
             seconds[k] += int((ended - started).total_seconds())
+        if called and called <= started:  # from the call to the start: the walk to the desk
+            walks[k] += 1
+            walk_seconds[k] += int((started - called).total_seconds())
     topics = Counter(
         key(topic=topic)
         for topic in interviews.filter(topics__isnull=False).values_list("topics", flat=True)
@@ -54,6 +57,8 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
     return (
         facts_from("interviews", counts)
         + facts_from("interview_seconds", seconds)
+        + facts_from("walks", walks)
+        + facts_from("walk_seconds", walk_seconds)
         + facts_from("topics", topics)
         + facts_from("outcomes", outcomes)
         + facts_from("referrals", referrals)

@@ -580,6 +580,16 @@ def test_start_and_finish_record_an_anonymous_interview_and_close_the_visit(cent
     assert services.current_visit(session) is None
 
 
+def test_the_interview_keeps_when_the_visitor_was_called_for_the_walk_to_the_desk(centre, desks):
+    visit = queue_visit(centre.alpha, "E", T0)
+    session = open_session(centre.counsellor_a, desks.jobs)
+    call_next(session, now=T0 + minutes(2))
+    services.recall(session_id=session.pk, counsellor=centre.counsellor_a, now=T0 + minutes(4))
+    interview = start(session, visit, now=T0 + minutes(5))
+    # From the first call, not the recall: the visitor was on their way since then.
+    assert (interview.called_at, interview.started_at) == (T0 + minutes(2), T0 + minutes(5))
+
+
 def test_finishing_twice_is_refused_and_changes_nothing(centre, desks):
     visit = queue_visit(centre.alpha, "E", T0)
     session = open_session(centre.counsellor_a, desks.jobs)

@@ -128,7 +128,8 @@ def live_a_day(centre: Centre) -> LivedDay:
     bob.serve(at(9, 57), at(9, 58), at(10, 16), v3)
 
     v4 = arrive("A", 10, 20, channel="video")
-    carol.serve(at(10, 25), at(10, 26), at(10, 56), v4, outcomes=[Outcome.Code.COME_BACK])
+    # Called at 10:23, v4 takes three minutes to reach the desk.
+    carol.serve(at(10, 23), at(10, 26), at(10, 56), v4, outcomes=[Outcome.Code.COME_BACK])
     v5 = arrive("E", 10, 30)
     reception.mark_left(site=site, visit_id=v5.pk, now=at(10, 35))
     v6 = arrive("F", 10, 40)
@@ -167,7 +168,7 @@ def assert_the_day_is_counted(day: LivedDay, f: stats.Figures) -> None:
     assert f.by("profile_situation", "v") == {"job_seeker": 1, "employed": 1, "student": 1, "-": 7}
     assert f.by("profile_area", "v") == {"town": 2, "metro": 1, "-": 7}
     # Minutes from arrival to the first call (a referral does not wait again), no-show included.
-    assert f.by("wait_minutes", "m") == {"12": 1, "10": 1, "47": 1, "5": 3, "40": 1}
+    assert f.by("wait_minutes", "m") == {"12": 1, "10": 1, "47": 1, "5": 2, "3": 1, "40": 1}
     assert f.by("visit_end", "how") == {
         "served": 6,
         "no_show": 1,
@@ -187,6 +188,19 @@ def assert_the_day_is_counted(day: LivedDay, f: stats.Figures) -> None:
         key(desk=d2, partner=pb, theme=e): 24 * 60,
         key(desk=d2, partner=pb, theme=a): (30 + 20) * 60,
     }
+    # The walk to the desk: from the call (a recall does not move it) to the start.
+    assert f.totals["walks"] == {
+        key(desk=d1, partner=pa, theme=e): 2,
+        key(desk=d1, partner=pa, theme=fo): 2,
+        key(desk=d2, partner=pb, theme=e): 1,
+        key(desk=d2, partner=pb, theme=a): 2,
+    }
+    assert f.totals["walk_seconds"] == {
+        key(desk=d1, partner=pa, theme=e): 2 * 60,
+        key(desk=d1, partner=pa, theme=fo): 2 * 60,
+        key(desk=d2, partner=pb, theme=e): 60,
+        key(desk=d2, partner=pb, theme=a): 3 * 60 + 60,
+    }
     assert f.totals["outcomes"] == {
         key(code="information", partner=pa): 3,
         key(code="information", partner=pb): 1,
@@ -205,7 +219,8 @@ def assert_the_day_is_counted(day: LivedDay, f: stats.Figures) -> None:
         "visits": 10,
         "interviews": 7,
         "interview_minutes": 22,  # 155 minutes / 7
-        "median_wait": 10,  # 5 5 5 [10] 12 40 47
+        "walk_minutes": 1.3,  # 9 minutes / 7
+        "median_wait": 10,  # 3 5 5 [10] 12 40 47
         "p90_wait": 40,
         "walk_outs": 3,
         "no_shows": 1,
