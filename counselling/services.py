@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citedesmetiers.live import publish_change
-from citedesmetiers.models import StaffMembership, Theme, User
+from citedesmetiers.models import Site, StaffMembership, Theme, User
 from reception.models import Call, Visit
 
 from .models import Desk, DeskSession, Interview, Outcome, Topic
@@ -132,6 +132,55 @@ def close_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = N
     session.paused_since = None
     session.save(update_fields=["closed_at", "paused_since"])
     publish_change(session.desk.site.slug)
+
+
+def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[dt.date]:
+    """Close the desks of `site` left open from an earlier day, so that nobody finds a desk
+    “already open for a colleague” in the morning. Safe to run twice. Returns the local days
+    whose interviews changed (their figures need aggregating again).
+
+    A desk closes at the last closing time of the day it was opened (the end of that day if the
+    site did not open). An interview left running ends then too, without outcome, and its visit
+    is done; a visitor still called is left at closing, as reception's day close does."""
+    from citedesmetiers.facts import local_day_bounds
+    from reception.services import last_closing
+
+    today_starts, _tomorrow = local_day_bounds(site.zone, site.local_date(_now(now)))
+    forgotten = DeskSession.objects.filter(
+        desk__site=site, closed_at__isnull=True, opened_at__lt=today_starts
+    ).values_list("pk", flat=True)
+    changed_days = set()
+    for session_id in list(forgotten):
+        with transaction.atomic():
+            session = (
+                DeskSession.objects.select_for_update(of=("self",))
+                .filter(pk=session_id, closed_at__isnull=True)
+                .first()
+            )
+            if session is None:  # closed meanwhile by its counsellor
+                continue
+            day = site.local_date(session.opened_at)
+            ends = last_closing(site, dt.datetime.combine(day, dt.time(12), tzinfo=site.zone))
+            ends = max(ends or local_day_bounds(site.zone, day)[1], session.opened_at)
+            visit = _held(session).select_for_update(of=("self",)).first()
+            if visit is not None and visit.status == Visit.Status.IN_INTERVIEW:
+                interview = _open_interview(session, visit)
+                interview.ended_at = max(ends, interview.started_at)
+                interview.save(update_fields=["ended_at"])
+                visit.status, visit.ended_at = Visit.Status.DONE, interview.ended_at
+                changed_days.add(site.local_date(interview.started_at))
+                ends = interview.ended_at
+            elif visit is not None:
+                visit.status, visit.ended_at = Visit.Status.LEFT, ends
+                visit.left_how = Visit.LeftHow.AT_CLOSING
+            if visit is not None:
+                visit.desk = None
+                visit.save(update_fields=["status", "ended_at", "left_how", "desk"])
+                changed_days.add(visit.local_date)
+            session.closed_at, session.paused_since = ends, None
+            session.save(update_fields=["closed_at", "paused_since"])
+            publish_change(site.slug)
+    return changed_days
 
 
 # --- calling -------------------------------------------------------------------------------------

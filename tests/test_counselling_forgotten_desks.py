@@ -1,0 +1,150 @@
+"""Desks left open overnight: the day-close job closes them at their day's closing time, so that
+nobody finds a desk “already open for a colleague” in the morning.
+
+Site Gamma opens every day 09:30–12:30 and 13:30–17:30, Paris time; “today” is Wednesday 6 May
+2026."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from citedesmetiers.models import DailyStat, OpeningPeriod
+from citedesmetiers.roles import Role
+from counselling import services
+from counselling.models import DeskSession, Interview
+from reception import services as reception
+from reception.models import Visit
+from reception.tasks import close_finished_days
+from tests.conftest import make_site, make_staff
+from tests.counselling_fixtures import make_desk, open_session
+
+PARIS = ZoneInfo("Europe/Paris")
+TODAY = dt.date(2026, 5, 6)
+YESTERDAY = TODAY - dt.timedelta(days=1)
+
+
+def at(hour: int, minute: int = 0, day: dt.date = TODAY) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=PARIS)
+
+
+@pytest.fixture
+def gamma(db):
+    site = make_site("gamma", always_open=False)
+    for weekday in range(7):
+        OpeningPeriod.objects.create(
+            site=site, weekday=weekday, opens=dt.time(9, 30), closes=dt.time(12, 30)
+        )
+        OpeningPeriod.objects.create(
+            site=site, weekday=weekday, opens=dt.time(13, 30), closes=dt.time(17, 30)
+        )
+    return site
+
+
+@pytest.fixture
+def bob(gamma):
+    return make_staff("bob@gamma.test", Role.COUNSELLOR, gamma)
+
+
+@pytest.fixture
+def desk(gamma):
+    return make_desk(gamma, "Desk 1", "E")
+
+
+def walk_in(site, moment) -> Visit:
+    visit, _created = reception.check_in(
+        site=site, theme_id=site.themes.get(letter="E").pk, now=moment
+    )
+    return visit
+
+
+def left_in_interview(gamma, bob, desk) -> tuple[DeskSession, Visit]:
+    """Bob opened Desk 1 yesterday, started an interview, paused, and went home."""
+    session = open_session(bob, desk, at(9, 30, YESTERDAY))
+    visit = walk_in(gamma, at(10, day=YESTERDAY))
+    who = {"session_id": session.pk, "counsellor": bob}
+    services.call_next(**who, now=at(10, 5, YESTERDAY))
+    services.start_interview(**who, visit_id=visit.pk, now=at(10, 6, YESTERDAY))
+    services.pause_desk(**who, now=at(12, 0, YESTERDAY))
+    return session, visit
+
+
+def test_a_desk_left_open_in_interview_closes_at_that_days_closing(gamma, bob, desk):
+    session, visit = left_in_interview(gamma, bob, desk)
+
+    days = services.close_forgotten_desks(site=gamma, now=at(0, 15))
+
+    assert days == {YESTERDAY}
+    session.refresh_from_db()
+    assert (session.closed_at, session.paused_since) == (at(17, 30, YESTERDAY), None)
+    interview = Interview.objects.get(visit=visit)
+    assert interview.ended_at == at(17, 30, YESTERDAY)
+    assert not interview.outcomes.exists()  # nothing is made up about what was said
+    visit.refresh_from_db()
+    assert (visit.status, visit.ended_at, visit.desk) == (
+        Visit.Status.DONE,
+        at(17, 30, YESTERDAY),
+        None,
+    )
+    # A colleague can sit at the desk this morning.
+    carol = make_staff("carol@gamma.test", Role.COUNSELLOR, gamma)
+    assert open_session(carol, desk, at(9, 30)).desk == desk
+
+    # Running it again changes nothing.
+    before = list(DeskSession.objects.values_list("pk", "closed_at", "paused_since"))
+    assert services.close_forgotten_desks(site=gamma, now=at(0, 30)) == set()
+    assert list(DeskSession.objects.values_list("pk", "closed_at", "paused_since")) == before
+
+
+def test_a_desk_opened_today_stays_open_after_closing(gamma, bob, desk):
+    """Counsellors may stay on for late arrivals: today's desks are theirs to close."""
+    session = open_session(bob, desk, at(9, 30))
+    visit = walk_in(gamma, at(17, 0))
+    services.call_next(session_id=session.pk, counsellor=bob, now=at(17, 40))
+
+    assert services.close_forgotten_desks(site=gamma, now=at(18, 0)) == set()
+
+    session.refresh_from_db()
+    visit.refresh_from_db()
+    assert session.closed_at is None
+    assert (visit.status, visit.desk) == (Visit.Status.CALLED, desk)
+
+
+def test_a_visitor_still_called_at_a_forgotten_desk_is_left_at_closing(gamma, bob, desk):
+    session = open_session(bob, desk, at(9, 30, YESTERDAY))
+    visit = walk_in(gamma, at(16, 0, YESTERDAY))
+    services.call_next(session_id=session.pk, counsellor=bob, now=at(17, 20, YESTERDAY))
+
+    assert services.close_forgotten_desks(site=gamma, now=at(0, 15)) == {YESTERDAY}
+
+    visit.refresh_from_db()
+    assert (visit.status, visit.left_how, visit.ended_at, visit.desk) == (
+        Visit.Status.LEFT,
+        Visit.LeftHow.AT_CLOSING,
+        at(17, 30, YESTERDAY),
+        None,
+    )
+    session.refresh_from_db()
+    assert session.closed_at == at(17, 30, YESTERDAY)
+
+
+def test_the_day_close_job_closes_forgotten_desks_and_counts_their_interviews(
+    gamma, bob, desk, monkeypatch
+):
+    session, visit = left_in_interview(gamma, bob, desk)
+    # The job reads the clock itself (Celery passes no arguments): 00:15 this morning in Paris.
+    monkeypatch.setattr(timezone, "now", lambda: at(0, 15).astimezone(dt.UTC))
+
+    close_finished_days.apply().get()
+
+    session.refresh_from_db()
+    assert session.closed_at == at(17, 30, YESTERDAY)
+    seconds = DailyStat.objects.filter(site=gamma, day=YESTERDAY, metric="interview_seconds")
+    assert (
+        sum(seconds.values_list("value", flat=True))
+        == (at(17, 30, YESTERDAY) - at(10, 6, YESTERDAY)).total_seconds()
+    )
+    assert services.current_visit(session) is None
