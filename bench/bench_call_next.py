@@ -347,7 +347,7 @@ def _plan(session) -> str:
     from counselling.services import _waiting_for
 
     with transaction.atomic(), connection.cursor() as cursor:
-        sql, params = _waiting_for(session.desk, session)[:1].query.sql_with_params()
+        sql, params = _waiting_for(session.desk)[:1].query.sql_with_params()
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         (row,) = cursor.fetchone()
     nodes, found = [(json.loads(row) if isinstance(row, str) else row)[0]["Plan"]], []

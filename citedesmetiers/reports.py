@@ -32,6 +32,7 @@ def key_figures(f: Figures) -> dict:
     visits = f.total("visits")
     ends = f.by("visit_end", "how")
     interviews = f.total("interviews")
+    timed = interviews - f.total("interviews_untimed")
     seconds = f.total("interview_seconds")
     walks = f.total("walks")
     registered = f.total("event_registered")
@@ -40,7 +41,7 @@ def key_figures(f: Figures) -> dict:
     return {
         "visits": visits,
         "interviews": interviews,
-        "interview_minutes": round(seconds / interviews / 60) if interviews else None,
+        "interview_minutes": round(seconds / timed / 60) if timed > 0 else None,
         # From the call to the start of the interview: one decimal, it is a matter of minutes.
         "walk_minutes": round(f.total("walk_seconds") / walks / 60, 1) if walks else None,
         "median_wait": f.wait_percentile(0.5),

@@ -110,6 +110,14 @@ class Interview(models.Model):
     )
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by_day_close = models.BooleanField(
+        _("ended by the day close"),
+        default=False,
+        help_text=_(
+            "Left running when the desk was forgotten open: it ends at closing time, without "
+            "outcome, and its length is not counted."
+        ),
+    )
 
     class Meta:
         verbose_name = _("interview")

@@ -135,13 +135,17 @@ def close_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = N
 
 
 def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[dt.date]:
-    """Close the desks of `site` left open from an earlier day, so that nobody finds a desk
-    “already open for a colleague” in the morning. Safe to run twice. Returns the local days
-    whose interviews changed (their figures need aggregating again).
+    """Close the desks of `site` left open from an earlier day and not used today, so that
+    nobody finds a desk “already open for a colleague” in the morning. Safe to run twice.
+    Returns the local days whose visits or interviews changed (to aggregate again).
 
     A desk closes at the last closing time of the day it was opened (the end of that day if the
-    site did not open). An interview left running ends then too, without outcome, and its visit
-    is done; a visitor still called is left at closing, as reception's day close does."""
+    site did not open), or at its last call or interview if later (late arrivals). An interview
+    left running ends then too, without outcome and marked so (its length is not counted), and
+    its visit is done; a visitor still called is left at closing, as reception's day close does.
+    A desk already used today (the worker was down overnight) is its counsellor's to close."""
+    from django.db.models import Max
+
     from citedesmetiers.facts import local_day_bounds
     from reception.services import last_closing
 
@@ -159,22 +163,38 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
             )
             if session is None:  # closed meanwhile by its counsellor
                 continue
+            calls = Call.objects.filter(desk_id=session.desk_id, at__gte=session.opened_at)
+            interviews = Interview.objects.filter(session=session)
+            last_call = calls.aggregate(at=Max("at"))["at"]
+            last_interview = interviews.aggregate(at=Max("started_at"), end=Max("ended_at"))
+            if (last_call and last_call >= today_starts) or (
+                last_interview["at"] and last_interview["at"] >= today_starts
+            ):
+                continue  # in use today
             day = site.local_date(session.opened_at)
-            ends = last_closing(site, dt.datetime.combine(day, dt.time(12), tzinfo=site.zone))
-            ends = max(ends or local_day_bounds(site.zone, day)[1], session.opened_at)
+            closing = last_closing(site, dt.datetime.combine(day, dt.time(12), tzinfo=site.zone))
+            ends = max(
+                moment
+                for moment in (
+                    closing or local_day_bounds(site.zone, day)[1],
+                    session.opened_at,
+                    last_call,
+                    last_interview["at"],
+                    last_interview["end"],
+                )
+                if moment is not None
+            )
             visit = _held(session).select_for_update(of=("self",)).first()
             if visit is not None and visit.status == Visit.Status.IN_INTERVIEW:
                 interview = _open_interview(session, visit)
-                interview.ended_at = max(ends, interview.started_at)
-                interview.save(update_fields=["ended_at"])
-                visit.status, visit.ended_at = Visit.Status.DONE, interview.ended_at
+                interview.ended_at, interview.ended_by_day_close = ends, True
+                interview.save(update_fields=["ended_at", "ended_by_day_close"])
+                visit.status = Visit.Status.DONE
                 changed_days.add(site.local_date(interview.started_at))
-                ends = interview.ended_at
             elif visit is not None:
-                visit.status, visit.ended_at = Visit.Status.LEFT, ends
-                visit.left_how = Visit.LeftHow.AT_CLOSING
+                visit.status, visit.left_how = Visit.Status.LEFT, Visit.LeftHow.AT_CLOSING
             if visit is not None:
-                visit.desk = None
+                visit.desk, visit.ended_at = None, ends
                 visit.save(update_fields=["status", "ended_at", "left_how", "desk"])
                 changed_days.add(visit.local_date)
             session.closed_at, session.paused_since = ends, None
@@ -186,10 +206,8 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
 # --- calling -------------------------------------------------------------------------------------
 
 
-def _waiting_for(desk: Desk, session: DeskSession | None = None):
-    """The desk's queue, oldest first, locked as it is read; for a desk `session`, without the
-    visitors that sitting referred to another theme (they go for another point of view: the
-    counsellor may still call their ticket)."""
+def _waiting_for(desk: Desk):
+    """The desk's queue, oldest first, locked as it is read."""
     queue = Visit.objects.filter(
         site_id=desk.site_id,
         status=Visit.Status.WAITING,
@@ -197,8 +215,6 @@ def _waiting_for(desk: Desk, session: DeskSession | None = None):
         # index in order instead of sorting every waiting visit.
         theme_id__in=list(desk.themes.values_list("pk", flat=True)),
     ).order_by("queued_at", "pk")
-    if session is not None:
-        queue = queue.exclude(referred_by=session)
     if connection.vendor == "postgresql":
         # Skip visits another desk is calling right now instead of waiting for it.
         queue = queue.select_for_update(skip_locked=True, of=("self",))
@@ -239,13 +255,43 @@ def call_next(*, session_id: int, counsellor: User, now: dt.datetime | None = No
     return _call_next_at(session, _now(now))
 
 
-def _call_next_at(session: DeskSession, now: dt.datetime) -> Visit | None:
+def _call_next_at(
+    session: DeskSession, now: dt.datetime, *, passing_over: int | None = None
+) -> Visit | None:
     """Call the head of the desk's queues, if anybody waits (the session is locked, the desk
-    holds nobody and is not paused)."""
-    visit = _waiting_for(session.desk, session).first()
+    holds nobody and is not paused).
+
+    A visitor this sitting referred to another theme went for another point of view: while
+    another open desk serves that theme, this one passes over them (the counsellor may still
+    call their ticket); with no other desk for it, they are called here at their turn.
+    `passing_over`: a visit not to call now (the one just finished here)."""
+    queue = _waiting_for(session.desk)
+    if passing_over is not None:
+        queue = queue.exclude(pk=passing_over)
+    visit = queue.first()
+    if visit is not None and visit.referred_by_id == session.pk:
+        elsewhere = themes_served_elsewhere(session)
+        if visit.theme_id in elsewhere:
+            visit = queue.exclude(referred_by=session, theme_id__in=elsewhere).first()
     if visit is None:
         return None
     return _call(session, visit, now)
+
+
+def themes_served_elsewhere(session: DeskSession) -> set[int]:
+    """The themes that another open, unpaused desk of the site serves."""
+    open_desks = (
+        DeskSession.objects.filter(
+            desk__site_id=session.desk.site_id, closed_at__isnull=True, paused_since__isnull=True
+        )
+        .exclude(desk_id=session.desk_id)
+        .values("desk_id")
+    )
+    return set(
+        Desk.themes.through.objects.filter(desk_id__in=open_desks).values_list(
+            "theme_id", flat=True
+        )
+    )
 
 
 @transaction.atomic
@@ -401,7 +447,9 @@ def finish_and_call_next(
     now = _now(now)
     interview = _finish(session, now, **answers)
     paused = session.paused_since is not None
-    called = None if paused else _call_next_at(session, now)
+    # Not the visitor just seen, were they referred to another theme of this desk: not straight
+    # back (they keep their place, for another desk or for a later call).
+    called = None if paused else _call_next_at(session, now, passing_over=interview.visit_id)
     return FinishedAndCalled(interview, called, paused)
 
 
@@ -482,7 +530,7 @@ def _finish(
         visit.status = Visit.Status.WAITING
         visit.theme = refer_theme
         visit.called_at = None
-        visit.referred_by = session  # not called back here: see `_waiting_for`
+        visit.referred_by = session  # not called back here: see `_call_next_at`
         visit.save(update_fields=["status", "theme", "desk", "called_at", "referred_by"])
     else:
         visit.status = Visit.Status.DONE

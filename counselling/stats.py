@@ -18,15 +18,35 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
     interviews = Interview.objects.filter(
         desk__site=site, started_at__gte=start, started_at__lt=end
     )
-    counts, seconds, walks, walk_seconds = Counter(), Counter(), Counter(), Counter()
-    for desk, theme, partner, called, started, ended in interviews.values_list(
-        "desk_id", "theme_id", "partner_id", "called_at", "started_at", "ended_at"
+    counts, seconds, untimed = Counter(), Counter(), Counter()
+    walks, walk_seconds = Counter(), Counter()
+    for (
+        desk,
+        theme,
+        partner,
+        channel,
+        called,
+        started,
+        ended,
+        by_day_close,
+    ) in interviews.values_list(
+        "desk_id",
+        "theme_id",
+        "partner_id",
+        "channel",
+        "called_at",
+        "started_at",
+        "ended_at",
+        "ended_by_day_close",
     ):
         k = key(desk=desk, theme=theme, partner=partner or 0)
         counts[k] += 1
-        if ended:
+        if ended and not by_day_close:
             seconds[k] += int((ended - started).total_seconds())
-        if called and called <= started:  # from the call to the start: the walk to the desk
+        else:  # still running, or ended by the day close at an unknown time: no length
+            untimed[k] += 1
+        if channel == "in_person" and called and called <= started:
+            # From the call to the start: the walk to the desk (remote visitors do not walk).
             walks[k] += 1
             walk_seconds[k] += int((started - called).total_seconds())
     topics = Counter(
@@ -57,6 +77,7 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
     return (
         facts_from("interviews", counts)
         + facts_from("interview_seconds", seconds)
+        + facts_from("interviews_untimed", untimed)
         + facts_from("walks", walks)
         + facts_from("walk_seconds", walk_seconds)
         + facts_from("topics", topics)

@@ -176,8 +176,8 @@ def call_next(request: HttpRequest) -> HttpResponse:
         messages.info(
             request,
             _(
-                "Only visitors you referred to another desk are waiting. Call their ticket from "
-                "the list if you need to."
+                "Only visitors you referred on are waiting: another desk serving their theme "
+                "will call them. You can still call their ticket from the list."
             )
             if _only_own_referrals_wait(session)
             else _("Nobody is waiting for your desk's themes right now."),
@@ -187,7 +187,7 @@ def call_next(request: HttpRequest) -> HttpResponse:
 
 def _only_own_referrals_wait(session: DeskSession) -> bool:
     """Call next found nobody, yet the desk's queue shows visitors: those this sitting referred
-    on (it does not call them back by itself)."""
+    on, left to another desk serving their theme (see `services._call_next_at`)."""
     return selectors.waiting_for_desk(session.desk).filter(referred_by=session).exists()
 
 
@@ -281,7 +281,10 @@ def finish(request: HttpRequest) -> HttpResponse:
     elif done.called is None:
         messages.success(
             request,
-            _("Interview recorded. Only visitors you referred to another desk are waiting.")
+            _(
+                "Interview recorded. Only visitors you referred on are waiting: another desk "
+                "serving their theme will call them."
+            )
             if _only_own_referrals_wait(session)
             else _("Interview recorded. Nobody is waiting for your desk's themes right now."),
         )

@@ -107,8 +107,8 @@ class Visit(models.Model):
         # Only ever read along the queue index (no index of its own to keep up at each check-in).
         db_index=False,
         help_text=_(
-            "The desk sitting that referred the visitor to another theme: it does not call them "
-            "back by itself (they go for another point of view), until somebody calls them."
+            "The desk sitting that referred the visitor to another theme: while another desk "
+            "serves that theme, it leaves the visitor to it (another point of view)."
         ),
     )
     arrived_at = models.DateTimeField(_("arrived"))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from citedesmetiers import reports, stats
 from citedesmetiers.models import DailyStat, OpeningPeriod
 from citedesmetiers.roles import Role
 from counselling import services
@@ -81,7 +82,7 @@ def test_a_desk_left_open_in_interview_closes_at_that_days_closing(gamma, bob, d
     session.refresh_from_db()
     assert (session.closed_at, session.paused_since) == (at(17, 30, YESTERDAY), None)
     interview = Interview.objects.get(visit=visit)
-    assert interview.ended_at == at(17, 30, YESTERDAY)
+    assert (interview.ended_at, interview.ended_by_day_close) == (at(17, 30, YESTERDAY), True)
     assert not interview.outcomes.exists()  # nothing is made up about what was said
     visit.refresh_from_db()
     assert (visit.status, visit.ended_at, visit.desk) == (
@@ -113,22 +114,52 @@ def test_a_desk_opened_today_stays_open_after_closing(gamma, bob, desk):
     assert (visit.status, visit.desk) == (Visit.Status.CALLED, desk)
 
 
-def test_a_visitor_still_called_at_a_forgotten_desk_is_left_at_closing(gamma, bob, desk):
+@pytest.mark.parametrize(
+    ("called", "closed"),
+    [((17, 20), (17, 30)), ((17, 40), (17, 40))],  # a late arrival, called after closing
+    ids=["before closing", "after closing"],
+)
+def test_a_visitor_still_called_at_a_forgotten_desk_is_left_at_closing(
+    gamma, bob, desk, monkeypatch, called, closed
+):
     session = open_session(bob, desk, at(9, 30, YESTERDAY))
-    visit = walk_in(gamma, at(16, 0, YESTERDAY))
-    services.call_next(session_id=session.pk, counsellor=bob, now=at(17, 20, YESTERDAY))
+    visit, _created = reception.check_in(
+        site=gamma,
+        theme_id=gamma.themes.get(letter="E").pk,
+        now=at(17, 10, YESTERDAY),
+        override_hours=True,
+    )
+    services.call_next(session_id=session.pk, counsellor=bob, now=at(*called, day=YESTERDAY))
+    monkeypatch.setattr(timezone, "now", lambda: at(0, 15).astimezone(dt.UTC))
 
-    assert services.close_forgotten_desks(site=gamma, now=at(0, 15)) == {YESTERDAY}
+    close_finished_days.apply().get()
 
     visit.refresh_from_db()
     assert (visit.status, visit.left_how, visit.ended_at, visit.desk) == (
         Visit.Status.LEFT,
         Visit.LeftHow.AT_CLOSING,
-        at(17, 30, YESTERDAY),
+        at(*closed, day=YESTERDAY),
         None,
     )
     session.refresh_from_db()
-    assert session.closed_at == at(17, 30, YESTERDAY)
+    assert session.closed_at == at(*closed, day=YESTERDAY)
+
+
+def test_a_desk_left_open_yesterday_but_used_today_is_its_counsellors_to_close(gamma, bob, desk):
+    """The job did not run overnight and Bob carried on this morning at the same desk."""
+    session = open_session(bob, desk, at(9, 30, YESTERDAY))
+    visit = walk_in(gamma, at(9, 40))
+    who = {"session_id": session.pk, "counsellor": bob}
+    services.call_next(**who, now=at(9, 45))
+    services.start_interview(**who, visit_id=visit.pk, now=at(9, 46))
+
+    assert services.close_forgotten_desks(site=gamma, now=at(10, 0)) == set()
+
+    session.refresh_from_db()
+    visit.refresh_from_db()
+    assert session.closed_at is None
+    assert (visit.status, visit.desk) == (Visit.Status.IN_INTERVIEW, desk)
+    assert Interview.objects.get(visit=visit).ended_at is None
 
 
 def test_the_day_close_job_closes_forgotten_desks_and_counts_their_interviews(
@@ -142,9 +173,16 @@ def test_the_day_close_job_closes_forgotten_desks_and_counts_their_interviews(
 
     session.refresh_from_db()
     assert session.closed_at == at(17, 30, YESTERDAY)
-    seconds = DailyStat.objects.filter(site=gamma, day=YESTERDAY, metric="interview_seconds")
-    assert (
-        sum(seconds.values_list("value", flat=True))
-        == (at(17, 30, YESTERDAY) - at(10, 6, YESTERDAY)).total_seconds()
-    )
     assert services.current_visit(session) is None
+
+    # Yesterday's figures are aggregated again: the interview counts, its made-up length does
+    # not (it would make the average interview seven hours long).
+    def figure(metric):
+        stats = DailyStat.objects.filter(site=gamma, day=YESTERDAY, metric=metric)
+        return sum(stats.values_list("value", flat=True))
+
+    assert (figure("interviews"), figure("interviews_untimed")) == (1, 1)
+    assert figure("interview_seconds") == 0
+    assert figure("walk_seconds") == 60  # 10:05 → 10:06
+    month = reports.key_figures(stats.read([gamma], YESTERDAY, TODAY))
+    assert (month["interviews"], month["interview_minutes"]) == (1, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from django.db import transaction
 
 from citedesmetiers.live import current_mark
 from counselling import services
@@ -703,6 +704,7 @@ def test_finish_and_call_next_does_not_call_back_a_visitor_referred_to_another_t
     visit = queue_visit(alpha, "E", T0)
     later = queue_visit(alpha, "F", T0 + minutes(4)) if someone_else_waits else None
     mixed = open_session(centre.counsellor_a, desks.mixed)  # serves E and F
+    training = open_session(centre.counsellor_b, desks.training)  # serves F
     call_next(mixed)
     start(mixed, visit)
 
@@ -723,7 +725,28 @@ def test_finish_and_call_next_does_not_call_back_a_visitor_referred_to_another_t
         None,
     )
     assert Call.objects.filter(visit=visit).count() == 1
-    assert call_next(open_session(centre.counsellor_b, desks.training)) == visit
+    assert call_next(training) == visit
+
+
+def test_finish_and_call_next_does_not_call_straight_back_even_with_no_other_desk(centre, desks):
+    """Nobody else serves F now: the referred visitor keeps their place and this desk calls them
+    at their turn, just not in the same press."""
+    alpha = centre.alpha
+    visit = queue_visit(alpha, "E", T0)
+    later = queue_visit(alpha, "F", T0 + minutes(4))
+    mixed = open_session(centre.counsellor_a, desks.mixed)
+    call_next(mixed)
+    start(mixed, visit)
+    done = finish_and_call_next(
+        mixed,
+        visit,
+        outcomes=[Outcome.Code.REFERRED_DESK],
+        refer_theme_id=theme(alpha, "F").pk,
+        referral_reason=Outcome.Reason.OTHER_VIEW,
+    )
+    assert done.called == later
+    start(mixed, later)
+    assert finish_and_call_next(mixed, later).called == visit
 
 
 def _referred_from_the_mixed_desk(centre, desks):
@@ -744,14 +767,30 @@ def _referred_from_the_mixed_desk(centre, desks):
     return mixed, visit
 
 
-def test_a_desk_does_not_call_back_by_itself_a_visitor_it_referred_on(centre, desks):
+def test_a_desk_leaves_a_visitor_it_referred_on_to_another_desk_of_that_theme(centre, desks):
     mixed, visit = _referred_from_the_mixed_desk(centre, desks)
+    training = open_session(centre.counsellor_b, desks.training)
+    services.pause_desk(session_id=training.pk, counsellor=centre.counsellor_b)
+    # Training is paused: nobody else serves F, so the visitor would be called here.
+    with transaction.atomic():
+        assert services.call_next(session_id=mixed.pk, counsellor=centre.counsellor_a) == visit
+        transaction.set_rollback(True)
+    services.resume_desk(session_id=training.pk, counsellor=centre.counsellor_b)
+
     before = snapshot()
     assert call_next(mixed) is None  # though the visitor waits for F, a theme of this desk
     assert snapshot() == before
-
     later = queue_visit(centre.alpha, "F", T0 + minutes(30))
     assert call_next(mixed) == later
+    assert call_next(training) == visit
+
+
+def test_with_no_other_desk_for_the_theme_the_referring_desk_calls_them_at_their_turn(
+    centre, desks
+):
+    mixed, visit = _referred_from_the_mixed_desk(centre, desks)
+    queue_visit(centre.alpha, "F", T0 + minutes(30))
+    assert call_next(mixed) == visit  # they waited longest; nobody else serves F
 
 
 def test_another_desk_calls_the_referred_visitor_and_the_mark_goes(centre, desks):

@@ -193,7 +193,9 @@ def test_a_finish_and_call_next_with_invalid_answers_calls_nobody(centre, bob):
 
 
 def test_call_next_says_when_only_visitors_referred_on_by_this_desk_wait(centre, bob):
-    """Bob's desk serves E and F; he refers an E visitor to F, for another point of view."""
+    """Bob's desk serves E and F; he refers an E visitor to F, for another point of view, which
+    Carol's desk gives."""
+    open_session(centre.counsellor_b, make_desk(centre.alpha, "Desk 3", "F", order=3))
     visit = queue_visit(centre.alpha, "E")
     post(bob, "/desk/call-next/")
     post(bob, "/desk/start/", {"visit": visit.pk})
@@ -208,14 +210,15 @@ def test_call_next_says_when_only_visitors_referred_on_by_this_desk_wait(centre,
     response = post(bob, "/desk/finish/", referral)
 
     assert messages_of(response) == [
-        "Interview recorded. Only visitors you referred to another desk are waiting."
+        "Interview recorded. Only visitors you referred on are waiting: another desk serving "
+        "their theme will call them."
     ]
     content = response.content.decode()
     assert visit.code in content and "referred on by you" in content
     response = post(bob, "/desk/call-next/")
     assert messages_of(response) == [
-        "Only visitors you referred to another desk are waiting. Call their ticket from the list "
-        "if you need to."
+        "Only visitors you referred on are waiting: another desk serving their theme will call "
+        "them. You can still call their ticket from the list."
     ]
     assert refresh(visit).status == Visit.Status.WAITING
     assert Call.objects.count() == 1
