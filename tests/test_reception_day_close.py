@@ -188,3 +188,25 @@ def test_the_beat_task_closes_every_site_whose_day_is_over(gamma, monkeypatch):
     assert alpha_today.status == inactive.status == Visit.Status.WAITING
 
     assert close_finished_days.apply().get() == 0
+
+
+def test_one_sites_trouble_does_not_keep_the_other_sites_open(gamma, monkeypatch, caplog):
+    alpha = make_site("alpha")
+    stuck = visit_at(gamma, at(10, day=YESTERDAY))
+    leftover = visit_at(alpha, at(10, day=YESTERDAY))
+    close_day = services.close_day
+
+    def failing_at_gamma(*, site, now=None):
+        if site.slug == "gamma":
+            raise RuntimeError("gamma's database row is broken")
+        return close_day(site=site, now=now)
+
+    monkeypatch.setattr(services, "close_day", failing_at_gamma)
+    monkeypatch.setattr(timezone, "now", lambda: at(18).astimezone(dt.UTC))
+
+    assert close_finished_days.apply().get() == 1
+
+    assert_closed_at(leftover, at(18))
+    stuck.refresh_from_db()
+    assert stuck.status == Visit.Status.WAITING
+    assert "Could not close the day at site gamma" in caplog.text
