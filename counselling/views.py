@@ -40,7 +40,10 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
         "site": request.site,
     }
     if visit is not None and visit.status == visit.Status.IN_INTERVIEW:
-        context["finish_form"] = FinishInterviewForm(theme=visit.theme)
+        # The channel the visitor came by (a phone call is not recorded as a visit in person).
+        context["finish_form"] = FinishInterviewForm(
+            theme=visit.theme, initial={"channel": visit.channel}
+        )
         context["take_away"] = _take_away(visit)
         context["tq"] = request.GET.get("tq", "")[:200]
         context["take_away_results"] = _catalogue_hits(context["tq"])

@@ -100,6 +100,16 @@ def test_a_counsellor_picks_a_desk_calls_starts_and_finishes(centre, login, desk
     assert "1 interview today" in response.content.decode()
 
 
+@pytest.mark.parametrize("channel", ["phone", "video", "in_person"])
+def test_the_finish_form_starts_from_the_channel_the_visitor_came_by(centre, bob, channel):
+    visit = queue_visit(centre.alpha, "E")
+    Visit.objects.filter(pk=visit.pk).update(channel=channel)
+    post(bob, "/desk/call-next/")
+    page = post(bob, "/desk/start/", {"visit": visit.pk})
+    assert page.context["finish_form"]["channel"].value() == channel
+    assert f'<option value="{channel}" selected>' in page.content.decode()
+
+
 def test_posting_the_same_finish_twice_is_refused_and_changes_nothing(centre, bob):
     visit = queue_visit(centre.alpha, "E")
     post(bob, "/desk/call-next/")
