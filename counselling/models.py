@@ -52,6 +52,14 @@ class DeskSession(models.Model):
     opened_at = models.DateTimeField(_("opened"))
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
+    referred_on = models.BooleanField(
+        _("referred a visitor on"),
+        default=False,
+        help_text=_(
+            "Set when this sitting first refers a visitor to another theme: only then does call "
+            "next look for the visitors it should leave to other desks."
+        ),
+    )
 
     class Meta:
         verbose_name = _("desk session")

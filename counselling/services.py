@@ -139,8 +139,8 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
     nobody finds a desk “already open for a colleague” in the morning. Safe to run twice.
     Returns the local days whose visits or interviews changed (to aggregate again).
 
-    A desk closes at the last closing time of the day it was opened (the end of that day if the
-    site did not open), or at its last call or interview if later (late arrivals). An interview
+    A desk closes at the last closing time of the day it was last used (the end of that day if
+    the site did not open), or at its last call or interview if later (late arrivals). An interview
     left running ends then too, without outcome and marked so (its length is not counted), and
     its visit is done; a visitor still called is left at closing, as reception's day close does.
     A desk already used today (the worker was down overnight) is its counsellor's to close."""
@@ -165,25 +165,23 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
                 continue
             calls = Call.objects.filter(desk_id=session.desk_id, at__gte=session.opened_at)
             interviews = Interview.objects.filter(session=session)
-            last_call = calls.aggregate(at=Max("at"))["at"]
             last_interview = interviews.aggregate(at=Max("started_at"), end=Max("ended_at"))
-            if (last_call and last_call >= today_starts) or (
-                last_interview["at"] and last_interview["at"] >= today_starts
-            ):
-                continue  # in use today
-            day = site.local_date(session.opened_at)
-            closing = last_closing(site, dt.datetime.combine(day, dt.time(12), tzinfo=site.zone))
-            ends = max(
+            last = max(
                 moment
                 for moment in (
-                    closing or local_day_bounds(site.zone, day)[1],
                     session.opened_at,
-                    last_call,
+                    session.paused_since,
+                    calls.aggregate(at=Max("at"))["at"],
                     last_interview["at"],
                     last_interview["end"],
                 )
                 if moment is not None
             )
+            if last >= today_starts:
+                continue  # in use today (the job did not run overnight)
+            day = site.local_date(last)
+            closing = last_closing(site, dt.datetime.combine(day, dt.time(12), tzinfo=site.zone))
+            ends = max(closing or local_day_bounds(site.zone, day)[1], last)
             visit = _held(session).select_for_update(of=("self",)).first()
             if visit is not None and visit.status == Visit.Status.IN_INTERVIEW:
                 interview = _open_interview(session, visit)
@@ -268,11 +266,11 @@ def _call_next_at(
     queue = _waiting_for(session.desk)
     if passing_over is not None:
         queue = queue.exclude(pk=passing_over)
+    if session.referred_on:
+        # In the query, not after it: a visitor passed over must not be locked meanwhile (another
+        # desk pressing now would skip them).
+        queue = queue.exclude(referred_by=session, theme_id__in=themes_served_elsewhere(session))
     visit = queue.first()
-    if visit is not None and visit.referred_by_id == session.pk:
-        elsewhere = themes_served_elsewhere(session)
-        if visit.theme_id in elsewhere:
-            visit = queue.exclude(referred_by=session, theme_id__in=elsewhere).first()
     if visit is None:
         return None
     return _call(session, visit, now)
@@ -532,6 +530,9 @@ def _finish(
         visit.called_at = None
         visit.referred_by = session  # not called back here: see `_call_next_at`
         visit.save(update_fields=["status", "theme", "desk", "called_at", "referred_by"])
+        if not session.referred_on:
+            session.referred_on = True
+            session.save(update_fields=["referred_on"])
     else:
         visit.status = Visit.Status.DONE
         visit.ended_at = now

@@ -41,9 +41,9 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
     ):
         k = key(desk=desk, theme=theme, partner=partner or 0)
         counts[k] += 1
-        if ended and not by_day_close:
+        if ended and not by_day_close and site.local_date(ended) == day:
             seconds[k] += int((ended - started).total_seconds())
-        else:  # still running, or ended by the day close at an unknown time: no length
+        else:  # running, ended by the day close or only the next day: no length to trust
             untimed[k] += 1
         if channel == "in_person" and called and called <= started:
             # From the call to the start: the walk to the desk (remote visitors do not walk).

@@ -51,6 +51,10 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
         context["upcoming_events"] = _upcoming_events(request.site, context["take_away_events"])
     if visit is None:
         context["waiting"] = selectors.waiting_for_desk(session.desk)[:30]
+        # Visitors this sitting referred on, left to another desk of their theme: marked.
+        context["themes_elsewhere"] = (
+            services.themes_served_elsewhere(session) if session.referred_on else set()
+        )
         context["reasons"] = Call.OutOfOrder.choices
         context["no_shows"] = selectors.recent_no_shows(session.desk)
     return context
@@ -182,16 +186,26 @@ def call_next(request: HttpRequest) -> HttpResponse:
                 "Only visitors you referred on are waiting: another desk serving their theme "
                 "will call them. You can still call their ticket from the list."
             )
-            if _only_own_referrals_wait(session)
+            if _own_referrals_waiting(session) == "elsewhere"
             else _("Nobody is waiting for your desk's themes right now."),
         )
     return redirect("counselling:desk")
 
 
-def _only_own_referrals_wait(session: DeskSession) -> bool:
-    """Call next found nobody, yet the desk's queue shows visitors: those this sitting referred
-    on, left to another desk serving their theme (see `services._call_next_at`)."""
-    return selectors.waiting_for_desk(session.desk).filter(referred_by=session).exists()
+def _own_referrals_waiting(session: DeskSession) -> str | None:
+    """After a call found nobody: does the desk's queue hold visitors this sitting referred on?
+    "elsewhere" when another desk serving their theme will call them, "here" when this desk
+    will (nobody else serves it: see `services._call_next_at`), None when there are none."""
+    if not session.referred_on:
+        return None
+    themes = set(
+        selectors.waiting_for_desk(session.desk)
+        .filter(referred_by=session)
+        .values_list("theme_id", flat=True)
+    )
+    if not themes:
+        return None
+    return "elsewhere" if themes <= services.themes_served_elsewhere(session) else "here"
 
 
 @staff_view(*COUNSELLOR)
@@ -282,15 +296,21 @@ def finish(request: HttpRequest) -> HttpResponse:
     if done.paused:
         messages.success(request, _("Interview recorded. Your desk is paused: nobody was called."))
     elif done.called is None:
-        messages.success(
-            request,
-            _(
+        session.refresh_from_db(fields=["referred_on"])  # this very finish may have set it
+        waiting = _own_referrals_waiting(session)
+        if waiting == "elsewhere":
+            text = _(
                 "Interview recorded. Only visitors you referred on are waiting: another desk "
                 "serving their theme will call them."
             )
-            if _only_own_referrals_wait(session)
-            else _("Interview recorded. Nobody is waiting for your desk's themes right now."),
-        )
+        elif waiting == "here":
+            text = _(
+                "Interview recorded. Nobody else is waiting: the visitor you referred on is next "
+                "at your desk, as no other desk serves their theme now."
+            )
+        else:
+            text = _("Interview recorded. Nobody is waiting for your desk's themes right now.")
+        messages.success(request, text)
     else:
         messages.success(
             request,

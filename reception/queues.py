@@ -33,6 +33,8 @@ from .models import Call, Visit
 
 DEFAULT_SERVICE_MINUTES = 20
 SERVICE_WINDOW = dt.timedelta(days=14)
+# Longer than this, an interview was left running (finished the next morning): not a sample.
+MAX_SERVICE = dt.timedelta(hours=4)
 MIN_SAMPLES = 3
 
 
@@ -65,7 +67,11 @@ class ThemeQueue:
 
 def _service_minutes(site: Site, now: dt.datetime) -> tuple[dict[int, float], float]:
     recent = Interview.objects.filter(
-        desk__site=site, ended_at__isnull=False, ended_at__gte=now - SERVICE_WINDOW
+        desk__site=site,
+        ended_at__isnull=False,
+        ended_at__gte=now - SERVICE_WINDOW,
+        ended_by_day_close=False,  # their length is made up (see close_forgotten_desks)
+        ended_at__lt=F("started_at") + MAX_SERVICE,
     ).annotate(duration=F("ended_at") - F("started_at"))
     per_theme = {
         row["theme"]: row["mean"].total_seconds() / 60

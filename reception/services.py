@@ -157,7 +157,8 @@ def change_theme(*, site: Site, visit_id: int, theme_id: int | str) -> Visit:
         raise ReceptionError(_("Choose one of the themes offered now."))
     if theme.pk != visit.theme_id:
         visit.theme = theme
-        visit.save(update_fields=["theme"])
+        visit.referred_by = None  # reception chose anew: any desk of that theme may call them
+        visit.save(update_fields=["theme", "referred_by"])
         publish_change(site.slug)
     return visit
 

@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from citedesmetiers.models import Site
@@ -18,20 +19,25 @@ def close_finished_days() -> int:
     from citedesmetiers.stats import aggregate_day
     from counselling.services import close_forgotten_desks
 
-    closed = 0
+    closed, failures = 0, []
     for site in Site.objects.filter(active=True):
         try:
-            # Desks first: their visitors end at their day's closing, not at this run's time.
-            for day in sorted(close_forgotten_desks(site=site)):
-                aggregate_day(site, day)
-            now_closed = services.close_day(site=site)
-        except Exception:  # one site's trouble must not keep the others' queues open
+            with transaction.atomic():  # one site's trouble rolls back that site only
+                # Desks first: their visitors end at their day's closing, not at this run's time.
+                days = close_forgotten_desks(site=site)
+                now_closed = services.close_day(site=site)
+                today = site.local_date()
+                if services.day_is_over(site, timezone.now()) and (
+                    now_closed or not AggregatedDay.objects.filter(site=site, day=today).exists()
+                ):
+                    days.add(today)
+                for day in sorted(days):
+                    aggregate_day(site, day)
+        except Exception as exc:  # the other sites' queues must still close
             logger.exception("Could not close the day at site %s", site.slug)
+            failures.append(exc)
             continue
         closed += now_closed
-        today = site.local_date()
-        if services.day_is_over(site, timezone.now()) and (
-            now_closed or not AggregatedDay.objects.filter(site=site, day=today).exists()
-        ):
-            aggregate_day(site, today)
+    if failures:  # after every site was done: the task still fails, for the monitoring
+        raise ExceptionGroup("the day close failed at some sites", failures)
     return closed

@@ -162,6 +162,17 @@ def test_a_desk_left_open_yesterday_but_used_today_is_its_counsellors_to_close(g
     assert Interview.objects.get(visit=visit).ended_at is None
 
 
+def test_finishing_yesterdays_interview_this_morning_counts_as_using_the_desk(gamma, bob, desk):
+    session, visit = left_in_interview(gamma, bob, desk)
+    who = {"session_id": session.pk, "counsellor": bob}
+    services.resume_desk(**who)
+    services.finish_interview(**who, visit_id=visit.pk, now=at(9, 5))
+
+    assert services.close_forgotten_desks(site=gamma, now=at(9, 15)) == set()
+    session.refresh_from_db()
+    assert session.closed_at is None
+
+
 def test_the_day_close_job_closes_forgotten_desks_and_counts_their_interviews(
     gamma, bob, desk, monkeypatch
 ):
@@ -186,3 +197,31 @@ def test_the_day_close_job_closes_forgotten_desks_and_counts_their_interviews(
     assert figure("walk_seconds") == 60  # 10:05 → 10:06
     month = reports.key_figures(stats.read([gamma], YESTERDAY, TODAY))
     assert (month["interviews"], month["interview_minutes"]) == (1, None)
+
+
+def test_interviews_of_forgotten_desks_do_not_lengthen_the_wait_estimates(gamma, bob, desk):
+    from reception.queues import _service_minutes
+
+    session = open_session(bob, desk, at(9, 30, YESTERDAY))
+    e = gamma.themes.get(letter="E")
+
+    def interview(start, minutes, **extra):
+        Interview.objects.create(
+            visit=walk_in(gamma, start),
+            session=session,
+            desk=desk,
+            counsellor=bob,
+            theme=e,
+            started_at=start,
+            ended_at=start + dt.timedelta(minutes=minutes),
+            **extra,
+        )
+
+    for hour in (10, 11, 14):
+        interview(at(hour, day=YESTERDAY), 20)
+    interview(at(15, day=YESTERDAY), 150, ended_by_day_close=True)
+    interview(at(16, day=YESTERDAY), 17 * 60)  # finished the next morning
+
+    per_theme, site_mean = _service_minutes(gamma, at(9, 0))
+
+    assert per_theme == {e.pk: 20} and site_mean == 20

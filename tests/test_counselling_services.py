@@ -764,6 +764,7 @@ def _referred_from_the_mixed_desk(centre, desks):
         referral_reason=Outcome.Reason.OTHER_VIEW,
     )
     assert refresh(visit).referred_by == mixed
+    assert refresh(mixed).referred_on
     return mixed, visit
 
 
@@ -783,6 +784,18 @@ def test_a_desk_leaves_a_visitor_it_referred_on_to_another_desk_of_that_theme(ce
     later = queue_visit(centre.alpha, "F", T0 + minutes(30))
     assert call_next(mixed) == later
     assert call_next(training) == visit
+
+
+def test_a_ticket_reception_moves_is_anybodys_again(centre, desks):
+    from reception import services as reception
+
+    mixed, visit = _referred_from_the_mixed_desk(centre, desks)
+    open_session(centre.counsellor_b, desks.training)
+    reception.change_theme(
+        site=centre.alpha, visit_id=visit.pk, theme_id=theme(centre.alpha, "E").pk
+    )
+    assert refresh(visit).referred_by is None
+    assert call_next(mixed) == visit
 
 
 def test_with_no_other_desk_for_the_theme_the_referring_desk_calls_them_at_their_turn(

@@ -234,6 +234,28 @@ def test_call_next_says_when_only_visitors_referred_on_by_this_desk_wait(centre,
     assert Call.objects.count() == 1
 
 
+def test_finish_and_call_next_says_when_the_visitor_referred_on_is_next_here(centre, bob):
+    """Nobody else serves F and nobody else waits: Bob's desk will call them, not now."""
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    referral = finish_data(
+        visit,
+        outcomes=["referred_desk"],
+        refer_theme=theme(centre.alpha, "F").pk,
+        referral_reason="other_view",
+        then="call_next",
+    )
+    response = post(bob, "/desk/finish/", referral)
+    assert messages_of(response) == [
+        "Interview recorded. Nobody else is waiting: the visitor you referred on is next at "
+        "your desk, as no other desk serves their theme now."
+    ]
+    assert "referred on by you" not in response.content.decode()
+    response = post(bob, "/desk/call-next/")
+    assert refresh(visit).status == Visit.Status.CALLED
+
+
 def test_a_double_click_with_nobody_left_says_the_desk_has_a_visitor(centre, bob):
     only = queue_visit(centre.alpha, "E")
     post(bob, "/desk/call-next/")
