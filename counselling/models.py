@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -52,6 +54,12 @@ class DeskSession(models.Model):
     opened_at = models.DateTimeField(_("opened"))
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
+    resumed_at = models.DateTimeField(
+        _("resumed"),
+        null=True,
+        blank=True,
+        help_text=_("The end of the last pause (a desk resumed this morning is in use)."),
+    )
     referred_on = models.BooleanField(
         _("referred a visitor on"),
         default=False,
@@ -86,6 +94,11 @@ class DeskSession(models.Model):
     @property
     def is_paused(self) -> bool:
         return self.paused_since is not None
+
+
+# Longer than this, an interview was left running (finished the next morning, or closed by the
+# day close): its length is not a sample, neither for the figures nor for the wait estimates.
+MAX_INTERVIEW = dt.timedelta(hours=4)
 
 
 class Interview(models.Model):

@@ -113,11 +113,11 @@ def pause_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = N
 
 
 @transaction.atomic
-def resume_desk(*, session_id: int, counsellor: User) -> None:
+def resume_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
     session = _locked_session(session_id, counsellor)
     if session.paused_since is not None:
-        session.paused_since = None
-        session.save(update_fields=["paused_since"])
+        session.paused_since, session.resumed_at = None, _now(now)
+        session.save(update_fields=["paused_since", "resumed_at"])
         publish_change(session.desk.site.slug)
 
 
@@ -171,6 +171,7 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
                 for moment in (
                     session.opened_at,
                     session.paused_since,
+                    session.resumed_at,
                     calls.aggregate(at=Max("at"))["at"],
                     last_interview["at"],
                     last_interview["end"],

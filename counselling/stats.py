@@ -10,7 +10,7 @@ from citedesmetiers.facts import Fact, facts_from, key, local_day_bounds
 from citedesmetiers.models import Site
 from reception.models import Call
 
-from .models import Interview, Outcome
+from .models import MAX_INTERVIEW, Interview, Outcome
 
 
 def daily_facts(site: Site, day: dt.date) -> list[Fact]:
@@ -41,9 +41,9 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
     ):
         k = key(desk=desk, theme=theme, partner=partner or 0)
         counts[k] += 1
-        if ended and not by_day_close and site.local_date(ended) == day:
+        if ended and not by_day_close and ended - started < MAX_INTERVIEW:
             seconds[k] += int((ended - started).total_seconds())
-        else:  # running, ended by the day close or only the next day: no length to trust
+        else:  # running, ended by the day close or left running: no length to trust
             untimed[k] += 1
         if channel == "in_person" and called and called <= started:
             # From the call to the start: the walk to the desk (remote visitors do not walk).

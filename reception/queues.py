@@ -27,14 +27,12 @@ from django.db.models import Avg, Count, F, Min, Q
 from django.utils import timezone
 
 from citedesmetiers.models import Site, Theme
-from counselling.models import Desk, DeskSession, Interview
+from counselling.models import MAX_INTERVIEW, Desk, DeskSession, Interview
 
 from .models import Call, Visit
 
 DEFAULT_SERVICE_MINUTES = 20
 SERVICE_WINDOW = dt.timedelta(days=14)
-# Longer than this, an interview was left running (finished the next morning): not a sample.
-MAX_SERVICE = dt.timedelta(hours=4)
 MIN_SAMPLES = 3
 
 
@@ -71,7 +69,7 @@ def _service_minutes(site: Site, now: dt.datetime) -> tuple[dict[int, float], fl
         ended_at__isnull=False,
         ended_at__gte=now - SERVICE_WINDOW,
         ended_by_day_close=False,  # their length is made up (see close_forgotten_desks)
-        ended_at__lt=F("started_at") + MAX_SERVICE,
+        ended_at__lt=F("started_at") + MAX_INTERVIEW,
     ).annotate(duration=F("ended_at") - F("started_at"))
     per_theme = {
         row["theme"]: row["mean"].total_seconds() / 60

@@ -162,15 +162,50 @@ def test_a_desk_left_open_yesterday_but_used_today_is_its_counsellors_to_close(g
     assert Interview.objects.get(visit=visit).ended_at is None
 
 
-def test_finishing_yesterdays_interview_this_morning_counts_as_using_the_desk(gamma, bob, desk):
-    session, visit = left_in_interview(gamma, bob, desk)
+@pytest.mark.parametrize("action", ["resume", "pause", "finish"])
+def test_acting_on_yesterdays_desk_this_morning_counts_as_using_it(gamma, bob, desk, action):
+    """The job did not run overnight; Bob's first act this morning is on yesterday's desk."""
+    session, visit = left_in_interview(gamma, bob, desk)  # paused yesterday
     who = {"session_id": session.pk, "counsellor": bob}
-    services.resume_desk(**who)
-    services.finish_interview(**who, visit_id=visit.pk, now=at(9, 5))
+    if action == "pause":
+        services.resume_desk(**who, now=at(12, 30, YESTERDAY))
+        services.pause_desk(**who, now=at(9, 0))
+    else:
+        services.resume_desk(**who, now=at(9, 0))
+    if action == "finish":
+        services.finish_interview(**who, visit_id=visit.pk, now=at(9, 5))
 
     assert services.close_forgotten_desks(site=gamma, now=at(9, 15)) == set()
     session.refresh_from_db()
     assert session.closed_at is None
+
+
+def test_an_interview_finished_only_the_next_morning_has_no_length_in_the_figures(gamma, bob, desk):
+    from counselling.stats import daily_facts
+
+    session, visit = left_in_interview(gamma, bob, desk)
+    who = {"session_id": session.pk, "counsellor": bob}
+    services.resume_desk(**who, now=at(9, 0))
+    services.finish_interview(**who, visit_id=visit.pk, now=at(9, 5))
+
+    facts = {(f.metric, f.value) for f in daily_facts(gamma, YESTERDAY)}
+    assert ("interviews", 1) in facts and ("interviews_untimed", 1) in facts
+    assert not any(metric == "interview_seconds" for metric, _value in facts)
+
+
+def test_a_desk_carried_over_then_forgotten_closes_at_the_closing_of_its_last_day(gamma, bob, desk):
+    """Opened two days ago, used yesterday morning (the job was down), forgotten since."""
+    session = open_session(bob, desk, at(9, 30, YESTERDAY - dt.timedelta(days=1)))
+    visit = walk_in(gamma, at(10, 50, YESTERDAY))
+    services.call_next(session_id=session.pk, counsellor=bob, now=at(11, 0, YESTERDAY))
+    services.mark_no_show(session_id=session.pk, counsellor=bob, now=at(11, 5, YESTERDAY))
+
+    assert services.close_forgotten_desks(site=gamma, now=at(0, 15)) == set()
+
+    session.refresh_from_db()
+    assert session.closed_at == at(17, 30, YESTERDAY)
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.NO_SHOW
 
 
 def test_the_day_close_job_closes_forgotten_desks_and_counts_their_interviews(

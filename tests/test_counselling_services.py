@@ -9,9 +9,11 @@ import pytest
 from django.db import transaction
 
 from citedesmetiers.live import current_mark
+from citedesmetiers.roles import Role
 from counselling import services
 from counselling.models import DeskSession, Interview, Outcome
 from reception.models import Call, Visit
+from tests.conftest import make_staff
 from tests.counselling_fixtures import (
     T0,
     in_english,  # noqa: F401  (fixture)
@@ -791,9 +793,10 @@ def test_a_ticket_reception_moves_is_anybodys_again(centre, desks):
 
     mixed, visit = _referred_from_the_mixed_desk(centre, desks)
     open_session(centre.counsellor_b, desks.training)
-    reception.change_theme(
-        site=centre.alpha, visit_id=visit.pk, theme_id=theme(centre.alpha, "E").pk
-    )
+    dana = make_staff("dana@alpha.test", Role.COUNSELLOR, centre.alpha)
+    open_session(dana, desks.jobs)  # E is served elsewhere too
+    e = theme(centre.alpha, "E")
+    reception.change_theme(site=centre.alpha, visit_id=visit.pk, theme_id=e.pk)
     assert refresh(visit).referred_by is None
     assert call_next(mixed) == visit
 

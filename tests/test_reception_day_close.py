@@ -191,9 +191,19 @@ def test_the_beat_task_closes_every_site_whose_day_is_over(gamma, monkeypatch):
 
 
 def test_one_sites_trouble_does_not_keep_the_other_sites_open(gamma, monkeypatch, caplog):
+    from citedesmetiers.roles import Role
+    from counselling.services import open_desk
+    from tests.conftest import make_staff
+
     alpha = make_site("alpha")
     stuck = visit_at(gamma, at(10, day=YESTERDAY))
     leftover = visit_at(alpha, at(10, day=YESTERDAY))
+    # A desk forgotten open at gamma: its closing is rolled back with the rest of gamma's.
+    forgotten = open_desk(
+        counsellor=make_staff("bob@gamma.test", Role.COUNSELLOR, gamma),
+        desk=Desk.objects.create(site=gamma, name="Desk 1"),
+        now=at(9, 30, YESTERDAY),
+    )
     close_day = services.close_day
 
     def failing_at_gamma(*, site, now=None):
@@ -210,5 +220,7 @@ def test_one_sites_trouble_does_not_keep_the_other_sites_open(gamma, monkeypatch
     assert [str(exc) for exc in failed.value.exceptions] == ["gamma's database row is broken"]
     assert_closed_at(leftover, at(18))
     stuck.refresh_from_db()
+    forgotten.refresh_from_db()
     assert stuck.status == Visit.Status.WAITING
+    assert forgotten.closed_at is None
     assert "Could not close the day at site gamma" in caplog.text
