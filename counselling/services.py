@@ -140,12 +140,10 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
     Returns the local days whose visits or interviews changed (to aggregate again).
 
     A desk closes at the last closing time of the day it was last used (the end of that day if
-    the site did not open), or at its last call or interview if later (late arrivals). An interview
-    left running ends then too, without outcome and marked so (its length is not counted), and
-    its visit is done; a visitor still called is left at closing, as reception's day close does.
+    the site did not open), or at its last use if later (late arrivals). An interview left
+    running ends then too, without outcome and marked so (its length is not counted), and its
+    visit is done; a visitor still called is left at closing, as reception's day close does.
     A desk already used today (the worker was down overnight) is its counsellor's to close."""
-    from django.db.models import Max
-
     from citedesmetiers.facts import local_day_bounds
     from reception.services import last_closing
 
@@ -163,36 +161,21 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
             )
             if session is None:  # closed meanwhile by its counsellor
                 continue
-            calls = Call.objects.filter(desk_id=session.desk_id, at__gte=session.opened_at)
-            interviews = Interview.objects.filter(session=session)
-            last_interview = interviews.aggregate(at=Max("started_at"), end=Max("ended_at"))
-            last = max(
-                moment
-                for moment in (
-                    session.opened_at,
-                    session.paused_since,
-                    session.resumed_at,
-                    calls.aggregate(at=Max("at"))["at"],
-                    last_interview["at"],
-                    last_interview["end"],
-                )
-                if moment is not None
-            )
+            last = _last_use(session)
             if last >= today_starts:
                 continue  # in use today (the job did not run overnight)
-            day = site.local_date(last)
-            closing = last_closing(site, dt.datetime.combine(day, dt.time(12), tzinfo=site.zone))
-            ends = max(closing or local_day_bounds(site.zone, day)[1], last)
+            closing = last_closing(site, last)  # of that local day
+            ends = max(closing or local_day_bounds(site.zone, site.local_date(last))[1], last)
             visit = _held(session).select_for_update(of=("self",)).first()
-            if visit is not None and visit.status == Visit.Status.IN_INTERVIEW:
-                interview = _open_interview(session, visit)
-                interview.ended_at, interview.ended_by_day_close = ends, True
-                interview.save(update_fields=["ended_at", "ended_by_day_close"])
-                visit.status = Visit.Status.DONE
-                changed_days.add(site.local_date(interview.started_at))
-            elif visit is not None:
-                visit.status, visit.left_how = Visit.Status.LEFT, Visit.LeftHow.AT_CLOSING
             if visit is not None:
+                if visit.status == Visit.Status.IN_INTERVIEW:
+                    interview = _open_interview(session, visit)
+                    interview.ended_at, interview.ended_by_day_close = ends, True
+                    interview.save(update_fields=["ended_at", "ended_by_day_close"])
+                    visit.status = Visit.Status.DONE
+                    changed_days.add(site.local_date(interview.started_at))
+                else:
+                    visit.status, visit.left_how = Visit.Status.LEFT, Visit.LeftHow.AT_CLOSING
                 visit.desk, visit.ended_at = None, ends
                 visit.save(update_fields=["status", "ended_at", "left_how", "desk"])
                 changed_days.add(visit.local_date)
@@ -200,6 +183,26 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
             session.save(update_fields=["closed_at", "paused_since"])
             publish_change(site.slug)
     return changed_days
+
+
+def _last_use(session: DeskSession) -> dt.datetime:
+    """When the desk was last used: opened, paused, resumed, a call, an interview begun or
+    ended."""
+    from django.db.models import Max
+
+    calls = Call.objects.filter(desk_id=session.desk_id, at__gte=session.opened_at)
+    interviews = Interview.objects.filter(session=session).aggregate(
+        started=Max("started_at"), ended=Max("ended_at")
+    )
+    moments = (
+        session.opened_at,
+        session.paused_since,
+        session.resumed_at,
+        calls.aggregate(at=Max("at"))["at"],
+        interviews["started"],
+        interviews["ended"],
+    )
+    return max(moment for moment in moments if moment is not None)
 
 
 # --- calling -------------------------------------------------------------------------------------

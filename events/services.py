@@ -272,11 +272,10 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
         holders.filter(reminder_sent_at__isnull=True).exclude(email="").update(reminder_sent_at=now)
     elif after[0] != before[0]:
         holders.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
-    told = 0
-    for registration_id in active.exclude(email="").values_list("pk", flat=True):
+    told = list(active.exclude(email="").values_list("pk", flat=True))
+    for registration_id in told:
         _mail(registration_id, "event_changed")
-        told += 1
-    return told
+    return len(told)
 
 
 @transaction.atomic
