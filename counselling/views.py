@@ -196,8 +196,6 @@ def _own_referrals_waiting(session: DeskSession) -> str | None:
     """After a call found nobody: does the desk's queue hold visitors this sitting referred on?
     "elsewhere" when another desk serving their theme will call them, "here" when this desk
     will (nobody else serves it: see `services._call_next_at`), None when there are none."""
-    if not session.referred_on:
-        return None
     themes = set(
         selectors.waiting_for_desk(session.desk)
         .filter(referred_by=session)
@@ -296,7 +294,6 @@ def finish(request: HttpRequest) -> HttpResponse:
     if done.paused:
         messages.success(request, _("Interview recorded. Your desk is paused: nobody was called."))
     elif done.called is None:
-        session.refresh_from_db(fields=["referred_on"])  # this very finish may have set it
         waiting = _own_referrals_waiting(session)
         if waiting == "elsewhere":
             text = _(
