@@ -20,16 +20,7 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
     )
     counts, seconds, untimed = Counter(), Counter(), Counter()
     walks, walk_seconds = Counter(), Counter()
-    for (
-        desk,
-        theme,
-        partner,
-        channel,
-        called,
-        started,
-        ended,
-        by_day_close,
-    ) in interviews.values_list(
+    for i in interviews.values_list(
         "desk_id",
         "theme_id",
         "partner_id",
@@ -38,17 +29,19 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         "started_at",
         "ended_at",
         "ended_by_day_close",
+        named=True,
     ):
-        k = key(desk=desk, theme=theme, partner=partner or 0)
+        k = key(desk=i.desk_id, theme=i.theme_id, partner=i.partner_id or 0)
         counts[k] += 1
-        if ended and not by_day_close and ended - started < MAX_INTERVIEW:
-            seconds[k] += int((ended - started).total_seconds())
+        length = i.ended_at - i.started_at if i.ended_at else None
+        if length is not None and not i.ended_by_day_close and length < MAX_INTERVIEW:
+            seconds[k] += int(length.total_seconds())
         else:  # running, ended by the day close or left running: no length to trust
             untimed[k] += 1
-        if channel == "in_person" and called and called <= started:
+        if i.channel == "in_person" and i.called_at and i.called_at <= i.started_at:
             # From the call to the start: the walk to the desk (remote visitors do not walk).
             walks[k] += 1
-            walk_seconds[k] += int((started - called).total_seconds())
+            walk_seconds[k] += int((i.started_at - i.called_at).total_seconds())
     topics = Counter(
         key(topic=topic)
         for topic in interviews.filter(topics__isnull=False).values_list("topics", flat=True)
