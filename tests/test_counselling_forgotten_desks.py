@@ -7,42 +7,21 @@ Site Gamma opens every day 09:30–12:30 and 13:30–17:30, Paris time; “today
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from citedesmetiers import reports, stats
-from citedesmetiers.models import DailyStat, OpeningPeriod
+from citedesmetiers.models import DailyStat
 from citedesmetiers.roles import Role
 from counselling import services
 from counselling.models import DeskSession, Interview
 from reception import services as reception
 from reception.models import Visit
 from reception.tasks import close_finished_days
-from tests.conftest import make_site, make_staff
+from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session
-
-PARIS = ZoneInfo("Europe/Paris")
-TODAY = dt.date(2026, 5, 6)
-YESTERDAY = TODAY - dt.timedelta(days=1)
-
-
-def at(hour: int, minute: int = 0, day: dt.date = TODAY) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=PARIS)
-
-
-@pytest.fixture
-def gamma(db):
-    site = make_site("gamma", always_open=False)
-    for weekday in range(7):
-        OpeningPeriod.objects.create(
-            site=site, weekday=weekday, opens=dt.time(9, 30), closes=dt.time(12, 30)
-        )
-        OpeningPeriod.objects.create(
-            site=site, weekday=weekday, opens=dt.time(13, 30), closes=dt.time(17, 30)
-        )
-    return site
+from tests.day_fixtures import TODAY, YESTERDAY, at, fixture_gamma  # noqa: F401 (a fixture)
 
 
 @pytest.fixture

@@ -18,27 +18,7 @@ from reception import services
 from reception.models import Visit
 from reception.tasks import close_finished_days
 from tests.conftest import make_site
-
-PARIS = ZoneInfo("Europe/Paris")
-TODAY = dt.date(2026, 5, 6)
-YESTERDAY = TODAY - dt.timedelta(days=1)
-
-
-def at(hour: int, minute: int = 0, day: dt.date = TODAY) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=PARIS)
-
-
-@pytest.fixture
-def gamma(db):
-    site = make_site("gamma", always_open=False)
-    for weekday in range(7):
-        OpeningPeriod.objects.create(
-            site=site, weekday=weekday, opens=dt.time(9, 30), closes=dt.time(12, 30)
-        )
-        OpeningPeriod.objects.create(
-            site=site, weekday=weekday, opens=dt.time(13, 30), closes=dt.time(17, 30)
-        )
-    return site
+from tests.day_fixtures import PARIS, TODAY, YESTERDAY, at, fixture_gamma  # noqa: F401 (a fixture)
 
 
 def visit_at(site, moment: dt.datetime, status: str = Visit.Status.WAITING) -> Visit:
