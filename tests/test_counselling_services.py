@@ -619,6 +619,15 @@ def test_finishing_twice_is_refused_even_after_the_next_call(centre, desks):
     assert snapshot() == before
 
 
+def referral_to(site, letter: str) -> dict:
+    """The answers that refer the visitor to the desk of another theme, for another view."""
+    return {
+        "outcomes": [Outcome.Code.REFERRED_DESK],
+        "refer_theme_id": theme(site, letter).pk,
+        "referral_reason": Outcome.Reason.OTHER_VIEW,
+    }
+
+
 def finish_and_call_next(session, visit, **extra):
     extra.setdefault("outcomes", [Outcome.Code.INFORMATION])
     return services.finish_and_call_next(
@@ -688,9 +697,7 @@ def test_finish_and_call_next_gives_the_referred_visitor_to_the_other_desk(centr
     done = finish_and_call_next(
         jobs,
         visit,
-        outcomes=[Outcome.Code.REFERRED_DESK],
-        refer_theme_id=theme(alpha, "F").pk,
-        referral_reason=Outcome.Reason.OTHER_VIEW,
+        **referral_to(alpha, "F"),
     )
 
     assert done.called == next_jobs
@@ -713,9 +720,7 @@ def test_finish_and_call_next_does_not_call_back_a_visitor_referred_to_another_t
     done = finish_and_call_next(
         mixed,
         visit,
-        outcomes=[Outcome.Code.REFERRED_DESK],
-        refer_theme_id=theme(alpha, "F").pk,
-        referral_reason=Outcome.Reason.OTHER_VIEW,
+        **referral_to(alpha, "F"),
     )
 
     # Still the oldest for F, and waiting there for another point of view.
@@ -742,9 +747,7 @@ def test_finish_and_call_next_does_not_call_straight_back_even_with_no_other_des
     done = finish_and_call_next(
         mixed,
         visit,
-        outcomes=[Outcome.Code.REFERRED_DESK],
-        refer_theme_id=theme(alpha, "F").pk,
-        referral_reason=Outcome.Reason.OTHER_VIEW,
+        **referral_to(alpha, "F"),
     )
     assert done.called == later
     start(mixed, later)
@@ -761,9 +764,7 @@ def _referred_from_the_mixed_desk(centre, desks):
     finish(
         mixed,
         visit,
-        outcomes=[Outcome.Code.REFERRED_DESK],
-        refer_theme_id=theme(alpha, "F").pk,
-        referral_reason=Outcome.Reason.OTHER_VIEW,
+        **referral_to(alpha, "F"),
     )
     assert refresh(visit).referred_by == mixed
     assert refresh(mixed).referred_on

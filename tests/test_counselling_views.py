@@ -56,6 +56,23 @@ def finish_data(visit, **extra) -> dict:
     return {"visit": visit.pk, "channel": "in_person", "outcomes": ["information"], **extra}
 
 
+def referral_data(visit, to_theme, **extra) -> dict:
+    """The finish form referring the visitor to the desk of `to_theme`, for another view."""
+    return finish_data(
+        visit,
+        outcomes=["referred_desk"],
+        refer_theme=to_theme.pk,
+        referral_reason="other_view",
+        **extra,
+    )
+
+
+def call_and_start(client: Client, visit) -> None:
+    """Call the next visitor (`visit`, the oldest waiting) and start the interview."""
+    post(client, "/desk/call-next/")
+    post(client, "/desk/start/", {"visit": visit.pk})
+
+
 # --- the whole way through ------------------------------------------------------------------------
 
 
@@ -112,8 +129,7 @@ def test_the_finish_form_starts_from_the_channel_the_visitor_came_by(centre, bob
 
 def test_posting_the_same_finish_twice_is_refused_and_changes_nothing(centre, bob):
     visit = queue_visit(centre.alpha, "E")
-    post(bob, "/desk/call-next/")
-    post(bob, "/desk/start/", {"visit": visit.pk})
+    call_and_start(bob, visit)
     data = finish_data(visit)
     post(bob, "/desk/finish/", data)
     interview = Interview.objects.get(visit=visit)
@@ -157,8 +173,7 @@ def test_repeating_finish_and_call_next_with_topics_says_the_interview_is_finish
     cv = make_topic(centre.alpha, "E", "CV")
     visit = queue_visit(centre.alpha, "E")
     training = queue_visit(centre.alpha, "F")
-    post(bob, "/desk/call-next/")
-    post(bob, "/desk/start/", {"visit": visit.pk})
+    call_and_start(bob, visit)
     data = finish_data(visit, topics=[cv.pk], then="call_next")
     post(bob, "/desk/finish/", data)
     post(bob, "/desk/start/", {"visit": training.pk})
@@ -180,8 +195,7 @@ def test_repeating_finish_and_call_next_with_topics_says_the_interview_is_finish
 )
 def test_finish_and_call_next_says_why_nobody_was_called(centre, bob, paused, message):
     visit = queue_visit(centre.alpha, "E")
-    post(bob, "/desk/call-next/")
-    post(bob, "/desk/start/", {"visit": visit.pk})
+    call_and_start(bob, visit)
     if paused:
         queue_visit(centre.alpha, "E")
         post(bob, "/desk/pause/")
@@ -194,8 +208,7 @@ def test_finish_and_call_next_says_why_nobody_was_called(centre, bob, paused, me
 def test_a_finish_and_call_next_with_invalid_answers_calls_nobody(centre, bob):
     visit = queue_visit(centre.alpha, "E")
     waiting = queue_visit(centre.alpha, "E")
-    post(bob, "/desk/call-next/")
-    post(bob, "/desk/start/", {"visit": visit.pk})
+    call_and_start(bob, visit)
     response = post(bob, "/desk/finish/", finish_data(visit, outcomes=["hired"], then="call_next"))
     assert messages_of(response) == ["Some answers are not valid choices; nothing was saved."]
     assert refresh(visit).status == Visit.Status.IN_INTERVIEW
@@ -207,15 +220,8 @@ def test_call_next_says_when_only_visitors_referred_on_by_this_desk_wait(centre,
     Carol's desk gives."""
     open_session(centre.counsellor_b, make_desk(centre.alpha, "Desk 3", "F", order=3))
     visit = queue_visit(centre.alpha, "E")
-    post(bob, "/desk/call-next/")
-    post(bob, "/desk/start/", {"visit": visit.pk})
-    referral = finish_data(
-        visit,
-        outcomes=["referred_desk"],
-        refer_theme=theme(centre.alpha, "F").pk,
-        referral_reason="other_view",
-        then="call_next",
-    )
+    call_and_start(bob, visit)
+    referral = referral_data(visit, theme(centre.alpha, "F"), then="call_next")
 
     response = post(bob, "/desk/finish/", referral)
 
@@ -237,15 +243,8 @@ def test_call_next_says_when_only_visitors_referred_on_by_this_desk_wait(centre,
 def test_finish_and_call_next_says_when_the_visitor_referred_on_is_next_here(centre, bob):
     """Nobody else serves F and nobody else waits: Bob's desk will call them, not now."""
     visit = queue_visit(centre.alpha, "E")
-    post(bob, "/desk/call-next/")
-    post(bob, "/desk/start/", {"visit": visit.pk})
-    referral = finish_data(
-        visit,
-        outcomes=["referred_desk"],
-        refer_theme=theme(centre.alpha, "F").pk,
-        referral_reason="other_view",
-        then="call_next",
-    )
+    call_and_start(bob, visit)
+    referral = referral_data(visit, theme(centre.alpha, "F"), then="call_next")
     response = post(bob, "/desk/finish/", referral)
     assert messages_of(response) == [
         "Interview recorded. Nobody else is waiting: the visitor you referred on is next at "
@@ -351,8 +350,7 @@ def test_recall_and_hand_back(centre, bob):
 def test_a_referral_sends_the_visitor_to_the_other_theme_keeping_their_time(centre, bob):
     visit = queue_visit(centre.alpha, "E")
     queued_at = visit.queued_at
-    post(bob, "/desk/call-next/")
-    post(bob, "/desk/start/", {"visit": visit.pk})
+    call_and_start(bob, visit)
     form = bob.get("/desk/").context["finish_form"]
     # The referral offers the site's other themes, not the visit's own.
     assert set(form.fields["refer_theme"].queryset) == {
@@ -382,8 +380,7 @@ def test_a_referral_sends_the_visitor_to_the_other_theme_keeping_their_time(cent
 def test_a_finish_with_invalid_answers_saves_nothing(centre, bob):
     other_theme_topic = make_topic(centre.alpha, "F", "Funding")
     visit = queue_visit(centre.alpha, "E")
-    post(bob, "/desk/call-next/")
-    post(bob, "/desk/start/", {"visit": visit.pk})
+    call_and_start(bob, visit)
     for data in (
         finish_data(visit, topics=[other_theme_topic.pk]),
         finish_data(visit, outcomes=["hired"]),
@@ -562,8 +559,7 @@ def test_the_desk_screen_with_an_interview_open_stays_cheap(
     visit = queue_visit(centre.alpha, "E")
     for _ in range(5):
         queue_visit(centre.alpha, "F")
-    post(bob, "/desk/call-next/")
-    post(bob, "/desk/start/", {"visit": visit.pk})
+    call_and_start(bob, visit)
     with django_assert_max_num_queries(25):
         response = bob.get("/desk/")
     assert response.status_code == 200
