@@ -212,6 +212,13 @@ def test_finish_and_call_next_racing_a_call_next_for_the_last_visitor(centre, ro
     assert Call.objects.filter(visit=last).count() == 1
 
 
+def backend_pid() -> int:
+    """The PostgreSQL backend of this thread's connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
 def wait_until_blocked(pid: int, by: int) -> None:
     """Return once the backend `pid` waits for a lock held by the backend `by` (asked to
     PostgreSQL itself, so nothing depends on timing)."""
@@ -240,9 +247,7 @@ def test_finish_and_call_next_waits_for_the_desk_and_sees_a_pause_made_meanwhile
 
     def press():
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                button["pid"] = cursor.fetchone()[0]
+            button["pid"] = backend_pid()
             ready.set()
             button["result"] = services.finish_and_call_next(
                 **who, visit_id=visit.pk, outcomes=[Outcome.Code.INFORMATION]
@@ -255,9 +260,7 @@ def test_finish_and_call_next_waits_for_the_desk_and_sees_a_pause_made_meanwhile
     with transaction.atomic():
         # The other tab's pause holds the desk session's lock until it commits.
         DeskSession.objects.select_for_update().get(pk=session.pk)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            tab_pid = cursor.fetchone()[0]
+        tab_pid = backend_pid()
         thread = threading.Thread(target=press)
         thread.start()
         assert ready.wait(BARRIER_TIMEOUT)
@@ -291,9 +294,7 @@ def test_reception_marking_a_called_visitor_left_meanwhile_wins_cleanly(centre, 
 
     def press():
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                counsellor["pid"] = cursor.fetchone()[0]
+            counsellor["pid"] = backend_pid()
             counsellor_ready.set()
             getattr(services, action)(
                 session_id=session.pk, counsellor=centre.counsellor_a, visit_id=visit.pk
@@ -309,9 +310,7 @@ def test_reception_marking_a_called_visitor_left_meanwhile_wins_cleanly(centre, 
     with transaction.atomic():
         # The next day's close job closes the called visit; its UPDATE holds the row lock.
         assert reception.close_day(site=alpha, now=T0 + dt.timedelta(days=1)) == 1
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            reception_pid = cursor.fetchone()[0]
+        reception_pid = backend_pid()
         thread = threading.Thread(target=press)
         thread.start()
         assert counsellor_ready.wait(BARRIER_TIMEOUT)
