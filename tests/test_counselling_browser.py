@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 
 from counselling.models import Interview
 from reception.models import Call, Visit
-from tests.browser import TABLET
+from tests.browser import PHONE, TABLET
 from tests.conftest import PASSWORD
-from tests.counselling_fixtures import make_desk, make_topic, queue_visit
+from tests.counselling_fixtures import make_desk, make_topic, open_session, queue_visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -127,3 +127,32 @@ def test_finish_and_call_next_shows_the_next_ticket_at_the_desk_and_on_the_scree
     ]
     for page in (display, bob):
         assert page.js_errors == []
+
+
+def test_a_visitor_referred_on_is_marked_in_the_ticket_list_that_fits_a_phone(new_page, centre):
+    """Bob's desk serves jobs and training; Carol's serves training. Bob refers a visitor to
+    training with "finish and call next", double-clicked: the visitor is left to Carol, marked
+    in Bob's list, whose reason menu and button fit a phone's width."""
+    alpha = centre.alpha
+    mixed = make_desk(alpha, "Desk 1", "E", "F", order=1)
+    open_session(centre.counsellor_b, make_desk(alpha, "Desk 2", "F", order=2))
+    visit = queue_visit(alpha, "E")
+    bob = new_page(PHONE)
+    sit_at(bob, centre.counsellor_a, mixed)
+    bob.get_by_role("button", name="Call next").click()
+    bob.get_by_role("button", name="Start the interview").click()
+    bob.get_by_text("referred to another desk").click()
+    bob.select_option("#id_refer_theme", label="Find a training")
+    bob.select_option("#id_referral_reason", index=1)
+
+    bob.get_by_role("button", name="Finish and call next").dblclick()
+
+    expect(bob.locator(".messages")).to_contain_text("Only visitors you referred on are waiting")
+    bob.get_by_text("Call a specific ticket").click()
+    row = bob.locator(".ticket-row", has_text=visit.code)
+    expect(row.locator(".badge")).to_have_text("referred on by you")
+    assert bob.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.WAITING
+    assert Call.objects.count() == 1
+    assert bob.js_errors == []
