@@ -8,9 +8,14 @@ class CiteDesMetiersConfig(AppConfig):
     verbose_name = _("Cité des métiers")
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from .directory import connect_signals
+        from .ids import IdConverter
         from .roles import sync_role_permissions
 
         connect_signals()
+        # Before any URLconf is read: every app's patterns use `<id:…>`.
+        register_converter(IdConverter, "id")
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")

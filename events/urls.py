@@ -6,10 +6,10 @@ app_name = "events"
 
 urlpatterns = [
     path("", views.event_list, name="list"),
-    path("<int:event_id>/", views.detail, name="detail"),
-    path("<int:event_id>/register/", views.register, name="register"),
-    path("<int:event_id>/event.ics", views.event_ics, name="ics"),
-    path("<int:event_id>/on-the-spot/", views.on_the_spot, name="on_the_spot"),
+    path("<id:event_id>/", views.detail, name="detail"),
+    path("<id:event_id>/register/", views.register, name="register"),
+    path("<id:event_id>/event.ics", views.event_ics, name="ics"),
+    path("<id:event_id>/on-the-spot/", views.on_the_spot, name="on_the_spot"),
     path("feed/<slug:site_slug>.ics", views.site_feed, name="feed"),
     path("on-the-spot/", views.on_the_spot_list, name="on_the_spot_list"),
     path("r/<str:token>/", views.registration, name="registration"),

@@ -6,6 +6,6 @@ app_name = "resources"
 
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
-    path("<int:resource_id>/", views.detail, name="detail"),
+    path("<id:resource_id>/", views.detail, name="detail"),
     path("kiosk/<slug:site_slug>/", views.kiosk_home, name="kiosk"),
 ]
