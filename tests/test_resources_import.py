@@ -550,4 +550,4 @@ def test_it_refuses_an_unknown_export_format_or_site(centre, login):
 
     assert client.get(EXPORT, {"format": "pdf"}).status_code == 404
     assert client.get(EXPORT, {"site": "nowhere"}).status_code == 404
-    assert client.get(EXPORT, {"site": "\x00"}).status_code == 404
+    assert client.get(EXPORT, {"site": "\x00"}).status_code == 400
