@@ -5,6 +5,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.http import HttpRequest
 
+from .clients import client_ip
 from .models import User
 from .roles import ROLES_REQUIRING_MFA
 
@@ -12,6 +13,11 @@ from .roles import ROLES_REQUIRING_MFA
 class StaffAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # The same client as our own limits see (behind our proxies, from X-Forwarded-For);
+        # allauth counts an IPv6 client per /64 itself.
+        return client_ip(request)
 
 
 def must_enrol_in_mfa(user: User) -> bool:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from citedesmetiers.access import staff_view
 from citedesmetiers.cache import count_hit
+from citedesmetiers.clients import client_key
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.qr import qr_svg
 from citedesmetiers.roles import Role
@@ -112,8 +113,7 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 def _too_many_attempts(request: HttpRequest) -> bool:
-    address = request.META.get("REMOTE_ADDR", "unknown")
-    key = f"events:register:{address}:{timezone.now():%Y%m%d%H}"
+    key = f"events:register:{client_key(request)}:{timezone.now():%Y%m%d%H}"
     return count_hit(key, 3600) > settings.EVENT_REGISTRATIONS_PER_HOUR
 
 
