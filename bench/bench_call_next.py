@@ -61,10 +61,9 @@ LEFTOVER_AGE = dt.timedelta(minutes=10)
 def _make_site(kind: str, desks: int):
     """A site open all day with three themes and `desks` counsellors, each at an open desk
     serving every theme. Returns the site, its themes and each desk's (session id, counsellor)."""
-    from django.contrib.auth.models import Group
-
-    from citedesmetiers.models import OpeningPeriod, Site, StaffMembership, Theme, User
+    from citedesmetiers.models import OpeningPeriod, Site, Theme, User
     from citedesmetiers.roles import Role
+    from citedesmetiers.services import grant_role
     from counselling import services
     from counselling.models import Desk
 
@@ -79,12 +78,10 @@ def _make_site(kind: str, desks: int):
         Theme(site=site, letter=letter, name=name, order=order)
         for order, (letter, name) in enumerate(THEMES)
     )
-    group = Group.objects.get(name=Role.COUNSELLOR.value)
     seats = []
     for n in range(1, desks + 1):
         counsellor = User.objects.create_user(email=f"{slug}-{n}@bench.test")
-        counsellor.groups.add(group)
-        StaffMembership.objects.create(user=counsellor, site=site)
+        grant_role(user=counsellor, role=Role.COUNSELLOR, site=site)
         desk = Desk.objects.create(site=site, name=f"Desk {n}", order=n)
         desk.themes.set(themes)
         session = services.open_desk(counsellor=counsellor, desk=desk)

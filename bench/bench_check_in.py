@@ -63,15 +63,14 @@ def _make_site():
 
 def _make_agent(site):
     """A reception agent of `site` and a logged-in session for them, in the shared database."""
-    from django.contrib.auth.models import Group
     from django.test import Client
 
-    from citedesmetiers.models import StaffMembership, User
+    from citedesmetiers.models import User
     from citedesmetiers.roles import Role
+    from citedesmetiers.services import grant_role
 
     user = User.objects.create_user(email=f"{site.slug}-agent@bench.test")
-    user.groups.add(Group.objects.get(name=Role.RECEPTION.value))
-    StaffMembership.objects.create(user=user, site=site)
+    grant_role(user=user, role=Role.RECEPTION, site=site)
     client = Client()
     client.force_login(user)
     return client.cookies["sessionid"].value

@@ -20,6 +20,24 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         return client_ip(request)
 
 
+# The roles for which the session was last checked for MFA enrolment: a role given since (a
+# promotion to manager) makes the check run again.
+SESSION_MFA_OK = "mfa_enrolment_checked"
+
+
+def _mfa_state(user: User) -> str:
+    return ",".join(sorted(["superuser"] * user.is_superuser + [str(r) for r in user.roles()]))
+
+
+def mfa_checked(request: HttpRequest) -> bool:
+    """Whether enrolment was checked in this session for the roles the member holds now."""
+    return request.session.get(SESSION_MFA_OK) == _mfa_state(request.user)
+
+
+def mark_mfa_checked(request: HttpRequest) -> None:
+    request.session[SESSION_MFA_OK] = _mfa_state(request.user)
+
+
 def must_enrol_in_mfa(user: User) -> bool:
     """Managers and superusers must have TOTP before they reach any screen.
 

@@ -15,13 +15,18 @@ class MembershipInline(admin.TabularInline):
 class StaffAdmin(UserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
-    list_filter = ["is_active", "is_staff", "is_superuser", "groups", "memberships__site"]
+    list_filter = [
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "memberships__roles",
+        "memberships__site",
+    ]
     search_fields = ["email", "first_name", "last_name"]
     inlines = [MembershipInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Person"), {"fields": ("first_name", "last_name")}),
-        (_("Roles"), {"fields": ("groups", "works_at_all_sites")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "user_permissions")},
@@ -35,9 +40,7 @@ class StaffAdmin(UserAdmin):
             return ()
         return ("is_superuser", "user_permissions", "last_login", "date_joined")
 
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2", "groups")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
 class OpeningPeriodInline(admin.TabularInline):
@@ -54,7 +57,7 @@ class ThemeInline(admin.TabularInline):
 class SiteAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "kind", "time_zone", "active"]
     list_filter = ["kind", "active"]
-    search_fields = ["name", "slug", "cite"]
+    search_fields = ["name", "slug", "cite__name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [OpeningPeriodInline, ThemeInline]
 
@@ -76,7 +79,7 @@ class ThemeAdmin(admin.ModelAdmin):
 
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "site", "partner"]
-    list_filter = ["site", "partner"]
+    list_display = ["user", "place", "partner"]
+    list_filter = ["site", "cite", "roles", "partner"]
     autocomplete_fields = ["user", "site", "partner"]
     search_fields = ["user__email", "site__name"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
+from .models import Cite, OpeningPeriod, Partner, Site, Theme, User
 from .roles import Role
+from .services import grant_role
 
 DEMO_PASSWORD = "demo-password"
 
@@ -51,9 +51,13 @@ OPENING_HOURS = [(day, dt.time(9, 30), dt.time(17, 30)) for day in range(5)] + [
 
 @transaction.atomic
 def seed_demo() -> Site:
+    cite, _ = Cite.objects.get_or_create(
+        slug="demo", defaults={"name": "Cité des métiers de démonstration"}
+    )
     site, _ = Site.objects.update_or_create(
         slug="demo",
         defaults={
+            "cite": cite,
             "name": "Cité des métiers — démo",
             "kind": Site.Kind.SITE,
             "time_zone": "Europe/Paris",
@@ -86,11 +90,8 @@ def seed_demo() -> Site:
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
         partner = partners[partner_index] if partner_index is not None else None
-        StaffMembership.objects.update_or_create(
-            user=user, site=site, defaults={"partner": partner}
-        )
+        grant_role(user=user, role=role, site=site, partner=partner)
     seed_desks(site)
     from resources.demo import seed_catalogue
 

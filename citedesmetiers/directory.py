@@ -1,5 +1,5 @@
 """What nearly every staff request reads and almost nothing changes, cached: each staff member's
-account and grant (roles, sites) and the active sites with their themes.
+account and grant (their roles at each place) and the active sites with their themes.
 
 One cache round trip gives a request all of it (`account`). Every cached entry carries the
 generation of its user (or of the sites) read *before* the database, and an entry of another
@@ -14,20 +14,22 @@ expired, evicted) is drawn anew, so it matches nothing cached before.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import transaction
 
-from .models import Site, Theme, User
+from .models import Site, StaffMembership, Theme, User
 from .roles import Role
 
 TIMEOUT = 60
-# v2: entries are (generation, value); those of the first version were bare values.
-PREFIX = "directory:v2"
+# v3: grants hold roles per place.
+PREFIX = "directory:v3"
 SITES_KEY = f"{PREFIX}:sites"
 SITES_GENERATION_KEY = f"{PREFIX}:generation:sites"
 GENERATION_TIMEOUT = 24 * 3600  # far beyond the entries made under it
+ALL_ROLES = frozenset(Role.values)
+NO_ROLES: frozenset[str] = frozenset()
 
 
 def _account_key(user_id) -> str:
@@ -58,9 +60,59 @@ def _generation(found: dict, key: str) -> str:
 
 @dataclass(frozen=True)
 class Grant:
-    roles: frozenset[str]
-    everywhere: bool  # superuser or network staff
-    site_ids: frozenset[int]
+    """The roles a staff member holds, by place: across the network, at each Cité (every site of
+    it) and at each site. A superuser holds every role everywhere."""
+
+    everywhere: bool
+    network: frozenset[str] = NO_ROLES
+    cites: dict[int, frozenset[str]] = field(default_factory=dict)
+    sites: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def roles_at(self, site: Site) -> frozenset[str]:
+        if self.everywhere:
+            return ALL_ROLES
+        return (
+            self.network
+            | self.cites.get(site.cite_id, NO_ROLES)
+            | self.sites.get(site.pk, NO_ROLES)
+        )
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Every role held somewhere."""
+        if self.everywhere:
+            return ALL_ROLES
+        return self.network.union(*self.cites.values(), *self.sites.values())
+
+    def roles_at_network(self) -> frozenset[str]:
+        return ALL_ROLES if self.everywhere else self.network
+
+    def roles_at_cite(self, cite_id: int) -> frozenset[str]:
+        return self.roles_at_network() | self.cites.get(cite_id, NO_ROLES)
+
+
+def _read_grant(user_id, is_superuser: bool) -> Grant:
+    network: set[str] = set()
+    cites: dict[int, set[str]] = {}
+    sites: dict[int, set[str]] = {}
+    rows = StaffMembership.objects.filter(user_id=user_id).values_list(
+        "site_id", "cite_id", "roles__name"
+    )
+    for site_id, cite_id, role in rows:
+        if role is None:
+            continue  # a membership without roles grants nothing
+        if site_id is not None:
+            sites.setdefault(site_id, set()).add(role)
+        elif cite_id is not None:
+            cites.setdefault(cite_id, set()).add(role)
+        else:
+            network.add(role)
+    return Grant(
+        everywhere=is_superuser,
+        network=frozenset(network),
+        cites={pk: frozenset(roles) for pk, roles in cites.items()},
+        sites={pk: frozenset(roles) for pk, roles in sites.items()},
+    )
 
 
 def _load(user_id, user: User | None = None) -> tuple[User | None, Grant | None, tuple[Site, ...]]:
@@ -87,17 +139,13 @@ def _load(user_id, user: User | None = None) -> tuple[User | None, Grant | None,
             missing[_account_key(user_id)] = (generation, user)
     grant = current(_grant_key(user_id), generation)
     if grant is None:
-        # A given account may have been read before the generation: its flags are read again.
-        flags = (
-            User.objects.filter(pk=user_id).values_list("is_superuser", "works_at_all_sites")[0]
+        # A given account may have been read before the generation: its flag is read again.
+        is_superuser = (
+            User.objects.filter(pk=user_id).values_list("is_superuser", flat=True).first()
             if given
-            else (user.is_superuser, user.works_at_all_sites)
+            else user.is_superuser
         )
-        grant = Grant(
-            roles=frozenset(user.groups.values_list("name", flat=True)),
-            everywhere=any(flags),
-            site_ids=frozenset(user.memberships.values_list("site_id", flat=True)),
-        )
+        grant = _read_grant(user_id, bool(is_superuser))
         missing[_grant_key(user_id)] = (generation, grant)
     sites = current(SITES_KEY, sites_generation)
     if sites is None:
@@ -178,7 +226,7 @@ def _forget_member(sender, instance, **kwargs) -> None:
 
 def _forget_former_member(sender, instance, **kwargs) -> None:
     """A membership given to somebody else (the admin allows it): the person it leaves loses
-    the site too."""
+    the place too."""
     if instance.pk is None:
         return
     former = sender.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
@@ -186,29 +234,31 @@ def _forget_former_member(sender, instance, **kwargs) -> None:
         forget([former])
 
 
-def _forget_group_members(sender, instance, **kwargs) -> None:
-    forget(instance.user_set.values_list("pk", flat=True))
+def _forget_role_holders(sender, instance, **kwargs) -> None:
+    """A role's group renamed or deleted: everyone holding it anywhere."""
+    forget(StaffMembership.objects.filter(roles=instance).values_list("user_id", flat=True))
 
 
 def _forget_sites(sender, **kwargs) -> None:
     forget(sites=True)
 
 
-def _groups_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
-    if not reverse:  # user.groups.add(...)
-        if action.startswith("post_"):
-            _forget_user(sender, instance)
-    elif action in ("post_add", "post_remove"):  # group.user_set.add(...)
-        forget(pk_set or ())
-    elif action == "pre_clear":
-        _forget_group_members(sender, instance)
+def _roles_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if not action.startswith(("post_", "pre_clear")):
+        return
+    if not reverse:  # membership.roles.add(...)
+        forget([instance.user_id])
+    elif action == "pre_clear":  # group.memberships.clear()
+        _forget_role_holders(sender, instance)
+    else:  # group.memberships.add(...)
+        forget(
+            StaffMembership.objects.filter(pk__in=pk_set or ()).values_list("user_id", flat=True)
+        )
 
 
 def connect_signals() -> None:
     from django.contrib.auth.models import Group
     from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
-
-    from .models import StaffMembership
 
     for signal in (post_save, post_delete):
         signal.connect(_forget_user, sender=User, dispatch_uid="directory_user")
@@ -218,9 +268,9 @@ def connect_signals() -> None:
     pre_save.connect(
         _forget_former_member, sender=StaffMembership, dispatch_uid="directory_former_member"
     )
-    # Before a group goes, while its members are still known.
-    post_save.connect(_forget_group_members, sender=Group, dispatch_uid="directory_group")
-    pre_delete.connect(_forget_group_members, sender=Group, dispatch_uid="directory_group")
+    # Before a group goes, while its holders are still known.
+    post_save.connect(_forget_role_holders, sender=Group, dispatch_uid="directory_group")
+    pre_delete.connect(_forget_role_holders, sender=Group, dispatch_uid="directory_group")
     m2m_changed.connect(
-        _groups_changed, sender=User.groups.through, dispatch_uid="directory_groups"
+        _roles_changed, sender=StaffMembership.roles.through, dispatch_uid="directory_roles"
     )

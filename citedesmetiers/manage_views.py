@@ -19,7 +19,7 @@ from counselling.models import DeskSession
 from reception.models import Call, Visit
 
 from . import charts, report_service, stats
-from .access import sites_for, staff_view
+from .access import network_wide, sites_for, staff_view
 from .models import MonthlyReport, Partner, Site, Theme
 from .reports import key_figures
 from .roles import Role
@@ -28,12 +28,12 @@ MANAGER = (Role.MANAGER,)
 
 
 def _can_see_network(user) -> bool:
-    return user.is_superuser or user.works_at_all_sites
+    return network_wide(user, *MANAGER)
 
 
 def _chosen_sites(request: HttpRequest) -> tuple[list[Site], Site | None]:
     """The dashboard's sites: one chosen site, or every site for network managers (“all”)."""
-    allowed = list(sites_for(request.user))
+    allowed = list(sites_for(request.user, *MANAGER))
     wanted = request.GET.get("site", "")
     if wanted == "all" and _can_see_network(request.user):
         return allowed, None
@@ -143,7 +143,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
     ]
     context = {
-        "sites": sites_for(request.user),
+        "sites": sites_for(request.user, *MANAGER),
         "site": site,
         "network": site is None,
         "can_see_network": _can_see_network(request.user),
@@ -195,7 +195,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
 @staff_view(*MANAGER)
 @require_GET
 def report_list(request: HttpRequest) -> HttpResponse:
-    sites = list(sites_for(request.user))
+    sites = list(sites_for(request.user, *MANAGER))
     reports = MonthlyReport.objects.filter(site__in=sites).select_related("site")
     if _can_see_network(request.user):
         reports = reports | MonthlyReport.objects.filter(site__isnull=True)
@@ -223,7 +223,7 @@ def _report_site(request: HttpRequest, site_slug: str) -> Site | None:
             raise PermissionDenied(_("Only network managers see the network report."))
         return None
     site = get_object_or_404(Site, slug=site_slug)
-    if not sites_for(request.user).filter(pk=site.pk).exists():
+    if not sites_for(request.user, *MANAGER).filter(pk=site.pk).exists():
         raise PermissionDenied(_("You do not work at this site."))
     return site
 

@@ -1,11 +1,10 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from .accounts import must_enrol_in_mfa
+from .accounts import mark_mfa_checked, mfa_checked, must_enrol_in_mfa
 
 # Paths a manager may open before enrolling: the account pages themselves, assets and probes.
 MFA_FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz", "/jsi18n/")
-SESSION_MFA_OK = "mfa_enrolment_checked"
 
 
 class RequireMfaMiddleware:
@@ -22,10 +21,10 @@ class RequireMfaMiddleware:
         # change, the view itself checks access.
         if getattr(view_func, "live_poll", False) or request.path.startswith(MFA_FREE_PREFIXES):
             return None
-        if request.user.is_authenticated and not request.session.get(SESSION_MFA_OK):
+        if request.user.is_authenticated and not mfa_checked(request):
             if must_enrol_in_mfa(request.user):
                 return redirect("mfa_activate_totp")
-            request.session[SESSION_MFA_OK] = True
+            mark_mfa_checked(request)
         return None
 
 

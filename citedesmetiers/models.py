@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,15 +39,14 @@ class StaffManager(BaseUserManager):
 
 
 class User(AbstractUser):
-    """A staff member. Visitors never have an account."""
+    """A staff member. Visitors never have an account.
+
+    What they may do comes from their memberships: each holds roles at one site, at a Cité (all
+    its sites and associated centres) or across the network. Django's own `groups` are not used
+    for roles."""
 
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
-    works_at_all_sites = models.BooleanField(
-        _("works at every site"),
-        default=False,
-        help_text=_("For network staff, e.g. a network manager who compares sites."),
-    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -62,13 +62,41 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
     def roles(self) -> set[Role]:
+        """The roles this member holds somewhere (at a site, a Cité or the network)."""
         if not hasattr(self, "_roles_cache"):
-            names = set(self.groups.values_list("name", flat=True))
+            names = set(
+                StaffMembership.objects.filter(user=self).values_list("roles__name", flat=True)
+            )
             self._roles_cache = {role for role in Role if role.value in names}
         return self._roles_cache
 
     def has_role(self, *roles: Role) -> bool:
+        """Whether they hold one of `roles` anywhere; what they may do at a given site is
+        `citedesmetiers.access.holds`."""
         return self.is_superuser or bool(self.roles() & set(roles))
+
+
+class Cite(models.Model):
+    """One labelled Cité des métiers: its sites and associated centres. One deployment can host
+    several Cités of the network; a Cité's manager manages all of its sites."""
+
+    slug = models.SlugField(_("short name in addresses"), unique=True, max_length=40)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    labelled_since = models.DateField(
+        _("label awarded on"),
+        null=True,
+        blank=True,
+        help_text=_("When the network awarded the Cité des métiers label to this Cité."),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Cité des métiers")
+        verbose_name_plural = _("Cités des métiers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Site(models.Model):
@@ -79,13 +107,14 @@ class Site(models.Model):
     slug = models.SlugField(_("short name in addresses"), unique=True, max_length=40)
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SITE)
-    cite = models.CharField(
-        _("Cité des métiers"),
-        max_length=120,
+    cite = models.ForeignKey(
+        Cite,
+        on_delete=models.PROTECT,
+        null=True,
         blank=True,
-        help_text=_(
-            "The Cité this site or associated centre belongs to, when a deployment hosts several."
-        ),
+        related_name="sites",
+        verbose_name=_("Cité des métiers"),
+        help_text=_("The Cité this site or associated centre belongs to."),
     )
     time_zone = models.CharField(
         _("time zone"),
@@ -243,10 +272,26 @@ class Theme(models.Model):
 
 
 class StaffMembership(models.Model):
-    """Which site a staff member works at and, for counsellors, which partner delegates them."""
+    """Where a staff member works and in which roles: at one site, at a Cité (every site and
+    associated centre of it), or across the network (neither). For counsellors, the partner
+    that delegates them there."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    cite = models.ForeignKey(
+        Cite,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("Cité des métiers"),
+        help_text=_("For roles at every site of a Cité. Leave both empty for the whole network."),
+    )
+    roles = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="memberships", verbose_name=_("roles")
+    )
     partner = models.ForeignKey(
         Partner,
         on_delete=models.PROTECT,
@@ -257,14 +302,36 @@ class StaffMembership(models.Model):
     )
 
     class Meta:
-        verbose_name = _("site membership")
-        verbose_name_plural = _("site memberships")
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "site"], name="membership_unique_user_site")
+            models.CheckConstraint(
+                condition=Q(site__isnull=True) | Q(cite__isnull=True),
+                name="membership_site_or_cite",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "site"],
+                condition=Q(site__isnull=False),
+                name="membership_unique_user_site",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "cite"],
+                condition=Q(cite__isnull=False),
+                name="membership_unique_user_cite",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(site__isnull=True, cite__isnull=True),
+                name="membership_unique_user_network",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.site}"
+        return f"{self.user} @ {self.place}"
+
+    @property
+    def place(self) -> str:
+        return str(self.site or self.cite or _("the whole network"))
 
 
 class DailyStat(models.Model):

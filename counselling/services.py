@@ -20,8 +20,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from citedesmetiers.access import partner_at
 from citedesmetiers.live import publish_change
-from citedesmetiers.models import Site, StaffMembership, Theme, User
+from citedesmetiers.models import Site, Theme, User
 from reception.models import Call, Visit
 
 from .models import Desk, DeskSession, Interview, Outcome, Topic
@@ -43,13 +44,13 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 def open_desk(*, counsellor: User, desk: Desk, now: dt.datetime | None = None) -> DeskSession:
     if not desk.active:
         raise CounsellingError(_("%(desk)s is not in use.") % {"desk": desk.name})
-    membership = StaffMembership.objects.filter(user=counsellor, site=desk.site_id).first()
+    partner = partner_at(counsellor, desk.site)
     try:
         with transaction.atomic():
             session = DeskSession.objects.create(
                 desk=desk,
                 counsellor=counsellor,
-                partner=membership.partner if membership else None,
+                partner=partner,
                 opened_at=_now(now),
             )
             publish_change(desk.site.slug)

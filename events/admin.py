@@ -11,13 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from citedesmetiers.access import sites_for
 from citedesmetiers.models import Theme
+from citedesmetiers.roles import Role
 
 from . import services
 from .models import Event, Registration, Series
 
 
 def _own_sites(request):
-    return sites_for(request.user)
+    return sites_for(request.user, Role.EVENT_ORGANISER, Role.MANAGER)
 
 
 class RegistrationInline(admin.TabularInline):

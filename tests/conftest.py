@@ -7,11 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 
 from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
+from citedesmetiers.services import grant_role
 from tests.browser import browser, new_page  # noqa: F401  (fixtures)
 
 PASSWORD = "correct horse battery staple"
@@ -51,10 +51,11 @@ def make_site(slug: str, *, time_zone: str = "Europe/Paris", always_open: bool =
 def make_staff(
     email: str, role: Role | None, site: Site | None, partner: Partner | None = None, **extra
 ) -> User:
+    """A staff member holding `role` at `site` (across the network when `site` is None)."""
     user = User.objects.create_user(email=email, password=PASSWORD, **extra)
     if role is not None:
-        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-    if site is not None:
+        grant_role(user=user, role=role, site=site, partner=partner)
+    elif site is not None:
         StaffMembership.objects.create(user=user, site=site, partner=partner)
     return user
 

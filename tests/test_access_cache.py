@@ -15,6 +15,7 @@ from citedesmetiers import directory
 from citedesmetiers.cache import RedisCache
 from citedesmetiers.models import Site, StaffMembership, User
 from citedesmetiers.roles import Role
+from citedesmetiers.services import grant_role
 
 TABLET = reverse("reception:tablet")
 
@@ -26,18 +27,26 @@ def reception_client(centre, login):
     return client
 
 
+def role(role: Role) -> Group:
+    return Group.objects.get(name=role.value)
+
+
+def membership_of(user: User) -> StaffMembership:
+    return StaffMembership.objects.get(user=user)
+
+
 def test_a_role_taken_away_is_refused_at_the_next_request(centre, reception_client):
-    centre.reception.groups.remove(Group.objects.get(name=Role.RECEPTION.value))
+    membership_of(centre.reception).roles.remove(role(Role.RECEPTION))
     assert reception_client.get(TABLET).status_code == 403
 
 
 def test_a_role_taken_away_through_the_group_is_refused_too(centre, reception_client):
-    Group.objects.get(name=Role.RECEPTION.value).user_set.remove(centre.reception)
+    role(Role.RECEPTION).memberships.remove(membership_of(centre.reception))
     assert reception_client.get(TABLET).status_code == 403
 
 
 def test_a_group_emptied_is_refused_too(centre, reception_client):
-    Group.objects.get(name=Role.RECEPTION.value).user_set.clear()
+    role(Role.RECEPTION).memberships.clear()
     assert reception_client.get(TABLET).status_code == 403
 
 
@@ -60,7 +69,7 @@ def test_a_grant_read_just_before_a_change_is_not_used_after_it(centre, login, m
     def take_the_role_away() -> None:
         try:
             assert read.wait(timeout=10)
-            centre.reception.groups.remove(Group.objects.get(name=Role.RECEPTION.value))
+            membership_of(centre.reception).roles.remove(role(Role.RECEPTION))
         finally:
             committed.set()
             connection.close()
@@ -73,7 +82,7 @@ def test_a_grant_read_just_before_a_change_is_not_used_after_it(centre, login, m
     monkeypatch.undo()
 
     assert slow.status_code == 200  # it was let in: it read the grant before the change
-    assert not centre.reception.groups.filter(name=Role.RECEPTION.value).exists()
+    assert not membership_of(centre.reception).roles.filter(name=Role.RECEPTION.value).exists()
     assert client.get(TABLET).status_code == 403
 
 
@@ -83,7 +92,7 @@ def test_a_lost_generation_never_brings_an_old_grant_back(centre, login):
     assert client.get(TABLET).status_code == 200
     grant_key = directory._grant_key(centre.reception.pk)
     old_grant = cache.get(grant_key)
-    centre.reception.groups.remove(Group.objects.get(name=Role.RECEPTION.value))
+    membership_of(centre.reception).roles.remove(role(Role.RECEPTION))
     # A cache that evicts keys one by one may keep an old entry and lose its generation.
     cache.set(grant_key, old_grant, 60)
     cache.delete(directory._generation_key(centre.reception.pk))
@@ -94,7 +103,7 @@ def test_a_lost_generation_never_brings_an_old_grant_back(centre, login):
 def test_a_role_given_is_let_in_at_the_next_request(centre, login):
     client = login(centre.counsellor_a)
     assert client.get(TABLET).status_code == 403
-    centre.counsellor_a.groups.add(Group.objects.get(name=Role.RECEPTION.value))
+    membership_of(centre.counsellor_a).roles.add(role(Role.RECEPTION))
     assert client.get(TABLET).status_code == 200
 
 
@@ -111,12 +120,12 @@ def test_a_membership_given_to_somebody_else_is_refused_to_the_first(centre, rec
 
 
 def test_a_new_membership_shows_the_new_site(centre, reception_client):
-    StaffMembership.objects.create(user=centre.reception, site=centre.beta)
+    grant_role(user=centre.reception, role=Role.RECEPTION, site=centre.beta)
     assert "Site Beta" in reception_client.get(TABLET).content.decode()
 
 
 def test_a_site_closed_down_is_no_longer_offered(centre, reception_client):
-    StaffMembership.objects.create(user=centre.reception, site=centre.beta)
+    grant_role(user=centre.reception, role=Role.RECEPTION, site=centre.beta)
     assert "Site Beta" in reception_client.get(TABLET).content.decode()
     site = Site.objects.get(pk=centre.beta.pk)
     site.active = False

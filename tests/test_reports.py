@@ -104,7 +104,7 @@ def eager_celery():
 def network_manager(mfa_enrolled) -> User:
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-    user = make_staff("nina@network.test", Role.MANAGER, None, works_at_all_sites=True)
+    user = make_staff("nina@network.test", Role.MANAGER, None)
     TOTP.activate(user, generate_totp_secret())
     return user
 

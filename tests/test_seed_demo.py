@@ -11,7 +11,9 @@ def snapshot() -> dict:
         "partners": list(Partner.objects.order_by("name").values_list("name", "kind")),
         "hours": list(OpeningPeriod.objects.values_list("weekday", "opens", "closes")),
         "staff": sorted(
-            User.objects.values_list("email", "groups__name", "memberships__partner__name")
+            User.objects.values_list(
+                "email", "memberships__roles__name", "memberships__partner__name"
+            )
         ),
         "memberships": StaffMembership.objects.count(),
     }
