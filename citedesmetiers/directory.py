@@ -1,6 +1,9 @@
 """What nearly every staff request reads and almost nothing changes, cached: each staff member's
 account and grant (their roles at each place) and the active sites with their themes.
 
+The account is cached as a small record (see `ACCOUNT_FIELDS`), never as the model: the cache
+does not hold password hashes.
+
 One cache round trip gives a request all of it (`account`). Every cached entry carries the
 generation of its user (or of the sites) read *before* the database, and an entry of another
 generation is not used. A generation is a random token: every change that matters drops the
@@ -23,11 +26,24 @@ from .models import Site, StaffMembership, Theme, User
 from .roles import Role
 
 TIMEOUT = 60
-# v3: grants hold roles per place.
+# v3: accounts are small records (no password hash), grants hold roles per place.
 PREFIX = "directory:v3"
 SITES_KEY = f"{PREFIX}:sites"
 SITES_GENERATION_KEY = f"{PREFIX}:generation:sites"
 GENERATION_TIMEOUT = 24 * 3600  # far beyond the entries made under it
+# What a request needs of the account. Never the password hash: the cache holds the session
+# hash (an HMAC of it under SECRET_KEY, which sessions carry anyway) instead.
+ACCOUNT_FIELDS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "last_login",
+    "date_joined",
+)
 ALL_ROLES = frozenset(Role.values)
 NO_ROLES: frozenset[str] = frozenset()
 
@@ -115,6 +131,24 @@ def _read_grant(user_id, is_superuser: bool) -> Grant:
     )
 
 
+def _record(user: User) -> dict:
+    return {
+        "fields": {name: getattr(user, name) for name in ACCOUNT_FIELDS},
+        "session_hash": user.get_session_auth_hash(),
+    }
+
+
+def _account(record: dict) -> User:
+    """The account rebuilt from its record: the password is a deferred field (read from the
+    database if anything asks for it; never written back by a save)."""
+    fields = record["fields"]
+    # `from_db` takes the values in the order of the model's fields.
+    names = [f.attname for f in User._meta.concrete_fields if f.attname in fields]
+    user = User.from_db("default", names, [fields[name] for name in names])
+    user._session_auth_hash = record["session_hash"]
+    return user
+
+
 def _load(user_id, user: User | None = None) -> tuple[User | None, Grant | None, tuple[Site, ...]]:
     """The account (unless given), grant and sites; whatever the cache lacks from the database."""
     keys = [_grant_key(user_id), SITES_KEY, _generation_key(user_id), SITES_GENERATION_KEY]
@@ -131,12 +165,14 @@ def _load(user_id, user: User | None = None) -> tuple[User | None, Grant | None,
     missing = {}
     given = user is not None
     if user is None:
-        user = current(_account_key(user_id), generation)
-        if user is None:
+        record = current(_account_key(user_id), generation)
+        if record is not None:
+            user = _account(record)
+        else:
             user = User.objects.filter(pk=user_id).first()
             if user is None:
                 return None, None, ()
-            missing[_account_key(user_id)] = (generation, user)
+            missing[_account_key(user_id)] = (generation, _record(user))
     grant = current(_grant_key(user_id), generation)
     if grant is None:
         # A given account may have been read before the generation: its flag is read again.

@@ -75,6 +75,20 @@ class User(AbstractUser):
         `citedesmetiers.access.holds`."""
         return self.is_superuser or bool(self.roles() & set(roles))
 
+    def set_password(self, raw_password) -> None:
+        self.__dict__.pop("_session_auth_hash", None)
+        super().set_password(raw_password)
+
+    def set_unusable_password(self) -> None:
+        self.__dict__.pop("_session_auth_hash", None)
+        super().set_unusable_password()
+
+    def get_session_auth_hash(self) -> str:
+        # An account read from the directory's cache carries the hash instead of the password
+        # hash it is made from (see `citedesmetiers.directory`).
+        cached = self.__dict__.get("_session_auth_hash")
+        return cached if cached is not None else super().get_session_auth_hash()
+
 
 class Cite(models.Model):
     """One labelled Cité des métiers: its sites and associated centres. One deployment can host

@@ -3,6 +3,7 @@ every change that matters must be seen by the very next request, whichever way i
 
 from __future__ import annotations
 
+import base64
 import threading
 
 import pytest
@@ -16,6 +17,7 @@ from citedesmetiers.cache import RedisCache
 from citedesmetiers.models import Site, StaffMembership, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
+from tests.conftest import PASSWORD
 
 TABLET = reverse("reception:tablet")
 
@@ -158,3 +160,59 @@ def test_count_hit_counts_and_expires(db):
     if isinstance(cache, RedisCache):  # the first hit set the period; later hits kept it
         client = cache._cache.get_client()
         assert 0 < client.ttl(cache.make_and_validate_key("bench:hits")) <= 60
+
+
+# --- what the cache holds of an account ----------------------------------------------------------
+
+
+def _raw_cache_values() -> list[bytes]:
+    """Every value the default cache holds, as the bytes stored."""
+    default = caches["default"]
+    if isinstance(default, RedisCache):
+        client = default._cache.get_client()
+        return [client.get(key) or b"" for key in client.scan_iter(match="*")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM cdm_cache")
+        return [base64.b64decode(value) for (value,) in cursor.fetchall()]
+
+
+def test_the_cache_never_holds_a_password_hash(centre, reception_client):
+    stored = User.objects.get(pk=centre.reception.pk).password
+    assert directory.account(centre.reception.pk) is not None  # cached now
+    values = _raw_cache_values()
+    assert values
+    assert not any(stored.encode() in value for value in values)
+    assert not any(b"citedesmetiers.models" in value and b"\nUser" in value for value in values)
+
+
+def test_an_account_from_the_cache_saved_keeps_its_password(centre, reception_client):
+    user = directory.account(centre.reception.pk)
+    assert "password" in user.get_deferred_fields()
+    user.first_name = "Alice"
+    user.save()
+    fresh = User.objects.get(pk=centre.reception.pk)
+    assert fresh.first_name == "Alice"
+    assert fresh.check_password(PASSWORD)
+
+
+def test_changing_ones_password_keeps_one_logged_in(centre, client):
+    client.post(reverse("account_login"), {"login": "alice@alpha.test", "password": PASSWORD})
+    assert client.get(TABLET).status_code == 200  # the account now comes from the cache
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "a quite new passphrase 42",
+            "password2": "a quite new passphrase 42",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get(TABLET).status_code == 200
+    assert User.objects.get(pk=centre.reception.pk).check_password("a quite new passphrase 42")
+
+
+def test_a_password_changed_elsewhere_ends_the_other_sessions(centre, reception_client):
+    user = User.objects.get(pk=centre.reception.pk)
+    user.set_password("changed at the admin 42")
+    user.save()
+    assert reception_client.get(TABLET).status_code == 302  # to the login page
