@@ -435,3 +435,38 @@ class MonthlyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site or 'network'} {self.month:%Y-%m}"
+
+
+class AuditEntry(models.Model):
+    """A change of who may do what, or an export of data that leaves the system: who did it,
+    when, and at which place. Read by the managers of that place in the administration."""
+
+    class Action(models.TextChoices):
+        ROLE_GIVEN = "role_given", _("role given")
+        ROLE_TAKEN = "role_taken", _("role taken away")
+        ACCOUNT_CHANGED = "account_changed", _("account changed")
+        EXPORT = "export", _("export")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept when the account is deleted.
+    actor_email = models.CharField(_("by"), max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    site = models.ForeignKey(
+        Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cite = models.ForeignKey(
+        Cite, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action} {self.subject}"

@@ -17,11 +17,18 @@ ROLES_REQUIRING_MFA = {Role.MANAGER}
 
 # What each role may do in the Django admin, as "app_label.codename". Synced after every migrate
 # (the permissions themselves only exist once post_migrate has run).
+# Which objects a manager sees and changes with them is limited to the places they manage
+# (`citedesmetiers.admin`).
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.MANAGER: [
         f"citedesmetiers.{action}_{model}"
         for model in ("site", "openingperiod", "theme", "partner", "staffmembership", "user")
         for action in ("view", "add", "change")
+    ]
+    + [
+        "citedesmetiers.delete_staffmembership",
+        "citedesmetiers.view_cite",
+        "citedesmetiers.view_auditentry",
     ],
     Role.INFORMATION_OFFICER: [],
     Role.EVENT_ORGANISER: [],
