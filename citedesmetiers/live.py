@@ -24,7 +24,8 @@ def _key(site_slug: str) -> str:
 
 
 def current_mark(site_slug: str) -> str:
-    """The site's change mark, created on first use so every screen starts from a real value."""
+    """The site's change mark, created on first use so every screen starts from a real value.
+    Only for a site that exists: the views call it once they have found theirs."""
     live = caches["live"]
     mark = live.get(_key(site_slug))
     if mark is None:
@@ -56,7 +57,9 @@ def live_poll(site_slug_from: Callable[[HttpRequest, dict], str | None]):
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             slug = site_slug_from(request, kwargs)
             seen = request.GET.get("v")
-            if slug and seen and seen == current_mark(slug):
+            # Only a read: a poll naming a site that does not exist (or whose mark is gone) goes
+            # on to the view, which answers 404 or makes the mark of the real site.
+            if slug and seen and seen == caches["live"].get(_key(slug)):
                 response = HttpResponse(status=204)
                 response["Cache-Control"] = "no-store"
                 return response

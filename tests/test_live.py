@@ -7,6 +7,7 @@ the mark is new and the poll gets the fresh fragment, carrying the new mark."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 
 from citedesmetiers.live import current_mark
@@ -216,3 +217,20 @@ def test_a_mark_of_another_site_is_not_a_pass(centre, client):
     # Beta's mark says nothing about Alpha: the poll goes on to the view.
     response = client.get(display_poll(current_mark("beta")))
     assert response.status_code == 200
+
+
+# --- polls of sites that do not exist -----------------------------------------------------------
+
+
+def test_polls_of_unknown_sites_write_nothing(centre, client, login):
+    slugs = [f"nowhere-{n}" for n in range(30)]
+    for slug in slugs:
+        assert client.get(f"/display/{slug}/live/?v=x").status_code == 404
+        client.get(f"/t/not-a-token/live/?s={slug}&v=x")
+    reception = login(centre.reception)
+    for slug in slugs:
+        assert reception.get(f"/reception/live/?s={slug}&v=x").status_code == 200
+
+    live = caches["live"]
+    assert all(live.get(f"site:{slug}") is None for slug in slugs)
+    assert live.get("site:alpha") is not None  # the agent's own site has its mark
