@@ -5,6 +5,9 @@ error."""
 
 from __future__ import annotations
 
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
 # 18 digits: below 2⁶³, the largest id PostgreSQL and SQLite store.
 ID_PATTERN = "[0-9]{1,18}"
 _MAX_DIGITS = 18
@@ -35,3 +38,19 @@ class IdConverter:
 
     def to_url(self, value) -> str:
         return str(int(value))
+
+
+class IdField(forms.Field):
+    """A form field for an id (see `parse_id`): Django's IntegerField would take `１２` and
+    numbers no database holds."""
+
+    widget = forms.HiddenInput
+    default_error_messages = {"invalid": _("This is not a valid choice.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = parse_id(value)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number

@@ -20,6 +20,7 @@ from reception.models import Call, Visit
 
 from . import charts, report_service, stats
 from .access import network_wide, sites_for, staff_view
+from .ids import parse_id
 from .models import MonthlyReport, Partner, Site, Theme
 from .reports import key_figures
 from .roles import Role
@@ -81,12 +82,12 @@ def _today_live(sites: list[Site]) -> dict:
 
 def _filters(request: HttpRequest, sites: list[Site]) -> dict[str, str]:
     filters = {}
-    theme = request.GET.get("theme", "")
-    if theme.isdigit() and Theme.objects.filter(pk=theme, site__in=sites).exists():
-        filters["theme"] = theme
-    partner = request.GET.get("partner", "")
-    if partner.isdigit() and Partner.objects.filter(pk=partner).exists():
-        filters["partner"] = partner
+    theme = parse_id(request.GET.get("theme", ""))
+    if theme and Theme.objects.filter(pk=theme, site__in=sites).exists():
+        filters["theme"] = str(theme)
+    partner = parse_id(request.GET.get("partner", ""))
+    if partner and Partner.objects.filter(pk=partner).exists():
+        filters["partner"] = str(partner)
     return filters
 
 

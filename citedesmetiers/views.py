@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .access import SESSION_SITE_KEY, sites_for
 from .celery import app as celery_app
+from .ids import parse_id
 from .screens import screens_for
 
 
@@ -41,7 +42,8 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def choose_site(request: HttpRequest) -> HttpResponse:
-    site = sites_for(request.user).filter(pk=request.POST.get("site")).first()
+    site_id = parse_id(request.POST.get("site", ""))
+    site = sites_for(request.user).filter(pk=site_id).first() if site_id else None
     if site is None:
         return render(
             request,
@@ -51,9 +53,12 @@ def choose_site(request: HttpRequest) -> HttpResponse:
         )
     request.session[SESSION_SITE_KEY] = site.pk
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = "staff_home"
-    return redirect(next_url)
+    # Only a path of ours: anything else (a view name, another host) goes to the staff home.
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, request.is_secure()
+    ):
+        return redirect("staff_home")
+    return HttpResponseRedirect(next_url)
 
 
 def _database_ok() -> bool:

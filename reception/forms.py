@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from citedesmetiers.ids import IdField
+
 from .models import AgeBracket, Area, Situation
 
 
@@ -19,6 +21,6 @@ class ProfileForm(forms.Form):
 
 
 class CheckInForm(ProfileForm):
-    theme = forms.IntegerField(widget=forms.HiddenInput)
+    theme = IdField()
     checkin_key = forms.UUIDField(widget=forms.HiddenInput)
     override_hours = forms.BooleanField(label=_("Check in anyway (late arrival)"), required=False)

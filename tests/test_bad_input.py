@@ -11,6 +11,11 @@ from citedesmetiers.ids import parse_id
 from reception.models import Visit
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -71,4 +76,43 @@ def test_a_nul_character_in_a_form_field_is_refused_and_changes_nothing(centre, 
         {"theme": theme.pk, "checkin_key": "5f0c7d2e-7f7c-4a55-9d32-6a8d8f0b1e11\x00"},
     )
     assert response.status_code == 400
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize("theme", ["²", "١٢", "１２", "9" * 30, "-1", "abc"])
+def test_a_dashboard_filter_that_is_not_an_id_is_ignored(mfa_enrolled, login, theme):
+    client = login(mfa_enrolled.manager)
+    response = client.get("/manage/", {"theme": theme, "partner": theme})
+    assert response.status_code == 200
+    for table in ("visits", "interviews"):
+        assert client.get(f"/manage/export/{table}.csv", {"theme": theme}).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("site", ["abc", "²", "9" * 30, ""])
+def test_choosing_a_site_that_is_not_an_id_is_a_clear_403(centre, login, site):
+    response = login(centre.reception).post("/staff/site/", {"site": site})
+    assert response.status_code == 403
+    assert b"You do not work at this site." in response.content
+
+
+@pytest.mark.parametrize(
+    "next_url", ["staff_home", "reception:tablet", "nowhere", "https://evil.test/", "//evil.test/"]
+)
+def test_choosing_a_site_never_follows_a_next_that_is_not_a_path_of_ours(centre, login, next_url):
+    response = login(centre.reception).post(
+        "/staff/site/", {"site": centre.alpha.pk, "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response.url == "/staff/"
+
+
+@pytest.mark.parametrize("theme", ["１２", "²", "9" * 30])
+def test_a_check_in_with_a_theme_that_is_not_an_id_creates_nothing(centre, login, theme):
+    response = login(centre.reception).post(
+        "/reception/check-in/",
+        {"theme": theme, "checkin_key": "5f0c7d2e-7f7c-4a55-9d32-6a8d8f0b1e11"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Choose a theme to check the visitor in." in response.content.decode()
     assert not Visit.objects.exists()
