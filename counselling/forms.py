@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from citedesmetiers.ids import IdField
 from citedesmetiers.models import Partner, Theme
 from reception.models import Call, Channel
 
@@ -44,5 +45,5 @@ class FinishInterviewForm(forms.Form):
 
 
 class CallTicketForm(forms.Form):
-    visit = forms.IntegerField(widget=forms.HiddenInput)
+    visit = IdField()
     reason = forms.ChoiceField(label=_("Reason"), choices=Call.OutOfOrder.choices)

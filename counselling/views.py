@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from citedesmetiers.access import staff_view
+from citedesmetiers.ids import parse_id
 from citedesmetiers.live import current_mark, live_poll
 from citedesmetiers.roles import Role
 from reception.models import Call
@@ -163,9 +166,20 @@ def _act(
     return result if isinstance(result, HttpResponse) else redirect("counselling:desk")
 
 
-def _visit_id(request: HttpRequest) -> int | None:
-    value = request.POST.get("visit", "")
-    return int(value) if value.isdigit() else None
+def _posting_visit(view):
+    """For the actions about the visitor the counsellor's page shows: the page posts their id,
+    and the action runs only for that visitor. A missing or malformed id is refused like a
+    stale page — never taken as "whoever the desk holds"."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        visit_id = parse_id(request.POST.get("visit", ""))
+        if visit_id is None:
+            messages.error(request, _("Your page was out of date; nothing was changed."))
+            return redirect("counselling:desk")
+        return view(request, visit_id, *args, **kwargs)
+
+    return wrapper
 
 
 @staff_view(*COUNSELLOR)
@@ -223,21 +237,24 @@ def call_ticket(request: HttpRequest) -> HttpResponse:
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def recall(request: HttpRequest) -> HttpResponse:
-    return _act(request, services.recall, _("Called again."), visit_id=_visit_id(request))
+@_posting_visit
+def recall(request: HttpRequest, visit_id: int) -> HttpResponse:
+    return _act(request, services.recall, _("Called again."), visit_id=visit_id)
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def no_show(request: HttpRequest) -> HttpResponse:
-    return _act(request, services.mark_no_show, visit_id=_visit_id(request))
+@_posting_visit
+def no_show(request: HttpRequest, visit_id: int) -> HttpResponse:
+    return _act(request, services.mark_no_show, visit_id=visit_id)
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def put_back(request: HttpRequest) -> HttpResponse:
+@_posting_visit
+def put_back(request: HttpRequest, visit_id: int) -> HttpResponse:
     try:
-        visit = services.put_back(site_id=request.site.pk, visit_id=_visit_id(request) or 0)
+        visit = services.put_back(site_id=request.site.pk, visit_id=visit_id)
         messages.success(
             request, _("Ticket %(code)s is back in the queue at its place.") % {"code": visit.code}
         )
@@ -248,23 +265,24 @@ def put_back(request: HttpRequest) -> HttpResponse:
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def start(request: HttpRequest) -> HttpResponse:
-    return _act(request, services.start_interview, visit_id=_visit_id(request))
+@_posting_visit
+def start(request: HttpRequest, visit_id: int) -> HttpResponse:
+    return _act(request, services.start_interview, visit_id=visit_id)
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def finish(request: HttpRequest) -> HttpResponse:
+@_posting_visit
+def finish(request: HttpRequest, visit_id: int) -> HttpResponse:
     session = _session_or_none(request)
     visit = services.current_visit(session) if session else None
     if visit is None:
         messages.error(request, _("This interview is already finished."))
         return redirect("counselling:desk")
-    posted = _visit_id(request)
-    if posted is not None and posted != visit.pk:
+    if visit_id != visit.pk:
         # A repeat or a stale tab: the answers were meant for another visitor, so they are not
         # checked against this one's theme (nor saved).
-        messages.error(request, str(services.cannot_finish(session, posted)))
+        messages.error(request, str(services.cannot_finish(session, visit_id)))
         return redirect("counselling:desk")
     form = FinishInterviewForm(request.POST, theme=visit.theme)
     if not form.is_valid():
@@ -272,7 +290,7 @@ def finish(request: HttpRequest) -> HttpResponse:
         return redirect("counselling:desk")
     data = form.cleaned_data
     answers = {
-        "visit_id": posted,
+        "visit_id": visit_id,
         "channel": data["channel"],
         "topic_ids": [t.pk for t in data["topics"]],
         "outcomes": data["outcomes"],
@@ -318,12 +336,13 @@ def finish(request: HttpRequest) -> HttpResponse:
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def hand_back(request: HttpRequest) -> HttpResponse:
+@_posting_visit
+def hand_back(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _act(
         request,
         services.hand_back,
         _("The visitor is back in the queue at their place."),
-        visit_id=_visit_id(request),
+        visit_id=visit_id,
     )
 
 
@@ -367,54 +386,56 @@ def take_away_search(request: HttpRequest) -> HttpResponse:
 
 
 def _resource_id(request: HttpRequest) -> int:
-    value = request.POST.get("resource", "")
-    return int(value) if value.isdigit() else 0
+    return parse_id(request.POST.get("resource", "")) or 0
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def take_away_add(request: HttpRequest) -> HttpResponse:
+@_posting_visit
+def take_away_add(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _act(
         request,
         services.add_to_take_away,
         resource_id=_resource_id(request),
-        visit_id=_visit_id(request),
+        visit_id=visit_id,
     )
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def take_away_remove(request: HttpRequest) -> HttpResponse:
+@_posting_visit
+def take_away_remove(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _act(
         request,
         services.remove_from_take_away,
         resource_id=_resource_id(request),
-        visit_id=_visit_id(request),
+        visit_id=visit_id,
     )
 
 
 def _event_id(request: HttpRequest) -> int:
-    value = request.POST.get("event", "")
-    return int(value) if value.isdigit() else 0
+    return parse_id(request.POST.get("event", "")) or 0
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def take_away_add_event(request: HttpRequest) -> HttpResponse:
+@_posting_visit
+def take_away_add_event(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _act(
         request,
         services.add_event_to_take_away,
         event_id=_event_id(request),
-        visit_id=_visit_id(request),
+        visit_id=visit_id,
     )
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
-def take_away_remove_event(request: HttpRequest) -> HttpResponse:
+@_posting_visit
+def take_away_remove_event(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _act(
         request,
         services.remove_event_from_take_away,
         event_id=_event_id(request),
-        visit_id=_visit_id(request),
+        visit_id=visit_id,
     )

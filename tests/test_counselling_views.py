@@ -290,6 +290,43 @@ def test_a_second_tab_with_an_old_ticket_is_told_its_page_is_out_of_date(centre,
     assert Call.objects.count() == 2
 
 
+BAD_VISIT_IDS = [None, "", "abc", "²", "１２", "-1", "0", "9" * 30, "1 OR 1=1"]
+
+
+@pytest.mark.parametrize("visit_id", BAD_VISIT_IDS)
+@pytest.mark.parametrize("action", ["no-show", "recall", "start", "hand-back"])
+def test_a_missing_or_malformed_visit_id_is_refused_not_taken_as_anyone(
+    centre, bob, action, visit_id
+):
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    calls = Call.objects.count()
+
+    response = post(bob, f"/desk/{action}/", {} if visit_id is None else {"visit": visit_id})
+
+    assert messages_of(response) == ["Your page was out of date; nothing was changed."]
+    assert refresh(visit).status == Visit.Status.CALLED
+    assert Call.objects.count() == calls
+    assert not Interview.objects.exists()
+
+
+@pytest.mark.parametrize("visit_id", BAD_VISIT_IDS)
+def test_a_finish_with_a_missing_or_malformed_visit_id_finishes_nothing(centre, bob, visit_id):
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    post(bob, "/desk/start/", {"visit": visit.pk})
+    data = finish_data(visit)
+    data.pop("visit")
+    if visit_id is not None:
+        data["visit"] = visit_id
+
+    response = post(bob, "/desk/finish/", data)
+
+    assert messages_of(response) == ["Your page was out of date; nothing was changed."]
+    assert refresh(visit).status == Visit.Status.IN_INTERVIEW
+    assert Interview.objects.get(visit=visit).ended_at is None
+
+
 def test_a_stale_finish_does_not_touch_the_current_interview(centre, bob):
     first = queue_visit(centre.alpha, "E")
     second = queue_visit(centre.alpha, "E")
