@@ -106,7 +106,9 @@ def test_the_counsellor_finds_a_document_and_hands_it_over(centre, login, sessio
     page = bob.get("/desk/?tq=entretien").content.decode()
     assert "Add Réussir son entretien d&#x27;embauche to the list" in page
 
-    response = bob.post("/desk/take-away/add/", {"resource": guide.pk}, follow=True)
+    response = bob.post(
+        "/desk/take-away/add/", {"resource": guide.pk, "visit": visit.pk}, follow=True
+    )
     assert response.redirect_chain == [("/desk/", 302)]
     assert "Remove Réussir son entretien" in response.content.decode()
     assert TakeAwayItem.objects.get().visit == visit
@@ -130,10 +132,12 @@ def test_the_counsellor_finds_a_document_and_hands_it_over(centre, login, sessio
 
 
 def test_removing_a_document_from_the_desk(centre, login, session, guide):
-    in_interview(session, centre)
+    visit = in_interview(session, centre)
     add(session, guide)
     bob = login(centre.counsellor_a)
-    response = bob.post("/desk/take-away/remove/", {"resource": guide.pk}, follow=True)
+    response = bob.post(
+        "/desk/take-away/remove/", {"resource": guide.pk, "visit": visit.pk}, follow=True
+    )
     assert response.redirect_chain == [("/desk/", 302)]
     assert not TakeAwayItem.objects.exists()
 
