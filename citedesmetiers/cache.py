@@ -1,15 +1,54 @@
-"""Django's Redis cache, keeping one client per connection pool, and an atomic hit counter.
+"""Django's Redis cache, keeping one client per connection pool, surviving an outage of Redis, and
+an atomic hit counter.
 
-Django builds a new `redis.Redis` client for every cache call, and building one sets up its
-whole table of response callbacks: on a small server that was a good share of a live poll. A
-client is thread-safe and holds no connection of its own (it borrows one from the pool), so
-one per pool is enough.
-"""
+One client per pool: Django builds a new `redis.Redis` client for every cache call, and building
+one sets up its whole table of response callbacks: on a small server that was a good share of a
+live poll. A client is thread-safe and holds no connection of its own (it borrows one from the
+pool), so one per pool is enough.
+
+An outage: reception and the desks must not stop because a cache is away. While Redis cannot be
+reached (refused, reset, timed out), a read misses and a write is dropped, as django-redis does
+with IGNORE_EXCEPTIONS: sessions are then read from the database (they are written through to it),
+the directory reads the database, live marks always look changed so screens re-render at their
+poll pace, and allauth's login limits let people in. Only `hit` (the rate limits of public writes)
+raises `CacheUnavailable`, so its callers can refuse instead of counting nothing.
+
+What a dropped write leaves behind is the danger: a session deleted at logout, a role taken away
+or a screen's mark replaced while Redis was away would come back as it was. So every key whose
+write failed is remembered, and deleted first thing once Redis answers again."""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from functools import wraps
+
 from django.core.cache import caches
 from django.core.cache.backends import redis as django_redis
+from redis import exceptions as redis_errors
+
+logger = logging.getLogger(__name__)
+
+# Out of memory too: a cache that cannot take a write is as good as away.
+UNREACHABLE = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.OutOfMemoryError,
+)
+# Every key expires, at the latest after this: under deployment's memory limit, Redis evicts only
+# keys with an expiry (volatile-lru), which keeps the broker's queues, in the same server, safe.
+LONGEST_TIMEOUT = 30 * 24 * 3600
+# Keys whose write failed, deleted when Redis is back; beyond this many, the whole database is
+# cleared instead (it only holds what can be rebuilt: the cache, sessions being in the database).
+MAX_STALE_KEYS = 10_000
+LOG_EVERY_SECONDS = 30
+# After a failure, calls go without Redis for this long before it is tried again.
+RETRY_AFTER_SECONDS = 1.0
+
+
+class CacheUnavailable(Exception):
+    """Redis cannot be reached: a rate limit cannot count."""
 
 
 class RedisCacheClient(django_redis.RedisCacheClient):
@@ -25,25 +64,151 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         return client
 
 
+def _tolerant(default=None, *, writes: bool = False, keys=None):
+    """Run the cache method; while Redis is unreachable, return `default` instead (called if it
+    is callable). For a write, remember the keys it would have changed (`keys` tells them from
+    the arguments; the first argument otherwise)."""
+
+    def decorator(method):
+        @wraps(method)
+        def wrapper(self, *args, **kwargs):
+            try:
+                self._check_reachable()
+                return method(self, *args, **kwargs)
+            except UNREACHABLE as error:
+                self._unreachable(error)
+                if writes:
+                    self._remember_stale(keys(*args, **kwargs) if keys else [args[0]])
+                return default() if callable(default) else default
+
+        return wrapper
+
+    return decorator
+
+
 class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+        self._stale: set[str] = set()
+        self._stale_lock = threading.Lock()
+        self._logged_at = 0.0
+        self._away_until = 0.0
+
+    def get_backend_timeout(self, timeout=django_redis.DEFAULT_TIMEOUT):
+        timeout = super().get_backend_timeout(timeout)
+        return LONGEST_TIMEOUT if timeout is None else min(timeout, LONGEST_TIMEOUT)
+
+    # --- an outage ----------------------------------------------------------------------------
+
+    def _check_reachable(self) -> None:
+        """Raise at once while a recent failure says Redis is away (each call would otherwise
+        wait for its own time-out); else drop what the outage left behind."""
+        if time.monotonic() < self._away_until:
+            raise redis_errors.ConnectionError("Redis was unreachable a moment ago")
+        self._clean_up_after_outage()
+
+    def _unreachable(self, error: Exception) -> None:
+        now = time.monotonic()
+        self._away_until = now + RETRY_AFTER_SECONDS
+        if now - self._logged_at > LOG_EVERY_SECONDS:
+            self._logged_at = now
+            logger.warning("Redis is unreachable, going on without the cache: %s", error)
+
+    def _remember_stale(self, keys) -> None:
+        with self._stale_lock:
+            self._stale.update(keys)
+
+    def _clean_up_after_outage(self) -> None:
+        if not self._stale:
+            return
+        with self._stale_lock:
+            stale, self._stale = self._stale, set()
+        try:
+            if len(stale) > MAX_STALE_KEYS:
+                self._cache.clear()
+            else:
+                self._cache.delete_many([self.make_and_validate_key(key) for key in stale])
+        except UNREACHABLE:
+            self._remember_stale(stale)  # still away: next time
+        else:
+            logger.warning("Redis is back: %d keys written during the outage dropped", len(stale))
+
+    def reachable(self) -> bool:
+        """Whether Redis answers now (for /healthz)."""
+        try:
+            self._cache.get_client(write=True).ping()
+        except UNREACHABLE as error:
+            self._unreachable(error)
+            return False
+        return True
+
+    # --- the cache API, tolerant ---------------------------------------------------------------
+
+    def get(self, key, default=None, version=None):
+        try:
+            self._check_reachable()
+            return super().get(key, default, version)
+        except UNREACHABLE as error:
+            self._unreachable(error)
+            return default
+
+    @_tolerant(default=dict)
+    def get_many(self, keys, version=None):
+        return super().get_many(keys, version)
+
+    @_tolerant(default=False)
+    def has_key(self, key, version=None):
+        return super().has_key(key, version)
+
+    @_tolerant(default=False, writes=True)
+    def add(self, key, value, timeout=django_redis.DEFAULT_TIMEOUT, version=None):
+        return super().add(key, value, timeout, version)
+
+    @_tolerant(default=None, writes=True)
+    def set(self, key, value, timeout=django_redis.DEFAULT_TIMEOUT, version=None):
+        return super().set(key, value, timeout, version)
+
+    @_tolerant(default=list, writes=True, keys=lambda data, *args, **kwargs: list(data))
+    def set_many(self, data, timeout=django_redis.DEFAULT_TIMEOUT, version=None):
+        return super().set_many(data, timeout, version)
+
+    @_tolerant(default=False, writes=True)
+    def touch(self, key, timeout=django_redis.DEFAULT_TIMEOUT, version=None):
+        return super().touch(key, timeout, version)
+
+    @_tolerant(default=False, writes=True)
+    def delete(self, key, version=None):
+        return super().delete(key, version)
+
+    @_tolerant(default=None, writes=True, keys=lambda keys, *args, **kwargs: list(keys))
+    def delete_many(self, keys, version=None):
+        return super().delete_many(keys, version)
+
+    # --- the hit counter ------------------------------------------------------------------------
 
     def hit(self, key: str, timeout: int) -> int:
         """Count one more hit on `key`, which lives `timeout` seconds from its first hit: one
-        INCR (atomic across processes), and an EXPIRE only for the first hit of the period."""
+        INCR (atomic across processes), and an EXPIRE only for the first hit of the period.
+        Raises CacheUnavailable while Redis cannot be reached."""
         key = self.make_and_validate_key(key)
         client = self._cache.get_client(key, write=True)
-        count = client.incr(key)
-        if count == 1:
-            client.expire(key, timeout)
+        try:
+            self._check_reachable()
+            count = client.incr(key)
+            if count == 1:
+                client.expire(key, timeout)
+        except UNREACHABLE as error:
+            self._unreachable(error)
+            raise CacheUnavailable(str(error)) from error
         return count
 
 
 def count_hit(key: str, timeout: int, cache=None) -> int:
     """Count one more hit on `key` in `cache` (the default one) and return the count, e.g. for a
-    rate limit. Atomic on every shared backend: Redis in one round trip, others by add + incr."""
+    rate limit. Atomic on every shared backend: Redis in one round trip, others by add + incr.
+    Raises CacheUnavailable when Redis cannot be reached: a caller guarding a public write
+    refuses it; one guarding a read may let it through."""
     cache = cache or caches["default"]
     if isinstance(cache, RedisCache):
         return cache.hit(key, timeout)

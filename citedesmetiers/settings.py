@@ -190,16 +190,21 @@ if DATABASE_IS_SQLITE:
 REDIS_URL = env_url("REDIS_URL", None, schemes={"redis", "rediss", "unix"})
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "cdm")
 if REDIS_URL:
+    # Short time-outs: while Redis is away the cache goes on without it (citedesmetiers.cache),
+    # and a request must not wait long to learn that.
+    _REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
         "default": {
             "BACKEND": "citedesmetiers.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": _REDIS_OPTIONS,
         },
         "live": {
             "BACKEND": "citedesmetiers.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"{CACHE_KEY_PREFIX}-live",
+            "OPTIONS": _REDIS_OPTIONS,
         },
     }
     # Sessions are read from Redis and written through to the database (which keeps them across

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from citedesmetiers.access import staff_view
-from citedesmetiers.cache import count_hit
+from citedesmetiers.cache import CacheUnavailable, count_hit
 from citedesmetiers.clients import client_key
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.qr import qr_svg
@@ -139,7 +139,19 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
     if form.cleaned_data["website"]:
         # The honeypot was filled in: a robot. Say nothing useful, write nothing.
         return _refused(request, event_id, _("Your registration could not be recorded."))
-    if _too_many_attempts(request):
+    try:
+        too_many = _too_many_attempts(request)
+    except CacheUnavailable:
+        # The limit cannot count: a public write is refused rather than let through unlimited.
+        return _refused(
+            request,
+            event_id,
+            _(
+                "Online registration is paused for a moment. Please try again in a few "
+                "minutes, or ask at reception."
+            ),
+        )
+    if too_many:
         return _refused(
             request,
             event_id,
