@@ -8,13 +8,16 @@ class CiteDesMetiersConfig(AppConfig):
     verbose_name = _("Cité des métiers")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.urls import register_converter
 
         from .directory import connect_signals
         from .ids import IdConverter
         from .roles import sync_role_permissions
+        from .sessions import mark_login
 
         connect_signals()
+        user_logged_in.connect(mark_login, dispatch_uid="session_mark_login")
         # Before any URLconf is read: every app's patterns use `<id:…>`.
         register_converter(IdConverter, "id")
 

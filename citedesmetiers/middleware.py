@@ -56,3 +56,33 @@ def _has_nul(request: HttpRequest) -> bool:
     return any(
         "\x00" in text for data in fields for key, values in data.lists() for text in (key, *values)
     )
+
+
+# Browser features none of our pages uses, refused to every page and to anything embedded in it.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "serial",
+        "usb",
+    )
+)
+
+
+class PermissionsPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response

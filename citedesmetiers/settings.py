@@ -121,6 +121,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "citedesmetiers.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -207,9 +208,6 @@ if REDIS_URL:
             "OPTIONS": _REDIS_OPTIONS,
         },
     }
-    # Sessions are read from Redis and written through to the database (which keeps them across
-    # a Redis restart): a staff request then never queries the session table.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         # allauth's login throttling needs a cache shared by every process: the database cache is.
@@ -297,7 +295,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -322,8 +323,14 @@ MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Cité des métiers")
 # Managers and superusers must enrol in TOTP; demo accounts are spared while DEBUG is on.
 MFA_REQUIRED_FOR_DEMO = env_bool("MFA_REQUIRED_FOR_DEMO", not DEBUG)
 
-# Staff sessions end after inactivity: shared tablets and open desks.
-SESSION_COOKIE_AGE = env_int("STAFF_SESSION_MINUTES", 9 * 60, minimum=5) * 60
+# Staff sessions end after this much inactivity (shared tablets, open desks), and a working day
+# after the login whatever the activity (citedesmetiers.sessions).
+SESSION_ENGINE = "citedesmetiers.sessions"
+# With Redis, sessions are read from it and written through to the database (which keeps them
+# across a Redis restart): a staff request then never queries the session table.
+SESSION_IN_CACHE = bool(REDIS_URL)
+SESSION_COOKIE_AGE = env_int("STAFF_SESSION_MINUTES", 4 * 60, minimum=5) * 60
+MAX_SESSION_HOURS = 12
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -343,6 +350,9 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -144,3 +144,25 @@ def test_check_deploy_is_clean_with_production_variables():
         "call_command('check', deploy=True, fail_level='WARNING')",
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_cookies_are_secure_and_passwords_long():
+    result = run_django(
+        PRODUCTION,
+        "import django; django.setup(); from django.conf import settings; "
+        "from django.contrib.auth.password_validation import validate_password as v; "
+        "from django.core.exceptions import ValidationError as E;\n"
+        "print(settings.LANGUAGE_COOKIE_SECURE, settings.SESSION_COOKIE_SECURE, "
+        "settings.CSRF_COOKIE_SECURE)\n"
+        "try:\n v('Xk7#qL2!vRt')\nexcept E:\n print('short refused')\n"
+        "v('Xk7#qL2!vRt9')\nprint('twelve taken')",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == ["True True True", "short refused", "twelve taken"]
+
+
+def test_every_page_refuses_the_browser_features_it_does_not_use(client, db):
+    for path in ("/", "/healthz", "/catalogue/", "/accounts/login/"):
+        policy = client.get(path).headers["Permissions-Policy"]
+        for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+            assert f"{feature}=()" in policy
