@@ -95,9 +95,15 @@ def check_in(request: HttpRequest) -> HttpResponse:
     return redirect("reception:checked_in", visit_id=visit.pk)
 
 
-def _visit_of_site(request: HttpRequest, visit_id: int) -> Visit:
+def _ticket_to_hand(request: HttpRequest, visit_id: int) -> Visit:
+    """A visit whose ticket reception may show or print again: today's, still open. A past
+    visit's ticket would hand out its phone link (and so its proof) to whoever asks."""
     return get_object_or_404(
-        Visit.objects.select_related("theme", "site"), pk=visit_id, site=request.site
+        Visit.objects.select_related("theme", "site"),
+        pk=visit_id,
+        site=request.site,
+        local_date=request.site.local_date(),
+        status__in=Visit.OPEN_STATUSES,
     )
 
 
@@ -105,17 +111,19 @@ def _visitor_url(request: HttpRequest, visit: Visit) -> str:
     return request.build_absolute_uri(reverse("reception:visitor", args=[visit.token]))
 
 
+@never_cache
 @staff_view(*RECEPTION_ROLES)
 @require_GET
 def checked_in(request: HttpRequest, visit_id: int) -> HttpResponse:
-    visit = _visit_of_site(request, visit_id)
+    visit = _ticket_to_hand(request, visit_id)
     return render(request, "reception/checked_in.html", {"visit": visit})
 
 
+@never_cache
 @staff_view(*RECEPTION_ROLES)
 @require_GET
 def ticket(request: HttpRequest, visit_id: int) -> HttpResponse:
-    visit = _visit_of_site(request, visit_id)
+    visit = _ticket_to_hand(request, visit_id)
     url = _visitor_url(request, visit)
     return render(
         request, "reception/ticket.html", {"visit": visit, "qr": qr_svg(url, 3), "url": url}

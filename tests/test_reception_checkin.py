@@ -521,3 +521,30 @@ def test_leaving_needs_a_post(centre, client):
     visit = check_in(centre.alpha, "E")
     assert client.get(reverse("reception:leave", args=[visit.token])).status_code == 405
     assert Visit.objects.get().status == Visit.Status.WAITING
+
+
+# --- reprinting a ticket --------------------------------------------------------------------------
+
+
+def test_reception_reprints_the_ticket_of_a_visit_still_open_today(centre, login):
+    visit = check_in(centre.alpha)
+    response = login(centre.reception).get(reverse("reception:ticket", args=[visit.pk]))
+    assert response.status_code == 200
+    assert visit.code in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("status", [Visit.Status.DONE, Visit.Status.LEFT, Visit.Status.NO_SHOW])
+def test_an_ended_visits_ticket_is_not_handed_out_again(centre, login, status):
+    visit = check_in(centre.alpha)
+    Visit.objects.filter(pk=visit.pk).update(status=status)
+    client = login(centre.reception)
+    for name in ("reception:ticket", "reception:checked_in"):
+        assert client.get(reverse(name, args=[visit.pk])).status_code == 404
+
+
+def test_a_past_days_ticket_is_not_handed_out_again(centre, login):
+    visit = check_in(centre.alpha, now=timezone.now() - dt.timedelta(days=1))
+    response = login(centre.reception).get(reverse("reception:ticket", args=[visit.pk]))
+    assert response.status_code == 404
+    assert visit.code not in response.content.decode()
