@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 from counselling.models import DeskSession
 from reception.models import Call, Visit
 
-from . import charts, report_service, stats
+from . import audit, charts, report_service, stats
 from .access import network_wide, sites_for, staff_view
 from .ids import parse_id
-from .models import MonthlyReport, Partner, Site, Theme
+from .models import AuditEntry, MonthlyReport, Partner, Site, Theme
 from .reports import key_figures
 from .roles import Role
 
@@ -182,6 +182,14 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     tables = _tables(sites, start, today + dt.timedelta(days=1), _filters(request, sites))
     if table not in tables or table.startswith("_"):
         raise Http404
+    audit.record(
+        actor=request.user,
+        action=AuditEntry.Action.EXPORT,
+        subject=f"figures: {table}",
+        detail=f"{start:%Y-%m} "
+        + " ".join(f"{k}={v}" for k, v in _filters(request, sites).items()),
+        site=site,
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table}-{start:%Y-%m}.csv"'
     response.write("\ufeff")  # so spreadsheet programs read UTF-8

@@ -273,3 +273,16 @@ def test_every_manage_address_is_in_the_access_matrix():
             covered.add(resolve(urlsplit(template.format_map(Example())).path).view_name)
     namespace = get_resolver().namespace_dict["manage"][1]
     assert {f"manage:{p.name}" for p in namespace.url_patterns} - covered == set()
+
+
+def test_an_export_of_figures_is_written_to_the_audit_log(mfa_enrolled, login):
+    from citedesmetiers.models import AuditEntry
+
+    login(mfa_enrolled.manager).get("/manage/export/visits_by_theme.csv")
+    entry = AuditEntry.objects.get()
+    assert (entry.actor, entry.action, entry.subject, entry.site) == (
+        mfa_enrolled.manager,
+        "export",
+        "figures: visits_by_theme",
+        mfa_enrolled.alpha,
+    )
