@@ -33,10 +33,11 @@ def _can_see_network(user) -> bool:
 
 
 def _chosen_sites(request: HttpRequest) -> tuple[list[Site], Site | None]:
-    """The dashboard's sites: one chosen site, or every site for network managers (“all”)."""
+    """The dashboard's sites: one chosen site, or (“all”) every site the manager manages, to
+    compare them: a Cité's for its manager, the network's for a network manager."""
     allowed = list(sites_for(request.user, *MANAGER))
     wanted = request.GET.get("site", "")
-    if wanted == "all" and _can_see_network(request.user):
+    if wanted == "all" and len(allowed) > 1:
         return allowed, None
     for site in allowed:
         if site.slug == wanted:
@@ -143,11 +144,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             key_figures(previous)["event_registered"],
         ),
     ]
+    managed = list(sites_for(request.user, *MANAGER))
     context = {
-        "sites": sites_for(request.user, *MANAGER),
+        "sites": managed,
         "site": site,
         "network": site is None,
-        "can_see_network": _can_see_network(request.user),
+        "can_compare": len(managed) > 1,
         "live": _today_live(sites),
         "comparison": comparison,
         "tables": tables,

@@ -108,7 +108,8 @@ def test_a_cite_manager_reads_each_sites_dashboard_and_not_another_cites(
     assert client.get("/manage/?site=alpha").status_code == 200
     assert client.get("/manage/?site=beta").status_code == 200
     assert client.get("/manage/?site=gamma").status_code == 403
-    assert client.get("/manage/?site=all").context["network"] is False
+    compared = client.get("/manage/?site=all").context["by_site"]
+    assert [name for name, _figures in compared] == ["Site Alpha", "Site Beta"]
 
 
 def test_a_site_moved_out_of_the_cite_leaves_its_managers_at_the_next_request(
