@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import usage
+
+
+@shared_task
+def forget_searches() -> int:
+    return usage.forget_searches()
