@@ -282,6 +282,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "resources.tasks.forget_searches",
         "schedule": crontab(hour=2, minute=45),
     },
+    "resources-sweep-imports": {
+        "task": "resources.tasks.sweep_imports",
+        "schedule": crontab(minute="*/5"),
+    },
     "events-purge-contacts": {
         "task": "events.tasks.purge_contacts",
         "schedule": crontab(hour=3, minute=30),
@@ -439,6 +443,8 @@ EVENT_REGISTRATIONS_PER_HOUR = env_int("EVENT_REGISTRATIONS_PER_HOUR", 10, minim
 SEARCH_QUERY_RETENTION_DAYS = env_int("SEARCH_QUERY_RETENTION_DAYS", 90, minimum=1)
 # Largest catalogue spreadsheet an information officer may import.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# A spreadsheet with more rows than this is checked and imported by a worker, not the request.
+IMPORT_WORKER_ROWS = env_int("IMPORT_WORKER_ROWS", 2000)
 
 LOGGING = {
     "version": 1,

@@ -207,6 +207,7 @@ class ImportForm(forms.Form):
 
     content: bytes = b""
     fmt: str = ""
+    rows: int = 0
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -223,8 +224,9 @@ class ImportForm(forms.Form):
         content = upload.read()
         try:
             fmt = spreadsheets.detect_format(content)
-            spreadsheets.read_table(content, fmt)
+            # Quick: the file opens, names its columns, has a row; its rows are read next.
+            table = spreadsheets.check_file(content, fmt)
         except spreadsheets.SpreadsheetError as error:
             raise ValidationError(str(error)) from error
-        self.content, self.fmt = content, fmt
+        self.content, self.fmt, self.rows = content, fmt, table.estimate
         return upload
