@@ -111,6 +111,16 @@ def _unreadable_workbook() -> SpreadsheetError:
     return SpreadsheetError(_("This file is not a readable Excel workbook (.xlsx)."))
 
 
+def _workbook_error(error: Exception) -> SpreadsheetError:
+    """openpyxl wraps what defusedxml raised (an entity) in errors of its own."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return _entities()
+        cause = cause.__cause__ or cause.__context__
+    return _unreadable_workbook()
+
+
 # --- CSV -----------------------------------------------------------------------------------------
 
 
@@ -136,12 +146,12 @@ def _readable(data: bytes, encoding: str, start: int) -> bool:
     return not any(CONTROL.search(text) for text in _text_chunks(data, encoding, start))
 
 
-def _csv_encoding(data: bytes) -> tuple[str, int]:
-    """The encoding of a CSV file, and where its text starts (after a byte-order mark)."""
+def _csv_encoding(data: bytes) -> str:
+    """The encoding of a CSV file (a codec that skips its byte-order mark, if it has one)."""
     if data.startswith(codecs.BOM_UTF8):
         try:
             if _readable(data, "utf-8", len(codecs.BOM_UTF8)):
-                return "utf-8", len(codecs.BOM_UTF8)
+                return "utf-8-sig"
         except UnicodeDecodeError as error:
             raise SpreadsheetError(
                 _("This file says it is UTF-8 but is not. Save it again as “CSV UTF-8”.")
@@ -150,7 +160,7 @@ def _csv_encoding(data: bytes) -> tuple[str, int]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             if _readable(data, "utf-16", 0):
-                return "utf-16", 0
+                return "utf-16"
         except UnicodeDecodeError as error:
             raise SpreadsheetError(_("This UTF-16 file is damaged.")) from error
         raise _not_text()
@@ -158,7 +168,7 @@ def _csv_encoding(data: bytes) -> tuple[str, int]:
     for encoding in ("utf-8", "cp1252", "latin-1"):
         try:
             if _readable(data, encoding, 0):
-                return encoding, 0
+                return encoding
             raise _not_text()
         except UnicodeDecodeError:
             continue
@@ -175,8 +185,8 @@ def _delimiter(header: str) -> str:
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     """The header (row 1), then each line with cells (blank lines are skipped and not numbered,
     as before); a line with more cells than the header refuses the file."""
-    encoding, start = _csv_encoding(data)
-    stream = io.TextIOWrapper(io.BytesIO(data[start:]), encoding=encoding, newline="")
+    # BytesIO shares the bytes it is given: the file is not copied.
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=_csv_encoding(data), newline="")
     first = stream.readline(64 * 1024)
     delimiter = _delimiter(first)
     stream.seek(0)
@@ -257,11 +267,9 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         first = sheet.iter_rows(max_row=1, values_only=True)
         header = list(next(first, ()))
         first.close()
-    except DefusedXmlException as error:
-        raise _entities() from error
     except Exception as error:
         # openpyxl raises many kinds of errors on damaged or foreign files; all mean the same here.
-        raise _unreadable_workbook() from error
+        raise _workbook_error(error) from error
     try:
         yield 1, header
         width = min(len(header), MAX_COLUMNS + 1)
@@ -273,10 +281,8 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
             yield number, list(cells)
     except SpreadsheetError:
         raise
-    except DefusedXmlException as error:
-        raise _entities() from error
     except Exception as error:
-        raise _unreadable_workbook() from error
+        raise _workbook_error(error) from error
     finally:
         workbook.close()
 
@@ -304,14 +310,14 @@ def open_table(data: bytes, fmt: str | None = None) -> Table:
             _("This file is %(size)s; the largest file accepted is %(limit)s. Split it in two.")
             % {"size": human_size(len(data)), "limit": human_size(limit)}
         )
-    if not data.strip():
+    if not data or data.isspace():  # (isspace stops at the first other byte; strip copies)
         raise SpreadsheetError(_("This file is empty."))
     fmt = fmt or detect_format(data)
     if fmt == "csv":
         raw = _csv_rows(data)
-        estimate = data.count(b"\n")
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
     else:
-        estimate = _check_workbook(data)
+        lines = _check_workbook(data)
         raw = _xlsx_rows(data)
     _number, headers = next(raw)
     if not any(cell(header) for header in headers):
@@ -341,6 +347,7 @@ def open_table(data: bytes, fmt: str | None = None) -> Table:
             )
             % {"missing": ", ".join(missing), "example": ", ".join(HEADERS.values())}
         )
+    estimate = max(0, lines - 1)  # the header is not a row to import
     return Table(columns=columns, ignored=ignored, rows=_limited(raw), estimate=estimate)
 
 
