@@ -35,7 +35,9 @@ records without ISBN/ISSN — the same title; otherwise it creates a record. So 
 catalogued twice, and exporting then importing a file changes nothing. A column that is absent
 leaves that field alone; an empty cell empties it, except isbn/issn (never cleared by an import)
 and cote + exemplaires both empty (the holding is left alone). Themes belong to each site and are
-not in the file. Row numbers count the header as row 1 (blank lines in a CSV are skipped).
+not in the file. Row numbers count the header as row 1 (blank lines in a CSV are skipped). At
+most MAX_ROWS rows are read (reading stops at the next one); the import is all or nothing
+(`resources.imports` says how, with short transactions).
 
 Export. The same columns. Any text cell starting with =, +, -, @, a tab or a carriage return is
 prefixed with ' so that a spreadsheet never runs it as a formula; the import removes that ' again.
