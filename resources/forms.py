@@ -224,9 +224,12 @@ class ImportForm(forms.Form):
         content = upload.read()
         try:
             fmt = spreadsheets.detect_format(content)
-            # Quick: the file opens, names its columns, has a row; its rows are read next.
-            table = spreadsheets.check_file(content, fmt)
+            rows = spreadsheets.estimate_rows(content, fmt)
+            # Quick for a CSV or a small workbook: it opens, names its columns, has a row. A
+            # large workbook is opened by the check, in a worker.
+            if fmt == "csv" or rows <= settings.IMPORT_WORKER_ROWS:
+                spreadsheets.check_file(content, fmt)
         except spreadsheets.SpreadsheetError as error:
             raise ValidationError(str(error)) from error
-        self.content, self.fmt, self.rows = content, fmt, table.estimate
+        self.content, self.fmt, self.rows = content, fmt, rows
         return upload

@@ -30,6 +30,7 @@ from tests.test_resources_import import (
     row,
     snapshot,
     upload,
+    xlsx_bytes,
 )
 from tests.test_resources_search import ensure_purposes
 
@@ -509,3 +510,18 @@ def test_check_ins_go_on_while_a_large_import_is_written(centre, monkeypatch):
     during = [count for count in seen if 0 < count < rows]
     assert during, f"no check-in while the import was being written (saw {sorted(set(seen))})"
     print(f"{len(seen)} check-ins, {len(during)} during the writes, slowest {max(latencies):.3f} s")
+
+
+def test_a_large_workbook_without_the_required_columns_is_refused_by_its_check(
+    centre, login, large
+):
+    client = login(centre.officer)
+    data = xlsx_bytes(["titre", "type"], [[f"Guide {n}", "livre"] for n in range(30)])
+    upload_id = uploaded(client, data)  # opened by the worker, not by the upload
+
+    imports.check(import_id=job_of(upload_id).pk)
+    response = client.get(page(upload_id), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("resources_staff:import")
+    assert "Required columns are missing: objectifs." in response.content.decode()
+    assert not CatalogueImport.objects.exists()

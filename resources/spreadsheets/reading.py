@@ -301,9 +301,10 @@ def _limited(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[
             yield number, cells
 
 
-def open_table(data: bytes, fmt: str | None = None) -> Table:
-    """A spreadsheet's columns, recognised, and its rows as a stream. SpreadsheetError for a file
-    that cannot be used at all: too large, unreadable, required columns missing."""
+def estimate_rows(data: bytes, fmt: str | None = None) -> int:
+    """How many rows the file has, counted cheaply (its lines, or the <row> elements of a
+    workbook, which is checked for zip bombs and XML entities on the way), header excluded.
+    SpreadsheetError if it is too large, empty, or not a safe workbook."""
     limit = settings.IMPORT_MAX_BYTES
     if len(data) > limit:
         raise SpreadsheetError(
@@ -312,13 +313,19 @@ def open_table(data: bytes, fmt: str | None = None) -> Table:
         )
     if not data or data.isspace():  # (isspace stops at the first other byte; strip copies)
         raise SpreadsheetError(_("This file is empty."))
-    fmt = fmt or detect_format(data)
-    if fmt == "csv":
-        raw = _csv_rows(data)
+    if (fmt or detect_format(data)) == "csv":
         lines = data.count(b"\n") + (not data.endswith(b"\n"))
     else:
         lines = _check_workbook(data)
-        raw = _xlsx_rows(data)
+    return max(0, lines - 1)
+
+
+def open_table(data: bytes, fmt: str | None = None) -> Table:
+    """A spreadsheet's columns, recognised, and its rows as a stream. SpreadsheetError for a file
+    that cannot be used at all: too large, unreadable, required columns missing."""
+    fmt = fmt or detect_format(data)
+    estimate = estimate_rows(data, fmt)
+    raw = _csv_rows(data) if fmt == "csv" else _xlsx_rows(data)
     _number, headers = next(raw)
     if not any(cell(header) for header in headers):
         raise SpreadsheetError(_("This file is empty: the first row must name the columns."))
@@ -347,7 +354,6 @@ def open_table(data: bytes, fmt: str | None = None) -> Table:
             )
             % {"missing": ", ".join(missing), "example": ", ".join(HEADERS.values())}
         )
-    estimate = max(0, lines - 1)  # the header is not a row to import
     return Table(columns=columns, ignored=ignored, rows=_limited(raw), estimate=estimate)
 
 
@@ -356,8 +362,10 @@ def _no_rows() -> SpreadsheetError:
 
 
 def check_file(data: bytes, fmt: str | None = None) -> Table:
-    """What the upload checks, quickly: the file opens, names its columns and has a first row.
-    The other rows are read when the file is checked row by row."""
+    """What the upload of a small file checks: it opens, names its columns and has a first row.
+    The other rows are read when the file is checked row by row. (openpyxl reads a whole sheet
+    to open it when the sheet does not declare its size: for a large workbook, that is left to
+    the check in a worker, after `estimate_rows`.)"""
     table = open_table(data, fmt)
     if next(table.rows, None) is None:
         raise _no_rows()
