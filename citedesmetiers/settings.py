@@ -281,6 +281,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "citedesmetiers.tasks.generate_last_month_reports",
         "schedule": crontab(day_of_month=1, hour=4, minute=0),
     },
+    "resources-forget-searches": {
+        "task": "resources.tasks.forget_searches",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    "resources-sweep-imports": {
+        "task": "resources.tasks.sweep_imports",
+        "schedule": crontab(minute="*/5"),
+    },
     "events-purge-contacts": {
         "task": "events.tasks.purge_contacts",
         "schedule": crontab(hour=3, minute=30),
@@ -446,8 +454,12 @@ RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 EVENT_CONTACT_RETENTION_DAYS = env_int("EVENT_CONTACT_RETENTION_DAYS", 7)
 # Online registrations allowed per address (IP) per hour, against spam.
 EVENT_REGISTRATIONS_PER_HOUR = env_int("EVENT_REGISTRATIONS_PER_HOUR", 10, minimum=1)
+# The words of catalogue searches that found nothing are forgotten after this many days.
+SEARCH_QUERY_RETENTION_DAYS = env_int("SEARCH_QUERY_RETENTION_DAYS", 90, minimum=1)
 # Largest catalogue spreadsheet an information officer may import.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# A spreadsheet with more rows than this is checked and imported by a worker, not the request.
+IMPORT_WORKER_ROWS = env_int("IMPORT_WORKER_ROWS", 2000)
 
 LOGGING = {
     "version": 1,

@@ -70,7 +70,10 @@ def main() -> None:
         manager.screenshot(path=OUT / "dashboard.png", full_page=False)
 
         catalogue = context(browser, TABLET)
-        catalogue.goto("/catalogue/?kiosk=1")
+        # Set up as a terminal is: the kiosk address, then its button.
+        catalogue.goto("/catalogue/kiosk/demo/")
+        catalogue.locator("main form button[type=submit]").click()
+        catalogue.wait_for_url("**/catalogue/kiosk/demo/")
         catalogue.screenshot(path=OUT / "kiosk-home.png")
         catalogue.goto("/catalogue/?q=metiers+sante")
         catalogue.screenshot(path=OUT / "kiosk-results.png")

@@ -12,6 +12,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from citedesmetiers.ids import parse_id
 from citedesmetiers.models import Site, Theme
 
 from . import spreadsheets
@@ -21,9 +22,29 @@ from .models import Resource
 _M2M_FIELDS = ("purposes", "themes", "audiences")
 
 
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Checkboxes of records whose values are read with `parse_id`: “١” or a 30-digit number is
+    not a valid choice, where Django would read record 1 or fail in the database."""
+
+    def _check_values(self, value):
+        ids = []
+        for pk in value:
+            parsed = parse_id(pk)
+            if parsed is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+            ids.append(str(parsed))
+        return super()._check_values(ids)
+
+
 def _formfield(model_field, **kwargs):
     if isinstance(model_field, models.URLField):
         kwargs["assume_scheme"] = "https"  # “www.onisep.fr” means https://, as in Django 6
+    if isinstance(model_field, models.ManyToManyField):
+        kwargs["form_class"] = IdMultipleChoiceField
     return model_field.formfield(**kwargs)
 
 
@@ -186,6 +207,7 @@ class ImportForm(forms.Form):
 
     content: bytes = b""
     fmt: str = ""
+    rows: int = 0
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -202,8 +224,12 @@ class ImportForm(forms.Form):
         content = upload.read()
         try:
             fmt = spreadsheets.detect_format(content)
-            spreadsheets.read_table(content, fmt)
+            rows = spreadsheets.estimate_rows(content, fmt)
+            # Quick for a CSV or a small workbook: it opens, names its columns, has a row. A
+            # large workbook is opened by the check, in a worker.
+            if fmt == "csv" or rows <= settings.IMPORT_WORKER_ROWS:
+                spreadsheets.check_file(content, fmt)
         except spreadsheets.SpreadsheetError as error:
             raise ValidationError(str(error)) from error
-        self.content, self.fmt = content, fmt
+        self.content, self.fmt, self.rows = content, fmt, rows
         return upload

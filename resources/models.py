@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -109,13 +114,17 @@ class Resource(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        self.folded = fold(" ".join([self.title, self.keywords, self.authors, self.summary]))
+        self.refresh_folded()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "folded"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("resources:detail", args=[self.pk])
+
+    def refresh_folded(self) -> None:
+        """What the search on SQLite and the suggestions read; bulk writes call it themselves."""
+        self.folded = fold(" ".join([self.title, self.keywords, self.authors, self.summary]))
 
     def clean_fields(self, exclude=None) -> None:
         # Normalise identifiers before the length checks ("978-2-…" is longer than 13 characters)
@@ -221,3 +230,79 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class CatalogueImport(models.Model):
+    """A catalogue spreadsheet an information officer uploaded, from its check (the dry run) to
+    its import, all or nothing. Small files are checked and imported during the request; larger
+    ones by a worker, which the officer follows on a progress page."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("being checked")
+        CHECKED = "checked", _("checked, waiting for confirmation")
+        QUEUED = "queued", _("waiting to be imported")
+        RUNNING = "running", _("being imported")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("not imported")
+
+    # A job whose worker has said nothing for this long has stopped (it beats at every step).
+    STALE_AFTER = dt.timedelta(minutes=5)
+
+    token = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    name = models.CharField(max_length=120)
+    fmt = models.CharField(max_length=4)
+    holdings = models.BooleanField(default=True)
+    # The file itself, until it is imported or dropped: workers on other machines read it too.
+    data = models.BinaryField(blank=True)
+    rows = models.PositiveIntegerField(
+        default=0, help_text="Counted by the check; estimated before."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    written = models.PositiveIntegerField(default=0, help_text="Rows written so far.")
+    plan = models.JSONField(default=dict, blank=True, help_text="The dry run's summary.")
+    result = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    # Who is working on it now: each write checks it, so a worker that was thought dead (and
+    # whose work was undone) cannot write again.
+    runner = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("catalogue import")
+        verbose_name_plural = _("catalogue imports")
+        constraints = [
+            # Imports write one after the other: the undo of one never meets the rows of another.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="running"),
+                name="catalogueimport_one_running",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    def is_stale(self, now: dt.datetime | None = None) -> bool:
+        if self.status not in (self.Status.CHECKING, self.Status.RUNNING):
+            return False
+        last = self.heartbeat_at or self.created_at
+        return last < (now or timezone.now()) - self.STALE_AFTER
+
+
+class ImportBatch(models.Model):
+    """What one short write of an import changed, kept until the import is done, so that a later
+    failure (or a worker that stops) can undo it: that is how an import stays all or nothing
+    while never holding the database's write lock for long."""
+
+    job = models.ForeignKey(CatalogueImport, on_delete=models.CASCADE, related_name="batches")
+    created = models.JSONField(default=list, help_text="Ids of the records it created.")
+    previous = models.JSONField(default=list, help_text="The records it changed, as they were.")
+
+    def __str__(self) -> str:
+        return f"{self.job_id} #{self.pk}"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("import/", staff_views.import_upload, name="import"),
     path("import/<uuid:upload_id>/", staff_views.import_preview, name="import_preview"),
     path("import/<uuid:upload_id>/confirm/", staff_views.import_confirm, name="import_confirm"),
+    path("import/<uuid:upload_id>/retry/", staff_views.import_retry, name="import_retry"),
     path("import/<uuid:upload_id>/cancel/", staff_views.import_cancel, name="import_cancel"),
     path("export/", staff_views.export, name="export"),
 ]

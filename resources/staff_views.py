@@ -10,21 +10,23 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Prefetch
+from django.db.models.functions import Length
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from citedesmetiers.access import staff_view
 from citedesmetiers.models import Site
 from citedesmetiers.roles import Role
 
+from . import imports, services, spreadsheets
 from . import search as catalogue_search
-from . import services, spreadsheets
 from .forms import ImportForm, ResourceForm
-from .models import Holding, Purpose, Resource
+from .models import CatalogueImport, Holding, Purpose, Resource
 from .text import words
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -139,21 +141,39 @@ def resource_restore(request: HttpRequest, resource_id: int) -> HttpResponse:
 
 # --- import --------------------------------------------------------------------------------------
 
+Status = CatalogueImport.Status
+# While a file is checked or imported, its page asks every this many seconds how far it got.
+PROGRESS_POLL_SECONDS = 2
 
-def _pending(request: HttpRequest, upload_id: uuid.UUID) -> dict:
+
+def _job(request: HttpRequest, upload_id: uuid.UUID) -> CatalogueImport:
     """The upload this officer made in this session, else 404: an id alone opens nothing."""
-    entry = request.session.get(SESSION_IMPORTS, {}).get(str(upload_id))
-    if entry is None or entry.get("fmt") not in spreadsheets.FORMATS:
+    if str(upload_id) not in request.session.get(SESSION_IMPORTS, {}):
         raise Http404(_("This import is not yours or is already finished."))
-    return entry
+    job = (
+        CatalogueImport.objects.defer("data")
+        .annotate(data_kept=Length("data"))
+        .filter(token=upload_id, created_by=request.user)
+        .first()
+    )
+    if job is None:
+        raise Http404(_("This import is not yours or is already finished."))
+    return job
 
 
 def _forget(request: HttpRequest, upload_id: uuid.UUID) -> None:
     pending = request.session.get(SESSION_IMPORTS, {})
-    entry = pending.pop(str(upload_id), None)
-    if entry is not None:
-        spreadsheets.discard_upload(upload_id, entry["fmt"])
+    if pending.pop(str(upload_id), None) is not None:
         request.session[SESSION_IMPORTS] = pending
+
+
+def _other_site(request: HttpRequest, job: CatalogueImport) -> bool:
+    if job.site_id == request.site.pk:
+        return False
+    messages.warning(
+        request, _("This file was prepared for another site. Upload it again from this one.")
+    )
+    return True
 
 
 @never_cache
@@ -162,16 +182,19 @@ def _forget(request: HttpRequest, upload_id: uuid.UUID) -> None:
 def import_upload(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload_id = spreadsheets.store_upload(form.content, form.fmt)
+        job = imports.upload(
+            site=request.site,
+            officer=request.user,
+            name=form.cleaned_data["file"].name,
+            data=form.content,
+            fmt=form.fmt,
+            holdings=form.cleaned_data["holdings"],
+            estimate=form.rows,
+        )
         pending = request.session.get(SESSION_IMPORTS, {})
-        pending[str(upload_id)] = {
-            "fmt": form.fmt,
-            "name": form.cleaned_data["file"].name[:120],
-            "site": request.site.pk,
-            "holdings": form.cleaned_data["holdings"],
-        }
+        pending[str(job.token)] = job.name
         request.session[SESSION_IMPORTS] = pending
-        return redirect("resources_staff:import_preview", upload_id=upload_id)
+        return redirect("resources_staff:import_preview", upload_id=job.token)
     return render(
         request,
         "resources/staff/import.html",
@@ -179,76 +202,28 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _render_preview(request, upload_id, entry, plan, status: int = 200) -> HttpResponse:
-    show = request.GET.get("show") or ("error" if plan.error_rows else "all")
-    rows = [row for row in plan.rows if show == "all" or row.status == show]
+def _render_preview(
+    request, job: CatalogueImport, plan: spreadsheets.PlanSummary, status: int = 200
+) -> HttpResponse:
+    show = request.GET.get("show") or ("error" if plan.error_count else "all")
+    if show not in ("all", spreadsheets.NEW, spreadsheets.UPDATE, spreadsheets.ERROR):
+        show = "all"
+    rows = [row for row in plan.rows if show == "all" or row.status == show][:PREVIEW_ROWS]
     context = {
-        "upload_id": upload_id,
-        "entry": entry,
+        "upload_id": job.token,
+        "entry": job,
         "plan": plan,
         "show": show,
-        "rows": rows[:PREVIEW_ROWS],
-        "hidden_rows": max(0, len(rows) - PREVIEW_ROWS),
+        "rows": rows,
+        "hidden_rows": max(0, plan.count(show) - len(rows)),
     }
     return render(request, "resources/staff/preview.html", context, status=status)
 
 
-def _read_pending(request: HttpRequest, upload_id: uuid.UUID, entry: dict) -> bytes | None:
-    if entry["site"] != request.site.pk:
-        messages.warning(
-            request, _("This file was prepared for another site. Upload it again from this one.")
-        )
-        return None
-    path = spreadsheets.upload_path(upload_id, entry["fmt"])
-    if not path.exists():
-        messages.warning(request, _("This file is no longer kept. Upload it again."))
-        _forget(request, upload_id)
-        return None
-    return path.read_bytes()
-
-
-@never_cache
-@staff_view(*OFFICER_ROLES)
-@require_GET
-def import_preview(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
-    entry = _pending(request, upload_id)
-    data = _read_pending(request, upload_id, entry)
-    if data is None:
-        return redirect("resources_staff:import")
-    try:
-        plan = spreadsheets.plan_import(
-            data, entry["fmt"], site=request.site, holdings=entry["holdings"]
-        )
-    except spreadsheets.SpreadsheetError as error:
-        messages.error(request, str(error))
-        _forget(request, upload_id)
-        return redirect("resources_staff:import")
-    return _render_preview(request, upload_id, entry, plan)
-
-
-@staff_view(*OFFICER_ROLES)
-@require_POST
-def import_confirm(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
-    entry = _pending(request, upload_id)
-    data = _read_pending(request, upload_id, entry)
-    if data is None:
-        return redirect("resources_staff:import")
-    try:
-        plan = services.import_catalogue(
-            site=request.site, data=data, fmt=entry["fmt"], holdings=entry["holdings"]
-        )
-    except spreadsheets.SpreadsheetError as error:
-        messages.error(request, str(error))
-        _forget(request, upload_id)
-        return redirect("resources_staff:import")
-    except services.ImportRefused as refusal:
-        messages.error(request, str(refusal))
-        if refusal.plan is None:
-            return redirect("resources_staff:import_preview", upload_id=upload_id)
-        return _render_preview(request, upload_id, entry, refusal.plan, status=409)
-    _forget(request, upload_id)
-    created = plan.new_count
-    updated = plan.update_count - plan.unchanged_count
+def _imported(request: HttpRequest, job: CatalogueImport) -> None:
+    created = job.result.get("created", 0)
+    updated = job.result.get("updated", 0)
+    unchanged = job.result.get("unchanged", 0)
     messages.success(
         request,
         _("Imported: %(created)s, %(updated)s, %(unchanged)s.")
@@ -256,17 +231,96 @@ def import_confirm(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
             "created": ngettext("%(n)s new record", "%(n)s new records", created) % {"n": created},
             "updated": ngettext("%(n)s record updated", "%(n)s records updated", updated)
             % {"n": updated},
-            "unchanged": ngettext("%(n)s unchanged", "%(n)s unchanged", plan.unchanged_count)
-            % {"n": plan.unchanged_count},
+            "unchanged": ngettext("%(n)s unchanged", "%(n)s unchanged", unchanged)
+            % {"n": unchanged},
         },
     )
-    return redirect("resources_staff:list")
+
+
+@never_cache
+@staff_view(*OFFICER_ROLES)
+@require_GET
+def import_preview(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
+    """The page of one upload, whatever its state: being checked (it polls), the dry run to
+    confirm, being imported (it polls), imported, or why nothing was imported."""
+    job = _job(request, upload_id)
+    in_progress = job.status in (Status.CHECKING, Status.QUEUED, Status.RUNNING)
+    if request.htmx:
+        if not in_progress or job.is_stale():
+            return HttpResponseClientRefresh()  # another kind of page now: load it whole
+        return render(request, "resources/staff/import_status.html#progress", _status(job))
+    if _other_site(request, job):
+        return redirect("resources_staff:import")
+    if job.status == Status.FAILED and not job.data_kept:
+        # The file itself cannot be used: as at the upload, say why and start again.
+        messages.error(request, job.message)
+        imports.drop(import_id=job.pk)
+        _forget(request, upload_id)
+        return redirect("resources_staff:import")
+    if job.status == Status.CHECKED or (job.status == Status.FAILED and job.plan):
+        plan = spreadsheets.PlanSummary.of(job.plan)
+        if job.status == Status.FAILED and plan.ok:
+            return render(request, "resources/staff/import_status.html", _status(job))
+        if job.status == Status.FAILED:
+            messages.error(request, job.message)
+        return _render_preview(request, job, plan)
+    return render(request, "resources/staff/import_status.html", _status(job))
+
+
+def _status(job: CatalogueImport) -> dict:
+    return {
+        "job": job,
+        "upload_id": job.token,
+        "stale": job.is_stale(),
+        "percent": min(100, round(100 * job.written / job.rows)) if job.rows else 0,
+        "waiting_for_another": job.status == Status.QUEUED
+        and CatalogueImport.objects.filter(status=Status.RUNNING).exists(),
+        "poll_seconds": PROGRESS_POLL_SECONDS,
+    }
+
+
+@staff_view(*OFFICER_ROLES)
+@require_POST
+def import_confirm(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
+    job = _job(request, upload_id)
+    if _other_site(request, job):
+        return redirect("resources_staff:import")
+    try:
+        job = imports.confirm(import_id=job.pk)
+    except imports.ImportRefused as refusal:
+        messages.error(request, str(refusal))
+        return _render_preview(request, job, spreadsheets.PlanSummary.of(job.plan), status=409)
+    return _after_run(request, job)
+
+
+def _after_run(request: HttpRequest, job: CatalogueImport) -> HttpResponse:
+    if job.status == Status.DONE and job.finished_at and job.result:
+        _imported(request, job)
+        _forget(request, job.token)
+        return redirect("resources_staff:list")
+    if job.status == Status.FAILED and job.plan and not spreadsheets.PlanSummary.of(job.plan).ok:
+        # The catalogue changed since the dry run and rows now have errors: show them.
+        messages.error(request, job.message)
+        return _render_preview(request, job, spreadsheets.PlanSummary.of(job.plan), status=409)
+    return redirect("resources_staff:import_preview", upload_id=job.token)
+
+
+@staff_view(*OFFICER_ROLES)
+@require_POST
+def import_retry(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
+    job = _job(request, upload_id)
+    if _other_site(request, job):
+        return redirect("resources_staff:import")
+    return _after_run(request, imports.retry(import_id=job.pk))
 
 
 @staff_view(*OFFICER_ROLES)
 @require_POST
 def import_cancel(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
-    _pending(request, upload_id)
+    job = _job(request, upload_id)
+    if not imports.drop(import_id=job.pk):
+        messages.warning(request, _("This file is being imported; it can no longer be dropped."))
+        return redirect("resources_staff:import_preview", upload_id=upload_id)
     _forget(request, upload_id)
     messages.success(request, _("The file was dropped; nothing was imported."))
     return redirect("resources_staff:import")

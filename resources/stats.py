@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from .models import ResourceViewCount, SearchCount
+from .usage import MIN_DAYS
 
 
 def usage(start: dt.date, end: dt.date, top: int = 10) -> dict:
     """Figures for [start, end): total views, most viewed, searches, empty searches and the
-    queries that found nothing most often."""
+    queries that found nothing most often, among those asked on MIN_DAYS different days."""
     views = ResourceViewCount.objects.filter(day__gte=start, day__lt=end)
     searches = SearchCount.objects.filter(day__gte=start, day__lt=end)
     totals = searches.aggregate(searches=Sum("searches"), empty=Sum("empty"))
@@ -28,7 +29,8 @@ def usage(start: dt.date, end: dt.date, top: int = 10) -> dict:
             searches.filter(empty__gt=0)
             .exclude(query="")
             .values("query")
-            .annotate(n=Sum("empty"))
-            .order_by("-n")[:top]
+            .annotate(n=Sum("empty"), days=Count("day", distinct=True))
+            .filter(days__gte=MIN_DAYS)
+            .order_by("-n", "query")[:top]
         ),
     }

@@ -5,7 +5,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from citedesmetiers.models import Site
@@ -16,42 +16,35 @@ from . import usage
 from .models import Holding, Purpose, Resource
 
 KIOSK_COOKIE = "kiosk"
+KIOSK_SALT = "resources.kiosk"
+# A terminal is set up once and used for years.
+KIOSK_COOKIE_AGE = 5 * 365 * 24 * 3600
+
+
+def kiosk_site(request: HttpRequest) -> Site | None:
+    """The site this browser is the catalogue kiosk of, else None. The cookie holds the site's
+    slug, signed: only the kiosk address writes it (a cookie of the old “1” kind reads as None)."""
+    if not hasattr(request, "_kiosk_site"):
+        slug = request.get_signed_cookie(KIOSK_COOKIE, default="", salt=KIOSK_SALT)
+        request._kiosk_site = Site.objects.filter(slug=slug, active=True).first() if slug else None
+    return request._kiosk_site
 
 
 def is_kiosk(request: HttpRequest) -> bool:
-    return request.COOKIES.get(KIOSK_COOKIE, "0") not in ("", "0")
+    return kiosk_site(request) is not None
 
 
 def kiosk_home_url(request: HttpRequest) -> str:
-    """Where an idle kiosk goes back to: the catalogue, of its own site if it was set up for one."""
-    value = request.COOKIES.get(KIOSK_COOKIE, "")
-    base = reverse("resources:catalogue")
-    return f"{base}?site={value}" if value not in ("", "0", "1") else base
-
-
-def _kiosk_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """`?kiosk=1` turns this browser into a kiosk (remembered in a cookie), `?kiosk=0` undoes it."""
-    flag = request.GET.get("kiosk")
-    if flag == "1":
-        response.set_cookie(
-            KIOSK_COOKIE,
-            "1",
-            max_age=5 * 365 * 24 * 3600,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-        )
-    elif flag == "0":
-        response.delete_cookie(KIOSK_COOKIE)
-    return response
+    """Where an idle kiosk goes back to: the home page of its own site's catalogue."""
+    site = kiosk_site(request)
+    if site is None:
+        return reverse("resources:catalogue")
+    return reverse("resources:kiosk", args=[site.slug])
 
 
 def _context(request: HttpRequest, **extra) -> dict:
-    kiosk = is_kiosk(request) or request.GET.get("kiosk") == "1"
-    if request.GET.get("kiosk") == "0":
-        kiosk = False
     return {
-        "kiosk": kiosk,
+        "kiosk": is_kiosk(request),
         "kiosk_idle_seconds": settings.KIOSK_IDLE_SECONDS,
         "kiosk_home": kiosk_home_url(request),
         **extra,
@@ -63,12 +56,11 @@ def _context(request: HttpRequest, **extra) -> dict:
 def catalogue(request: HttpRequest) -> HttpResponse:
     filters = catalogue_search.Filters.from_query(request.GET)
     if not filters.q and not filters.active:
-        response = render(
+        return render(
             request,
             "resources/home.html",
             _context(request, purposes=Purpose.objects.all(), filters=filters),
         )
-        return _kiosk_response(request, response)
     results = catalogue_search.search(filters, request.GET.get("page") or 1)
     if filters.q and results.page.number == 1 and not request.GET.get("page"):
         usage.count_search(filters.q, results.total)
@@ -85,13 +77,12 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         kinds=Resource.Kind.choices,
         params=_params_without_page(request),
     )
-    return _kiosk_response(request, render(request, template, context))
+    return render(request, template, context)
 
 
 def _toggle_url(request: HttpRequest, name: str, value: str, selected: bool) -> str:
     params = request.GET.copy()
-    for transient in ("page", "kiosk"):
-        params.pop(transient, None)
+    params.pop("page", None)
     if selected:
         params.pop(name, None)
     else:
@@ -102,7 +93,6 @@ def _toggle_url(request: HttpRequest, name: str, value: str, selected: bool) -> 
 def _params_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
-    params.pop("kiosk", None)
     return params.urlencode()
 
 
@@ -133,17 +123,40 @@ def detail(request: HttpRequest, resource_id: int) -> HttpResponse:
     return render(request, "resources/detail.html", context)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def kiosk_home(request: HttpRequest, site_slug: str) -> HttpResponse:
-    """A convenient address to set up a terminal: the catalogue of one site, in kiosk mode."""
+    """The kiosk address of a site. On the site's kiosk: the home page of its catalogue. In any
+    other browser: a page that sets the terminal up, with a button, so that following a shared
+    link never turns a visitor's phone into a kiosk."""
     site = get_object_or_404(Site, slug=site_slug, active=True)
-    response = redirect(f"/catalogue/?site={site.slug}")
-    response.set_cookie(
-        KIOSK_COOKIE,
-        "1",
-        max_age=5 * 365 * 24 * 3600,
-        samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
+    current = kiosk_site(request)
+    if request.method == "POST":
+        response = redirect("resources:kiosk", site_slug=site.slug)
+        response.set_signed_cookie(
+            KIOSK_COOKIE,
+            site.slug,
+            salt=KIOSK_SALT,
+            max_age=KIOSK_COOKIE_AGE,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+        )
+        return response
+    if current is None or current.pk != site.pk:
+        return render(request, "resources/kiosk_setup.html", {"site": site, "current": current})
+    filters = catalogue_search.Filters(site=site.slug)
+    return render(
+        request,
+        "resources/home.html",
+        _context(request, purposes=Purpose.objects.all(), filters=filters, site=site),
     )
-    return response
+
+
+@require_http_methods(["GET", "POST"])
+def kiosk_leave(request: HttpRequest) -> HttpResponse:
+    """Turn a kiosk back into an ordinary browser (a page with a button, never a link alone)."""
+    if request.method == "POST":
+        response = redirect("resources:catalogue")
+        response.delete_cookie(KIOSK_COOKIE, samesite="Lax")
+        return response
+    return render(request, "resources/kiosk_leave.html", {"current": kiosk_site(request)})

@@ -27,6 +27,13 @@ LINK = "https://example.org/portail-des-metiers-de-la-sante"
 WITHIN = 2000  # ms
 
 
+def become_kiosk(page) -> None:
+    """Set the browser up as the kiosk of site Alpha, as staff do at a terminal."""
+    page.goto("/catalogue/kiosk/alpha/")
+    page.get_by_role("button", name="Use this browser as the kiosk of Site Alpha").click()
+    page.wait_for_url("**/catalogue/kiosk/alpha/")
+
+
 @pytest.fixture
 def catalogue(transactional_db) -> dict[str, Resource]:
     purposes = ensure_purposes()
@@ -128,7 +135,7 @@ def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(new_page, catalo
     settings.KIOSK_IDLE_SECONDS = 10  # the shortest allowed
     page = new_page(TABLET)
     page.clock.install()
-    page.goto("/catalogue/?kiosk=1")
+    become_kiosk(page)
     expect(page.locator("body.kiosk")).to_have_count(1)
     page.screenshot(path=str(SCREENSHOTS / "catalogue-kiosk-home.png"))
 
@@ -148,9 +155,9 @@ def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(new_page, catalo
     page.clock.fast_forward("00:08")
     assert "q=formation" in page.url
 
-    # Then nobody: back to the home page, with nothing of the last search.
+    # Then nobody: back to the home page of the kiosk's own site, with nothing of the search.
     page.clock.fast_forward("00:03")
-    page.wait_for_url(lambda url: url.endswith("/catalogue/"), timeout=WITHIN)
+    page.wait_for_url(lambda url: url.endswith("/catalogue/kiosk/alpha/"), timeout=WITHIN)
     expect(page.locator(".purpose-tiles")).to_be_visible()
     expect(page.locator("#catalogue-q")).to_have_value("")
     expect(page.locator("body.kiosk")).to_have_count(1)  # still a kiosk
@@ -159,7 +166,7 @@ def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(new_page, catalo
 
 def test_a_kiosk_shows_a_web_address_as_a_qr_code_not_a_link(new_page, catalogue):
     page = new_page(TABLET)
-    page.goto("/catalogue/?kiosk=1")
+    become_kiosk(page)
     page.goto(catalogue["website"].get_absolute_url())
     expect(page.locator(".qr-block svg")).to_have_count(2)
     expect(page.get_by_text(LINK)).to_be_visible()  # readable, to type it on one's phone
@@ -169,7 +176,9 @@ def test_a_kiosk_shows_a_web_address_as_a_qr_code_not_a_link(new_page, catalogue
     assert page.js_errors == []
 
     # The same browser, no longer a kiosk: a link.
-    page.goto("/catalogue/?kiosk=0")
+    page.goto("/catalogue/leave-kiosk/")
+    page.get_by_role("button", name="Turn it back into an ordinary browser").click()
+    page.wait_for_url("**/catalogue/")
     page.goto(catalogue["website"].get_absolute_url())
     expect(page.locator(f'a[href="{LINK}"]')).to_be_visible()
     expect(page.locator(".qr-block svg")).to_have_count(1)

@@ -12,11 +12,17 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
 from django.urls import resolve, reverse
 
-from resources import services, spreadsheets
-from resources.models import Audience, Holding, Purpose, Resource, SearchTerm
+from resources import imports, spreadsheets
+from resources.models import (
+    Audience,
+    CatalogueImport,
+    Holding,
+    Purpose,
+    Resource,
+    SearchTerm,
+)
 from resources.search import refresh_terms
 
 HEADERS = [column.header for column in spreadsheets.COLUMNS]
@@ -35,8 +41,9 @@ def _var_dir(settings, tmp_path):
     return tmp_path
 
 
-def imports_dir(settings):
-    return settings.VAR_DIR / "imports"
+def kept_uploads() -> list[bytes]:
+    """The files kept between their upload and their import."""
+    return [bytes(data) for data in CatalogueImport.objects.values_list("data", flat=True) if data]
 
 
 def make_resource(title: str, *, site=None, purposes=("find-a-job",), **fields) -> Resource:
@@ -138,7 +145,7 @@ def test_it_previews_a_file_without_writing_anything(centre, login, settings):
     assert "title" in plan.rows[0].changes
     assert snapshot() == before
     assert SearchTerm.objects.count() == terms
-    assert (imports_dir(settings) / f"{upload_id}.csv").read_bytes() == data
+    assert bytes(CatalogueImport.objects.get(token=upload_id).data) == data
     assert "Import 2 rows" in response.content.decode()
 
 
@@ -183,7 +190,7 @@ def test_it_imports_new_rows_and_updates_the_record_with_the_same_isbn(centre, l
     assert (holding.site, holding.shelf_mark, holding.copies) == (centre.alpha, "FOR 3", 3)
     assert SearchTerm.objects.filter(term="sanitaires").exists()
     # The file and its session entry are gone.
-    assert not list(imports_dir(settings).iterdir())
+    assert kept_uploads() == []
     assert client.session[services_session_key()] == {}
 
 
@@ -198,7 +205,7 @@ def test_it_normalises_an_isbn_10_to_isbn_13(centre):
         [row(isbn="0-306-40615-2"), row(titre="Autre guide", isbn="ISBN 978-2-7654-1005-8")]
     )
 
-    services.import_catalogue(site=centre.alpha, data=data)
+    imports.import_catalogue(site=centre.alpha, data=data)
 
     assert set(Resource.objects.values_list("isbn", flat=True)) == {
         "9780306406157",
@@ -212,7 +219,7 @@ def test_it_updates_a_record_without_isbn_found_by_its_title(centre):
         [row(titre="Portail des métiers de la santé", type="site web", url="https://example.org")]
     )
 
-    plan = services.import_catalogue(site=centre.alpha, data=data)
+    plan = imports.import_catalogue(site=centre.alpha, data=data)
 
     assert [r.status for r in plan.rows] == ["update"]
     existing.refresh_from_db()
@@ -282,25 +289,38 @@ def test_it_reports_each_bad_row_and_imports_nothing(centre, login):
     assert snapshot() == before
 
 
-def test_it_rolls_back_every_row_when_a_write_fails_half_way(centre, monkeypatch):
+def test_it_undoes_every_chunk_written_when_a_later_one_fails(centre, monkeypatch):
+    """Rows are written in short transactions of CHUNK_ROWS; someone saving a record with the
+    ISBN of the last row meanwhile makes that chunk fail, and the chunks before are undone."""
+    existing = make_resource("Le CV du soin", isbn="9780306406157", site=centre.alpha)
     before = snapshot()
-    real_set_holding = services._set_holding
-    calls = []
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    pauses = []
 
-    def failing(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise IntegrityError("simulated clash with a concurrent change")
-        return real_set_holding(*args, **kwargs)
+    def someone_saves_the_same_isbn_meanwhile():
+        pauses.append(1)
+        if len(pauses) == 2:  # after two chunks are written
+            make_resource("Saisi à la main", isbn="9782765410058")
 
-    monkeypatch.setattr(services, "_set_holding", failing)
-    data = csv_bytes([row(titre=f"Guide {n}", cote=f"G {n}") for n in range(3)])
+    monkeypatch.setattr(imports, "_pause", someone_saves_the_same_isbn_meanwhile)
+    data = csv_bytes(
+        [
+            row(titre="Le CV du soin, 2e édition", isbn="9780306406157", cote="NEUF 1"),
+            *(row(titre=f"Guide {n}", cote=f"G {n}", publics="Jeunes") for n in range(3)),
+            row(titre="Dernier guide", isbn="978-2-7654-1005-8"),
+        ]
+    )
 
-    with pytest.raises(services.ImportRefused):
-        services.import_catalogue(site=centre.alpha, data=data)
+    with pytest.raises(imports.ImportRefused, match="The catalogue changed during the import"):
+        imports.import_catalogue(site=centre.alpha, data=data)
 
-    assert len(calls) == 2
-    assert snapshot() == before
+    assert len(pauses) >= 2
+    added = Resource.objects.get(title="Saisi à la main")
+    assert [r for r in snapshot() if r[0] != added.pk] == before
+    existing.refresh_from_db()
+    assert existing.title == "Le CV du soin"
+    assert Holding.objects.get(resource=existing).shelf_mark == "EMP 1"
+    assert not CatalogueImport.objects.exists()
 
 
 def test_it_names_the_missing_required_columns(centre, login, settings):
@@ -310,7 +330,7 @@ def test_it_names_the_missing_required_columns(centre, login, settings):
 
     (message,) = upload_errors(response)
     assert message.startswith("Required columns are missing: type, objectifs.")
-    assert not imports_dir(settings).exists() or not list(imports_dir(settings).iterdir())
+    assert kept_uploads() == []
 
 
 @pytest.mark.parametrize(
@@ -386,7 +406,7 @@ def test_it_refuses_a_file_over_the_size_limit(centre, login, settings):
 
     (message,) = upload_errors(response)
     assert "the largest file accepted is 1 KB" in message
-    assert not imports_dir(settings).exists() or not list(imports_dir(settings).iterdir())
+    assert kept_uploads() == []
 
 
 def test_it_refuses_an_old_excel_file_and_an_empty_one(centre, login):
@@ -414,7 +434,7 @@ def test_it_drops_a_file_on_cancel(centre, login, settings):
 
     client.post(reverse("resources_staff:import_cancel", args=[upload_id]))
 
-    assert not list(imports_dir(settings).iterdir())
+    assert kept_uploads() == []
     assert confirm(client, upload_id).status_code == 404
     assert not Resource.objects.exists()
 
@@ -425,7 +445,7 @@ def test_it_reads_an_xlsx_with_numbers_where_text_was_expected(centre):
         [["Guide du soin", "Livre", "Trouver un emploi", 2024, 9780306406157, 12.5, 2]],
     )
 
-    plan = services.import_catalogue(site=centre.alpha, data=data)
+    plan = imports.import_catalogue(site=centre.alpha, data=data)
 
     resource = Resource.objects.get()
     assert plan.new_count == 1

@@ -291,43 +291,107 @@ def test_the_officers_opinion_is_never_public(client, catalogue):
 # --- kiosk ----------------------------------------------------------------------------------------
 
 
-def test_kiosk_1_turns_the_browser_into_a_kiosk_until_kiosk_0(client, catalogue):
-    response = client.get(CATALOGUE, {"kiosk": "1"})
-    cookie = response.cookies["kiosk"]
-    assert cookie.value == "1"
-    assert cookie["httponly"] and cookie["max-age"] > 365 * 24 * 3600
-    assert 'class="catalogue kiosk"' in html(response)
-    assert "data-kiosk-idle=" in html(response)
-    # Remembered: the next pages are kiosk pages without the flag.
-    for path in (CATALOGUE, f"{CATALOGUE}?q=metiers", catalogue["book"].get_absolute_url()):
-        assert "data-kiosk-idle=" in html(client.get(path)), path
+KIOSK = "/catalogue/kiosk/alpha/"
+LEAVE_KIOSK = "/catalogue/leave-kiosk/"
 
-    response = client.get(CATALOGUE, {"kiosk": "0"})
-    assert response.cookies["kiosk"].value == ""
-    assert response.cookies["kiosk"]["max-age"] == 0
+
+def become_kiosk(client, address: str = KIOSK):
+    """What staff do at a terminal: open the kiosk address and press its button."""
+    response = client.post(address)
+    assert response.status_code == 302
+    return response
+
+
+def test_a_link_with_kiosk_1_does_not_turn_a_browser_into_a_kiosk(client, catalogue):
+    # A visitor following a shared link keeps an ordinary browser.
+    response = client.get(CATALOGUE, {"kiosk": "1"})
+
+    assert "kiosk" not in response.cookies
     assert "data-kiosk-idle=" not in html(response)
     assert "data-kiosk-idle=" not in html(client.get(CATALOGUE))
 
 
+def test_opening_the_kiosk_address_asks_before_setting_up_a_terminal(client, catalogue):
+    response = client.get(KIOSK)
+
+    assert response.status_code == 200
+    assert "kiosk" not in response.cookies
+    page = html(response)
+    assert "Use this browser as the kiosk of Site Alpha" in page
+    assert "data-kiosk-idle=" not in page
+    assert "data-kiosk-idle=" not in html(client.get(CATALOGUE))
+
+
+def test_a_terminal_set_up_for_a_site_remembers_its_site(client, catalogue):
+    response = become_kiosk(client)
+
+    assert response["Location"] == KIOSK
+    cookie = response.cookies["kiosk"]
+    assert "alpha" in cookie.value and cookie.value != "alpha"  # signed
+    assert cookie["httponly"] and cookie["max-age"] > 365 * 24 * 3600
+    home = html(client.get(KIOSK))
+    assert 'class="catalogue kiosk"' in home
+    assert "purpose-tiles" in home
+    assert 'name="site" value="alpha"' in home  # its searches stay on its shelves
+    # Remembered: every catalogue page is a kiosk page, and an idle one goes back to the
+    # home page of its own site, not to the network's catalogue.
+    for path in (CATALOGUE, f"{CATALOGUE}?q=metiers", catalogue["book"].get_absolute_url()):
+        page = html(client.get(path))
+        assert f'data-kiosk-home="{KIOSK}"' in page, path
+        assert f'class="brand" href="{KIOSK}"' in page, path
+
+
+def test_a_kiosk_is_turned_back_into_a_browser_with_a_button(client, catalogue):
+    become_kiosk(client)
+    assert "Turn it back into an ordinary browser" in html(client.get(LEAVE_KIOSK))
+
+    response = client.post(LEAVE_KIOSK)
+
+    assert response.cookies["kiosk"].value == ""
+    assert response.cookies["kiosk"]["max-age"] == 0
+    assert "data-kiosk-idle=" not in html(client.get(CATALOGUE))
+    assert "data-kiosk-idle=" not in html(client.get(CATALOGUE, {"kiosk": "1"}))
+
+
+@pytest.mark.parametrize("value", ["1", "alpha", "alpha:forged:signature"])
+def test_a_kiosk_cookie_the_kiosk_address_did_not_write_is_ignored(client, catalogue, value):
+    # "1" is what the old ?kiosk=1 links left in browsers.
+    client.cookies["kiosk"] = value
+
+    assert "data-kiosk-idle=" not in html(client.get(CATALOGUE))
+
+
+def test_a_kiosk_of_a_site_that_closed_is_an_ordinary_browser_again(client, catalogue, centre):
+    become_kiosk(client)
+    centre.alpha.active = False
+    centre.alpha.save(update_fields=["active"])
+
+    assert "data-kiosk-idle=" not in html(client.get(CATALOGUE))
+    assert client.get(KIOSK).status_code == 404
+    assert client.get("/catalogue/kiosk/nowhere/").status_code == 404
+    assert client.post("/catalogue/kiosk/nowhere/").status_code == 404
+
+
 def test_the_kiosk_idle_time_comes_from_the_settings(client, catalogue, settings):
     settings.KIOSK_IDLE_SECONDS = 42
-    page = html(client.get(CATALOGUE, {"kiosk": "1"}))
+    become_kiosk(client)
+    page = html(client.get(CATALOGUE))
     assert 'data-kiosk-idle="42"' in page
-    assert 'data-kiosk-home="/catalogue/"' in page
+    assert f'data-kiosk-home="{KIOSK}"' in page
 
 
 @pytest.mark.parametrize("persona", ["anonymous", "officer"])
 def test_a_kiosk_shows_no_way_to_staff_pages(client, catalogue, centre, login, persona):
     # Even if someone left a staff session open on the terminal.
     login(centre.persona(persona))
-    client.get(CATALOGUE, {"kiosk": "1"})
-    for path in (CATALOGUE, f"{CATALOGUE}?q=sante", catalogue["book"].get_absolute_url()):
+    become_kiosk(client)
+    for path in (KIOSK, CATALOGUE, f"{CATALOGUE}?q=sante", catalogue["book"].get_absolute_url()):
         page = html(client.get(path))
         assert "/accounts/login/" not in page
         assert "/accounts/logout/" not in page
         assert "staff-nav" not in page
         assert 'href="/staff/' not in page
-        assert 'class="brand" href="/catalogue/"' in page
+        assert f'class="brand" href="{KIOSK}"' in page
 
 
 def test_outside_kiosk_mode_staff_see_their_navigation(client, catalogue, centre, login):
@@ -336,7 +400,7 @@ def test_outside_kiosk_mode_staff_see_their_navigation(client, catalogue, centre
 
 
 def test_a_kiosk_shows_a_web_address_as_a_qr_code_not_a_link(client, catalogue):
-    client.get(CATALOGUE, {"kiosk": "1"})
+    become_kiosk(client)
     page = html(client.get(catalogue["website"].get_absolute_url()))
     assert f'href="{LINK}"' not in page
     assert '<a href="https://' not in page
@@ -349,12 +413,3 @@ def test_outside_kiosk_mode_a_web_address_is_a_link(client, catalogue):
     assert f'<a href="{LINK}" rel="noopener noreferrer">' in page
     assert page.count('class="qr-block"') == 1  # this page's only
     assert page.count("<svg") == 1
-
-
-def test_a_terminal_set_up_for_a_site_becomes_a_kiosk_on_its_catalogue(client, catalogue):
-    response = client.get("/catalogue/kiosk/alpha/")
-    assert response.status_code == 302
-    assert response["Location"] == "/catalogue/?site=alpha"
-    assert response.cookies["kiosk"].value == "1"
-    assert "data-kiosk-idle=" in html(client.get(response["Location"]))
-    assert client.get("/catalogue/kiosk/nowhere/").status_code == 404

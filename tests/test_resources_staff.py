@@ -353,3 +353,33 @@ def test_it_keeps_other_sites_themes_out_of_the_form(centre, login):
 
     assert "themes" in errors_of(response)
     assert not Resource.objects.exists()
+
+
+def _unicode_digits(number: int) -> str:
+    """The same number in Arabic-Indic digits, which Python's int() reads as ASCII ones."""
+    return str(number).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+
+@pytest.mark.parametrize("field", ["purposes", "audiences", "themes"])
+@pytest.mark.parametrize(
+    "value",
+    ["9223372036854775808", "1" * 30, "unicode", "-1", "0", "1.0"],
+    ids=["2**63", "30-digits", "unicode-digits", "negative", "zero", "decimal"],
+)
+def test_it_refuses_an_odd_id_among_the_choices_and_writes_nothing(centre, login, field, value):
+    choices = {
+        "purposes": purpose(),
+        "audiences": Audience.objects.first(),
+        "themes": centre.alpha.themes.first(),
+    }
+    if value == "unicode":
+        # Record ١٢ is not record 12: a Unicode digit is no choice, never another record.
+        value = _unicode_digits(choices[field].pk)
+    client = login(centre.officer)
+    client.raise_request_exception = False
+
+    response = client.post(CREATE, form_data(**{field: [value]}))
+
+    assert response.status_code == 200
+    assert set(errors_of(response)) == {field}
+    assert not Resource.objects.exists()
