@@ -262,6 +262,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The one beat schedule of the project. Each app's jobs are safe to run twice.
 CELERY_BEAT_SCHEDULE = {
+    # E-mails and tasks that must not be lost wait in the outbox table until a drain does them.
+    "outbox-drain": {
+        "task": "citedesmetiers.outbox.drain",
+        "schedule": crontab(minute="*"),
+    },
     "reception-close-days": {
         "task": "reception.tasks.close_finished_days",
         "schedule": crontab(minute="*/15"),
