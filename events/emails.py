@@ -9,8 +9,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from citedesmetiers import outbox
+
 from .calendar import calendar_bytes
 from .models import Registration
+
+# The outbox's name for a registration e-mail (its handler is `deliver`, registered by the app).
+MAIL = "events.mail"
 
 KINDS = {
     "pending",
@@ -38,6 +43,28 @@ def read_registration_token(token: str, max_age_days: int = 365) -> int | None:
         return int(signing.loads(token, salt=SIGNING_SALT, max_age=max_age_days * 86400))
     except (signing.BadSignature, ValueError, TypeError):
         return None
+
+
+def queue(registration_id: int, kind: str) -> None:
+    """Send the `kind` e-mail of a registration once the current transaction commits, through
+    the outbox: a broker or a mail server that is down delays it, never loses it."""
+    outbox.enqueue(MAIL, {"registration": registration_id, "kind": kind})
+
+
+def queue_each(registration_ids: list[int], kind: str) -> None:
+    """`queue` for several registrations at once (one statement)."""
+    outbox.enqueue_all(MAIL, [{"registration": pk, "kind": kind} for pk in registration_ids])
+
+
+def deliver(payload: dict) -> None:
+    """The outbox's handler: send the e-mail if the registration is still there."""
+    registration = (
+        Registration.objects.select_related("event", "event__site")
+        .filter(pk=payload["registration"])
+        .first()
+    )
+    if registration is not None:
+        send(registration, payload["kind"])
 
 
 def send(registration: Registration, kind: str) -> None:

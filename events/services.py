@@ -3,7 +3,7 @@ a place, promote from the waiting list, remind, take attendance, purge contact d
 
 Capacity is never exceeded: every change of who holds a place locks the event row first
 (SELECT … FOR UPDATE), so simultaneous registrations are decided one after the other, in arrival
-order. E-mails are sent by Celery after the transaction commits."""
+order. E-mails are written to the outbox in the same transaction, and sent after it commits."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from citedesmetiers.models import Site
 
+from . import emails
 from .models import Event, Registration
 
 
@@ -26,9 +27,11 @@ class EventError(Exception):
 
 
 def _mail(registration_id: int, kind: str) -> None:
-    from .tasks import send_registration_mail
+    emails.queue(registration_id, kind)
 
-    send_registration_mail.delay_on_commit(registration_id, kind)
+
+def _mail_each(registration_ids: list[int], kind: str) -> None:
+    emails.queue_each(registration_ids, kind)
 
 
 def locked_event(event_id) -> Event:
@@ -187,8 +190,7 @@ def _promote(event: Event, now: dt.datetime) -> list[Registration]:
         registration.status = Registration.Status.CONFIRMED
         registration.confirmed_at = registration.promoted_at = now
         registration.save(update_fields=["status", "confirmed_at", "promoted_at"])
-        if registration.email:
-            _mail(registration.pk, "promoted")
+    _mail_each([r.pk for r in promoted if r.email], "promoted")
     return promoted
 
 
@@ -273,8 +275,7 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
     elif after[0] != before[0]:
         holders.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
     told = list(active.exclude(email="").values_list("pk", flat=True))
-    for registration_id in told:
-        _mail(registration_id, "event_changed")
+    _mail_each(told, "event_changed")
     return len(told)
 
 
@@ -287,13 +288,13 @@ def cancel_event(*, event_id: int) -> int:
     event.status = Event.Status.CANCELLED
     event.sequence += 1  # the calendar entry sent with the e-mail replaces the booked one
     event.save(update_fields=["status", "sequence"])
-    told = 0
-    for registration in event.registrations.filter(status__in=Registration.ACTIVE).exclude(
-        email=""
-    ):
-        _mail(registration.pk, "event_cancelled")
-        told += 1
-    return told
+    told = list(
+        event.registrations.filter(status__in=Registration.ACTIVE)
+        .exclude(email="")
+        .values_list("pk", flat=True)
+    )
+    _mail_each(told, "event_cancelled")
+    return len(told)
 
 
 def reminder_due(event: Event, now: dt.datetime) -> bool:
