@@ -188,6 +188,9 @@ class Registration(models.Model):
     code = models.CharField(max_length=8, unique=True, default=new_code, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # When the owner of the address pressed "confirm" in the page of our e-mail's link: only then
+    # do our e-mails greet them by the pseudonym (typed by whoever registered the address).
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
@@ -216,6 +219,27 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} · {self.code}"
+
+
+class RegistrationKey(models.Model):
+    """One secret link to a registration: to see or cancel it (`manage`), or to confirm its
+    e-mail address (`confirm`). Only the SHA-256 of the secret is stored, so neither the
+    database nor its backups hand out links; the secret itself is in the e-mail (or on the
+    screen) it was made for. Every e-mail gets a link of its own, so an older e-mail's link
+    keeps working; all are deleted when the registration is cancelled and when its contact data
+    is purged (events.keys)."""
+
+    class Purpose(models.TextChoices):
+        MANAGE = "manage", _("see or cancel")
+        CONFIRM = "confirm", _("confirm the e-mail address")
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="keys")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} · {self.purpose}"
 
 
 class TakeAwayEvent(models.Model):

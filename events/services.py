@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from citedesmetiers.models import Site
 
-from . import emails
+from . import emails, keys
 from .models import Event, Registration
 
 
@@ -28,6 +28,17 @@ class EventError(Exception):
 
 def _mail(registration_id: int, kind: str) -> None:
     emails.queue(registration_id, kind)
+
+
+def _mail_again(registration: Registration, now: dt.datetime) -> None:
+    """Send the e-mail of the registration as it stands again, with fresh links: at most one
+    an hour, so a script repeating an address cannot flood its owner."""
+    emails.queue(
+        registration.pk,
+        registration.status,
+        again=True,
+        once_key=f"events.again:{registration.pk}:{now:%Y%m%d%H}",
+    )
 
 
 def _mail_each(registration_ids: list[int], kind: str) -> None:
@@ -101,7 +112,12 @@ def register(
     now: dt.datetime | None = None,
 ) -> tuple[Registration, bool]:
     """Take a place (or a place on the waiting list). Returns the registration and whether it is
-    new: the same e-mail address registering again gets its existing registration back."""
+    new. An address that already has a registration for the event gets its e-mail again (with
+    fresh links), and nothing else: the caller must answer as for a new one, so that nobody
+    learns from the answer whether an address is registered.
+
+    A new registration without an e-mail address carries `manage_token`, the secret of its
+    page, for the caller to show (it exists nowhere else)."""
     pseudonym = " ".join(pseudonym.split())[:60]
     email = email.strip().lower()
     if not pseudonym:
@@ -141,25 +157,30 @@ def register(
             Registration.objects.bulk_create([registration])
             if email:
                 _mail(registration.pk, registration.status)
+            else:
+                registration.manage_token = keys.issue(registration.pk, keys.MANAGE)
     except IntegrityError:
         # One active registration per address and event (a unique index): this address has
-        # one already, so it gets that one back. Looked up only then, not on every registration.
-        existing = (
-            Registration.objects.filter(
-                event_id=event_id, email=email, status__in=Registration.ACTIVE
-            ).first()
-            if email
-            else None
-        )
-        if existing is None:
-            raise
+        # one already. Looked up only then, not on every registration.
+        with transaction.atomic():
+            existing = (
+                Registration.objects.filter(
+                    event_id=event_id, email=email, status__in=Registration.ACTIVE
+                ).first()
+                if email
+                else None
+            )
+            if existing is None:
+                raise
+            _mail_again(existing, now or timezone.now())
         return existing, False
     return registration, True
 
 
 @transaction.atomic
 def confirm_email(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
-    """The link of the confirmation e-mail was followed: now the registration takes a place."""
+    """The owner of the address confirmed it from the link of our e-mail: now the registration
+    takes a place (or a place on the waiting list)."""
     now = now or timezone.now()
     registration = Registration.objects.filter(pk=registration_id).first()
     if registration is None:
@@ -170,9 +191,26 @@ def confirm_email(*, registration_id: int, now: dt.datetime | None = None) -> Re
         return registration  # already confirmed (a second click) or cancelled
     _check_open(event, now)
     _take_place(event, registration, now)
-    registration.save(update_fields=["status", "confirmed_at"])
+    registration.email_confirmed_at = now
+    registration.save(update_fields=["status", "confirmed_at", "email_confirmed_at"])
     _mail(registration.pk, registration.status)
     return registration
+
+
+@transaction.atomic
+def send_links_again(*, registration_id: int, now: dt.datetime | None = None) -> None:
+    """E-mail the registration again with fresh links, to its own address (for a link of an
+    older version that can no longer be trusted). At most once an hour; nothing for a
+    registration that is cancelled, without an address or whose event is over."""
+    now = now or timezone.now()
+    registration = (
+        Registration.objects.select_related("event")
+        .filter(pk=registration_id, status__in=Registration.ACTIVE)
+        .exclude(email="")
+        .first()
+    )
+    if registration is not None and registration.event.ends_at > now:
+        _mail_again(registration, now)
 
 
 def _promote(event: Event, now: dt.datetime) -> list[Registration]:
@@ -211,6 +249,8 @@ def cancel_registration(*, registration_id: int, now: dt.datetime | None = None)
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = now
     registration.save(update_fields=["status", "cancelled_at"])
+    # Its links stop working: whoever held one (a forwarded e-mail) can do nothing more.
+    keys.revoke(registration.pk)
     if held_place and event.status == Event.Status.PUBLISHED:
         _promote(event, now)
     return registration
@@ -384,6 +424,7 @@ def purge_contacts(*, now: dt.datetime | None = None, days: int | None = None) -
             purged += event.registrations.filter(~Q(pseudonym="") | ~Q(email="")).update(
                 pseudonym="", email=""
             )
+            keys.revoke_for_event(event.pk)  # and so do the links to them
             event.contacts_purged_at = now
             event.save(update_fields=["contacts_purged_at"])
     return purged

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,9 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citedesmetiers.access import staff_view
 from citedesmetiers.cache import count_hit
@@ -20,9 +24,8 @@ from citedesmetiers.models import Site, Theme
 from citedesmetiers.qr import qr_svg
 from citedesmetiers.roles import Role
 
-from . import services
+from . import keys, services
 from .calendar import calendar_bytes
-from .emails import read_registration_token, registration_token
 from .forms import OnTheSpotForm, RegistrationForm
 from .models import Event, Registration
 
@@ -149,7 +152,7 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
             ),
         )
     try:
-        registration, created = services.register(
+        registration, _created = services.register(
             event_id=event_id,
             pseudonym=form.cleaned_data["pseudonym"],
             email=form.cleaned_data["email"],
@@ -157,31 +160,76 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
         )
     except services.EventError as refusal:
         return _refused(request, event_id, str(refusal))
-    if not created:
-        messages.info(request, _("This e-mail address is already registered for this event."))
-    return redirect("events:registration", token=registration_token(registration))
+    if registration.email:
+        # The same answer whether the address was new here or registered already (then its
+        # owner gets their e-mail again): the page must not tell a stranger which it was.
+        return redirect("events:check_mail", event_id=event_id)
+    return redirect("events:registration", token=registration.manage_token)
 
 
-def _registration_from(token: str) -> Registration | None:
-    registration_id = read_registration_token(token)
-    if registration_id is None:
-        return None
-    return (
-        Registration.objects.select_related("event", "event__site")
-        .filter(pk=registration_id)
-        .first()
-    )
+@require_GET
+def check_mail(request: HttpRequest, event_id: int) -> HttpResponse:
+    event = get_object_or_404(_public_events(), pk=event_id)
+    with timezone.override(event.site.zone):
+        return render(request, "events/check_mail.html", {"event": event})
+
+
+def secret_page(view):
+    """For the pages at a secret link's address: no browser or proxy keeps them (`no-store`),
+    and no request from them (a link, an image) sends the address on (`no-referrer`).
+
+    With `no-referrer` a browser sends `Origin: null` with the forms of the page, which
+    Django's CSRF check refuses: so these views are CSRF-exempt. That is safe because the
+    secret in the address is what lets one in, not a cookie: a forged cross-site post would
+    need the secret, and with it anyone can post directly. For the same reason the pages show
+    no language switch (its form is CSRF-protected); they follow the browser's language."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapper
 
 
 def _bad_link(request: HttpRequest) -> HttpResponse:
     return render(request, "events/bad_link.html", status=404)
 
 
+def _by_link(token: str) -> tuple[Registration | None, bool]:
+    """The registration a manage link opens, and whether the link may do everything. A link
+    signed by an older version is trusted only for a registration without an e-mail address:
+    that version showed the link of an address's registration to anyone who typed the address,
+    so such a link only offers to send fresh links to the address (`legacy_link.html`)."""
+    found = keys.find(token, keys.MANAGE)
+    if found is not None:
+        return found, True
+    legacy = keys.find_legacy(token)
+    if legacy is None:
+        return None, False
+    return legacy, not legacy.email
+
+
+def _legacy_page(request: HttpRequest, found: Registration, token: str) -> HttpResponse:
+    with timezone.override(found.event.site.zone):
+        return render(
+            request,
+            "events/legacy_link.html",
+            {"registration": found, "event": found.event, "token": token},
+        )
+
+
+@secret_page
 @require_GET
 def registration(request: HttpRequest, token: str) -> HttpResponse:
-    found = _registration_from(token)
+    found, trusted = _by_link(token)
     if found is None:
         return _bad_link(request)
+    if not trusted:
+        return _legacy_page(request, found, token)
     position = None
     if found.status == Registration.Status.WAITING:
         position = (
@@ -206,38 +254,73 @@ def registration(request: HttpRequest, token: str) -> HttpResponse:
         )
 
 
+@secret_page
 @require_POST
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
-    found = _registration_from(token)
+    found, trusted = _by_link(token)
     if found is None:
         return _bad_link(request)
+    if not trusted:
+        return _legacy_page(request, found, token)
     try:
         services.cancel_registration(registration_id=found.pk)
-        messages.success(request, _("Your registration is cancelled. Thank you for telling us!"))
     except services.EventError as refusal:
         messages.error(request, str(refusal))
-    return redirect("events:registration", token=token)
+        return redirect("events:registration", token=token)
+    # The registration's links no longer work (this one included): back to the event.
+    messages.success(
+        request,
+        _(
+            "Your registration is cancelled. Thank you for telling us! Its links no longer "
+            "work; you are welcome to register again."
+        ),
+    )
+    if _public_events().filter(pk=found.event_id).exists():
+        return redirect("events:detail", event_id=found.event_id)
+    return redirect("events:list")
 
 
+@secret_page
 @require_POST
+def send_new_link(request: HttpRequest, token: str) -> HttpResponse:
+    """From a link of an older version: e-mail fresh links to the registration's own address."""
+    found = keys.find_legacy(token)
+    if found is None:
+        return _bad_link(request)
+    services.send_links_again(registration_id=found.pk)
+    return redirect("events:check_mail", event_id=found.event_id)
+
+
+@secret_page
+@require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    found = _registration_from(token)
+    """The link of the confirmation e-mail. A GET never changes anything (mail scanners follow
+    links): the page has the button, which posts here."""
+    found = keys.find(token, keys.CONFIRM)
     if found is None:
         return _bad_link(request)
-    try:
-        services.confirm_email(registration_id=found.pk)
-    except services.EventError as refusal:
-        messages.error(request, str(refusal))
-    return redirect("events:registration", token=token)
+    if request.method == "POST":
+        try:
+            services.confirm_email(registration_id=found.pk)
+        except services.EventError as refusal:
+            messages.error(request, str(refusal))
+        return redirect("events:confirm", token=token)
+    with timezone.override(found.event.site.zone):
+        return render(
+            request,
+            "events/confirm.html",
+            {"registration": found, "event": found.event, "token": token},
+        )
 
 
-@require_GET
-def confirm_page(request: HttpRequest, token: str) -> HttpResponse:
-    # A GET never changes anything (mail scanners follow links): the page has the button.
-    found = _registration_from(token)
+@secret_page
+@require_http_methods(["GET", "POST"])
+def legacy_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The confirmation link of an e-mail sent by an older version (the manage link then)."""
+    found = keys.find_legacy(token)
     if found is None:
         return _bad_link(request)
-    return render(request, "events/confirm.html", {"registration": found, "token": token})
+    return _legacy_page(request, found, token)
 
 
 @require_GET
@@ -268,6 +351,7 @@ def site_feed(request: HttpRequest, site_slug: str) -> HttpResponse:
     )
 
 
+@never_cache  # its answer holds the new registration's secret link
 @staff_view(Role.RECEPTION, Role.COUNSELLOR, Role.EVENT_ORGANISER, Role.MANAGER)
 def on_the_spot(request: HttpRequest, event_id: int) -> HttpResponse:
     """Reception or a counsellor registers a visitor without any contact: a pseudonym, and a code
@@ -285,8 +369,9 @@ def on_the_spot(request: HttpRequest, event_id: int) -> HttpResponse:
         except services.EventError as refusal:
             messages.error(request, str(refusal))
             return redirect("events:on_the_spot", event_id=event.pk)
-        token = registration_token(registration)
-        url = request.build_absolute_uri(reverse("events:registration", args=[token]))
+        url = request.build_absolute_uri(
+            reverse("events:registration", args=[registration.manage_token])
+        )
         return render(
             request,
             "events/on_the_spot_done.html",
