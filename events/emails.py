@@ -64,6 +64,11 @@ def deliver(payload: dict) -> None:
         send(registration, payload["kind"], again=payload.get("again", False))
 
 
+def one_line(text: str) -> str:
+    """A subject on one line: a newline (in an event's title, say) is refused in a header."""
+    return " ".join(text.split())
+
+
 def send(registration: Registration, kind: str, *, again: bool = False) -> None:
     """Render and send the `kind` e-mail now. Each link in it is new (events.keys)."""
     if kind not in KINDS or not registration.email:
@@ -88,7 +93,7 @@ def send(registration: Registration, kind: str, *, again: bool = False) -> None:
         secret = keys.issue(registration.pk, keys.CONFIRM)
         context["confirm_url"] = base + reverse("events:confirm", args=[secret])
     with translation.override(registration.language), timezone.override(event.site.zone):
-        subject = render_to_string(f"events/email/{kind}_subject.txt", context).strip()
+        subject = one_line(render_to_string(f"events/email/{kind}_subject.txt", context))
         text = render_to_string(f"events/email/{kind}.txt", context)
         html = render_to_string(f"events/email/{kind}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[registration.email])

@@ -155,6 +155,20 @@ def test_no_email_greets_by_a_pseudonym_the_address_did_not_confirm(montreal_eve
     assert ENGLISH[kind] in message.body.lower()
 
 
+def test_a_newline_in_the_title_does_not_stop_the_emails(montreal_event):
+    montreal_event.title = "Job dating\r\nBcc: everyone@example.org"
+    montreal_event.save(update_fields=["title"])
+    registration = Registration.objects.create(
+        event=montreal_event, status=Registration.Status.CONFIRMED, email="zoe@example.org"
+    )
+
+    emails.send(registration, "reminder")
+
+    (message,) = mail.outbox
+    assert message.subject.endswith("Job dating Bcc: everyone@example.org")
+    assert message.to == ["zoe@example.org"] and message.bcc == []
+
+
 @pytest.mark.parametrize(
     ("status", "says"),
     [
