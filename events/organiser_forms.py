@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from citedesmetiers.models import OpeningPeriod, Partner, Site, Theme
 
 from . import series
-from .models import Event
+from .models import FIRST_YEAR, LAST_YEAR, Event, window_error
 
 EVENT_FIELDS = [
     "title",
@@ -58,19 +58,33 @@ class LocalDateTimeField(forms.DateTimeField):
     def to_python(self, value):
         # Django makes a typed (naive) time aware in the current time zone, and refuses times
         # that do not exist or exist twice there (daylight saving): let that be the site's zone.
+        # Near year 1 or 9999 that arithmetic overflows: out of the window all the same.
         with timezone.override(self.zone):
-            return super().to_python(value)
+            try:
+                moment = super().to_python(value)
+            except OverflowError:
+                raise window_error() from None
+        if moment is not None and not in_window(moment.astimezone(self.zone).date()):
+            raise window_error()
+        return moment
+
+
+def in_window(day: dt.date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
+
+
+class WindowDateField(forms.DateField):
+    """A date between FIRST_YEAR and LAST_YEAR (a series' first and last dates)."""
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is not None and not in_window(day):
+            raise window_error()
+        return day
 
 
 class _SiteEventForm(forms.ModelForm):
     """What every form about a site's event shares: the site's themes only, active partners."""
-
-    online_url = forms.URLField(
-        label=Event._meta.get_field("online_url").verbose_name,
-        required=False,
-        max_length=200,
-        assume_scheme="https",
-    )
 
     def __init__(self, *args, site: Site, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,10 +186,10 @@ class SeriesForm(_SiteEventForm):
         initial=1,
         help_text=_("Monthly only: for example the 2nd Tuesday of each month."),
     )
-    first_date = forms.DateField(
+    first_date = WindowDateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    last_date = forms.DateField(
+    last_date = WindowDateField(
         label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     start_time = forms.TimeField(
