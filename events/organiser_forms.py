@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from citedesmetiers.ids import parse_id
 from citedesmetiers.models import OpeningPeriod, Partner, Site, Theme
 
 from . import series
@@ -83,8 +84,44 @@ class WindowDateField(forms.DateField):
         return day
 
 
+class IdsField(forms.ModelMultipleChoiceField):
+    """Choices by id, where a value that is no id (`²`, a 30-digit number) is an invalid choice
+    like any unknown one, instead of an error of the database (SQLite holds no integer past
+    2⁶³)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if parse_id(pk) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 class _SiteEventForm(forms.ModelForm):
     """What every form about a site's event shares: the site's themes only, active partners."""
+
+    themes = IdsField(
+        queryset=Theme.objects.none(),
+        required=False,
+        label=Event._meta.get_field("themes").verbose_name,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    partners = IdsField(
+        queryset=Partner.objects.none(),
+        required=False,
+        label=Event._meta.get_field("partners").verbose_name,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    online_url = forms.URLField(
+        label=Event._meta.get_field("online_url").verbose_name,
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+    )
 
     def __init__(self, *args, site: Site, **kwargs):
         super().__init__(*args, **kwargs)

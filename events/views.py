@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from citedesmetiers.access import staff_view
 from citedesmetiers.cache import count_hit
 from citedesmetiers.clients import client_key
+from citedesmetiers.ids import parse_id
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.qr import qr_svg
 from citedesmetiers.roles import Role
@@ -60,8 +61,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
         site_slug = ""
     if site_slug:
         events = events.filter(site__slug=site_slug)
-    if theme_id.isdigit():
-        events = events.filter(themes__pk=theme_id)
+    if parse_id(theme_id) is not None:
+        events = events.filter(themes__pk=parse_id(theme_id))
     if kind in Event.Kind.values:
         events = events.filter(kind=kind)
     if audience in Event.Audience.values:

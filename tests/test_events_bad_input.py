@@ -12,6 +12,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
 
 from events.models import Event, Series
 from tests.events_fixtures import (
@@ -170,6 +171,50 @@ def test_a_date_before_year_one_cannot_be_stored(centre):
             "UPDATE events_event SET starts_at = '0001-01-01 00:00:00+00:09:21' WHERE id = %s",
             [event.pk],
         )
+
+
+# --- ids in forms and query strings -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("theme", ["²", "١٢", "１２", "9" * 30, str(2**63), "0", "-3", " 4 "])
+def test_a_theme_filter_that_is_no_id_is_ignored(centre, client, theme):
+    make_event(centre.alpha, title="CV workshop")
+
+    response = client.get(reverse("events:list"), {"site": "alpha", "theme": theme})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("source", ["²", "١٢", "１２", "9" * 30, str(2**63), "0", "abc"])
+def test_a_series_from_an_event_that_is_no_id_starts_empty(centre, login, source):
+    response = login(centre.organiser).get(f"{MANAGE}/series/new/", {"from": source})
+
+    assert response.status_code == 200
+    assert response.context["form"].initial == {}
+
+
+@pytest.mark.parametrize("value", [str(2**63), str(2**64 + 5), "9" * 30, "²", "１２"])
+def test_the_event_form_refuses_theme_and_partner_ids_that_are_no_ids(centre, login, value):
+    client = login(centre.organiser)
+
+    for field in ("themes", "partners"):
+        response = client.post(f"{MANAGE}/new/", event_post(centre, **{field: [value]}))
+
+        assert response.status_code == 200, field
+        assert "Select a valid choice" in response.content.decode()
+    assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", [str(2**63), "9" * 30, "²"])
+def test_a_registration_form_with_odd_numbers_is_an_answer_not_an_error(centre, client, value):
+    event = make_event(centre.alpha)
+
+    response = client.post(
+        reverse("events:register", args=[event.pk]),
+        {"pseudonym": value, "email": "", "website": "", "altcha": value},
+    )
+
+    assert response.status_code in (302, 400)
 
 
 @pytest.mark.django_db(transaction=True)
