@@ -326,8 +326,11 @@ def legacy_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def event_ics(request: HttpRequest, event_id: int) -> HttpResponse:
+    # Like its page: published or cancelled, of a site in use.
     event = get_object_or_404(
-        Event.objects.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED]),
+        Event.objects.filter(
+            status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED], site__active=True
+        ),
         pk=event_id,
     )
     response = HttpResponse(

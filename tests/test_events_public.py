@@ -539,6 +539,16 @@ def test_the_ics_of_a_draft_is_not_found(centre, client):
     assert client.get(reverse("events:ics", args=[event.pk])).status_code == 404
 
 
+def test_the_ics_of_an_event_of_an_inactive_site_is_not_found_like_its_page(programme, client):
+    event = Event.objects.get(title="Creators club")
+    programme.beta.active = False
+    programme.beta.save(update_fields=["active"])
+
+    assert client.get(reverse("events:detail", args=[event.pk])).status_code == 404
+    assert client.get(reverse("events:ics", args=[event.pk])).status_code == 404
+    assert client.get(reverse("events:feed", args=["beta"])).status_code == 404
+
+
 def test_the_site_feed_lists_the_published_events_of_the_site(programme, client):
     calendar = parse_calendar(client.get(reverse("events:feed", args=["alpha"])))
 
