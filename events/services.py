@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -251,7 +252,8 @@ def cancel_registration(*, registration_id: int, now: dt.datetime | None = None)
     registration.save(update_fields=["status", "cancelled_at"])
     # Its links stop working: whoever held one (a forwarded e-mail) can do nothing more.
     keys.revoke(registration.pk)
-    if held_place and event.status == Event.Status.PUBLISHED:
+    # Once the event has begun, a freed place goes to nobody: whoever waits is not coming now.
+    if held_place and event.status == Event.Status.PUBLISHED and event.starts_at > now:
         _promote(event, now)
     return registration
 
@@ -296,7 +298,9 @@ def when_and_where(event: Event) -> tuple:
 
 @transaction.atomic
 def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = None) -> int:
-    """After an organiser saved the event: when a published event still ahead has a new date,
+    """After an organiser saved the event (the organisers' form and the admin both call this):
+    an event moved after its purge is purged again later. When a published event still ahead
+    has a new date,
     time or place (`before` is `when_and_where` of the event as it was), tell everyone registered
     who left an e-mail address, those with a place with the new calendar entry (its SEQUENCE
     one higher, so calendars replace the old one). Inside the reminder days the e-mail about the
@@ -305,6 +309,7 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
     now = now or timezone.now()
     event = locked_event(event_id)
     after = when_and_where(event)
+    _purge_again_if_moved(event, now)
     if event.status != Event.Status.PUBLISHED or event.ends_at <= now or after == before:
         return 0
     Event.objects.filter(pk=event.pk).update(sequence=F("sequence") + 1)
@@ -317,6 +322,15 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
     told = list(active.exclude(email="").values_list("pk", flat=True))
     _mail_each(told, "event_changed")
     return len(told)
+
+
+def _purge_again_if_moved(event: Event, now: dt.datetime) -> None:
+    """An event whose contacts were purged, moved to a date whose purge is still ahead: the
+    purge must come again for whoever registers for the new date (and its list shows them)."""
+    retention = dt.timedelta(days=settings.EVENT_CONTACT_RETENTION_DAYS)
+    if event.contacts_purged_at is not None and event.ends_at > now - retention:
+        Event.objects.filter(pk=event.pk).update(contacts_purged_at=None)
+        event.contacts_purged_at = None
 
 
 @transaction.atomic
@@ -408,8 +422,6 @@ def add_walk_ins(*, event_id: int, delta: int) -> Event:
 def purge_contacts(*, now: dt.datetime | None = None, days: int | None = None) -> int:
     """Erase pseudonyms and e-mail addresses `days` after the end of each event (default
     EVENT_CONTACT_RETENTION_DAYS). Rows stay, anonymous, so the counts do not change."""
-    from django.conf import settings
-
     now = now or timezone.now()
     days = settings.EVENT_CONTACT_RETENTION_DAYS if days is None else days
     events = Event.objects.filter(

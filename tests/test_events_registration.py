@@ -98,6 +98,24 @@ def test_it_gives_a_freed_place_to_the_first_person_waiting_once(centre, after_c
     assert len(mail.outbox) == 1
 
 
+def test_a_place_given_back_during_the_event_goes_to_nobody(centre, after_commit):
+    # The event has started: whoever waits is not coming now, and a "place is yours" e-mail
+    # would only send them running.
+    now = timezone.now()
+    event = make_event(centre.alpha, starts_at=now + dt.timedelta(hours=1), capacity=1)
+    with after_commit():
+        nadia = register(event, "Nadia", "nadia@example.org", now=now)
+        karim = register(event, "Karim", "karim@example.org", now=now)
+    mail.outbox.clear()
+
+    with after_commit():
+        services.cancel_registration(registration_id=nadia.pk, now=now + dt.timedelta(hours=1))
+
+    karim.refresh_from_db()
+    assert karim.status == WAITING and karim.promoted_at is None
+    assert mail.outbox == []
+
+
 def test_it_promotes_nobody_when_someone_leaves_the_waiting_list(centre, after_commit):
     event = make_event(centre.alpha, capacity=1)
     with after_commit():
