@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import wraps
 
 from django.conf import settings
@@ -13,24 +14,26 @@ from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citedesmetiers.access import staff_view
-from citedesmetiers.cache import count_hit
-from citedesmetiers.clients import client_key
 from citedesmetiers.ids import parse_id
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.qr import qr_svg
 from citedesmetiers.roles import Role
 
-from . import keys, services
+from . import guard, keys, services
 from .calendar import calendar_bytes
 from .forms import OnTheSpotForm, RegistrationForm
 from .models import Event, Registration
 
 PAGE_SIZE = 20
+CHECK_NOT_DONE = gettext_lazy(
+    "Your registration is not sent yet: the automatic check below has to be done first."
+)
 
 
 def _public_events():
@@ -95,6 +98,41 @@ def event_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _check(event: Event, reason: str | None) -> dict | None:
+    """What the form needs to ask the automatic check (events.guard), or None."""
+    if reason is None:
+        return None
+    return {"reason": reason, "challenge": json.dumps(guard.new_challenge(event.pk))}
+
+
+def _detail_page(
+    request: HttpRequest,
+    event: Event,
+    form: RegistrationForm,
+    *,
+    counts: guard.Counts | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The event's page with its form; `counts`: those of the attempt just posted, if any."""
+    places_left = _places_left(event)
+    check = None
+    if event.is_open_for_registration:
+        reason = guard.reason_for_check(
+            counts or guard.counts_so_far(request, event.pk),
+            capacity=event.capacity,
+            places_left=places_left,
+            counted=counts is not None,
+        )
+        check = _check(event, reason)
+    with timezone.override(event.site.zone):
+        return render(
+            request,
+            "events/detail.html",
+            {"event": event, "form": form, "places_left": places_left, "check": check},
+            status=status,
+        )
+
+
 @require_GET
 def detail(request: HttpRequest, event_id: int) -> HttpResponse:
     # Cancelled events keep their page: it is the link of the cancellation e-mail.
@@ -104,21 +142,7 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
         ).prefetch_related("themes", "partners"),
         pk=event_id,
     )
-    with timezone.override(event.site.zone):
-        return render(
-            request,
-            "events/detail.html",
-            {
-                "event": event,
-                "form": RegistrationForm(),
-                "places_left": _places_left(event),
-            },
-        )
-
-
-def _too_many_attempts(request: HttpRequest) -> bool:
-    key = f"events:register:{client_key(request)}:{timezone.now():%Y%m%d%H}"
-    return count_hit(key, 3600) > settings.EVENT_REGISTRATIONS_PER_HOUR
+    return _detail_page(request, event, RegistrationForm())
 
 
 def _refused(request: HttpRequest, event_id: int, message: str) -> HttpResponse:
@@ -134,16 +158,12 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
     form = RegistrationForm(request.POST)
     if not form.is_valid():
         event = get_object_or_404(_public_events(), pk=event_id)
-        return render(
-            request,
-            "events/detail.html",
-            {"event": event, "form": form, "places_left": _places_left(event)},
-            status=400,
-        )
+        return _detail_page(request, event, form, status=400)
     if form.cleaned_data["website"]:
         # The honeypot was filled in: a robot. Say nothing useful, write nothing.
         return _refused(request, event_id, _("Your registration could not be recorded."))
-    if _too_many_attempts(request):
+    counts = guard.count_attempt(request, event_id)
+    if guard.refusal(counts):
         return _refused(
             request,
             event_id,
@@ -152,6 +172,18 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
                 "again in an hour, or ask at reception."
             ),
         )
+    if settings.EVENT_CHALLENGE_DIFFICULTY:
+        event = get_object_or_404(_public_events(), pk=event_id)
+        reason = guard.reason_for_check(
+            counts,
+            capacity=event.capacity,
+            places_left=_places_left(event),
+            counted=True,
+        )
+        if reason and not guard.solved(form.cleaned_data["altcha"], event_id):
+            # No solution (no JavaScript), or a stale one: the page explains, with a new check.
+            form.add_error(None, CHECK_NOT_DONE)
+            return _detail_page(request, event, form, counts=counts, status=400)
     try:
         registration, _created = services.register(
             event_id=event_id,

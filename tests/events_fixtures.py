@@ -46,6 +46,13 @@ def fixture_in_english(settings):
         yield
 
 
+@pytest.fixture(name="no_check")
+def fixture_no_check(settings):
+    """Registrations through the form without the automatic proof-of-work check, which a nearly
+    full event asks for (tests/test_events_guard.py is about it)."""
+    settings.EVENT_CHALLENGE_DIFFICULTY = 0
+
+
 @pytest.fixture(name="eager_celery")
 def fixture_eager_celery():
     """Run Celery tasks in the calling thread (the live server's too), then restore."""

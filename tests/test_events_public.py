@@ -22,6 +22,7 @@ from tests.events_fixtures import (
     fixture_after_commit,  # noqa: F401 (a fixture)
     fixture_eager_celery,  # noqa: F401 (a fixture)
     fixture_in_english,  # noqa: F401 (a fixture)
+    fixture_no_check,  # noqa: F401 (a fixture)
     link_after,
     make_event,
     path_of,
@@ -297,7 +298,7 @@ def post_registration(client, event, **data):
 
 
 def test_registering_with_an_address_says_to_check_the_mailbox(centre, client, after_commit):
-    event = make_event(centre.alpha, capacity=2)
+    event = make_event(centre.alpha, capacity=10)
 
     with after_commit():
         response = post_registration(client, event, email="nadia@example.org")
@@ -321,7 +322,7 @@ def test_registering_with_an_address_says_to_check_the_mailbox(centre, client, a
 
 
 def test_registering_without_an_address_leads_to_the_registration_page(centre, client):
-    event = make_event(centre.alpha, capacity=2)
+    event = make_event(centre.alpha, capacity=10)
 
     response = post_registration(client, event)
 
@@ -335,7 +336,7 @@ def test_registering_without_an_address_leads_to_the_registration_page(centre, c
 
 
 def test_a_registered_address_typed_again_gets_the_same_answer_as_a_new_one(
-    centre, client, after_commit
+    centre, client, after_commit, no_check
 ):
     event = make_event(centre.alpha, capacity=1)
     with after_commit():
@@ -362,7 +363,7 @@ def test_a_registered_address_typed_again_gets_the_same_answer_as_a_new_one(
 
 
 def test_a_made_up_address_cannot_be_confirmed_from_the_screen(centre, client, after_commit):
-    event = make_event(centre.alpha, capacity=2, confirm_by_email=True)
+    event = make_event(centre.alpha, capacity=10, confirm_by_email=True)
 
     with after_commit():
         response = client.post(
@@ -392,7 +393,7 @@ def test_registering_in_french_keeps_the_language_for_the_emails(centre, client)
     assert Registration.objects.get(pseudonym="Karim").language == "fr"
 
 
-def test_registering_for_a_full_event_joins_the_waiting_list(centre, client):
+def test_registering_for_a_full_event_joins_the_waiting_list(centre, client, no_check):
     event = make_event(centre.alpha, capacity=1)
     register(event, "Nadia")
 
