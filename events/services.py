@@ -22,6 +22,10 @@ from citedesmetiers.models import Site
 from . import emails, keys
 from .models import Event, Registration
 
+# A registration's e-mail is sent again (to an address registering again) only this long after
+# it was made, and at most once per clock hour after that.
+RESEND_AFTER = dt.timedelta(minutes=10)
+
 
 class EventError(Exception):
     """A refusal to show to the person as it is."""
@@ -173,7 +177,11 @@ def register(
             )
             if existing is None:
                 raise
-            _mail_again(existing, now or timezone.now())
+            now = now or timezone.now()
+            # Within minutes of the registration its first e-mail is still on its way (a double
+            # submit): one is enough.
+            if existing.created_at < now - RESEND_AFTER:
+                _mail_again(existing, now)
         return existing, False
     return registration, True
 

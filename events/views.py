@@ -154,7 +154,8 @@ def _refused(request: HttpRequest, event_id: int, message: str) -> HttpResponse:
 
 @require_POST
 def register(request: HttpRequest, event_id: int) -> HttpResponse:
-    # The event is read (and locked) by services.register; this view reads it only to refuse.
+    # The event is read (and locked) by services.register; this view reads it only to refuse,
+    # and to see whether the automatic check is needed.
     form = RegistrationForm(request.POST)
     if not form.is_valid():
         event = get_object_or_404(_public_events(), pk=event_id)

@@ -14,6 +14,7 @@ from citedesmetiers import outbox
 from citedesmetiers.models import OutboxMessage
 from events import services
 from events.models import Registration
+from events.tasks import send_registration_mail
 from tests.broker import (
     closed_port,
     fixture_broker_down,  # noqa: F401 (a fixture)
@@ -108,3 +109,13 @@ def test_every_change_writes_its_e_mails_in_its_own_transaction(centre, after_co
     services.cancel_event(event_id=event.pk)
 
     assert pending() == ["confirmed", "waiting", "promoted", "event_cancelled"]
+
+
+def test_a_mail_task_queued_by_the_older_version_goes_through_the_outbox(centre):
+    event = make_event(centre.alpha, capacity=5)
+    nadia = register(event, "Nadia", "nadia@example.org")
+    OutboxMessage.objects.all().delete()
+
+    send_registration_mail.apply(args=(nadia.pk, "confirmed"))
+
+    assert pending() == ["confirmed"]

@@ -32,6 +32,7 @@ from tests.events_fixtures import (
 pytestmark = pytest.mark.usefixtures("in_english")
 
 CONFIRMED, WAITING = Registration.Status.CONFIRMED, Registration.Status.WAITING
+HOUR = dt.timedelta(hours=1)
 PENDING, CANCELLED = Registration.Status.PENDING, Registration.Status.CANCELLED
 
 
@@ -153,7 +154,7 @@ def test_the_same_email_again_takes_no_second_place_and_its_owner_is_mailed_agai
 ):
     event = make_event(centre.alpha, capacity=2)
     with after_commit():
-        first = register(event, "Nadia", "nadia@example.org")
+        first = register(event, "Nadia", "nadia@example.org", now=timezone.now() - HOUR)
         again, created = services.register(
             event_id=event.pk, pseudonym="Mallory", email="  Nadia@Example.ORG "
         )
@@ -171,12 +172,21 @@ def test_the_same_email_again_takes_no_second_place_and_its_owner_is_mailed_agai
     assert register(event, "Karim").status == CONFIRMED
 
 
+def test_a_double_submit_is_mailed_once(centre, after_commit):
+    event = make_event(centre.alpha, capacity=2)
+    with after_commit():
+        register(event, "Nadia", "nadia@example.org")
+        services.register(event_id=event.pk, pseudonym="Nadia", email="nadia@example.org")
+
+    assert len(sent("confirmed", to="nadia@example.org")) == 1
+
+
 def test_the_same_email_again_and_again_is_mailed_again_once_an_hour(centre, after_commit):
     event = make_event(centre.alpha, capacity=2)
     moment = timezone.now().replace(minute=5)
     with after_commit():
         register(event, "Nadia", "nadia@example.org", now=moment)
-        for minutes in (1, 2, 30, 54):
+        for minutes in (1, 9, 30, 54):
             services.register(
                 event_id=event.pk,
                 pseudonym="Nadia",
