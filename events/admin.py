@@ -48,6 +48,7 @@ class RegistrationInline(admin.TabularInline):
         "language",
         "created_at",
         "confirmed_at",
+        "email_confirmed_at",
         "promoted_at",
         "cancelled_at",
         "reminder_sent_at",
