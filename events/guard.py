@@ -31,7 +31,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from citedesmetiers.cache import count_hit
+from citedesmetiers.cache import count_hits
 from citedesmetiers.clients import client_key, client_network
 
 CHALLENGE_MINUTES = 30
@@ -68,7 +68,7 @@ def _keys(request: HttpRequest, event_id: int) -> tuple[str, str, str, str]:
 
 def count_attempt(request: HttpRequest, event_id: int) -> Counts:
     """Count one more attempt (of this address, its network, on this event); the counts after."""
-    return Counts(*(count_hit(key, HOUR) for key in _keys(request, event_id)))
+    return Counts(*count_hits(list(_keys(request, event_id)), HOUR))
 
 
 def counts_so_far(request: HttpRequest, event_id: int) -> Counts:

@@ -149,3 +149,21 @@ def test_count_hit_counts_and_expires(db):
     if isinstance(cache, RedisCache):  # the first hit set the period; later hits kept it
         client = cache._cache.get_client()
         assert 0 < client.ttl(cache.make_and_validate_key("bench:hits")) <= 60
+
+
+def test_count_hits_counts_several_keys_at_once_and_expires_them(db):
+    from django.core.cache import cache
+
+    from citedesmetiers.cache import count_hits
+
+    assert count_hits(["bench:a", "bench:b"], 60) == [1, 1]
+    assert count_hits(["bench:a", "bench:b", "bench:c"], 60) == [2, 2, 1]
+    assert cache.get_many(["bench:a", "bench:b", "bench:c"]) == {
+        "bench:a": 2,
+        "bench:b": 2,
+        "bench:c": 1,
+    }
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client()
+        for key in ("bench:a", "bench:b", "bench:c"):
+            assert 0 < client.ttl(cache.make_and_validate_key(key)) <= 60
