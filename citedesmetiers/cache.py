@@ -188,20 +188,42 @@ class RedisCache(django_redis.RedisCache):
     # --- the hit counter ------------------------------------------------------------------------
 
     def hit(self, key: str, timeout: int) -> int:
-        """Count one more hit on `key`, which lives `timeout` seconds from its first hit: one
-        INCR (atomic across processes), and an EXPIRE only for the first hit of the period.
-        Raises CacheUnavailable while Redis cannot be reached."""
-        key = self.make_and_validate_key(key)
-        client = self._cache.get_client(key, write=True)
+        """Count one more hit on `key`, which lives `timeout` seconds from its first hit (see
+        `hits`)."""
+        return self.hits([key], timeout)[0]
+
+    def hits(self, keys: list[str], timeout: int) -> list[int]:
+        """Count one more hit on each of `keys`, each living `timeout` seconds from its first
+        hit: their INCRs in one round trip (a pipeline, atomic per key across processes), plus
+        one for the EXPIREs of the keys hit for the first time. Raises CacheUnavailable while
+        Redis cannot be reached."""
+        made = [self.make_and_validate_key(key) for key in keys]
+        client = self._cache.get_client(made[0], write=True)
         try:
             self._check_reachable()
-            count = client.incr(key)
-            if count == 1:
-                client.expire(key, timeout)
+            with client.pipeline(transaction=False) as pipe:
+                for key in made:
+                    pipe.incr(key)
+                counts = pipe.execute()
+            fresh = [key for key, count in zip(made, counts, strict=True) if count == 1]
+            if fresh:
+                with client.pipeline(transaction=False) as pipe:
+                    for key in fresh:
+                        pipe.expire(key, timeout)
+                    pipe.execute()
         except UNREACHABLE as error:
             self._unreachable(error)
             raise CacheUnavailable(str(error)) from error
-        return count
+        return counts
+
+
+def count_hits(keys: list[str], timeout: int, cache=None) -> list[int]:
+    """`count_hit` for several keys; with Redis in one round trip. Raises CacheUnavailable like
+    `count_hit`."""
+    cache = cache or caches["default"]
+    if isinstance(cache, RedisCache):
+        return cache.hits(keys, timeout)
+    return [count_hit(key, timeout, cache) for key in keys]
 
 
 def count_hit(key: str, timeout: int, cache=None) -> int:

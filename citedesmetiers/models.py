@@ -470,3 +470,42 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action} {self.subject}"
+
+
+class OutboxMessage(models.Model):
+    """Work that must not be lost (an e-mail, a task), written in the same transaction as the
+    change it follows and done later by the outbox's drain (`citedesmetiers.outbox`). A broker
+    or mail server that is down only delays it: the row waits, and is tried again with backoff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("to do")
+        DONE = "done", _("done")
+        FAILED = "failed", _("given up")
+
+    # The handler that does the work, registered by the app that owns it ("events.mail").
+    name = models.CharField(max_length=100)
+    # Primary keys and kinds only, never personal data: rows outlive the purges for a while.
+    payload = models.JSONField(default=dict)
+    # Work queued twice with the same key is done once (e.g. one resent e-mail per hour).
+    once_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Not before: the next attempt after a failure.
+    available_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(
+                fields=["available_at", "id"],
+                condition=models.Q(status="pending"),
+                name="outbox_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk} ({self.status})"

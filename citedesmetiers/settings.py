@@ -265,6 +265,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The one beat schedule of the project. Each app's jobs are safe to run twice.
 CELERY_BEAT_SCHEDULE = {
+    # E-mails and tasks that must not be lost wait in the outbox table until a drain does them.
+    "outbox-drain": {
+        "task": "citedesmetiers.outbox.drain",
+        "schedule": crontab(minute="*"),
+    },
     "reception-close-days": {
         "task": "reception.tasks.close_finished_days",
         "schedule": crontab(minute="*/15"),
@@ -452,10 +457,21 @@ KIOSK_IDLE_SECONDS = env_int("KIOSK_IDLE_SECONDS", 90, minimum=10)
 RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 # Contact data of event registrations is erased this many days after the event.
 EVENT_CONTACT_RETENTION_DAYS = env_int("EVENT_CONTACT_RETENTION_DAYS", 7)
-# Online registrations allowed per address (IP) per hour, against spam.
+# Online registrations allowed per address (IP) per hour, against spam; also what one network
+# may take of one event in an hour (events/guard.py).
 EVENT_REGISTRATIONS_PER_HOUR = env_int("EVENT_REGISTRATIONS_PER_HOUR", 10, minimum=1)
 # The words of catalogue searches that found nothing are forgotten after this many days.
 SEARCH_QUERY_RETENTION_DAYS = env_int("SEARCH_QUERY_RETENTION_DAYS", 90, minimum=1)
+# Online registrations allowed per network (/24, IPv6 /48) per hour, all events together.
+EVENT_REGISTRATIONS_PER_NETWORK_PER_HOUR = env_int(
+    "EVENT_REGISTRATIONS_PER_NETWORK_PER_HOUR", 30, minimum=1
+)
+# Registrations a network makes in an hour before the automatic proof-of-work check is asked
+# (it is also asked once an event is nearly full).
+EVENT_CHALLENGE_AFTER = env_int("EVENT_CHALLENGE_AFTER", 3)
+# The check's difficulty: the largest number a browser may have to try (half of it on average;
+# 100000 takes a phone one to three seconds). 0 turns the check off.
+EVENT_CHALLENGE_DIFFICULTY = env_int("EVENT_CHALLENGE_DIFFICULTY", 100_000)
 # Largest catalogue spreadsheet an information officer may import.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 # A spreadsheet with more rows than this is checked and imported by a worker, not the request.

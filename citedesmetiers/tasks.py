@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import report_service, stats
+from .outbox import drain_outbox  # noqa: F401 (the outbox's own task, found here by the worker)
 
 
 @shared_task

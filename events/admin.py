@@ -5,7 +5,10 @@ services.change_capacity and a new date or place is told by services.tell_of_cha
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +17,18 @@ from citedesmetiers.models import Theme
 from citedesmetiers.roles import Role
 
 from . import services
-from .models import Event, Registration, Series
+from .models import Event, Registration, Series, window_error
+
+
+class WindowSplitDateTimeField(forms.SplitDateTimeField):
+    """The admin's date and time, where a date near year 1 or 9999 is a message, not the
+    overflow of the time zone arithmetic (the model's validator then checks the window)."""
+
+    def compress(self, data_list):
+        try:
+            return super().compress(data_list)
+        except OverflowError:
+            raise window_error() from None
 
 
 def _own_sites(request):
@@ -35,6 +49,7 @@ class RegistrationInline(admin.TabularInline):
         "language",
         "created_at",
         "confirmed_at",
+        "email_confirmed_at",
         "promoted_at",
         "cancelled_at",
         "reminder_sent_at",
@@ -58,6 +73,9 @@ class EventAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "walk_ins", "contacts_purged_at", "created"]
     inlines = [RegistrationInline]
     list_select_related = ["site", "series"]
+    formfield_overrides = {
+        models.DateTimeField: {"form_class": WindowSplitDateTimeField, "widget": AdminSplitDateTime}
+    }
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(site__in=_own_sites(request))

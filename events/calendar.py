@@ -18,7 +18,7 @@ def _vevent(event: Event, base_url: str) -> VEvent:
     item.add("sequence", event.sequence)
     item.add("dtstart", event.starts_at)
     item.add("dtend", event.ends_at)
-    item.add("summary", event.title)
+    item.add("summary", " ".join(event.title.split()))
     if event.description:
         item.add("description", event.description)
     location = event.place or event.online_url
@@ -36,7 +36,8 @@ def calendar_bytes(events: Iterable[Event], base_url: str, name: str) -> bytes:
     # Published for whoever reads it (not an invitation to answer): with SEQUENCE and the same
     # UID, a calendar replaces the entry it already has.
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    # An X- property is written as it is: a newline (in an event's title) would break the file.
+    cal.add("x-wr-calname", " ".join(name.split()))
     for event in events:
         cal.add_component(_vevent(event, base_url))
     return cal.to_ical()

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from citedesmetiers import outbox
+
+from . import keys
 from .calendar import calendar_bytes
 from .models import Registration
+
+# The outbox's name for a registration e-mail (its handler is `deliver`, registered by the app).
+MAIL = "events.mail"
 
 KINDS = {
     "pending",
@@ -26,47 +31,73 @@ KINDS = {
 WITH_CALENDAR = {"confirmed", "promoted", "reminder", "event_changed", "event_cancelled"}
 
 
-SIGNING_SALT = "events.registration"
+# The e-mails that link to the registration's page (the others link to the event's page, or to
+# the confirmation).
+WITH_MANAGE_LINK = KINDS - {"pending", "event_cancelled"}
 
 
-def registration_token(registration: Registration) -> str:
-    return signing.dumps(registration.pk, salt=SIGNING_SALT, compress=True)
+def queue(
+    registration_id: int, kind: str, *, again: bool = False, once_key: str | None = None
+) -> None:
+    """Send the `kind` e-mail of a registration once the current transaction commits, through
+    the outbox: a broker or a mail server that is down delays it, never loses it. `again`: it
+    is sent again on request (it says so)."""
+    payload = {"registration": registration_id, "kind": kind}
+    if again:
+        payload["again"] = True
+    outbox.enqueue(MAIL, payload, once_key=once_key)
 
 
-def read_registration_token(token: str, max_age_days: int = 365) -> int | None:
-    try:
-        return int(signing.loads(token, salt=SIGNING_SALT, max_age=max_age_days * 86400))
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
+def queue_each(registration_ids: list[int], kind: str) -> None:
+    """`queue` for several registrations at once (one statement)."""
+    outbox.enqueue_all(MAIL, [{"registration": pk, "kind": kind} for pk in registration_ids])
 
 
-def send(registration: Registration, kind: str) -> None:
+def deliver(payload: dict) -> None:
+    """The outbox's handler: send the e-mail if the registration is still there."""
+    registration = (
+        Registration.objects.select_related("event", "event__site")
+        .filter(pk=payload["registration"])
+        .first()
+    )
+    if registration is not None:
+        send(registration, payload["kind"], again=payload.get("again", False))
+
+
+def one_line(text: str) -> str:
+    """A subject on one line: a newline (in an event's title, say) is refused in a header."""
+    return " ".join(text.split())
+
+
+def send(registration: Registration, kind: str, *, again: bool = False) -> None:
+    """Render and send the `kind` e-mail now. Each link in it is new (events.keys)."""
     if kind not in KINDS or not registration.email:
         return
     base = settings.SITE_URL.rstrip("/")
-    token = registration_token(registration)
+    event = registration.event
     context = {
         "registration": registration,
-        "event": registration.event,
-        "site": registration.event.site,
-        "manage_url": base + reverse("events:registration", args=[token]),
-        "confirm_url": base + reverse("events:confirm", args=[token]),
-        "event_url": base + registration.event.get_absolute_url(),
+        "event": event,
+        "site": event.site,
+        # The pseudonym was typed by whoever registered the address: it is used only once the
+        # address's owner has confirmed, so nobody can make us mail their text to a stranger.
+        "name": registration.pseudonym if registration.email_confirmed_at else "",
+        "again": again,
+        "event_url": base + event.get_absolute_url(),
         "retention_days": settings.EVENT_CONTACT_RETENTION_DAYS,
     }
-    with (
-        translation.override(registration.language),
-        timezone.override(registration.event.site.zone),
-    ):
-        subject = render_to_string(f"events/email/{kind}_subject.txt", context).strip()
+    if kind in WITH_MANAGE_LINK:
+        secret = keys.issue(registration.pk, keys.MANAGE)
+        context["manage_url"] = base + reverse("events:registration", args=[secret])
+    if kind == "pending":
+        secret = keys.issue(registration.pk, keys.CONFIRM)
+        context["confirm_url"] = base + reverse("events:confirm", args=[secret])
+    with translation.override(registration.language), timezone.override(event.site.zone):
+        subject = one_line(render_to_string(f"events/email/{kind}_subject.txt", context))
         text = render_to_string(f"events/email/{kind}.txt", context)
         html = render_to_string(f"events/email/{kind}.html", context)
     message = EmailMultiAlternatives(subject, text, to=[registration.email])
     message.attach_alternative(html, "text/html")
     if kind in WITH_CALENDAR and registration.status == Registration.Status.CONFIRMED:
-        message.attach(
-            "event.ics",
-            calendar_bytes([registration.event], base, registration.event.title),
-            "text/calendar",
-        )
+        message.attach("event.ics", calendar_bytes([event], base, event.title), "text/calendar")
     message.send()

@@ -16,6 +16,8 @@ class RegistrationForm(forms.Form):
             "cancel. It is deleted a few days after the event."
         ),
     )
+    # The solution of the automatic check, when the page asks for it (static/js/challenge.js).
+    altcha = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
     # A field people never see: robots fill it in.
     website = forms.CharField(
         required=False,

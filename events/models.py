@@ -6,9 +6,11 @@ which keeps the rows (anonymous) so the counts stay true."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -16,6 +18,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from citedesmetiers.models import Partner, Site, Theme
+
+# Events take place between these years (in the site's local time): a typo such as year 1 or
+# 9999 is refused with a message instead of stored. (Year 1 at midnight in Paris is before year
+# 1 in UTC: PostgreSQL stores it, then cannot hand it back, and every list holding it failed.)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+# The same window in UTC, for the database's own check: wide enough for every time zone (±14 h)
+# and for a session that ends the next day.
+EARLIEST_MOMENT = dt.datetime(FIRST_YEAR - 1, 12, 31, tzinfo=dt.UTC)
+LATEST_MOMENT = dt.datetime(LAST_YEAR + 1, 1, 3, tzinfo=dt.UTC)
+WINDOW_MESSAGE = _("Give a date between 2000 and 2100.")  # FIRST_YEAR and LAST_YEAR
+
+
+def window_error() -> ValidationError:
+    return ValidationError(WINDOW_MESSAGE, code="out_of_window")
+
+
+def validate_event_moment(value: dt.datetime) -> None:
+    if not EARLIEST_MOMENT <= value <= LATEST_MOMENT:
+        raise window_error()
 
 
 def new_code() -> str:
@@ -91,8 +112,8 @@ class Event(models.Model):
     partners = models.ManyToManyField(
         Partner, blank=True, related_name="events", verbose_name=_("co-organised with")
     )
-    starts_at = models.DateTimeField(_("starts"))
-    ends_at = models.DateTimeField(_("ends"))
+    starts_at = models.DateTimeField(_("starts"), validators=[validate_event_moment])
+    ends_at = models.DateTimeField(_("ends"), validators=[validate_event_moment])
     place = models.CharField(_("room or address"), max_length=200, blank=True)
     online_url = models.URLField(_("online link"), blank=True)
     capacity = models.PositiveIntegerField(
@@ -133,6 +154,11 @@ class Event(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__gte=EARLIEST_MOMENT, ends_at__lte=LATEST_MOMENT),
+                name="event_dates_in_window",
+                violation_error_message=WINDOW_MESSAGE,
             ),
         ]
         indexes = [models.Index(fields=["site", "status", "starts_at"], name="event_upcoming_idx")]
@@ -188,6 +214,9 @@ class Registration(models.Model):
     code = models.CharField(max_length=8, unique=True, default=new_code, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # When the owner of the address pressed "confirm" in the page of our e-mail's link: only then
+    # do our e-mails greet them by the pseudonym (typed by whoever registered the address).
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
@@ -216,6 +245,27 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} · {self.code}"
+
+
+class RegistrationKey(models.Model):
+    """One secret link to a registration: to see or cancel it (`manage`), or to confirm its
+    e-mail address (`confirm`). Only the SHA-256 of the secret is stored, so neither the
+    database nor its backups hand out links; the secret itself is in the e-mail (or on the
+    screen) it was made for. Every e-mail gets a link of its own, so an older e-mail's link
+    keeps working; all are deleted when the registration is cancelled and when its contact data
+    is purged (events.keys)."""
+
+    class Purpose(models.TextChoices):
+        MANAGE = "manage", _("see or cancel")
+        CONFIRM = "confirm", _("confirm the e-mail address")
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="keys")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} · {self.purpose}"
 
 
 class TakeAwayEvent(models.Model):

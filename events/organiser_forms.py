@@ -13,10 +13,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from citedesmetiers.ids import parse_id
 from citedesmetiers.models import OpeningPeriod, Partner, Site, Theme
 
 from . import series
-from .models import Event
+from .models import FIRST_YEAR, LAST_YEAR, Event, window_error
 
 EVENT_FIELDS = [
     "title",
@@ -58,12 +59,62 @@ class LocalDateTimeField(forms.DateTimeField):
     def to_python(self, value):
         # Django makes a typed (naive) time aware in the current time zone, and refuses times
         # that do not exist or exist twice there (daylight saving): let that be the site's zone.
+        # Near year 1 or 9999 that arithmetic overflows: out of the window all the same.
         with timezone.override(self.zone):
-            return super().to_python(value)
+            try:
+                moment = super().to_python(value)
+            except OverflowError:
+                raise window_error() from None
+        if moment is not None and not in_window(moment.astimezone(self.zone).date()):
+            raise window_error()
+        return moment
+
+
+def in_window(day: dt.date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
+
+
+class WindowDateField(forms.DateField):
+    """A date between FIRST_YEAR and LAST_YEAR (a series' first and last dates)."""
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is not None and not in_window(day):
+            raise window_error()
+        return day
+
+
+class IdsField(forms.ModelMultipleChoiceField):
+    """Choices by id, where a value that is no id (`²`, a 30-digit number) is an invalid choice
+    like any unknown one, instead of an error of the database (SQLite holds no integer past
+    2⁶³)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if parse_id(pk) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
 
 
 class _SiteEventForm(forms.ModelForm):
     """What every form about a site's event shares: the site's themes only, active partners."""
+
+    themes = IdsField(
+        queryset=Theme.objects.none(),
+        required=False,
+        label=Event._meta.get_field("themes").verbose_name,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    partners = IdsField(
+        queryset=Partner.objects.none(),
+        required=False,
+        label=Event._meta.get_field("partners").verbose_name,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     online_url = forms.URLField(
         label=Event._meta.get_field("online_url").verbose_name,
@@ -172,10 +223,10 @@ class SeriesForm(_SiteEventForm):
         initial=1,
         help_text=_("Monthly only: for example the 2nd Tuesday of each month."),
     )
-    first_date = forms.DateField(
+    first_date = WindowDateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    last_date = forms.DateField(
+    last_date = WindowDateField(
         label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     start_time = forms.TimeField(

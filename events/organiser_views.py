@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from citedesmetiers.access import staff_view
+from citedesmetiers.ids import parse_id
 from citedesmetiers.roles import Role
 
 from . import services
@@ -508,9 +509,9 @@ def walk_ins(request: HttpRequest, event_id: int) -> HttpResponse:
 def series_create(request: HttpRequest) -> HttpResponse:
     """POST with `preview` lists the dates; without, creates the draft sessions."""
     initial = {}
-    source = request.GET.get("from", "")
-    if request.method == "GET" and source.isdigit():
-        initial = SeriesForm.initial_from(_event_of_site(request, int(source)))
+    source = parse_id(request.GET.get("from", ""))
+    if request.method == "GET" and source is not None:
+        initial = SeriesForm.initial_from(_event_of_site(request, source))
     form = SeriesForm(request.POST or None, initial=initial, site=request.site)
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
         created = form.create()

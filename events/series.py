@@ -19,7 +19,7 @@ from django.utils.translation import pgettext
 
 from citedesmetiers.models import Partner, Site, Theme
 
-from .models import Event, Series
+from .models import FIRST_YEAR, LAST_YEAR, WINDOW_MESSAGE, Event, Series
 
 MAX_SESSIONS = 60
 LAST = -1  # the ordinal of “the last <weekday> of the month”
@@ -152,6 +152,8 @@ def plan(
     zone: ZoneInfo,
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """The sessions a series would have, checked: raises SeriesError when it cannot be made."""
+    if first.year < FIRST_YEAR or last.year > LAST_YEAR:
+        raise SeriesError(str(WINDOW_MESSAGE))
     if last <= first:
         raise SeriesError(_("The last date must be after the first date."))
     if duration <= dt.timedelta(0):

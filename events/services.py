@@ -3,12 +3,13 @@ a place, promote from the waiting list, remind, take attendance, purge contact d
 
 Capacity is never exceeded: every change of who holds a place locks the event row first
 (SELECT … FOR UPDATE), so simultaneous registrations are decided one after the other, in arrival
-order. E-mails are sent by Celery after the transaction commits."""
+order. E-mails are written to the outbox in the same transaction, and sent after it commits."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -18,7 +19,12 @@ from django.utils.translation import gettext as _
 
 from citedesmetiers.models import Site
 
+from . import emails, keys
 from .models import Event, Registration
+
+# A registration's e-mail is sent again (to an address registering again) only this long after
+# it was made, and at most once per clock hour after that.
+RESEND_AFTER = dt.timedelta(minutes=10)
 
 
 class EventError(Exception):
@@ -26,9 +32,22 @@ class EventError(Exception):
 
 
 def _mail(registration_id: int, kind: str) -> None:
-    from .tasks import send_registration_mail
+    emails.queue(registration_id, kind)
 
-    send_registration_mail.delay_on_commit(registration_id, kind)
+
+def _mail_again(registration: Registration, now: dt.datetime) -> None:
+    """Send the e-mail of the registration as it stands again, with fresh links: at most one
+    an hour, so a script repeating an address cannot flood its owner."""
+    emails.queue(
+        registration.pk,
+        registration.status,
+        again=True,
+        once_key=f"events.again:{registration.pk}:{now:%Y%m%d%H}",
+    )
+
+
+def _mail_each(registration_ids: list[int], kind: str) -> None:
+    emails.queue_each(registration_ids, kind)
 
 
 def locked_event(event_id) -> Event:
@@ -98,7 +117,12 @@ def register(
     now: dt.datetime | None = None,
 ) -> tuple[Registration, bool]:
     """Take a place (or a place on the waiting list). Returns the registration and whether it is
-    new: the same e-mail address registering again gets its existing registration back."""
+    new. An address that already has a registration for the event gets its e-mail again (with
+    fresh links), and nothing else: the caller must answer as for a new one, so that nobody
+    learns from the answer whether an address is registered.
+
+    A new registration without an e-mail address carries `manage_token`, the secret of its
+    page, for the caller to show (it exists nowhere else)."""
     pseudonym = " ".join(pseudonym.split())[:60]
     email = email.strip().lower()
     if not pseudonym:
@@ -138,25 +162,34 @@ def register(
             Registration.objects.bulk_create([registration])
             if email:
                 _mail(registration.pk, registration.status)
+            else:
+                registration.manage_token = keys.issue(registration.pk, keys.MANAGE)
     except IntegrityError:
         # One active registration per address and event (a unique index): this address has
-        # one already, so it gets that one back. Looked up only then, not on every registration.
-        existing = (
-            Registration.objects.filter(
-                event_id=event_id, email=email, status__in=Registration.ACTIVE
-            ).first()
-            if email
-            else None
-        )
-        if existing is None:
-            raise
+        # one already. Looked up only then, not on every registration.
+        with transaction.atomic():
+            existing = (
+                Registration.objects.filter(
+                    event_id=event_id, email=email, status__in=Registration.ACTIVE
+                ).first()
+                if email
+                else None
+            )
+            if existing is None:
+                raise
+            now = now or timezone.now()
+            # Within minutes of the registration its first e-mail is still on its way (a double
+            # submit): one is enough.
+            if existing.created_at < now - RESEND_AFTER:
+                _mail_again(existing, now)
         return existing, False
     return registration, True
 
 
 @transaction.atomic
 def confirm_email(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
-    """The link of the confirmation e-mail was followed: now the registration takes a place."""
+    """The owner of the address confirmed it from the link of our e-mail: now the registration
+    takes a place (or a place on the waiting list)."""
     now = now or timezone.now()
     registration = Registration.objects.filter(pk=registration_id).first()
     if registration is None:
@@ -167,9 +200,26 @@ def confirm_email(*, registration_id: int, now: dt.datetime | None = None) -> Re
         return registration  # already confirmed (a second click) or cancelled
     _check_open(event, now)
     _take_place(event, registration, now)
-    registration.save(update_fields=["status", "confirmed_at"])
+    registration.email_confirmed_at = now
+    registration.save(update_fields=["status", "confirmed_at", "email_confirmed_at"])
     _mail(registration.pk, registration.status)
     return registration
+
+
+@transaction.atomic
+def send_links_again(*, registration_id: int, now: dt.datetime | None = None) -> None:
+    """E-mail the registration again with fresh links, to its own address (for a link of an
+    older version that can no longer be trusted). At most once an hour; nothing for a
+    registration that is cancelled, without an address or whose event is over."""
+    now = now or timezone.now()
+    registration = (
+        Registration.objects.select_related("event")
+        .filter(pk=registration_id, status__in=Registration.ACTIVE)
+        .exclude(email="")
+        .first()
+    )
+    if registration is not None and registration.event.ends_at > now:
+        _mail_again(registration, now)
 
 
 def _promote(event: Event, now: dt.datetime) -> list[Registration]:
@@ -187,8 +237,7 @@ def _promote(event: Event, now: dt.datetime) -> list[Registration]:
         registration.status = Registration.Status.CONFIRMED
         registration.confirmed_at = registration.promoted_at = now
         registration.save(update_fields=["status", "confirmed_at", "promoted_at"])
-        if registration.email:
-            _mail(registration.pk, "promoted")
+    _mail_each([r.pk for r in promoted if r.email], "promoted")
     return promoted
 
 
@@ -209,7 +258,10 @@ def cancel_registration(*, registration_id: int, now: dt.datetime | None = None)
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = now
     registration.save(update_fields=["status", "cancelled_at"])
-    if held_place and event.status == Event.Status.PUBLISHED:
+    # Its links stop working: whoever held one (a forwarded e-mail) can do nothing more.
+    keys.revoke(registration.pk)
+    # Once the event has begun, a freed place goes to nobody: whoever waits is not coming now.
+    if held_place and event.status == Event.Status.PUBLISHED and event.starts_at > now:
         _promote(event, now)
     return registration
 
@@ -254,7 +306,9 @@ def when_and_where(event: Event) -> tuple:
 
 @transaction.atomic
 def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = None) -> int:
-    """After an organiser saved the event: when a published event still ahead has a new date,
+    """After an organiser saved the event (the organisers' form and the admin both call this):
+    an event moved after its purge is purged again later. When a published event still ahead
+    has a new date,
     time or place (`before` is `when_and_where` of the event as it was), tell everyone registered
     who left an e-mail address, those with a place with the new calendar entry (its SEQUENCE
     one higher, so calendars replace the old one). Inside the reminder days the e-mail about the
@@ -263,6 +317,7 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
     now = now or timezone.now()
     event = locked_event(event_id)
     after = when_and_where(event)
+    _purge_again_if_moved(event, now)
     if event.status != Event.Status.PUBLISHED or event.ends_at <= now or after == before:
         return 0
     Event.objects.filter(pk=event.pk).update(sequence=F("sequence") + 1)
@@ -273,9 +328,17 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
     elif after[0] != before[0]:
         holders.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
     told = list(active.exclude(email="").values_list("pk", flat=True))
-    for registration_id in told:
-        _mail(registration_id, "event_changed")
+    _mail_each(told, "event_changed")
     return len(told)
+
+
+def _purge_again_if_moved(event: Event, now: dt.datetime) -> None:
+    """An event whose contacts were purged, moved to a date whose purge is still ahead: the
+    purge must come again for whoever registers for the new date (and its list shows them)."""
+    retention = dt.timedelta(days=settings.EVENT_CONTACT_RETENTION_DAYS)
+    if event.contacts_purged_at is not None and event.ends_at > now - retention:
+        Event.objects.filter(pk=event.pk).update(contacts_purged_at=None)
+        event.contacts_purged_at = None
 
 
 @transaction.atomic
@@ -287,13 +350,13 @@ def cancel_event(*, event_id: int) -> int:
     event.status = Event.Status.CANCELLED
     event.sequence += 1  # the calendar entry sent with the e-mail replaces the booked one
     event.save(update_fields=["status", "sequence"])
-    told = 0
-    for registration in event.registrations.filter(status__in=Registration.ACTIVE).exclude(
-        email=""
-    ):
-        _mail(registration.pk, "event_cancelled")
-        told += 1
-    return told
+    told = list(
+        event.registrations.filter(status__in=Registration.ACTIVE)
+        .exclude(email="")
+        .values_list("pk", flat=True)
+    )
+    _mail_each(told, "event_cancelled")
+    return len(told)
 
 
 def reminder_due(event: Event, now: dt.datetime) -> bool:
@@ -367,8 +430,6 @@ def add_walk_ins(*, event_id: int, delta: int) -> Event:
 def purge_contacts(*, now: dt.datetime | None = None, days: int | None = None) -> int:
     """Erase pseudonyms and e-mail addresses `days` after the end of each event (default
     EVENT_CONTACT_RETENTION_DAYS). Rows stay, anonymous, so the counts do not change."""
-    from django.conf import settings
-
     now = now or timezone.now()
     days = settings.EVENT_CONTACT_RETENTION_DAYS if days is None else days
     events = Event.objects.filter(
@@ -383,6 +444,7 @@ def purge_contacts(*, now: dt.datetime | None = None, days: int | None = None) -
             purged += event.registrations.filter(~Q(pseudonym="") | ~Q(email="")).update(
                 pseudonym="", email=""
             )
+            keys.revoke_for_event(event.pk)  # and so do the links to them
             event.contacts_purged_at = now
             event.save(update_fields=["contacts_purged_at"])
     return purged

@@ -1,22 +1,13 @@
 from celery import shared_task
 
 from . import emails, services
-from .models import Registration
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=60)
-def send_registration_mail(self, registration_id: int, kind: str) -> None:
-    registration = (
-        Registration.objects.select_related("event", "event__site")
-        .filter(pk=registration_id)
-        .first()
-    )
-    if registration is None:
-        return
-    try:
-        emails.send(registration, kind)
-    except OSError as error:  # SMTP down: try again later
-        raise self.retry(exc=error) from error
+@shared_task
+def send_registration_mail(registration_id: int, kind: str) -> None:
+    """Left for the messages an older version queued in the broker before an upgrade: the
+    e-mails now go through the outbox (`emails.queue`)."""
+    emails.queue(registration_id, kind)
 
 
 @shared_task

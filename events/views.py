@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,24 +11,30 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citedesmetiers.access import staff_view
-from citedesmetiers.cache import CacheUnavailable, count_hit
-from citedesmetiers.clients import client_key
+from citedesmetiers.cache import CacheUnavailable
+from citedesmetiers.ids import parse_id
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.qr import qr_svg
 from citedesmetiers.roles import Role
 
-from . import services
+from . import guard, keys, services
 from .calendar import calendar_bytes
-from .emails import read_registration_token, registration_token
 from .forms import OnTheSpotForm, RegistrationForm
 from .models import Event, Registration
 
 PAGE_SIZE = 20
+CHECK_NOT_DONE = gettext_lazy(
+    "Your registration is not sent yet: the automatic check below has to be done first."
+)
 
 
 def _public_events():
@@ -57,8 +65,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
         site_slug = ""
     if site_slug:
         events = events.filter(site__slug=site_slug)
-    if theme_id.isdigit():
-        events = events.filter(themes__pk=theme_id)
+    if parse_id(theme_id) is not None:
+        events = events.filter(themes__pk=parse_id(theme_id))
     if kind in Event.Kind.values:
         events = events.filter(kind=kind)
     if audience in Event.Audience.values:
@@ -91,6 +99,41 @@ def event_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _check(event: Event, reason: str | None) -> dict | None:
+    """What the form needs to ask the automatic check (events.guard), or None."""
+    if reason is None:
+        return None
+    return {"reason": reason, "challenge": json.dumps(guard.new_challenge(event.pk))}
+
+
+def _detail_page(
+    request: HttpRequest,
+    event: Event,
+    form: RegistrationForm,
+    *,
+    counts: guard.Counts | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The event's page with its form; `counts`: those of the attempt just posted, if any."""
+    places_left = _places_left(event)
+    check = None
+    if event.is_open_for_registration:
+        reason = guard.reason_for_check(
+            counts or guard.counts_so_far(request, event.pk),
+            capacity=event.capacity,
+            places_left=places_left,
+            counted=counts is not None,
+        )
+        check = _check(event, reason)
+    with timezone.override(event.site.zone):
+        return render(
+            request,
+            "events/detail.html",
+            {"event": event, "form": form, "places_left": places_left, "check": check},
+            status=status,
+        )
+
+
 @require_GET
 def detail(request: HttpRequest, event_id: int) -> HttpResponse:
     # Cancelled events keep their page: it is the link of the cancellation e-mail.
@@ -100,21 +143,7 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
         ).prefetch_related("themes", "partners"),
         pk=event_id,
     )
-    with timezone.override(event.site.zone):
-        return render(
-            request,
-            "events/detail.html",
-            {
-                "event": event,
-                "form": RegistrationForm(),
-                "places_left": _places_left(event),
-            },
-        )
-
-
-def _too_many_attempts(request: HttpRequest) -> bool:
-    key = f"events:register:{client_key(request)}:{timezone.now():%Y%m%d%H}"
-    return count_hit(key, 3600) > settings.EVENT_REGISTRATIONS_PER_HOUR
+    return _detail_page(request, event, RegistrationForm())
 
 
 def _refused(request: HttpRequest, event_id: int, message: str) -> HttpResponse:
@@ -126,23 +155,19 @@ def _refused(request: HttpRequest, event_id: int, message: str) -> HttpResponse:
 
 @require_POST
 def register(request: HttpRequest, event_id: int) -> HttpResponse:
-    # The event is read (and locked) by services.register; this view reads it only to refuse.
+    # The event is read (and locked) by services.register; this view reads it only to refuse,
+    # and to see whether the automatic check is needed.
     form = RegistrationForm(request.POST)
     if not form.is_valid():
         event = get_object_or_404(_public_events(), pk=event_id)
-        return render(
-            request,
-            "events/detail.html",
-            {"event": event, "form": form, "places_left": _places_left(event)},
-            status=400,
-        )
+        return _detail_page(request, event, form, status=400)
     if form.cleaned_data["website"]:
         # The honeypot was filled in: a robot. Say nothing useful, write nothing.
         return _refused(request, event_id, _("Your registration could not be recorded."))
     try:
-        too_many = _too_many_attempts(request)
+        counts = guard.count_attempt(request, event_id)
     except CacheUnavailable:
-        # The limit cannot count: a public write is refused rather than let through unlimited.
+        # The limits cannot count: a public write is refused rather than let through unlimited.
         return _refused(
             request,
             event_id,
@@ -151,7 +176,7 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
                 "minutes, or ask at reception."
             ),
         )
-    if too_many:
+    if guard.refusal(counts):
         return _refused(
             request,
             event_id,
@@ -160,8 +185,20 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
                 "again in an hour, or ask at reception."
             ),
         )
+    if settings.EVENT_CHALLENGE_DIFFICULTY:
+        event = get_object_or_404(_public_events(), pk=event_id)
+        reason = guard.reason_for_check(
+            counts,
+            capacity=event.capacity,
+            places_left=_places_left(event),
+            counted=True,
+        )
+        if reason and not guard.solved(form.cleaned_data["altcha"], event_id):
+            # No solution (no JavaScript), or a stale one: the page explains, with a new check.
+            form.add_error(None, CHECK_NOT_DONE)
+            return _detail_page(request, event, form, counts=counts, status=400)
     try:
-        registration, created = services.register(
+        registration, _created = services.register(
             event_id=event_id,
             pseudonym=form.cleaned_data["pseudonym"],
             email=form.cleaned_data["email"],
@@ -169,31 +206,76 @@ def register(request: HttpRequest, event_id: int) -> HttpResponse:
         )
     except services.EventError as refusal:
         return _refused(request, event_id, str(refusal))
-    if not created:
-        messages.info(request, _("This e-mail address is already registered for this event."))
-    return redirect("events:registration", token=registration_token(registration))
+    if registration.email:
+        # The same answer whether the address was new here or registered already (then its
+        # owner gets their e-mail again): the page must not tell a stranger which it was.
+        return redirect("events:check_mail", event_id=event_id)
+    return redirect("events:registration", token=registration.manage_token)
 
 
-def _registration_from(token: str) -> Registration | None:
-    registration_id = read_registration_token(token)
-    if registration_id is None:
-        return None
-    return (
-        Registration.objects.select_related("event", "event__site")
-        .filter(pk=registration_id)
-        .first()
-    )
+@require_GET
+def check_mail(request: HttpRequest, event_id: int) -> HttpResponse:
+    event = get_object_or_404(_public_events(), pk=event_id)
+    with timezone.override(event.site.zone):
+        return render(request, "events/check_mail.html", {"event": event})
+
+
+def secret_page(view):
+    """For the pages at a secret link's address: no browser or proxy keeps them (`no-store`),
+    and no request from them (a link, an image) sends the address on (`no-referrer`).
+
+    With `no-referrer` a browser sends `Origin: null` with the forms of the page, which
+    Django's CSRF check refuses: so these views are CSRF-exempt. That is safe because the
+    secret in the address is what lets one in, not a cookie: a forged cross-site post would
+    need the secret, and with it anyone can post directly. For the same reason the pages show
+    no language switch (its form is CSRF-protected); they follow the browser's language."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapper
 
 
 def _bad_link(request: HttpRequest) -> HttpResponse:
     return render(request, "events/bad_link.html", status=404)
 
 
+def _by_link(token: str) -> tuple[Registration | None, bool]:
+    """The registration a manage link opens, and whether the link may do everything. A link
+    signed by an older version is trusted only for a registration without an e-mail address:
+    that version showed the link of an address's registration to anyone who typed the address,
+    so such a link only offers to send fresh links to the address (`legacy_link.html`)."""
+    found = keys.find(token, keys.MANAGE)
+    if found is not None:
+        return found, True
+    legacy = keys.find_legacy(token)
+    if legacy is None:
+        return None, False
+    return legacy, not legacy.email
+
+
+def _legacy_page(request: HttpRequest, found: Registration, token: str) -> HttpResponse:
+    with timezone.override(found.event.site.zone):
+        return render(
+            request,
+            "events/legacy_link.html",
+            {"registration": found, "event": found.event, "token": token},
+        )
+
+
+@secret_page
 @require_GET
 def registration(request: HttpRequest, token: str) -> HttpResponse:
-    found = _registration_from(token)
+    found, trusted = _by_link(token)
     if found is None:
         return _bad_link(request)
+    if not trusted:
+        return _legacy_page(request, found, token)
     position = None
     if found.status == Registration.Status.WAITING:
         position = (
@@ -218,44 +300,82 @@ def registration(request: HttpRequest, token: str) -> HttpResponse:
         )
 
 
+@secret_page
 @require_POST
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
-    found = _registration_from(token)
+    found, trusted = _by_link(token)
     if found is None:
         return _bad_link(request)
+    if not trusted:
+        return _legacy_page(request, found, token)
     try:
         services.cancel_registration(registration_id=found.pk)
-        messages.success(request, _("Your registration is cancelled. Thank you for telling us!"))
     except services.EventError as refusal:
         messages.error(request, str(refusal))
-    return redirect("events:registration", token=token)
+        return redirect("events:registration", token=token)
+    # The registration's links no longer work (this one included): back to the event.
+    messages.success(
+        request,
+        _(
+            "Your registration is cancelled. Thank you for telling us! Its links no longer "
+            "work; you are welcome to register again."
+        ),
+    )
+    if _public_events().filter(pk=found.event_id).exists():
+        return redirect("events:detail", event_id=found.event_id)
+    return redirect("events:list")
 
 
+@secret_page
 @require_POST
+def send_new_link(request: HttpRequest, token: str) -> HttpResponse:
+    """From a link of an older version: e-mail fresh links to the registration's own address."""
+    found = keys.find_legacy(token)
+    if found is None:
+        return _bad_link(request)
+    services.send_links_again(registration_id=found.pk)
+    return redirect("events:check_mail", event_id=found.event_id)
+
+
+@secret_page
+@require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    found = _registration_from(token)
+    """The link of the confirmation e-mail. A GET never changes anything (mail scanners follow
+    links): the page has the button, which posts here."""
+    found = keys.find(token, keys.CONFIRM)
     if found is None:
         return _bad_link(request)
-    try:
-        services.confirm_email(registration_id=found.pk)
-    except services.EventError as refusal:
-        messages.error(request, str(refusal))
-    return redirect("events:registration", token=token)
+    if request.method == "POST":
+        try:
+            services.confirm_email(registration_id=found.pk)
+        except services.EventError as refusal:
+            messages.error(request, str(refusal))
+        return redirect("events:confirm", token=token)
+    with timezone.override(found.event.site.zone):
+        return render(
+            request,
+            "events/confirm.html",
+            {"registration": found, "event": found.event, "token": token},
+        )
 
 
-@require_GET
-def confirm_page(request: HttpRequest, token: str) -> HttpResponse:
-    # A GET never changes anything (mail scanners follow links): the page has the button.
-    found = _registration_from(token)
+@secret_page
+@require_http_methods(["GET", "POST"])
+def legacy_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The confirmation link of an e-mail sent by an older version (the manage link then)."""
+    found = keys.find_legacy(token)
     if found is None:
         return _bad_link(request)
-    return render(request, "events/confirm.html", {"registration": found, "token": token})
+    return _legacy_page(request, found, token)
 
 
 @require_GET
 def event_ics(request: HttpRequest, event_id: int) -> HttpResponse:
+    # Like its page: published or cancelled, of a site in use.
     event = get_object_or_404(
-        Event.objects.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED]),
+        Event.objects.filter(
+            status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED], site__active=True
+        ),
         pk=event_id,
     )
     response = HttpResponse(
@@ -280,6 +400,7 @@ def site_feed(request: HttpRequest, site_slug: str) -> HttpResponse:
     )
 
 
+@never_cache  # its answer holds the new registration's secret link
 @staff_view(Role.RECEPTION, Role.COUNSELLOR, Role.EVENT_ORGANISER, Role.MANAGER)
 def on_the_spot(request: HttpRequest, event_id: int) -> HttpResponse:
     """Reception or a counsellor registers a visitor without any contact: a pseudonym, and a code
@@ -297,8 +418,9 @@ def on_the_spot(request: HttpRequest, event_id: int) -> HttpResponse:
         except services.EventError as refusal:
             messages.error(request, str(refusal))
             return redirect("events:on_the_spot", event_id=event.pk)
-        token = registration_token(registration)
-        url = request.build_absolute_uri(reverse("events:registration", args=[token]))
+        url = request.build_absolute_uri(
+            reverse("events:registration", args=[registration.manage_token])
+        )
         return render(
             request,
             "events/on_the_spot_done.html",

@@ -1,9 +1,11 @@
 """Small builders shared by the events tests: an event, registrations through the service, and
 Celery run in-process so the e-mails land in `mail.outbox`.
 
-E-mails are sent by `send_registration_mail.delay_on_commit`: in `db` tests wrap the call in
+E-mails go through the outbox: a row written with the change, and a drain asked for after the
+commit (with eager Celery, the drain runs right then). In `db` tests wrap the call in
 `django_capture_on_commit_callbacks(execute=True)` (the test's transaction never commits); in
-`transactional_db` tests the callbacks run on the real commit.
+`transactional_db` tests the callbacks run on the real commit. A drain sends every message still
+waiting, so setup whose e-mails do not matter ends with `already_sent()`.
 
 The fixtures are named (`after_commit`, `eager_celery`, `in_english`) and imported by the test
 modules under their function names, `fixture_*`, so the tests' parameters shadow nothing."""
@@ -19,7 +21,7 @@ from django.core import mail
 from django.utils import timezone, translation
 
 from citedesmetiers.celery import app as celery_app
-from citedesmetiers.models import Site
+from citedesmetiers.models import OutboxMessage, Site
 from events import services
 from events.models import Event, Registration
 
@@ -42,6 +44,13 @@ def fixture_in_english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(name="no_check")
+def fixture_no_check(settings):
+    """Registrations through the form without the automatic proof-of-work check, which a nearly
+    full event asks for (tests/test_events_guard.py is about it)."""
+    settings.EVENT_CHALLENGE_DIFFICULTY = 0
 
 
 @pytest.fixture(name="eager_celery")
@@ -91,6 +100,14 @@ def register(event: Event, pseudonym: str, email: str = "", **extra) -> Registra
     )
     assert created
     return registration
+
+
+def already_sent() -> None:
+    """Take the e-mails queued so far as sent (as an earlier request's commit would have): the
+    next drain sends only what follows."""
+    OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.DONE, done_at=timezone.now()
+    )
 
 
 def statuses(event: Event) -> Counter:

@@ -216,3 +216,21 @@ def test_a_password_changed_elsewhere_ends_the_other_sessions(centre, reception_
     user.set_password("changed at the admin 42")
     user.save()
     assert reception_client.get(TABLET).status_code == 302  # to the login page
+
+
+def test_count_hits_counts_several_keys_at_once_and_expires_them(db):
+    from django.core.cache import cache
+
+    from citedesmetiers.cache import count_hits
+
+    assert count_hits(["bench:a", "bench:b"], 60) == [1, 1]
+    assert count_hits(["bench:a", "bench:b", "bench:c"], 60) == [2, 2, 1]
+    assert cache.get_many(["bench:a", "bench:b", "bench:c"]) == {
+        "bench:a": 2,
+        "bench:b": 2,
+        "bench:c": 1,
+    }
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client()
+        for key in ("bench:a", "bench:b", "bench:c"):
+            assert 0 < client.ttl(cache.make_and_validate_key(key)) <= 60

@@ -8,8 +8,6 @@ whole suite on PostgreSQL as well, which is where these run."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
 
 import pytest
 from django.core import mail
@@ -24,6 +22,7 @@ from tests.events_fixtures import (
     sent,
     statuses,
 )
+from tests.threads import in_parallel
 
 pytestmark = [
     pytest.mark.skipif(
@@ -35,31 +34,6 @@ pytestmark = [
 ]
 
 CONFIRMED, WAITING = Registration.Status.CONFIRMED, Registration.Status.WAITING
-
-
-def in_parallel(count: int, work: Callable[[int], object]) -> list:
-    """Run `work(i)` in `count` threads released together; each closes its own connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a registration never finished"
-    assert errors == []
-    return results
 
 
 def by_arrival(queryset) -> list[int]:

@@ -101,6 +101,7 @@ def test_every_email_renders_in_text_and_html_in_the_site_time_zone(
         status=Registration.Status.CONFIRMED,
         pseudonym="Zoé",
         email="zoe@example.org",
+        email_confirmed_at=timezone.now(),
         language=language,
     )
 
@@ -132,6 +133,40 @@ def test_every_email_renders_in_text_and_html_in_the_site_time_zone(
         assert vevent.decoded("DTSTART") == montreal_event.starts_at
     else:
         assert calendars == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_email_greets_by_a_pseudonym_the_address_did_not_confirm(montreal_event, kind):
+    # Whoever types an address chooses the pseudonym: "Hello <their text>" must never be what
+    # we send to a stranger.
+    registration = Registration.objects.create(
+        event=montreal_event,
+        status=Registration.Status.CONFIRMED,
+        pseudonym="Buy cheap pills at spam.example",
+        email="zoe@example.org",
+        language="en",
+    )
+
+    emails.send(registration, kind)
+
+    (message,) = mail.outbox
+    for text in (message.subject, message.body, html_of(message)):
+        assert "spam.example" not in text
+    assert ENGLISH[kind] in message.body.lower()
+
+
+def test_a_newline_in_the_title_does_not_stop_the_emails(montreal_event):
+    montreal_event.title = "Job dating\r\nBcc: everyone@example.org"
+    montreal_event.save(update_fields=["title"])
+    registration = Registration.objects.create(
+        event=montreal_event, status=Registration.Status.CONFIRMED, email="zoe@example.org"
+    )
+
+    emails.send(registration, "reminder")
+
+    (message,) = mail.outbox
+    assert message.subject.endswith("Job dating Bcc: everyone@example.org")
+    assert message.to == ["zoe@example.org"] and message.bcc == []
 
 
 @pytest.mark.parametrize(
@@ -205,6 +240,7 @@ def test_a_pseudonym_is_escaped_in_html_and_kept_in_text(montreal_event):
         status=Registration.Status.CONFIRMED,
         pseudonym="<b>Zoé</b> & co",
         email="zoe@example.org",
+        email_confirmed_at=timezone.now(),
         language="en",
     )
 
@@ -255,7 +291,7 @@ def test_the_cancel_link_of_the_confirmation_cancels_the_place(centre, client, a
     with after_commit():
         response = client.post(path_of(link) + "cancel/", follow=True)
 
-    assert "This registration is cancelled." in response.content.decode()
+    assert "Your registration is cancelled." in response.content.decode()
     nadia.refresh_from_db()
     assert nadia.status == Registration.Status.CANCELLED
     # Karim, waiting, got the place and was told once.
@@ -279,11 +315,14 @@ def test_the_confirm_link_of_the_pending_email_books_the_place(centre, client, a
     assert nadia.status == Registration.Status.PENDING  # a GET (a mail scanner) changes nothing
 
     with after_commit():
-        client.post(path_of(link) + "done/")
+        client.post(path_of(link))
 
     nadia.refresh_from_db()
     assert nadia.status == Registration.Status.CONFIRMED
     (confirmation,) = sent("confirmed")
+    # The address is confirmed now: the e-mails greet her by her name.
+    assert confirmation.body.startswith("Site Alpha\n\nHello Nadia,")
+    assert "See or cancel my registration:" in confirmation.body
     (calendar,) = calendars_in(confirmation)
     (vevent,) = calendar.walk("VEVENT")
     assert vevent.decoded("DTSTART") == event.starts_at

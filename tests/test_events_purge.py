@@ -142,3 +142,37 @@ def test_beat_runs_the_purge_every_day(settings):
         if entry["task"] == "events.tasks.purge_contacts"
     ]
     assert entry["schedule"].hour == {3}
+
+
+def test_an_event_moved_ahead_after_its_purge_has_its_new_contacts_purged_too(
+    centre, login, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    old = held(centre, ended_days_ago=10, title="Moved", now=timezone.now())
+    services.purge_contacts()
+    # The organiser gives the (anonymous) event a new date, ahead: new people register.
+    starts = (
+        (timezone.now() + dt.timedelta(days=5)).astimezone(PARIS).replace(second=0, microsecond=0)
+    )
+    response = login(centre.organiser).post(
+        f"/events/manage/{old.pk}/edit/",
+        {
+            "title": old.title,
+            "kind": old.kind,
+            "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (starts + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "place": "",
+            "online_url": "",
+            "capacity": "10",
+            "audience": old.audience,
+            "reminder_days": "2",
+        },
+    )
+    assert response.status_code == 302
+    register(old, "Jade", "jade@example.org")
+    page = login(centre.organiser).get(f"/events/manage/{old.pk}/registrants/")
+    assert "jade@example.org" in page.content.decode()
+
+    # Once the new date is past, the purge erases the new contacts too.
+    assert services.purge_contacts(now=starts + dt.timedelta(days=8)) == 1
+    assert contacts(old) == 0

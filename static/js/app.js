@@ -28,7 +28,8 @@
   // Forms marked data-once ignore a second submit (a double tap); the server is idempotent anyway.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.hasAttribute("data-once")) return;
+    // A submit another script held back (the registration check) has not been sent.
+    if (event.defaultPrevented || !form.hasAttribute("data-once")) return;
     if (form.dataset.sent) { event.preventDefault(); return; }
     form.dataset.sent = "1";
     form.setAttribute("aria-busy", "true");
