@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from citedesmetiers import pdf
 from citedesmetiers.access import staff_view
 from citedesmetiers.live import current_mark, live_poll
 from citedesmetiers.models import Site
@@ -296,10 +297,8 @@ def proof_pdf(request: HttpRequest, token: str) -> HttpResponse:
             },
             request=request,
         )
-    from weasyprint import HTML  # imported here: ~1 s, kept out of web start-up
-
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
+    document = pdf.render(html, what=f"proof {visit.site.slug} {visit.code}")
+    response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="attendance-{visit.code}.pdf"'
     return response
 
@@ -331,10 +330,8 @@ def take_away_pdf(request: HttpRequest, token: str) -> HttpResponse:
             },
             request=request,
         )
-    from weasyprint import HTML  # imported here: ~1 s, kept out of web start-up
-
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
+    document = pdf.render(html, what=f"take-away list {visit.site.slug} {visit.code}")
+    response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="list-{visit.code}.pdf"'
     return response
 
