@@ -6,6 +6,10 @@ the internal network, `ftp:` — so one name typed into a form and printed in a 
 the server's files or make it call other machines while it renders. Ours answers only `data:`
 URIs (the QR codes) and the project's own static files (written `{% static … %}`, relative to
 `BASE_URL`); anything else is refused, and WeasyPrint leaves that image or stylesheet out.
+
+A render takes about half a second and a few hundred megabytes: PDFs that anyone may ask for are
+made once and kept (`render_once`), and the renders still needed are counted against hourly
+budgets.
 """
 
 from __future__ import annotations
@@ -14,12 +18,17 @@ import functools
 import logging
 import mimetypes
 import posixpath
+from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousFileOperation
+from django.utils import timezone
+
+from .cache import count_hit
 
 logger = logging.getLogger(__name__)
 
@@ -86,3 +95,40 @@ def render(html: str, *, what: str) -> bytes:
     pdf = html_class(string=html, base_url=BASE_URL, url_fetcher=fetcher_class()).write_pdf()
     logger.info("PDF rendered: %s (%d bytes)", what, len(pdf))
     return pdf
+
+
+class TooManyRenders(Exception):
+    """A budget of renders is spent; the next render is allowed in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def render_once(
+    *,
+    key: str,
+    html: Callable[[], str],
+    what: str,
+    keep: int,
+    budgets: Iterable[tuple[str, int]],
+) -> bytes:
+    """The PDF kept in the cache under `key`, else `html()` rendered now and kept `keep`
+    seconds. Only a render counts: one against each `(name, renders per hour)` budget, and
+    when one is spent nothing is rendered and `TooManyRenders` says when to come back."""
+    key = f"pdf:{key}"
+    document = cache.get(key)
+    if document is not None:
+        return document
+    now = timezone.now()
+    hour = f"{now:%Y%m%d%H}"
+    spent = [
+        name
+        for name, per_hour in budgets
+        if count_hit(f"pdf-renders:{name}:{hour}", 3600) > per_hour
+    ]
+    if spent:
+        raise TooManyRenders(retry_after=3600 - now.minute * 60 - now.second)
+    document = render(html(), what=what)
+    cache.set(key, document, keep)
+    return document

@@ -431,6 +431,10 @@ RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 EVENT_CONTACT_RETENTION_DAYS = env_int("EVENT_CONTACT_RETENTION_DAYS", 7)
 # Online registrations allowed per address (IP) per hour, against spam.
 EVENT_REGISTRATIONS_PER_HOUR = env_int("EVENT_REGISTRATIONS_PER_HOUR", 10, minimum=1)
+# PDFs a visitor prints (proof of attendance, take-away list) are made once and kept; renders
+# still needed are limited per hour, per ticket and per client address (see TRUSTED_PROXY_COUNT).
+PDF_RENDERS_PER_TICKET = env_int("PDF_RENDERS_PER_TICKET", 10, minimum=1)
+PDF_RENDERS_PER_ADDRESS = env_int("PDF_RENDERS_PER_ADDRESS", 60, minimum=1)
 # Largest catalogue spreadsheet an information officer may import.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
