@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import statistics
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -192,6 +194,18 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     return response
 
 
+def _with_states(reports) -> list[MonthlyReport]:
+    now, limit = timezone.now(), report_service.run_limit()
+    reports = list(reports)
+    for report in reports:
+        report.shown_state = report.state(now, limit)
+    return reports
+
+
+def _report_context() -> dict:
+    return {"limit_minutes": math.ceil(settings.REPORT_TIME_LIMIT / 60)}
+
+
 @staff_view(*MANAGER)
 @require_GET
 def report_list(request: HttpRequest) -> HttpResponse:
@@ -209,10 +223,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
         request,
         "citedesmetiers/reports.html",
         {
-            "reports": reports.order_by("-month", "site__name")[:100],
+            "reports": _with_states(reports.order_by("-month", "site__name")[:100]),
             "sites": sites,
             "months": months,
             "can_see_network": _can_see_network(request.user),
+            **_report_context(),
         },
     )
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import MonthlyReport, Site
+from .reports import render_pdf
 
 
 class ReportError(Exception):
@@ -27,11 +31,27 @@ def check_month(site: Site | None, month: dt.date, now: dt.datetime | None = Non
         raise ReportError(_("%(site)s did not exist yet in that month.") % {"site": site.name})
 
 
+# The hard time limit is this much above the soft one (REPORT_TIME_LIMIT): time for the soft
+# limit's exception to record the failure before the worker is killed.
+HARD_LIMIT_MARGIN = 60
+# A worker lost this many times on one report (killed, out of memory) makes it count as failed,
+# instead of being handed again and again to the next worker.
+MAX_ATTEMPTS = 3
+
+
+def run_limit() -> dt.timedelta:
+    """How long a run may last: the task's hard time limit. A run older than that is over,
+    whatever its row still says (its worker was lost), and counts as failed."""
+    return dt.timedelta(seconds=settings.REPORT_TIME_LIMIT + HARD_LIMIT_MARGIN)
+
+
 def request_report(
     *, site: Site | None, month: dt.date, force: bool = False, now: dt.datetime | None = None
 ) -> MonthlyReport:
-    """Queue the report unless it is ready (and not `force`) or already being made: a second
-    request while one is generating never starts a second generation."""
+    """Queue the report unless it is ready or on its way (and not `force`): a second request
+    while one is generating never starts a second generation. A run past its time limit counts
+    as failed, and so does a request no worker took up in that time: both are queued again.
+    `force` always queues a new run; a run still going is superseded and its result dropped."""
     now = now or timezone.now()
     check_month(site, month, now)
     created = False
@@ -45,26 +65,24 @@ def request_report(
         created = False
     with transaction.atomic():
         report = MonthlyReport.objects.select_for_update(of=("self",)).get(site=site, month=month)
-        if not created and report.status in (
-            MonthlyReport.Status.PENDING,
-            MonthlyReport.Status.RUNNING,
-        ):
-            if report.progress or report.requested_at > now - dt.timedelta(minutes=30):
+        if not created and not force:
+            if report.status == MonthlyReport.Status.DONE:
+                return report
+            if report.in_progress and not report.overdue(now, run_limit()):
                 return report  # already on its way
-        elif report.status == MonthlyReport.Status.DONE and not force:
-            return report
-        report.status = MonthlyReport.Status.PENDING
-        report.progress = 0
-        report.error = ""
-        report.requested_at = now
-        report.save(update_fields=["status", "progress", "error", "requested_at"])
-        from .tasks import generate_report
+        fields = report.queue_again(now)
+        report.save(update_fields=fields)
+        from .tasks import generate_report  # circular: the task calls make_report below
 
         generate_report.delay_on_commit(report.pk)
     return report
 
 
-def make_report(report_id: int) -> None:
+def make_report(report_id: int, *, run: str | None = None) -> None:
+    """Make the PDF as run `run` (the Celery task's id). A run finds the report waiting, or
+    running under its own id: its message was handed out again because the worker making it
+    was lost (killed, out of memory), and this run takes over."""
+    run = run or uuid.uuid4().hex
     with transaction.atomic():
         report = (
             MonthlyReport.objects.select_for_update(of=("self",))
@@ -73,32 +91,54 @@ def make_report(report_id: int) -> None:
             .order_by()
             .first()
         )
-        if report is None or report.status != MonthlyReport.Status.PENDING:
-            return  # gone, done, or another worker has it
+        if report is None:
+            return  # gone
+        lost_before = report.status == MonthlyReport.Status.RUNNING and report.task_id == run
+        if report.status != MonthlyReport.Status.PENDING and not lost_before:
+            return  # done, failed, or another run has it
+        if lost_before and report.attempts >= MAX_ATTEMPTS:
+            report.status = MonthlyReport.Status.FAILED
+            report.failure = MonthlyReport.Failure.WORKER_LOST
+            report.save(update_fields=["status", "failure"])
+            return
         report.status = MonthlyReport.Status.RUNNING
+        report.task_id = run
+        report.started_at = timezone.now()
+        report.attempts += 1
         report.progress = 5
-        report.save(update_fields=["status", "progress"])
+        report.save(update_fields=["status", "task_id", "started_at", "attempts", "progress"])
+
+    mine = MonthlyReport.objects.filter(
+        pk=report_id, task_id=run, status=MonthlyReport.Status.RUNNING
+    )
 
     def progress(percent: int) -> None:
-        MonthlyReport.objects.filter(pk=report_id).update(progress=percent)
-
-    from .reports import render_pdf
+        mine.update(progress=percent)
 
     try:
         pdf = render_pdf(report.site, report.month, progress)
+    except SoftTimeLimitExceeded:
+        mine.update(status=MonthlyReport.Status.FAILED, failure=MonthlyReport.Failure.TIME_LIMIT)
+        raise
     except Exception as error:
-        MonthlyReport.objects.filter(pk=report_id).update(
-            status=MonthlyReport.Status.FAILED, error=str(error)[:300]
+        mine.update(
+            status=MonthlyReport.Status.FAILED,
+            failure=MonthlyReport.Failure.ERROR,
+            error=str(error)[:300],
         )
         raise
     name = f"{report.site.slug if report.site else 'network'}-{report.month:%Y-%m}.pdf"
-    if report.file:
-        report.file.delete(save=False)
-    report.file.save(name, ContentFile(pdf), save=False)
-    report.status = MonthlyReport.Status.DONE
-    report.progress = 100
-    report.generated_at = timezone.now()
-    report.save(update_fields=["file", "status", "progress", "generated_at"])
+    with transaction.atomic():
+        report = mine.select_for_update(of=("self",)).first()
+        if report is None:
+            return  # superseded by a newer request while rendering: that run makes it
+        if report.file:
+            report.file.delete(save=False)
+        report.file.save(name, ContentFile(pdf), save=False)
+        report.status = MonthlyReport.Status.DONE
+        report.progress = 100
+        report.generated_at = timezone.now()
+        report.save(update_fields=["file", "status", "progress", "generated_at"])
 
 
 def last_month_reports(now: dt.datetime | None = None) -> int:

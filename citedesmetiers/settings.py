@@ -435,6 +435,8 @@ EVENT_REGISTRATIONS_PER_HOUR = env_int("EVENT_REGISTRATIONS_PER_HOUR", 10, minim
 # still needed are limited per hour, per ticket and per client address (see TRUSTED_PROXY_COUNT).
 PDF_RENDERS_PER_TICKET = env_int("PDF_RENDERS_PER_TICKET", 10, minimum=1)
 PDF_RENDERS_PER_ADDRESS = env_int("PDF_RENDERS_PER_ADDRESS", 60, minimum=1)
+# Seconds a monthly report may take to make: past it the run stops and counts as failed.
+REPORT_TIME_LIMIT = env_int("REPORT_TIME_LIMIT", 900, minimum=1)
 # Largest catalogue spreadsheet an information officer may import.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
