@@ -375,19 +375,43 @@ def test_a_manager_asks_for_the_pdf_then_gets_it(
     since_2024(mfa_enrolled.alpha)
     client = login(mfa_enrolled.manager)
 
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        missing = client.get(URL)
+    assert missing.status_code == 404
+    page = missing.content.decode()
+    assert "This report has not been made yet." in page
+    assert 'action="/manage/reports/request/"' in page and 'name="next" value="pdf"' in page
+    assert callbacks == [] and not MonthlyReport.objects.exists()  # a GET writes nothing
+
     with django_capture_on_commit_callbacks(execute=True):
-        waiting = client.get(URL)
-        assert waiting.status_code == 202
-        assert "being prepared" in waiting.content.decode()
+        asked = client.post(
+            "/manage/reports/request/", {"site": "alpha", "month": "2025-02", "next": "pdf"}
+        )
+    assert (asked.status_code, asked.url) == (302, "/manage/reports/alpha/2025-2.pdf")
     # The eager task ran after the commit: PDF 4 of 4.
 
-    response = client.get(URL)
+    response = client.get(asked.url)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="alpha-2025-02.pdf"' in response["Content-Disposition"]
     text = "\n".join(pages(b"".join(response.streaming_content)))
     assert "Site Alpha" in text and {"587", "413"} <= numbers(text)
+
+
+@pytest.mark.usefixtures("in_english")
+def test_a_report_on_its_way_is_shown_with_its_progress(mfa_enrolled, login):
+    since_2024(mfa_enrolled.alpha)
+    report = request_report(site=mfa_enrolled.alpha, month=FEBRUARY)
+    running(report, started=timezone.now())
+
+    response = login(mfa_enrolled.manager).get(URL)
+
+    assert response.status_code == 202
+    page = response.content.decode()
+    assert "Being generated (40 %)." in page
+    assert 'http-equiv="refresh"' in page
+    assert MonthlyReport.objects.get().status == MonthlyReport.Status.RUNNING
 
 
 @pytest.mark.usefixtures("in_english")
@@ -433,6 +457,7 @@ def test_the_managers_page_says_what_became_of_each_report(mfa_enrolled, login, 
         ("beta_manager", URL, 403),
         ("manager", "/manage/reports/alpha/2025-13.pdf", 404),
         ("manager", "/manage/reports/alpha/2025-00.pdf", 404),
+        ("manager", "/manage/reports/alpha/2025-02.pdf", 404),  # not made yet
         ("manager", "/manage/reports/network/2025-02.pdf", 403),
         ("reception", URL, 403),
         ("counsellor_a", URL, 403),
@@ -467,13 +492,18 @@ def test_a_month_not_over_is_refused_with_its_reason(mfa_enrolled, login):
 def test_a_network_manager_gets_the_network_report(
     network_manager, login, django_capture_on_commit_callbacks
 ):
+    since_2024(*Site.objects.all())
+    client = login(network_manager)
     with django_capture_on_commit_callbacks() as callbacks:
-        response = login(network_manager).get("/manage/reports/network/2025-02.pdf")
-
-    assert response.status_code == 202
-    assert "Network" in response.content.decode()
+        response = client.post(
+            "/manage/reports/request/", {"site": "network", "month": "2025-02", "next": "pdf"}
+        )
     assert len(callbacks) == 1
     assert MonthlyReport.objects.get().site is None
+
+    response = client.get(response.url)
+    assert response.status_code == 202
+    assert "Network" in response.content.decode()
 
 
 @pytest.mark.usefixtures("in_english")
