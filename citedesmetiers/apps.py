@@ -11,11 +11,13 @@ class CiteDesMetiersConfig(AppConfig):
         from django.urls import register_converter
 
         from .directory import connect_signals
-        from .ids import IdConverter
+        from .ids import IdConverter, MonthConverter, YearConverter
         from .roles import sync_role_permissions
 
         connect_signals()
         # Before any URLconf is read: every app's patterns use `<id:…>`.
         register_converter(IdConverter, "id")
+        register_converter(YearConverter, "year")
+        register_converter(MonthConverter, "month")
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")

@@ -246,7 +246,7 @@ def _report_site(request: HttpRequest, site_slug: str) -> Site | None:
 def _month(year: int, month: int) -> dt.date:
     try:
         return dt.date(year, month, 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Http404 from None
 
 

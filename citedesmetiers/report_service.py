@@ -27,8 +27,19 @@ def check_month(site: Site | None, month: dt.date, now: dt.datetime | None = Non
         raise ReportError(
             _("This month is not over yet: its report can be made from the 1st of next month.")
         )
-    if site is not None and month < site.local_date(site.created).replace(day=1):
+    if site is not None and month < first_month(site):
         raise ReportError(_("%(site)s did not exist yet in that month.") % {"site": site.name})
+    if site is None and month < first_month(None):
+        raise ReportError(_("No site existed yet in that month."))
+
+
+def first_month(site: Site | None) -> dt.date:
+    """The first month with a report: the site's first, or the first of any site (today's
+    month when there is none yet)."""
+    if site is not None:
+        return site.local_date(site.created).replace(day=1)
+    created = Site.objects.order_by("created").values_list("created", flat=True).first()
+    return timezone.localdate(created or timezone.now()).replace(day=1)
 
 
 # The hard time limit is this much above the soft one (REPORT_TIME_LIMIT): time for the soft

@@ -457,6 +457,11 @@ def test_the_managers_page_says_what_became_of_each_report(mfa_enrolled, login, 
         ("beta_manager", URL, 403),
         ("manager", "/manage/reports/alpha/2025-13.pdf", 404),
         ("manager", "/manage/reports/alpha/2025-00.pdf", 404),
+        ("manager", "/manage/reports/alpha/2025-99.pdf", 404),
+        ("manager", "/manage/reports/alpha/2025-002.pdf", 404),
+        ("manager", "/manage/reports/alpha/99999999999999999-01.pdf", 404),
+        ("manager", "/manage/reports/alpha/0000-01.pdf", 404),
+        ("manager", "/manage/reports/alpha/0001-01.pdf", 400),
         ("manager", "/manage/reports/alpha/2025-02.pdf", 404),  # not made yet
         ("manager", "/manage/reports/network/2025-02.pdf", 403),
         ("reception", URL, 403),
@@ -504,6 +509,20 @@ def test_a_network_manager_gets_the_network_report(
     response = client.get(response.url)
     assert response.status_code == 202
     assert "Network" in response.content.decode()
+
+
+@pytest.mark.usefixtures("in_english")
+def test_the_network_report_of_a_month_before_any_site_is_refused(network_manager, login):
+    client = login(network_manager)
+
+    response = client.get("/manage/reports/network/0001-01.pdf")
+    assert response.status_code == 400
+    assert "No site existed yet in that month." in response.content.decode()
+    page = client.post(
+        "/manage/reports/request/", {"site": "network", "month": "0001-01"}, follow=True
+    ).content.decode()
+    assert "No site existed yet in that month." in page
+    assert not MonthlyReport.objects.exists()
 
 
 @pytest.mark.usefixtures("in_english")
