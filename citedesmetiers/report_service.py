@@ -152,16 +152,31 @@ def make_report(report_id: int, *, run: str | None = None) -> None:
         report.save(update_fields=["file", "status", "progress", "generated_at"])
 
 
-def last_month_reports(now: dt.datetime | None = None) -> int:
-    """On the 1st: the previous month's report of every site, and the network's."""
+# How far back the daily job looks for a month without a report (the reports page offers as
+# many months).
+CATCH_UP_MONTHS = 13
+
+
+def missing_reports(now: dt.datetime | None = None) -> int:
+    """Daily: queue the report of every finished month that has none, for every active site and
+    the network, up to CATCH_UP_MONTHS back and not before the site existed. Normally that is
+    last month's, on the 1st; after a day the server was down, the months it missed."""
     now = now or timezone.now()
     count = 0
     for site in [*Site.objects.filter(active=True), None]:
         today = site.local_date(now) if site else timezone.localdate(now)
         month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        try:
-            request_report(site=site, month=month, now=now)
+        months = []
+        while len(months) < CATCH_UP_MONTHS and month >= first_month(site):
+            months.append(month)
+            month = (month - dt.timedelta(days=1)).replace(day=1)
+        made = set(MonthlyReport.objects.filter(site=site).values_list("month", flat=True))
+        for month in months:
+            if month in made:
+                continue
+            try:
+                request_report(site=site, month=month, now=now)
+            except ReportError:
+                continue
             count += 1
-        except ReportError:
-            continue
     return count

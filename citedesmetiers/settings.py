@@ -274,9 +274,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "citedesmetiers.tasks.aggregate_and_purge",
         "schedule": crontab(hour=2, minute=15),
     },
-    "reports-monthly": {
-        "task": "citedesmetiers.tasks.generate_last_month_reports",
-        "schedule": crontab(day_of_month=1, hour=4, minute=0),
+    # Daily, not only on the 1st: a month missed while the server was down is made the next day.
+    "reports-missing": {
+        "task": "citedesmetiers.tasks.generate_missing_reports",
+        "schedule": crontab(hour=4, minute=0),
     },
     "events-purge-contacts": {
         "task": "events.tasks.purge_contacts",

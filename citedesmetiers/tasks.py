@@ -25,5 +25,5 @@ def generate_report(self, report_id: int) -> None:
 
 
 @shared_task
-def generate_last_month_reports() -> int:
-    return report_service.last_month_reports()
+def generate_missing_reports() -> int:
+    return report_service.missing_reports()
