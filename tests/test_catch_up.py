@@ -9,6 +9,16 @@ from zoneinfo import ZoneInfo
 
 from citedesmetiers.models import MonthlyReport, Site
 from citedesmetiers.report_service import CATCH_UP_MONTHS, missing_reports
+from events import services as events
+from events.models import Registration
+from tests.events_fixtures import (
+    fixture_after_commit,  # noqa: F401 (a fixture)
+    fixture_eager_celery,  # noqa: F401 (a fixture)
+    fixture_in_english,  # noqa: F401 (a fixture)
+    make_event,
+    register,
+    sent,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -78,3 +88,56 @@ def test_the_report_job_runs_every_day(settings):
     assert job["task"] == "citedesmetiers.tasks.generate_missing_reports"
     assert job["schedule"].day_of_month == set(range(1, 32))
     assert job["schedule"].hour == {4}
+
+
+# --- reminders (by design: a sweep sends every reminder due and not sent yet) -------------------
+
+
+def test_the_first_reminder_sweep_after_a_stop_sends_the_reminders_still_useful(
+    centre, after_commit
+):
+    tomorrow = dt.datetime(2027, 5, 10, 14, 0, tzinfo=PARIS)
+    today = dt.datetime(2027, 5, 9, 11, 0, tzinfo=PARIS)
+    workshops = [
+        make_event(centre.alpha, title=t, starts_at=at)
+        for t, at in (("Tomorrow", tomorrow), ("This morning", today))
+    ]
+    with after_commit():
+        for event in workshops:
+            register(event, "Nadia", "nadia@example.org", now=event.starts_at - dt.timedelta(20))
+    # The last sweep before the server stopped, on the 7th: nothing was due yet.
+    with after_commit():
+        assert events.send_reminders(now=dt.datetime(2027, 5, 7, 9, tzinfo=PARIS)) == 0
+
+    # Back on the 9th at noon: the reminder of tomorrow's workshop goes; this morning's is over.
+    with after_commit():
+        assert events.send_reminders(now=dt.datetime(2027, 5, 9, 12, tzinfo=PARIS)) == 1
+
+    (reminder,) = sent("reminder")
+    assert "Tomorrow" in reminder.subject
+    assert list(
+        Registration.objects.filter(reminder_sent_at__isnull=False).values_list(
+            "event__title", flat=True
+        )
+    ) == ["Tomorrow"]
+
+
+# --- contact data (by design: the purge takes every event past its retention) -------------------
+
+
+def test_the_first_purge_after_a_stop_erases_every_event_past_its_retention(centre, settings):
+    settings.EVENT_CONTACT_RETENTION_DAYS = 7
+    back_on = dt.datetime(2027, 6, 20, 3, 30, tzinfo=PARIS)
+    ended = {}
+    for days in (40, 20, 8, 6):
+        starts = back_on - dt.timedelta(days=days, hours=2)
+        event = make_event(centre.alpha, title=f"{days} days ago", starts_at=starts)
+        register(event, "Nadia", "nadia@example.org", now=starts - dt.timedelta(days=10))
+        ended[days] = event
+    # The server stopped a month ago, after a purge that found only the oldest one due.
+    assert events.purge_contacts(now=back_on - dt.timedelta(days=30)) == 1
+
+    assert events.purge_contacts(now=back_on) == 2
+
+    left = set(Registration.objects.exclude(email="").values_list("event", flat=True))
+    assert left == {ended[6].pk}
