@@ -33,10 +33,18 @@ REAGGREGATE_DAYS = 7  # late changes (attendance ticked the next day) are caught
 @transaction.atomic
 def aggregate_day(site: Site, day: dt.date) -> int:
     """Replace the site-day's figures with fresh ones from the raw rows. Idempotent. A day past
-    the retention period that was aggregated already is left alone: its raw rows may be gone."""
+    the retention period that was aggregated already is left alone: its raw rows may be gone.
+
+    The day close (every 15 minutes) and the nightly run can aggregate the same day at once:
+    the day's AggregatedDay row is made if missing and locked first, so the second waits for
+    the first to commit, then replaces its figures (instead of inserting them a second time)."""
     limit = site.local_date() - dt.timedelta(days=settings.RAW_RETENTION_DAYS)
     if day < limit and AggregatedDay.objects.filter(site=site, day=day).exists():
         return 0
+    AggregatedDay.objects.bulk_create(
+        [AggregatedDay(site=site, day=day, at=timezone.now())], ignore_conflicts=True
+    )
+    marker = AggregatedDay.objects.select_for_update().get(site=site, day=day)
     rows = []
     for source, daily_facts in SOURCES.items():
         rows += [
@@ -45,7 +53,8 @@ def aggregate_day(site: Site, day: dt.date) -> int:
         ]
     DailyStat.objects.filter(site=site, day=day).delete()
     DailyStat.objects.bulk_create(rows, batch_size=1000)
-    AggregatedDay.objects.update_or_create(site=site, day=day, defaults={"at": timezone.now()})
+    marker.at = timezone.now()
+    marker.save(update_fields=["at"])
     return len(rows)
 
 
