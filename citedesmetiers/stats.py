@@ -59,12 +59,25 @@ def aggregate_day(site: Site, day: dt.date) -> int:
 
 
 def aggregate_recent(*, now: dt.datetime | None = None, days: int = REAGGREGATE_DAYS) -> int:
-    """Nightly: (re)aggregate the last `days` local days of every active site, today included."""
+    """Nightly: (re)aggregate the last `days` local days of every active site, today included;
+    and before them, the days no run has aggregated since the last one that was (the nights the
+    server was down), back to RAW_RETENTION_DAYS at most and not before the site existed."""
     now = now or timezone.now()
     done = 0
     for site in Site.objects.filter(active=True):
         today = site.local_date(now)
-        for back in range(days + 1):
+        recent = today - dt.timedelta(days=days)
+        oldest = max(
+            today - dt.timedelta(days=settings.RAW_RETENTION_DAYS), site.local_date(site.created)
+        )
+        last = (
+            AggregatedDay.objects.filter(site=site, day__lt=recent, day__gte=oldest)
+            .order_by("-day")
+            .values_list("day", flat=True)
+            .first()
+        )
+        first = min(recent, last + dt.timedelta(days=1) if last else oldest)
+        for back in range((today - first).days + 1):
             aggregate_day(site, today - dt.timedelta(days=back))
             done += 1
     return done

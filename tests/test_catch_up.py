@@ -7,10 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from citedesmetiers.models import MonthlyReport, Site
+from django.utils import timezone
+
+from citedesmetiers import stats
+from citedesmetiers.models import AggregatedDay, MonthlyReport, Site
 from citedesmetiers.report_service import CATCH_UP_MONTHS, missing_reports
 from events import services as events
 from events.models import Registration
+from reception import services as reception
 from tests.events_fixtures import (
     fixture_after_commit,  # noqa: F401 (a fixture)
     fixture_eager_celery,  # noqa: F401 (a fixture)
@@ -141,3 +145,37 @@ def test_the_first_purge_after_a_stop_erases_every_event_past_its_retention(cent
 
     left = set(Registration.objects.exclude(email="").values_list("event", flat=True))
     assert left == {ended[6].pk}
+
+
+# --- daily figures ----------------------------------------------------------------------------
+
+
+def test_the_first_nightly_run_after_a_stop_aggregates_the_nights_it_missed(centre, settings):
+    settings.RAW_RETENTION_DAYS = 30
+    alpha = opened(centre.alpha, timezone.now() - dt.timedelta(days=60))
+    back_on = timezone.now()
+    today = alpha.local_date(back_on)
+    # The last nightly run, 13 days ago; then the server stopped.
+    assert stats.aggregate_recent(now=back_on - dt.timedelta(days=13)) > 0
+    visit_day, event_day = today - dt.timedelta(days=12), today - dt.timedelta(days=10)
+    reception.check_in(
+        site=alpha,
+        theme_id=alpha.themes.get(letter="E").pk,
+        now=dt.datetime.combine(visit_day, dt.time(10), tzinfo=alpha.zone),
+    )
+    make_event(alpha, starts_at=dt.datetime.combine(event_day, dt.time(14), tzinfo=alpha.zone))
+
+    stats.aggregate_recent(now=back_on)
+
+    assert stats.read([alpha], visit_day, visit_day + dt.timedelta(days=1)).total("visits") == 1
+    assert stats.read([alpha], event_day, event_day + dt.timedelta(days=1)).total("events") == 1
+    missed = {today - dt.timedelta(days=n) for n in range(13)}
+    assert missed <= set(AggregatedDay.objects.filter(site=alpha).values_list("day", flat=True))
+
+
+def test_the_nightly_run_catches_up_no_further_than_the_retention(centre, settings):
+    settings.RAW_RETENTION_DAYS = 20
+    alpha = opened(centre.alpha, timezone.now() - dt.timedelta(days=400))
+    Site.objects.exclude(pk=alpha.pk).update(active=False)
+
+    assert stats.aggregate_recent() == 21  # today and the 20 days before
