@@ -308,7 +308,9 @@ def test_a_worker_does_not_make_a_report_another_one_has(centre, media):
 
 def test_the_demo_manager_can_ask_for_last_months_report(db, django_capture_on_commit_callbacks):
     # README, "Done when": the demo manager prints last month's report from the demo history.
-    call_command("seed_demo", "--history", "2", stdout=io.StringIO())
+    call_command(
+        "seed_demo", "--history", "2", "--i-know-this-resets-passwords", stdout=io.StringIO()
+    )
     demo = Site.objects.get(slug="demo")
     last_month = (demo.local_date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     assert DailyStat.objects.filter(site=demo, day__gte=last_month).exists()
