@@ -1,4 +1,9 @@
-"""Asking for a monthly report, and making it (in the `reports` Celery queue)."""
+"""Asking for a monthly report, and making it (in the `reports` Celery queue).
+
+A run belongs to the task that claimed it. A worker that dies while rendering (killed, out of
+memory) has its message handed to another worker, whose run takes the report over; a run past
+its time limit, or a request no worker took up in that time, counts as failed and is queued
+again when asked; "make it again" always queues a new run and drops the old run's result."""
 
 from __future__ import annotations
 

@@ -438,6 +438,10 @@ PDF_RENDERS_PER_TICKET = env_int("PDF_RENDERS_PER_TICKET", 10, minimum=1)
 PDF_RENDERS_PER_ADDRESS = env_int("PDF_RENDERS_PER_ADDRESS", 60, minimum=1)
 # Seconds a monthly report may take to make: past it the run stops and counts as failed.
 REPORT_TIME_LIMIT = env_int("REPORT_TIME_LIMIT", 900, minimum=1)
+if CELERY_BROKER_URL.startswith("redis"):
+    # Redis hands an unacknowledged task to another worker after this long: never while a
+    # report may still be rendering (tasks are acknowledged late).
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(3600, REPORT_TIME_LIMIT + 600)
 # Largest catalogue spreadsheet an information officer may import.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 

@@ -573,3 +573,18 @@ def test_the_report_queue_is_its_own(settings):
     assert settings.CELERY_TASK_ROUTES["citedesmetiers.tasks.generate_report"] == {
         "queue": "reports"
     }
+
+
+def test_redis_never_hands_a_report_still_rendering_to_another_worker():
+    # Tasks are acknowledged late: Redis gives an unacknowledged one to another worker after
+    # its visibility timeout, which must outlast the longest render.
+    from tests.test_settings import PRODUCTION, run_django
+
+    result = run_django(
+        {**PRODUCTION, "REPORT_TIME_LIMIT": "7200"},
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'])",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["7800"]
