@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -114,11 +113,13 @@ class Process:
 
 @pytest.fixture
 def queue():
-    """A queue of this test's own on the broker: the report task is sent there, and only the
-    test's worker reads it."""
-    name = f"test-reports-{uuid.uuid4().hex[:12]}"
+    """A queue of the tests' own on the broker (emptied before and after): the report task is
+    sent there, and only the test's worker reads it."""
+    name = "test-reports"
     before = celery_app.conf.task_routes
     celery_app.conf.update(task_routes={TASK: {"queue": name}})
+    with celery_app.connection_for_write() as broker:  # left by an interrupted run
+        broker.default_channel.queue_purge(name)
     yield name
     celery_app.conf.update(task_routes=before)
     with celery_app.connection_for_write() as broker:  # whatever a stopped worker put back
