@@ -171,8 +171,9 @@ def missing_reports(now: dt.datetime | None = None) -> int:
     for site in [*Site.objects.filter(active=True), None]:
         today = site.local_date(now) if site else timezone.localdate(now)
         month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        oldest = first_month(site)
         months = []
-        while len(months) < CATCH_UP_MONTHS and month >= first_month(site):
+        while len(months) < CATCH_UP_MONTHS and month >= oldest:
             months.append(month)
             month = (month - dt.timedelta(days=1)).replace(day=1)
         made = set(MonthlyReport.objects.filter(site=site).values_list("month", flat=True))
