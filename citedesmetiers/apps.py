@@ -12,7 +12,7 @@ class CiteDesMetiersConfig(AppConfig):
         from django.urls import register_converter
 
         from .directory import connect_signals
-        from .ids import IdConverter
+        from .ids import IdConverter, MonthConverter, YearConverter
         from .roles import sync_role_permissions
         from .sessions import mark_login
 
@@ -20,5 +20,7 @@ class CiteDesMetiersConfig(AppConfig):
         user_logged_in.connect(mark_login, dispatch_uid="session_mark_login")
         # Before any URLconf is read: every app's patterns use `<id:…>`.
         register_converter(IdConverter, "id")
+        register_converter(YearConverter, "year")
+        register_converter(MonthConverter, "month")
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")

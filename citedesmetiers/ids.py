@@ -54,3 +54,28 @@ class IdField(forms.Field):
         if number is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return number
+
+
+class YearConverter:
+    """`<year:…>`: four ASCII digits, so a 30-digit year is no such page (a 404), never an
+    OverflowError in the view."""
+
+    regex = "[0-9]{4}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return f"{int(value):04d}"
+
+
+class MonthConverter:
+    """`<month:…>`: one or two ASCII digits (the view refuses 0 and 13–99 with a 404)."""
+
+    regex = "[0-9]{1,2}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(int(value))

@@ -10,7 +10,7 @@ urlpatterns = [
     path("reports/", manage_views.report_list, name="reports"),
     path("reports/request/", manage_views.report_request, name="report_request"),
     path(
-        "reports/<slug:site_slug>/<id:year>-<id:month>.pdf",
+        "reports/<slug:site_slug>/<year:year>-<month:month>.pdf",
         manage_views.report_pdf,
         name="report_pdf",
     ),

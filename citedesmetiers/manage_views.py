@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import statistics
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -203,6 +205,18 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     return response
 
 
+def _with_states(reports) -> list[MonthlyReport]:
+    now, limit = timezone.now(), report_service.run_limit()
+    reports = list(reports)
+    for report in reports:
+        report.shown_state = report.state(now, limit)
+    return reports
+
+
+def _report_context() -> dict:
+    return {"limit_minutes": math.ceil(settings.REPORT_TIME_LIMIT / 60)}
+
+
 @staff_view(*MANAGER)
 @require_GET
 def report_list(request: HttpRequest) -> HttpResponse:
@@ -220,10 +234,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
         request,
         "citedesmetiers/reports.html",
         {
-            "reports": reports.order_by("-month", "site__name")[:100],
+            "reports": _with_states(reports.order_by("-month", "site__name")[:100]),
             "sites": sites,
             "months": months,
             "can_see_network": _can_see_network(request.user),
+            **_report_context(),
         },
     )
 
@@ -242,13 +257,15 @@ def _report_site(request: HttpRequest, site_slug: str) -> Site | None:
 def _month(year: int, month: int) -> dt.date:
     try:
         return dt.date(year, month, 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Http404 from None
 
 
 @staff_view(*MANAGER)
 @require_GET
 def report_pdf(request: HttpRequest, site_slug: str, year: int, month: int) -> HttpResponse:
+    """The PDF once it is made; else what became of it, with a button to make it (a GET never
+    queues anything)."""
     site = _report_site(request, site_slug)
     first = _month(year, month)
     report = MonthlyReport.objects.filter(site=site, month=first).first()
@@ -258,20 +275,21 @@ def report_pdf(request: HttpRequest, site_slug: str, year: int, month: int) -> H
             content_type="application/pdf",
             filename=f"{site_slug}-{first:%Y-%m}.pdf",
         )
-    try:
-        report = report_service.request_report(site=site, month=first)
-    except report_service.ReportError as refusal:
-        return render(
-            request,
-            "citedesmetiers/report_status.html",
-            {"error": str(refusal), "site": site, "month": first},
-            status=400,
-        )
+    context = {"site": site, "site_slug": site_slug, "month": first, **_report_context()}
+    if report is None:
+        try:
+            report_service.check_month(site, first)
+        except report_service.ReportError as refusal:
+            context["error"] = str(refusal)
+            return render(request, "citedesmetiers/report_status.html", context, status=400)
+        return render(request, "citedesmetiers/report_status.html", context, status=404)
+    context["report"] = _with_states([report])[0]
+    in_progress = report.shown_state in ("waiting", "running")
     return render(
         request,
         "citedesmetiers/report_status.html",
-        {"report": report, "site": site, "month": first},
-        status=202,
+        context,
+        status=202 if in_progress else 404,
     )
 
 
@@ -285,12 +303,21 @@ def report_request(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose a month."))
         return redirect("manage:reports")
     site = _report_site(request, site_slug)
+    back = reverse("manage:reports")
+    if request.POST.get("next") == "pdf":
+        back = reverse("manage:report_pdf", args=[site_slug, first.year, first.month])
     try:
         report_service.request_report(
             site=site, month=first, force=request.POST.get("force") == "1"
         )
     except report_service.ReportError as refusal:
         messages.error(request, str(refusal))
-        return redirect("manage:reports")
-    messages.success(request, _("The report is being prepared. It appears below when ready."))
-    return redirect(reverse("manage:reports"))
+        return redirect(back)
+    if request.POST.get("next") == "pdf":
+        messages.success(
+            request,
+            _("The report is being prepared. This page opens it as soon as it is ready."),
+        )
+    else:
+        messages.success(request, _("The report is being prepared. It appears below when ready."))
+    return redirect(back)

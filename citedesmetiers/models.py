@@ -392,13 +392,21 @@ class AggregatedDay(models.Model):
 
 
 class MonthlyReport(models.Model):
-    """A generated monthly activity report (PDF) of one site, or of the whole network."""
+    """A generated monthly activity report (PDF) of one site, or of the whole network.
+
+    A run belongs to the Celery task that claimed it (`task_id`): only that task's progress and
+    result are written, so a run superseded by "make it again" changes nothing when it ends."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting to be generated")
         RUNNING = "running", _("being generated")
         DONE = "done", _("ready")
         FAILED = "failed", _("failed")
+
+    class Failure(models.TextChoices):
+        TIME_LIMIT = "time_limit", _("took longer than its time limit")
+        WORKER_LOST = "worker_lost", _("its worker stopped each time")
+        ERROR = "error", _("an error stopped it")
 
     site = models.ForeignKey(
         Site,
@@ -413,7 +421,13 @@ class MonthlyReport(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to="reports/", blank=True)
     requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Runs started for the last request (a lost worker's included).")
+    )
     generated_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=20, choices=Failure.choices, blank=True)
     error = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -435,6 +449,49 @@ class MonthlyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site or 'network'} {self.month:%Y-%m}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    def overdue(self, now: dt.datetime, limit: dt.timedelta) -> bool:
+        """Waiting, or running, for longer than a run may last: lost on the way. A run past the
+        task's hard time limit is over, whatever this row says (its worker was killed)."""
+        if self.status == self.Status.RUNNING:
+            return self.started_at is None or self.started_at < now - limit
+        if self.status == self.Status.PENDING:
+            return self.requested_at < now - limit
+        return False
+
+    def state(self, now: dt.datetime, limit: dt.timedelta) -> str:
+        """What its manager is told: "done", "waiting", "waiting_long" (no worker took it up),
+        "running", "stalled" (a run past its time limit: it counts as failed) or "failed"."""
+        if self.status == self.Status.RUNNING:
+            return "stalled" if self.overdue(now, limit) else "running"
+        if self.status == self.Status.PENDING:
+            return "waiting_long" if self.overdue(now, limit) else "waiting"
+        return str(self.status)
+
+    def queue_again(self, now: dt.datetime) -> list[str]:
+        """Back to waiting for a new run (the run of another task is superseded)."""
+        self.status = self.Status.PENDING
+        self.progress = 0
+        self.failure = ""
+        self.error = ""
+        self.requested_at = now
+        self.started_at = None
+        self.task_id = ""
+        self.attempts = 0
+        return [
+            "status",
+            "progress",
+            "failure",
+            "error",
+            "requested_at",
+            "started_at",
+            "task_id",
+            "attempts",
+        ]
 
 
 class AuditEntry(models.Model):

@@ -1,15 +1,24 @@
-"""Asking for a monthly report, and making it (in the `reports` Celery queue)."""
+"""Asking for a monthly report, and making it (in the `reports` Celery queue).
+
+A run belongs to the task that claimed it. A worker that dies while rendering (killed, out of
+memory) has its message handed to another worker, whose run takes the report over; a run past
+its time limit, or a request no worker took up in that time, counts as failed and is queued
+again when asked; "make it again" always queues a new run and drops the old run's result."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import MonthlyReport, Site
+from .reports import render_pdf
 
 
 class ReportError(Exception):
@@ -23,15 +32,42 @@ def check_month(site: Site | None, month: dt.date, now: dt.datetime | None = Non
         raise ReportError(
             _("This month is not over yet: its report can be made from the 1st of next month.")
         )
-    if site is not None and month < site.local_date(site.created).replace(day=1):
+    if site is not None and month < first_month(site):
         raise ReportError(_("%(site)s did not exist yet in that month.") % {"site": site.name})
+    if site is None and month < first_month(None):
+        raise ReportError(_("No site existed yet in that month."))
+
+
+def first_month(site: Site | None) -> dt.date:
+    """The first month with a report: the site's first, or the first of any site (today's
+    month when there is none yet)."""
+    if site is not None:
+        return site.local_date(site.created).replace(day=1)
+    created = Site.objects.order_by("created").values_list("created", flat=True).first()
+    return timezone.localdate(created or timezone.now()).replace(day=1)
+
+
+# The hard time limit is this much above the soft one (REPORT_TIME_LIMIT): time for the soft
+# limit's exception to record the failure before the worker is killed.
+HARD_LIMIT_MARGIN = 60
+# A worker lost this many times on one report (killed, out of memory) makes it count as failed,
+# instead of being handed again and again to the next worker.
+MAX_ATTEMPTS = 3
+
+
+def run_limit() -> dt.timedelta:
+    """How long a run may last: the task's hard time limit. A run older than that is over,
+    whatever its row still says (its worker was lost), and counts as failed."""
+    return dt.timedelta(seconds=settings.REPORT_TIME_LIMIT + HARD_LIMIT_MARGIN)
 
 
 def request_report(
     *, site: Site | None, month: dt.date, force: bool = False, now: dt.datetime | None = None
 ) -> MonthlyReport:
-    """Queue the report unless it is ready (and not `force`) or already being made: a second
-    request while one is generating never starts a second generation."""
+    """Queue the report unless it is ready or on its way (and not `force`): a second request
+    while one is generating never starts a second generation. A run past its time limit counts
+    as failed, and so does a request no worker took up in that time: both are queued again.
+    `force` always queues a new run; a run still going is superseded and its result dropped."""
     now = now or timezone.now()
     check_month(site, month, now)
     created = False
@@ -45,26 +81,24 @@ def request_report(
         created = False
     with transaction.atomic():
         report = MonthlyReport.objects.select_for_update(of=("self",)).get(site=site, month=month)
-        if not created and report.status in (
-            MonthlyReport.Status.PENDING,
-            MonthlyReport.Status.RUNNING,
-        ):
-            if report.progress or report.requested_at > now - dt.timedelta(minutes=30):
+        if not created and not force:
+            if report.status == MonthlyReport.Status.DONE:
+                return report
+            if report.in_progress and not report.overdue(now, run_limit()):
                 return report  # already on its way
-        elif report.status == MonthlyReport.Status.DONE and not force:
-            return report
-        report.status = MonthlyReport.Status.PENDING
-        report.progress = 0
-        report.error = ""
-        report.requested_at = now
-        report.save(update_fields=["status", "progress", "error", "requested_at"])
-        from .tasks import generate_report
+        fields = report.queue_again(now)
+        report.save(update_fields=fields)
+        from .tasks import generate_report  # circular: the task calls make_report below
 
         generate_report.delay_on_commit(report.pk)
     return report
 
 
-def make_report(report_id: int) -> None:
+def make_report(report_id: int, *, run: str | None = None) -> None:
+    """Make the PDF as run `run` (the Celery task's id). A run finds the report waiting, or
+    running under its own id: its message was handed out again because the worker making it
+    was lost (killed, out of memory), and this run takes over."""
+    run = run or uuid.uuid4().hex
     with transaction.atomic():
         report = (
             MonthlyReport.objects.select_for_update(of=("self",))
@@ -73,44 +107,82 @@ def make_report(report_id: int) -> None:
             .order_by()
             .first()
         )
-        if report is None or report.status != MonthlyReport.Status.PENDING:
-            return  # gone, done, or another worker has it
+        if report is None:
+            return  # gone
+        lost_before = report.status == MonthlyReport.Status.RUNNING and report.task_id == run
+        if report.status != MonthlyReport.Status.PENDING and not lost_before:
+            return  # done, failed, or another run has it
+        if lost_before and report.attempts >= MAX_ATTEMPTS:
+            report.status = MonthlyReport.Status.FAILED
+            report.failure = MonthlyReport.Failure.WORKER_LOST
+            report.save(update_fields=["status", "failure"])
+            return
         report.status = MonthlyReport.Status.RUNNING
+        report.task_id = run
+        report.started_at = timezone.now()
+        report.attempts += 1
         report.progress = 5
-        report.save(update_fields=["status", "progress"])
+        report.save(update_fields=["status", "task_id", "started_at", "attempts", "progress"])
+
+    mine = MonthlyReport.objects.filter(
+        pk=report_id, task_id=run, status=MonthlyReport.Status.RUNNING
+    )
 
     def progress(percent: int) -> None:
-        MonthlyReport.objects.filter(pk=report_id).update(progress=percent)
-
-    from .reports import render_pdf
+        mine.update(progress=percent)
 
     try:
         pdf = render_pdf(report.site, report.month, progress)
+    except SoftTimeLimitExceeded:
+        mine.update(status=MonthlyReport.Status.FAILED, failure=MonthlyReport.Failure.TIME_LIMIT)
+        raise
     except Exception as error:
-        MonthlyReport.objects.filter(pk=report_id).update(
-            status=MonthlyReport.Status.FAILED, error=str(error)[:300]
+        mine.update(
+            status=MonthlyReport.Status.FAILED,
+            failure=MonthlyReport.Failure.ERROR,
+            error=str(error)[:300],
         )
         raise
     name = f"{report.site.slug if report.site else 'network'}-{report.month:%Y-%m}.pdf"
-    if report.file:
-        report.file.delete(save=False)
-    report.file.save(name, ContentFile(pdf), save=False)
-    report.status = MonthlyReport.Status.DONE
-    report.progress = 100
-    report.generated_at = timezone.now()
-    report.save(update_fields=["file", "status", "progress", "generated_at"])
+    with transaction.atomic():
+        report = mine.select_for_update(of=("self",)).first()
+        if report is None:
+            return  # superseded by a newer request while rendering: that run makes it
+        if report.file:
+            report.file.delete(save=False)
+        report.file.save(name, ContentFile(pdf), save=False)
+        report.status = MonthlyReport.Status.DONE
+        report.progress = 100
+        report.generated_at = timezone.now()
+        report.save(update_fields=["file", "status", "progress", "generated_at"])
 
 
-def last_month_reports(now: dt.datetime | None = None) -> int:
-    """On the 1st: the previous month's report of every site, and the network's."""
+# How far back the daily job looks for a month without a report (the reports page offers as
+# many months).
+CATCH_UP_MONTHS = 13
+
+
+def missing_reports(now: dt.datetime | None = None) -> int:
+    """Daily: queue the report of every finished month that has none, for every active site and
+    the network, up to CATCH_UP_MONTHS back and not before the site existed. Normally that is
+    last month's, on the 1st; after a day the server was down, the months it missed."""
     now = now or timezone.now()
     count = 0
     for site in [*Site.objects.filter(active=True), None]:
         today = site.local_date(now) if site else timezone.localdate(now)
         month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        try:
-            request_report(site=site, month=month, now=now)
+        oldest = first_month(site)
+        months = []
+        while len(months) < CATCH_UP_MONTHS and month >= oldest:
+            months.append(month)
+            month = (month - dt.timedelta(days=1)).replace(day=1)
+        made = set(MonthlyReport.objects.filter(site=site).values_list("month", flat=True))
+        for month in months:
+            if month in made:
+                continue
+            try:
+                request_report(site=site, month=month, now=now)
+            except ReportError:
+                continue
             count += 1
-        except ReportError:
-            continue
     return count

@@ -18,6 +18,7 @@ from resources import stats as resources_stats
 from . import charts
 from .facts import parse_key
 from .models import DailyStat, Partner, Site, Theme
+from .pdf import render
 from .stats import Figures, month_bounds, read, suppress
 
 WAIT_BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 45), (45, 60), (60, 10**6)]
@@ -241,9 +242,8 @@ def render_pdf(site: Site | None, month: dt.date, progress=None) -> bytes:
         html = render_to_string("citedesmetiers/report.html", context)
     if progress:
         progress(60)
-    from weasyprint import HTML  # ~1 s to import: only in workers and report requests
-
-    pdf = HTML(string=html, base_url=".").write_pdf()
+    name = f"report {site.slug if site else 'network'} {month:%Y-%m}"
+    pdf = render(html, what=name)
     if progress:
         progress(95)
     return pdf

@@ -282,9 +282,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "citedesmetiers.tasks.aggregate_and_purge",
         "schedule": crontab(hour=2, minute=15),
     },
-    "reports-monthly": {
-        "task": "citedesmetiers.tasks.generate_last_month_reports",
-        "schedule": crontab(day_of_month=1, hour=4, minute=0),
+    # Daily, not only on the 1st: a month missed while the server was down is made the next day.
+    "reports-missing": {
+        "task": "citedesmetiers.tasks.generate_missing_reports",
+        "schedule": crontab(hour=4, minute=0),
     },
     "resources-forget-searches": {
         "task": "resources.tasks.forget_searches",
@@ -472,6 +473,16 @@ EVENT_CHALLENGE_AFTER = env_int("EVENT_CHALLENGE_AFTER", 3)
 # The check's difficulty: the largest number a browser may have to try (half of it on average;
 # 100000 takes a phone one to three seconds). 0 turns the check off.
 EVENT_CHALLENGE_DIFFICULTY = env_int("EVENT_CHALLENGE_DIFFICULTY", 100_000)
+# PDFs a visitor prints (proof of attendance, take-away list) are made once and kept; renders
+# still needed are limited per hour, per ticket and per client address (see TRUSTED_PROXY_COUNT).
+PDF_RENDERS_PER_TICKET = env_int("PDF_RENDERS_PER_TICKET", 10, minimum=1)
+PDF_RENDERS_PER_ADDRESS = env_int("PDF_RENDERS_PER_ADDRESS", 60, minimum=1)
+# Seconds a monthly report may take to make: past it the run stops and counts as failed.
+REPORT_TIME_LIMIT = env_int("REPORT_TIME_LIMIT", 900, minimum=1)
+if CELERY_BROKER_URL.startswith("redis"):
+    # Redis hands an unacknowledged task to another worker after this long: never while a
+    # report may still be rendering (tasks are acknowledged late).
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(3600, REPORT_TIME_LIMIT + 600)
 # Largest catalogue spreadsheet an information officer may import.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 # A spreadsheet with more rows than this is checked and imported by a worker, not the request.

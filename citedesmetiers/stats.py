@@ -33,10 +33,18 @@ REAGGREGATE_DAYS = 7  # late changes (attendance ticked the next day) are caught
 @transaction.atomic
 def aggregate_day(site: Site, day: dt.date) -> int:
     """Replace the site-day's figures with fresh ones from the raw rows. Idempotent. A day past
-    the retention period that was aggregated already is left alone: its raw rows may be gone."""
+    the retention period that was aggregated already is left alone: its raw rows may be gone.
+
+    The day close (every 15 minutes) and the nightly run can aggregate the same day at once:
+    the day's AggregatedDay row is made if missing and locked first, so the second waits for
+    the first to commit, then replaces its figures (instead of inserting them a second time)."""
     limit = site.local_date() - dt.timedelta(days=settings.RAW_RETENTION_DAYS)
     if day < limit and AggregatedDay.objects.filter(site=site, day=day).exists():
         return 0
+    AggregatedDay.objects.bulk_create(
+        [AggregatedDay(site=site, day=day, at=timezone.now())], ignore_conflicts=True
+    )
+    marker = AggregatedDay.objects.select_for_update().get(site=site, day=day)
     rows = []
     for source, daily_facts in SOURCES.items():
         rows += [
@@ -45,17 +53,31 @@ def aggregate_day(site: Site, day: dt.date) -> int:
         ]
     DailyStat.objects.filter(site=site, day=day).delete()
     DailyStat.objects.bulk_create(rows, batch_size=1000)
-    AggregatedDay.objects.update_or_create(site=site, day=day, defaults={"at": timezone.now()})
+    marker.at = timezone.now()
+    marker.save(update_fields=["at"])
     return len(rows)
 
 
 def aggregate_recent(*, now: dt.datetime | None = None, days: int = REAGGREGATE_DAYS) -> int:
-    """Nightly: (re)aggregate the last `days` local days of every active site, today included."""
+    """Nightly: (re)aggregate the last `days` local days of every active site, today included;
+    and before them, the days no run has aggregated since the last one that was (the nights the
+    server was down), back to RAW_RETENTION_DAYS at most and not before the site existed."""
     now = now or timezone.now()
     done = 0
     for site in Site.objects.filter(active=True):
         today = site.local_date(now)
-        for back in range(days + 1):
+        recent = today - dt.timedelta(days=days)
+        oldest = max(
+            today - dt.timedelta(days=settings.RAW_RETENTION_DAYS), site.local_date(site.created)
+        )
+        last = (
+            AggregatedDay.objects.filter(site=site, day__lt=recent, day__gte=oldest)
+            .order_by("-day")
+            .values_list("day", flat=True)
+            .first()
+        )
+        first = min(recent, last + dt.timedelta(days=1) if last else oldest)
+        for back in range((today - first).days + 1):
             aggregate_day(site, today - dt.timedelta(days=back))
             done += 1
     return done

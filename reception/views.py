@@ -1,27 +1,28 @@
 from __future__ import annotations
 
+import math
 import uuid
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from citedesmetiers import pdf
 from citedesmetiers.access import staff_view
 from citedesmetiers.live import current_mark, live_poll
 from citedesmetiers.models import Site
-from citedesmetiers.qr import qr_data_uri, qr_svg
+from citedesmetiers.qr import qr_svg
 from citedesmetiers.roles import Role
 
-from . import queues, services
+from . import printouts, queues, services
 from .forms import CheckInForm, ProfileForm
 from .models import Visit
-from .proof import proof_code, read_proof
+from .proof import read_proof
 
 RECEPTION_ROLES = (Role.RECEPTION, Role.MANAGER)
 VISITOR_LINK_DAYS = 7
@@ -206,34 +207,14 @@ def _visit_by_token(token: str) -> Visit | None:
     return None if age > VISITOR_LINK_DAYS else visit
 
 
-def _take_away(visit: Visit) -> list:
-    from resources.models import Holding, TakeAwayItem
-
-    items = list(TakeAwayItem.objects.filter(visit=visit).select_related("resource"))
-    shelves = dict(
-        Holding.objects.filter(
-            site_id=visit.site_id, resource_id__in=[i.resource_id for i in items]
-        ).values_list("resource_id", "shelf_mark")
-    )
-    for item in items:
-        item.shelf_mark = shelves.get(item.resource_id)
-    return items
-
-
-def _take_away_events(visit: Visit) -> list:
-    from events.models import TakeAwayEvent
-
-    return list(TakeAwayEvent.objects.filter(visit=visit).select_related("event"))
-
-
 def _visitor_context(visit: Visit) -> dict:
     mark = current_mark(visit.site.slug)
     visit.refresh_from_db()  # read after the mark (see _overview_context)
     context = {
         "visit": visit,
         "mark": mark,
-        "take_away": _take_away(visit),
-        "take_away_events": _take_away_events(visit),
+        "take_away": printouts.take_away_items(visit),
+        "take_away_events": printouts.take_away_events(visit),
     }
     if visit.status == Visit.Status.WAITING:
         queue = next(
@@ -284,67 +265,35 @@ def leave(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("reception:visitor", token=token)
 
 
-@require_GET
-def proof_pdf(request: HttpRequest, token: str) -> HttpResponse:
+def _printout(request: HttpRequest, token: str, make, filename: str) -> HttpResponse:
     visit = _visit_by_token(token)
     if visit is None:
         return _not_found(request)
-    code = proof_code(visit)
-    verify_url = request.build_absolute_uri(reverse("reception:verify", args=[code]))
-    with timezone.override(visit.site.zone):
-        html = render_to_string(
-            "reception/proof.html",
-            {
-                "visit": visit,
-                "code": code,
-                "verify_url": verify_url,
-                "qr": qr_data_uri(verify_url),
-                "arrived": timezone.localtime(visit.arrived_at, visit.site.zone),
-                "printed": timezone.localtime(timezone.now(), visit.site.zone),
-            },
-            request=request,
+    try:
+        document = make(request, visit, keep=(VISITOR_LINK_DAYS + 1) * 24 * 3600)
+    except pdf.TooManyRenders as refusal:
+        response = render(
+            request,
+            "reception/printout_refused.html",
+            {"visit": visit, "minutes": max(1, math.ceil(refusal.retry_after / 60))},
+            status=429,
         )
-    from weasyprint import HTML  # imported here: ~1 s, kept out of web start-up
-
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="attendance-{visit.code}.pdf"'
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}-{visit.code}.pdf"'
     return response
+
+
+@require_GET
+def proof_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    return _printout(request, token, printouts.proof_pdf, "attendance")
 
 
 @require_GET
 def take_away_pdf(request: HttpRequest, token: str) -> HttpResponse:
     """The visitor's take-away list, printable, with a QR code per document. No identity."""
-    visit = _visit_by_token(token)
-    if visit is None:
-        return _not_found(request)
-    items = _take_away(visit)
-    events = _take_away_events(visit)
-    for item in events:
-        item.qr = qr_data_uri(
-            request.build_absolute_uri(reverse("events:detail", args=[item.event_id])), 2
-        )
-    for item in items:
-        item.qr = qr_data_uri(
-            request.build_absolute_uri(reverse("resources:detail", args=[item.resource_id])), 2
-        )
-    with timezone.override(visit.site.zone):
-        html = render_to_string(
-            "reception/take_away.html",
-            {
-                "visit": visit,
-                "items": items,
-                "events": events,
-                "printed": timezone.localtime(timezone.now(), visit.site.zone),
-            },
-            request=request,
-        )
-    from weasyprint import HTML  # imported here: ~1 s, kept out of web start-up
-
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="list-{visit.code}.pdf"'
-    return response
+    return _printout(request, token, printouts.take_away_pdf, "list")
 
 
 @require_GET

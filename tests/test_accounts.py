@@ -116,7 +116,7 @@ def test_a_manager_must_enrol_in_totp_then_logs_in_with_a_code(client, centre, s
 def test_demo_managers_are_spared_mfa_only_when_configured(client, db, settings):
     from django.core.management import call_command
 
-    call_command("seed_demo")
+    call_command("seed_demo", "--i-know-this-resets-passwords")
     settings.MFA_REQUIRED_FOR_DEMO = False
     client.post(
         reverse("account_login"), {"login": "manager@demo.test", "password": "demo-password"}

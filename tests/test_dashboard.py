@@ -240,10 +240,14 @@ def demo_figures() -> list[tuple]:
 
 
 def test_the_demo_history_is_the_same_when_seeded_twice_and_shows(db, client):
-    call_command("seed_demo", "--history", "2", stdout=io.StringIO())
+    call_command(
+        "seed_demo", "--history", "2", "--i-know-this-resets-passwords", stdout=io.StringIO()
+    )
     first = demo_figures()
     days = AggregatedDay.objects.count()
-    call_command("seed_demo", "--history", "2", stdout=io.StringIO())
+    call_command(
+        "seed_demo", "--history", "2", "--i-know-this-resets-passwords", stdout=io.StringIO()
+    )
 
     assert demo_figures() == first
     assert AggregatedDay.objects.count() == days

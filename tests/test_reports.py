@@ -2,7 +2,8 @@
 generated twice at once), made in the background into a PDF whose text has the right figures,
 and served at /manage/reports/<site>/<yyyy>-<mm>.pdf to the managers who may see it.
 
-WeasyPrint is slow: this file renders three PDFs in all, and the other tests none."""
+WeasyPrint is slow: this file renders four PDFs in all (tests/test_reports_worker.py a few more,
+in real worker processes)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ from pypdf import PdfReader
 
 from citedesmetiers.facts import key
 from citedesmetiers.models import DailyStat, MonthlyReport, Site, User
-from citedesmetiers.report_service import ReportError, make_report, request_report
+from citedesmetiers.report_service import (
+    HARD_LIMIT_MARGIN,
+    MAX_ATTEMPTS,
+    ReportError,
+    make_report,
+    request_report,
+    run_limit,
+)
 from citedesmetiers.roles import Role
 from tests.conftest import Centre, make_staff
 from tests.counselling_fixtures import in_english, make_desk, theme  # noqa: F401  (fixture)
@@ -151,14 +159,115 @@ def test_a_second_request_while_one_is_on_its_way_queues_nothing(
         assert request_report(site=centre.alpha, month=FEBRUARY).pk == report.pk
     assert again == []
 
-    MonthlyReport.objects.filter(pk=report.pk).update(
-        status=MonthlyReport.Status.RUNNING, progress=40
-    )
+    running(report, started=timezone.now() - dt.timedelta(minutes=1))
     with django_capture_on_commit_callbacks() as while_running:
-        request_report(site=centre.alpha, month=FEBRUARY, force=True)
+        request_report(site=centre.alpha, month=FEBRUARY)
     assert while_running == []
     assert MonthlyReport.objects.get().progress == 40
     assert MonthlyReport.objects.count() == 1
+
+
+def running(report: MonthlyReport, *, started: dt.datetime, task_id: str = "run-1") -> None:
+    """As a worker leaves it while it renders."""
+    MonthlyReport.objects.filter(pk=report.pk).update(
+        status=MonthlyReport.Status.RUNNING,
+        progress=40,
+        started_at=started,
+        task_id=task_id,
+        attempts=1,
+    )
+
+
+def test_make_it_again_always_queues_a_new_run(centre, django_capture_on_commit_callbacks):
+    since_2024(centre.alpha)
+    report = request_report(site=centre.alpha, month=FEBRUARY)
+    running(report, started=timezone.now())
+
+    with django_capture_on_commit_callbacks() as forced:
+        request_report(site=centre.alpha, month=FEBRUARY, force=True)
+
+    assert len(forced) == 1
+    report.refresh_from_db()
+    assert (report.status, report.progress, report.task_id, report.attempts) == (
+        MonthlyReport.Status.PENDING,
+        0,
+        "",
+        0,
+    )
+
+
+def test_a_run_past_its_time_limit_counts_as_failed_and_is_queued_again(
+    centre, django_capture_on_commit_callbacks
+):
+    since_2024(centre.alpha)
+    now = timezone.now()
+    report = request_report(site=centre.alpha, month=FEBRUARY)
+    running(report, started=now - run_limit() + dt.timedelta(seconds=5))
+    report.refresh_from_db()
+    assert report.state(now, run_limit()) == "running"
+    with django_capture_on_commit_callbacks() as in_time:
+        request_report(site=centre.alpha, month=FEBRUARY, now=now)
+    assert in_time == []
+
+    later = now + dt.timedelta(seconds=10)
+    assert report.state(later, run_limit()) == "stalled"
+    with django_capture_on_commit_callbacks() as past_it:
+        request_report(site=centre.alpha, month=FEBRUARY, now=later)
+    assert len(past_it) == 1
+    report.refresh_from_db()
+    assert report.status == MonthlyReport.Status.PENDING
+
+
+def test_a_request_no_worker_took_up_is_queued_again(centre, django_capture_on_commit_callbacks):
+    since_2024(centre.alpha)
+    asked = timezone.now() - run_limit() - dt.timedelta(minutes=1)
+    report = request_report(site=centre.alpha, month=FEBRUARY, now=asked)
+    assert report.state(timezone.now(), run_limit()) == "waiting_long"
+
+    with django_capture_on_commit_callbacks() as again:
+        request_report(site=centre.alpha, month=FEBRUARY)
+
+    assert len(again) == 1
+
+
+def test_the_run_of_a_lost_worker_is_taken_over_by_its_message_handed_out_again(centre, media):
+    since_2024(centre.alpha)
+    report = request_report(site=centre.alpha, month=FEBRUARY)
+    running(report, started=timezone.now(), task_id="lost")
+
+    make_report(report.pk, run="someone-else")  # another task: it leaves the run alone
+    report.refresh_from_db()
+    assert (report.status, report.task_id) == (MonthlyReport.Status.RUNNING, "lost")
+
+    make_report(report.pk, run="lost")  # PDF 1 of 4: the same task, on another worker
+
+    report.refresh_from_db()
+    assert (report.status, report.attempts) == (MonthlyReport.Status.DONE, 2)
+
+
+def test_a_report_whose_worker_is_lost_again_and_again_fails(centre):
+    since_2024(centre.alpha)
+    report = request_report(site=centre.alpha, month=FEBRUARY)
+    running(report, started=timezone.now(), task_id="lost")
+    MonthlyReport.objects.filter(pk=report.pk).update(attempts=MAX_ATTEMPTS)
+
+    make_report(report.pk, run="lost")  # nothing rendered
+
+    report.refresh_from_db()
+    assert (report.status, report.failure, report.file.name) == (
+        MonthlyReport.Status.FAILED,
+        MonthlyReport.Failure.WORKER_LOST,
+        "",
+    )
+
+
+def test_the_report_task_has_time_limits_and_survives_its_worker(settings):
+    from citedesmetiers.tasks import generate_report
+
+    assert generate_report.acks_late and generate_report.reject_on_worker_lost
+    assert generate_report.soft_time_limit == settings.REPORT_TIME_LIMIT
+    assert generate_report.time_limit == settings.REPORT_TIME_LIMIT + HARD_LIMIT_MARGIN
+    assert run_limit() == dt.timedelta(seconds=generate_report.time_limit)
 
 
 def test_a_ready_report_is_made_again_only_when_asked(centre, django_capture_on_commit_callbacks):
@@ -188,6 +297,8 @@ def test_a_worker_does_not_make_a_report_another_one_has(centre, media):
         status=MonthlyReport.Status.RUNNING,
         progress=40,
         requested_at=timezone.now(),
+        started_at=timezone.now(),
+        task_id="theirs",
     )
     make_report(report.pk)  # returns at once: no PDF rendered
     report.refresh_from_db()
@@ -197,7 +308,9 @@ def test_a_worker_does_not_make_a_report_another_one_has(centre, media):
 
 def test_the_demo_manager_can_ask_for_last_months_report(db, django_capture_on_commit_callbacks):
     # README, "Done when": the demo manager prints last month's report from the demo history.
-    call_command("seed_demo", "--history", "2", stdout=io.StringIO())
+    call_command(
+        "seed_demo", "--history", "2", "--i-know-this-resets-passwords", stdout=io.StringIO()
+    )
     demo = Site.objects.get(slug="demo")
     last_month = (demo.local_date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     assert DailyStat.objects.filter(site=demo, day__gte=last_month).exists()
@@ -218,7 +331,7 @@ def test_the_pdf_has_the_months_figures_and_a_page_per_partner(centre, media):
         site=centre.alpha, month=FEBRUARY, requested_at=timezone.now()
     )
 
-    make_report(report.pk)  # PDF 1 of 3
+    make_report(report.pk)  # PDF 2 of 4
 
     report.refresh_from_db()
     assert report.status == MonthlyReport.Status.DONE and report.progress == 100
@@ -241,9 +354,10 @@ def test_the_pdf_has_the_months_figures_and_a_page_per_partner(centre, media):
 
 def test_the_network_report_lists_every_site(centre, media):
     known_month(centre)
+    since_2024(centre.alpha, centre.beta)
     report = request_report(site=None, month=FEBRUARY)
 
-    make_report(report.pk)  # PDF 2 of 3
+    make_report(report.pk)  # PDF 3 of 4
 
     report.refresh_from_db()
     assert report.file.name == "reports/network-2025-02.pdf"
@@ -263,19 +377,78 @@ def test_a_manager_asks_for_the_pdf_then_gets_it(
     since_2024(mfa_enrolled.alpha)
     client = login(mfa_enrolled.manager)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        waiting = client.get(URL)
-        assert waiting.status_code == 202
-        assert "being prepared" in waiting.content.decode()
-    # The eager task ran after the commit: PDF 3 of 3.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        missing = client.get(URL)
+    assert missing.status_code == 404
+    page = missing.content.decode()
+    assert "This report has not been made yet." in page
+    assert 'action="/manage/reports/request/"' in page and 'name="next" value="pdf"' in page
+    assert callbacks == [] and not MonthlyReport.objects.exists()  # a GET writes nothing
 
-    response = client.get(URL)
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = client.post(
+            "/manage/reports/request/", {"site": "alpha", "month": "2025-02", "next": "pdf"}
+        )
+    assert (asked.status_code, asked.url) == (302, "/manage/reports/alpha/2025-2.pdf")
+    # The eager task ran after the commit: PDF 4 of 4.
+
+    response = client.get(asked.url)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="alpha-2025-02.pdf"' in response["Content-Disposition"]
     text = "\n".join(pages(b"".join(response.streaming_content)))
     assert "Site Alpha" in text and {"587", "413"} <= numbers(text)
+
+
+@pytest.mark.usefixtures("in_english")
+def test_a_report_on_its_way_is_shown_with_its_progress(mfa_enrolled, login):
+    since_2024(mfa_enrolled.alpha)
+    report = request_report(site=mfa_enrolled.alpha, month=FEBRUARY)
+    running(report, started=timezone.now())
+
+    response = login(mfa_enrolled.manager).get(URL)
+
+    assert response.status_code == 202
+    page = response.content.decode()
+    assert "Being generated (40 %)." in page
+    assert 'http-equiv="refresh"' in page
+    assert MonthlyReport.objects.get().status == MonthlyReport.Status.RUNNING
+
+
+@pytest.mark.usefixtures("in_english")
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [
+        ({"status": "pending"}, "Waiting for the reports worker"),
+        ({"status": "pending", "late": True}, "Still waiting: no reports worker has taken it up"),
+        ({"status": "running"}, "Being generated (40 %)."),
+        ({"status": "running", "late": True}, "It stopped before it was finished"),
+        ({"status": "failed", "failure": "time_limit"}, "It took longer than 15 minutes"),
+        ({"status": "failed", "failure": "worker_lost"}, "Its worker stopped 3 times"),
+        ({"status": "failed", "failure": "error", "error": "boom"}, "An error stopped it."),
+        ({"status": "done"}, "Ready (made on"),
+    ],
+)
+def test_the_managers_page_says_what_became_of_each_report(mfa_enrolled, login, state, said):
+    late = dt.timedelta(hours=2) if state.pop("late", False) else dt.timedelta(0)
+    MonthlyReport.objects.create(
+        site=mfa_enrolled.alpha,
+        month=FEBRUARY,
+        requested_at=timezone.now() - late,
+        started_at=timezone.now() - late,
+        generated_at=timezone.now(),
+        progress=40,
+        attempts=3,
+        file="reports/alpha-2025-02.pdf" if state["status"] == "done" else "",
+        **state,
+    )
+
+    page = login(mfa_enrolled.manager).get("/manage/reports/").content.decode()
+
+    assert said in page
+    again = 'name="force" value="1"' in page.split("<table>")[1]
+    assert again == (late > dt.timedelta(0) or state["status"] == "failed")
 
 
 @pytest.mark.usefixtures("in_english")
@@ -286,6 +459,12 @@ def test_a_manager_asks_for_the_pdf_then_gets_it(
         ("beta_manager", URL, 403),
         ("manager", "/manage/reports/alpha/2025-13.pdf", 404),
         ("manager", "/manage/reports/alpha/2025-00.pdf", 404),
+        ("manager", "/manage/reports/alpha/2025-99.pdf", 404),
+        ("manager", "/manage/reports/alpha/2025-002.pdf", 404),
+        ("manager", "/manage/reports/alpha/99999999999999999-01.pdf", 404),
+        ("manager", "/manage/reports/alpha/0000-01.pdf", 404),
+        ("manager", "/manage/reports/alpha/0001-01.pdf", 400),
+        ("manager", "/manage/reports/alpha/2025-02.pdf", 404),  # not made yet
         ("manager", "/manage/reports/network/2025-02.pdf", 403),
         ("reception", URL, 403),
         ("counsellor_a", URL, 403),
@@ -320,13 +499,32 @@ def test_a_month_not_over_is_refused_with_its_reason(mfa_enrolled, login):
 def test_a_network_manager_gets_the_network_report(
     network_manager, login, django_capture_on_commit_callbacks
 ):
+    since_2024(*Site.objects.all())
+    client = login(network_manager)
     with django_capture_on_commit_callbacks() as callbacks:
-        response = login(network_manager).get("/manage/reports/network/2025-02.pdf")
-
-    assert response.status_code == 202
-    assert "Network" in response.content.decode()
+        response = client.post(
+            "/manage/reports/request/", {"site": "network", "month": "2025-02", "next": "pdf"}
+        )
     assert len(callbacks) == 1
     assert MonthlyReport.objects.get().site is None
+
+    response = client.get(response.url)
+    assert response.status_code == 202
+    assert "Network" in response.content.decode()
+
+
+@pytest.mark.usefixtures("in_english")
+def test_the_network_report_of_a_month_before_any_site_is_refused(network_manager, login):
+    client = login(network_manager)
+
+    response = client.get("/manage/reports/network/0001-01.pdf")
+    assert response.status_code == 400
+    assert "No site existed yet in that month." in response.content.decode()
+    page = client.post(
+        "/manage/reports/request/", {"site": "network", "month": "0001-01"}, follow=True
+    ).content.decode()
+    assert "No site existed yet in that month." in page
+    assert not MonthlyReport.objects.exists()
 
 
 @pytest.mark.usefixtures("in_english")
@@ -375,3 +573,18 @@ def test_the_report_queue_is_its_own(settings):
     assert settings.CELERY_TASK_ROUTES["citedesmetiers.tasks.generate_report"] == {
         "queue": "reports"
     }
+
+
+def test_redis_never_hands_a_report_still_rendering_to_another_worker():
+    # Tasks are acknowledged late: Redis gives an unacknowledged one to another worker after
+    # its visibility timeout, which must outlast the longest render.
+    from tests.test_settings import PRODUCTION, run_django
+
+    result = run_django(
+        {**PRODUCTION, "REPORT_TIME_LIMIT": "7200"},
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'])",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["7800"]

@@ -1,4 +1,7 @@
-from django.core.management import call_command
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
 
 from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
@@ -20,10 +23,10 @@ def snapshot() -> dict:
 
 
 def test_it_seeds_the_demo_and_a_second_run_changes_nothing(db):
-    call_command("seed_demo")
+    call_command("seed_demo", "--i-know-this-resets-passwords")
     first = snapshot()
     passwords = dict(User.objects.values_list("email", "password"))
-    call_command("seed_demo")
+    call_command("seed_demo", "--i-know-this-resets-passwords")
     assert snapshot() == first
     assert dict(User.objects.values_list("email", "password")) == passwords
 
@@ -52,7 +55,7 @@ def test_the_demo_events_have_addresses_ahead_and_none_in_the_past(db):
 
     from events.models import Registration
 
-    call_command("seed_demo")
+    call_command("seed_demo", "--i-know-this-resets-passwords")
 
     now = timezone.now()
     ahead = Registration.objects.filter(event__starts_at__gt=now)
@@ -66,3 +69,28 @@ def test_the_demo_events_have_addresses_ahead_and_none_in_the_past(db):
     # …and no contact data left from events the purge has passed over.
     assert past.exists()
     assert not past.exclude(email="").exists()
+
+
+def test_it_refuses_to_reset_passwords_on_a_real_server(db, settings):
+    # DEBUG is off in the tests, as on a production server.
+    assert settings.DEBUG is False
+    manager = User.objects.create_user(email="manager@demo.test", password="a real secret")
+
+    with pytest.raises(CommandError) as refusal:
+        call_command("seed_demo")
+
+    message = str(refusal.value)
+    assert "DEBUG is off" in message and "--i-know-this-resets-passwords" in message
+    assert "8 demo accounts" in message
+    manager.refresh_from_db()
+    assert manager.check_password("a real secret")
+    assert not Site.objects.filter(slug="demo").exists()
+
+
+def test_it_runs_with_debug_on_or_with_the_flag(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    settings.DEBUG = False
+    call_command("seed_demo", "--i-know-this-resets-passwords", stdout=io.StringIO())
+
+    assert User.objects.get(email="manager@demo.test").check_password("demo-password")
