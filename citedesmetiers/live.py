@@ -8,6 +8,7 @@ cache read when nothing changed."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -17,6 +18,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 MARK_TTL = 7 * 24 * 3600
+# What a site's slug can be (Site.slug): anything else names no site, and is no cache key.
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,40}")
 
 
 def _key(site_slug: str) -> str:
@@ -59,7 +62,7 @@ def live_poll(site_slug_from: Callable[[HttpRequest, dict], str | None]):
             seen = request.GET.get("v")
             # Only a read: a poll naming a site that does not exist (or whose mark is gone) goes
             # on to the view, which answers 404 or makes the mark of the real site.
-            if slug and seen and seen == caches["live"].get(_key(slug)):
+            if slug and seen and _SLUG.fullmatch(slug) and seen == caches["live"].get(_key(slug)):
                 response = HttpResponse(status=204)
                 response["Cache-Control"] = "no-store"
                 return response
