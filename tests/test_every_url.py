@@ -1,0 +1,338 @@
+"""Every address of the product, sent what a script would send: malformed path values (ids beyond
+2⁶³, ids of another site, Unicode digits, 10,000 characters, right-to-left marks, SQL-looking
+text) and every query and form parameter the code reads set to malformed values — as anonymous
+visitors and as each role, with and without a CSRF token.
+
+Nothing may answer 5xx (the test client raises the view's exception), and where the answer is a
+refusal (4xx, or a redirect carrying an error), no row of ours may have changed: every INSERT,
+UPDATE or DELETE that touches a row is counted at the database connection.
+
+The Django admin and allauth's pages are other projects' code (the admin's scoping is tried by
+tests/test_admin_scope.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.contrib.messages import constants as message_levels
+from django.db import connection
+from django.http import QueryDict
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from counselling import services as desk
+from events.models import Event, Registration
+from reception import services as reception
+from resources.models import Resource
+from tests.counselling_fixtures import make_desk
+from tests.events_fixtures import make_event
+
+ROOT = Path(__file__).resolve().parent.parent
+OTHER_PROJECTS = ("admin/", "accounts/", "i18n/", "^static", "static/", "favicon.ico")
+# Tables whose writes are bookkeeping, not changes a refusal must not make.
+BOOKKEEPING = ("django_session", "cdm_cache", "allauth_", "resources_searchcount")
+
+# Values that match a path converter's pattern (or not: then the resolver answers 404).
+PATH_VALUES = {
+    "id": ["0", "9" * 18],
+    "int": ["0", "9" * 18],
+    "slug": ["nowhere", "-", "a" * 300],
+    "str": ["x", "' OR '1'='1", "\u202e\u200fA", "١٢", "A" * 10_000, "..%2F..%2Fetc"],
+    "uuid": ["00000000-0000-0000-0000-000000000000"],
+    "path": ["x"],
+}
+# Values for every query and form parameter.
+FIELD_VALUES = [
+    "",
+    "x" * 10_000,
+    "\u202e\u200f",
+    "' OR 1=1 --",
+    "-1",
+    "9" * 25,
+    "²",
+    "１２",
+    "<script>alert(1)</script>",
+    ["a", "b"],
+]
+
+
+def parameter_names() -> list[str]:
+    """Every query and form parameter our code reads, found in its source."""
+    names = set()
+    for path in ROOT.glob("*/*.py"):
+        if path.parts[-2] in ("tests", "bench", ".venv") or "migrations" in path.parts:
+            continue
+        text = path.read_text()
+        names |= set(re.findall(r"request\.(?:GET|POST)\.(?:get|getlist)\(\s*\"(\w+)\"", text))
+        if path.name.endswith("forms.py"):
+            names |= set(re.findall(r"^\s+(\w+) = (?:forms\.\w+|\w+Field)\(", text, re.M))
+    return sorted(names)
+
+
+PARAMETERS = parameter_names()
+
+
+def our_patterns() -> list[tuple[str, URLPattern]]:
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                if not route.startswith(OTHER_PROJECTS):
+                    yield from walk(pattern.url_patterns, route)
+            elif not route.startswith(OTHER_PROJECTS):
+                yield route, pattern
+
+    return list(walk(get_resolver().url_patterns))
+
+
+ROUTES = [route for route, _pattern in our_patterns()]
+CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+# --- the world the requests arrive in -------------------------------------------------------------
+
+
+@dataclass
+class World:
+    mine: dict[str, str]  # a real value of each path parameter, at Alpha
+    others: dict[str, str]  # the same, at Beta
+    fields: dict[str, str]  # real ids for form and query fields, at Alpha
+
+
+@pytest.fixture
+def world(mfa_enrolled) -> World:
+    centre = mfa_enrolled
+    alpha_theme = centre.alpha.themes.get(letter="E")
+    desk_one = make_desk(centre.alpha, "Desk 1", "E", "F", order=1)
+    session = desk.open_desk(counsellor=centre.counsellor_a, desk=desk_one)
+    held, _ = reception.check_in(site=centre.alpha, theme_id=alpha_theme.pk)
+    waiting, _ = reception.check_in(site=centre.alpha, theme_id=alpha_theme.pk)
+    desk.call_next(session_id=session.pk, counsellor=centre.counsellor_a)
+    desk.start_interview(session_id=session.pk, counsellor=centre.counsellor_a, visit_id=held.pk)
+    beta_visit, _ = reception.check_in(
+        site=centre.beta, theme_id=centre.beta.themes.get(letter="E").pk
+    )
+    event = make_event(centre.alpha, capacity=10)
+    beta_event = make_event(centre.beta, capacity=10)
+    registration = Registration.objects.create(
+        event=event, status=Registration.Status.CONFIRMED, pseudonym="Sam"
+    )
+    beta_registration = Registration.objects.create(
+        event=beta_event, status=Registration.Status.CONFIRMED, pseudonym="Kim"
+    )
+    resource = Resource.objects.create(title="Guide", kind=Resource.Kind.BOOK)
+    beta_desk = make_desk(centre.beta, "Desk B", "E", order=1)
+    last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    common = {"year": str(last_month.year), "month": f"{last_month.month:02d}"}
+    return World(
+        mine={
+            **common,
+            "visit_id": str(waiting.pk),
+            "desk_id": str(desk_one.pk),
+            "event_id": str(event.pk),
+            "registration_id": str(registration.pk),
+            "resource_id": str(resource.pk),
+            "site_slug": "alpha",
+            "token": held.token,
+            "code": "AAAA-BBBB",
+            "table": "visits_by_theme",
+        },
+        fields={
+            "visit": str(held.pk),
+            "theme": str(alpha_theme.pk),
+            "resource": str(resource.pk),
+            "event": str(event.pk),
+            "site": str(centre.alpha.pk),
+            "checkin_key": str(uuid.uuid4()),
+        },
+        others={
+            **common,
+            "visit_id": str(beta_visit.pk),
+            "desk_id": str(beta_desk.pk),
+            "event_id": str(beta_event.pk),
+            "registration_id": str(beta_registration.pk),
+            "site_slug": "beta",
+            "token": beta_visit.token,
+        },
+    )
+
+
+PERSONAS = ["anonymous", "reception", "counsellor_a", "officer", "organiser", "manager"]
+
+
+def client_for(centre, persona: str, *, csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=csrf)
+    if persona != "anonymous":
+        client.force_login(
+            getattr(centre, persona), backend="citedesmetiers.auth_backends.ModelBackend"
+        )
+    return client
+
+
+def fill(route: str, values: dict[str, str], fallback: dict[str, str]) -> str:
+    def value(match: re.Match) -> str:
+        kind, name = match.group(1) or "str", match.group(2)
+        return values.get(name) or fallback.get(name) or PATH_VALUES.get(kind, ["x"])[0]
+
+    return "/" + CONVERTER.sub(value, route)
+
+
+# --- counting the rows a request changes ---------------------------------------------------------
+
+
+class RowWrites:
+    """Rows of our tables that statements inserted, updated or deleted."""
+
+    def __init__(self):
+        self.rows: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        verb = sql.lstrip().split(" ", 1)[0].upper()
+        touched = context["cursor"].rowcount or 0
+        ours = not any(table in sql for table in BOOKKEEPING)
+        if verb in ("INSERT", "UPDATE", "DELETE") and ours and touched > 0:
+            self.rows.append(sql[:160])
+        return result
+
+
+def _to_login(response) -> bool:
+    return response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def refused(response) -> bool:
+    if response.status_code >= 400:
+        return True
+    storage = getattr(response.wsgi_request, "_messages", None)
+    queued = getattr(storage, "_queued_messages", []) if storage is not None else []
+    return any(message.level >= message_levels.WARNING for message in queued)
+
+
+def send(client: Client, method: str, url: str, data) -> tuple[object, list[str]]:
+    writes = RowWrites()
+    with connection.execute_wrapper(writes):
+        response = getattr(client, method)(url, data)
+    assert response.status_code < 500, (method, url, response.status_code)
+    return response, writes.rows
+
+
+def check(client, method, url, data=None):
+    response, rows = send(client, method, url, data or {})
+    if refused(response):
+        assert rows == [], (
+            f"{method.upper()} {url} was refused ({response.status_code}) yet wrote {rows}"
+        )
+    return response
+
+
+# --- the tests ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_malformed_path_values_are_refused_cleanly(world, mfa_enrolled, route):
+    names = [name for _kind, name in CONVERTER.findall(route)]
+    for persona in PERSONAS:
+        client = client_for(mfa_enrolled, persona)
+        variants = [fill(route, {}, world.mine), fill(route, world.others, world.mine)]
+        for kind, name in CONVERTER.findall(route):
+            for value in PATH_VALUES.get(kind or "str", ["x"]):
+                variants.append(fill(route, {name: value}, world.mine))
+        for url in dict.fromkeys(variants) if names else [fill(route, {}, world.mine)]:
+            for method in ("get", "post"):
+                check(client, method, url)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_malformed_parameters_are_refused_cleanly(world, mfa_enrolled, route):
+    url = fill(route, {}, world.mine)
+    for persona in PERSONAS:
+        client = client_for(mfa_enrolled, persona)
+        for value in FIELD_VALUES:
+            data = dict.fromkeys(PARAMETERS, value)
+            check(client, "get", url, data)
+            check(client, "post", url, data)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(world, mfa_enrolled, route):
+    url = fill(route, {}, world.mine)
+    for persona in PERSONAS:
+        response = check(client_for(mfa_enrolled, persona, csrf=True), "post", url)
+        assert response.status_code in (302, 400, 403, 404, 405, 429) or not refused(response)
+
+
+# --- one malformed field among plausible ones -----------------------------------------------------
+
+# A plausible value of each parameter, so that a form gets past its other fields and the one
+# malformed field is what the code has to deal with (ids come from the world).
+PLAUSIBLE = {
+    "pseudonym": "Sam",
+    "email": "sam@example.org",
+    "website": "",
+    "channel": "in_person",
+    "outcomes": "information",
+    "reason": "child",
+    "month": "2026-11",
+    "q": "cv",
+    "tq": "cv",
+    "s": "alpha",
+    "next": "/staff/",
+    "from": "2026-12-01",
+    "page": "1",
+    "delta": "1",
+    "attended": "1",
+    "force": "1",
+    "format": "csv",
+}
+# (Long texts and the rest are sent to every field at once by the sweep above.)
+SHORT_VALUES = ["", "9" * 25, "１２", ["a", "b"]]
+
+
+class ReadFields:
+    """The names of the query and form fields a request's code reads (recorded on QueryDict)."""
+
+    def __init__(self, monkeypatch):
+        self.names: set[str] = set()
+        for method in ("get", "getlist", "__getitem__", "__contains__"):
+            original = getattr(QueryDict, method)
+            monkeypatch.setattr(QueryDict, method, self._recording(original))
+
+    def _recording(self, original):
+        def read(query, key, *args, **kwargs):
+            if isinstance(key, str):
+                self.names.add(key)
+            return original(query, key, *args, **kwargs)
+
+        return read
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_one_malformed_field_among_plausible_ones_is_refused_cleanly(
+    world, mfa_enrolled, monkeypatch, route
+):
+    url = fill(route, {}, world.mine)
+    plausible = {**PLAUSIBLE, **world.fields}
+    read = ReadFields(monkeypatch)
+    for persona in PERSONAS:
+        client = client_for(mfa_enrolled, persona)
+        for method in ("get", "post"):
+            read.names.clear()
+            baseline = check(client, method, url, plausible)
+            if baseline.status_code in (403, 404, 405) or _to_login(baseline):
+                continue  # not this persona's page: its fields are never read
+            for name in sorted(read.names - {"csrfmiddlewaretoken"}):
+                for value in SHORT_VALUES:
+                    check(client, method, url, {**plausible, name: value})
+
+
+def test_the_walk_covers_every_address_and_parameter():
+    assert len(ROUTES) >= 80
+    for name in ("visit", "theme", "site", "q", "pseudonym", "email", "next", "month"):
+        assert name in PARAMETERS
+    assert Event and Resource  # the world builds real objects of each kind
