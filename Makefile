@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 PORT ?= 8000
 PYTHON ?= python3
+# The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test bench setup lint format messages clean
 
@@ -42,7 +44,7 @@ test: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks need PostgreSQL: DATABASE_URL=postgres://… make bench
 bench: export DEBUG ?= true
