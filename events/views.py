@@ -16,7 +16,6 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from citedesmetiers.access import staff_view
@@ -222,20 +221,15 @@ def check_mail(request: HttpRequest, event_id: int) -> HttpResponse:
 
 def secret_page(view):
     """For the pages at a secret link's address: no browser or proxy keeps them (`no-store`),
-    and no request from them (a link, an image) sends the address on (`no-referrer`).
+    and the address goes to no other site as a referrer (`same-origin`, as every page of
+    ours says: a link out, such as an event's online address, carries no referrer; our own
+    forms still carry their origin, so the CSRF check holds here as everywhere)."""
 
-    With `no-referrer` a browser sends `Origin: null` with the forms of the page, which
-    Django's CSRF check refuses: so these views are CSRF-exempt. That is safe because the
-    secret in the address is what lets one in, not a cookie: a forged cross-site post would
-    need the secret, and with it anyone can post directly. For the same reason the pages show
-    no language switch (its form is CSRF-protected); they follow the browser's language."""
-
-    @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = view(request, *args, **kwargs)
         add_never_cache_headers(response)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         return response
 
     return wrapper

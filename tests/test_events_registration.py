@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail, signing
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -506,7 +507,16 @@ def test_every_page_a_link_opens_is_kept_by_no_cache_and_told_to_no_site(centre,
 
     for response in responses:
         assert "no-store" in response["Cache-Control"], response
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_a_links_forms_are_protected_like_every_form(centre):
+    event = make_event(centre.alpha, capacity=2)
+    nadia = register(event, "Nadia", "nadia@example.org")
+    forged = Client(enforce_csrf_checks=True).post(manage_url(nadia) + "cancel/")
+    assert forged.status_code == 403
+    nadia.refresh_from_db()
+    assert nadia.status == Registration.Status.CONFIRMED
 
 
 def test_cancelling_through_the_link_ends_every_link_of_the_registration(centre, client):
