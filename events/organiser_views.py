@@ -25,8 +25,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from citedesmetiers import audit
 from citedesmetiers.access import staff_view
 from citedesmetiers.ids import parse_id
+from citedesmetiers.models import AuditEntry
 from citedesmetiers.roles import Role
 
 from . import services
@@ -363,6 +365,13 @@ def registrants_export(request: HttpRequest, event_id: int, fmt: str) -> HttpRes
         )
         return redirect("events_organiser:registrants", event_id=event.pk)
     dataset = registrants_dataset(event)
+    audit.record(
+        actor=request.user,
+        action=AuditEntry.Action.EXPORT,
+        subject=f"registrants: {event.title}",
+        detail=f"event {event.pk}, {fmt}, {len(dataset)} rows",
+        site=event.site,
+    )
     if fmt == "csv":
         # With a byte-order mark, spreadsheet programs read the accents right.
         content = ("\ufeff" + dataset.export("csv")).encode()

@@ -19,8 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from citedesmetiers import audit
 from citedesmetiers.access import staff_view
-from citedesmetiers.models import Site
+from citedesmetiers.models import AuditEntry, Site
 from citedesmetiers.roles import Role
 
 from . import imports, services, spreadsheets
@@ -341,6 +342,13 @@ def export(request: HttpRequest) -> HttpResponse:
     only_site = get_object_or_404(Site, slug=slug, active=True) if slug else None
     content = spreadsheets.export_catalogue(
         fmt=fmt, holding_site=only_site or request.site, only_site=only_site
+    )
+    audit.record(
+        actor=request.user,
+        action=AuditEntry.Action.EXPORT,
+        subject="catalogue",
+        detail=f"{fmt}, {'holdings of ' + only_site.slug if only_site else 'whole catalogue'}",
+        site=request.site,
     )
     response = HttpResponse(content, content_type=spreadsheets.CONTENT_TYPES[fmt])
     filename = spreadsheets.export_filename(fmt, only_site)

@@ -1049,3 +1049,14 @@ def test_a_new_room_set_in_the_admin_is_told_too(
     (message,) = mailoutbox
     assert message.to == ["ana@example.org"]
     assert "Room 5, 2nd floor" in message.body
+
+
+def test_an_export_of_registrants_is_written_to_the_audit_log(centre, login):
+    from citedesmetiers.models import AuditEntry
+
+    event = _event_with_registrants(centre)
+    login(centre.organiser).get(f"{MANAGE}/{event.pk}/registrants.xlsx", **ENGLISH)
+    entry = AuditEntry.objects.get()
+    assert (entry.actor, entry.action, entry.site) == (centre.organiser, "export", centre.alpha)
+    assert entry.subject == f"registrants: {event.title}"
+    assert "xlsx" in entry.detail

@@ -571,3 +571,16 @@ def test_it_refuses_an_unknown_export_format_or_site(centre, login):
     assert client.get(EXPORT, {"format": "pdf"}).status_code == 404
     assert client.get(EXPORT, {"site": "nowhere"}).status_code == 404
     assert client.get(EXPORT, {"site": "\x00"}).status_code == 400
+
+
+def test_an_export_of_the_catalogue_is_written_to_the_audit_log(catalogue, centre, login):
+    from citedesmetiers.models import AuditEntry
+
+    export(login(centre.officer), "csv")
+    entry = AuditEntry.objects.get()
+    assert (entry.actor, entry.action, entry.subject, entry.site) == (
+        centre.officer,
+        "export",
+        "catalogue",
+        centre.alpha,
+    )
