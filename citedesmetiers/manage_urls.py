@@ -10,7 +10,8 @@ urlpatterns = [
     path("reports/", manage_views.report_list, name="reports"),
     path("reports/request/", manage_views.report_request, name="report_request"),
     path(
-        "reports/<slug:site_slug>/<year:year>-<month:month>.pdf",
+        # A site's slug, `cite:<slug>` for a Cité's report, or `network`.
+        "reports/<str:place>/<year:year>-<month:month>.pdf",
         manage_views.report_pdf,
         name="report_pdf",
     ),

@@ -10,6 +10,7 @@ import statistics
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,9 +22,9 @@ from counselling.models import DeskSession
 from reception.models import Call, Visit
 
 from . import audit, charts, report_service, stats
-from .access import network_wide, sites_for, staff_view
+from .access import managed_cites, network_wide, sites_for, staff_view
 from .ids import parse_id
-from .models import AuditEntry, MonthlyReport, Partner, Site, Theme
+from .models import AuditEntry, Cite, MonthlyReport, Partner, Site, Theme
 from .reports import key_figures
 from .roles import Role
 
@@ -221,9 +222,10 @@ def _report_context() -> dict:
 @require_GET
 def report_list(request: HttpRequest) -> HttpResponse:
     sites = list(sites_for(request.user, *MANAGER))
-    reports = MonthlyReport.objects.filter(site__in=sites).select_related("site")
+    cites = list(managed_cites(request.user))
+    reports = MonthlyReport.objects.filter(Q(site__in=sites) | Q(cite__in=cites))
     if _can_see_network(request.user):
-        reports = reports | MonthlyReport.objects.filter(site__isnull=True)
+        reports = reports | MonthlyReport.objects.filter(site__isnull=True, cite__isnull=True)
     today = timezone.localdate()
     months = []
     month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
@@ -234,8 +236,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
         request,
         "citedesmetiers/reports.html",
         {
-            "reports": _with_states(reports.order_by("-month", "site__name")[:100]),
+            "reports": _with_states(
+                reports.select_related("site", "cite").order_by("-month", "site__name")[:100]
+            ),
             "sites": sites,
+            "cites": cites,
             "months": months,
             "can_see_network": _can_see_network(request.user),
             **_report_context(),
@@ -243,15 +248,22 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _report_site(request: HttpRequest, site_slug: str) -> Site | None:
-    if site_slug == "network":
+def _report_place(request: HttpRequest, place: str) -> tuple[Site | None, Cite | None]:
+    """The site, or the Cité, a report's address names (`report_place_key`): (None, None) for
+    the network's. Only for its managers."""
+    if place == "network":
         if not _can_see_network(request.user):
             raise PermissionDenied(_("Only network managers see the network report."))
-        return None
-    site = get_object_or_404(Site, slug=site_slug)
+        return None, None
+    if place.startswith("cite:"):
+        cite = get_object_or_404(Cite, slug=place.removeprefix("cite:"))
+        if not managed_cites(request.user).filter(pk=cite.pk).exists():
+            raise PermissionDenied(_("Only the managers of this Cité see its report."))
+        return None, cite
+    site = get_object_or_404(Site, slug=place)
     if not sites_for(request.user, *MANAGER).filter(pk=site.pk).exists():
         raise PermissionDenied(_("You do not work at this site."))
-    return site
+    return site, None
 
 
 def _month(year: int, month: int) -> dt.date:
@@ -263,22 +275,28 @@ def _month(year: int, month: int) -> dt.date:
 
 @staff_view(*MANAGER)
 @require_GET
-def report_pdf(request: HttpRequest, site_slug: str, year: int, month: int) -> HttpResponse:
+def report_pdf(request: HttpRequest, place: str, year: int, month: int) -> HttpResponse:
     """The PDF once it is made; else what became of it, with a button to make it (a GET never
     queues anything)."""
-    site = _report_site(request, site_slug)
+    site, cite = _report_place(request, place)
     first = _month(year, month)
-    report = MonthlyReport.objects.filter(site=site, month=first).first()
+    report = MonthlyReport.objects.filter(site=site, cite=cite, month=first).first()
     if report is not None and report.status == MonthlyReport.Status.DONE and report.file:
         return FileResponse(
             report.file.open("rb"),
             content_type="application/pdf",
-            filename=f"{site_slug}-{first:%Y-%m}.pdf",
+            filename=f"{place.replace(':', '-')}-{first:%Y-%m}.pdf",
         )
-    context = {"site": site, "site_slug": site_slug, "month": first, **_report_context()}
+    context = {
+        "site": site,
+        "cite": cite,
+        "place": place,
+        "month": first,
+        **_report_context(),
+    }
     if report is None:
         try:
-            report_service.check_month(site, first)
+            report_service.check_month(site, first, cite=cite)
         except report_service.ReportError as refusal:
             context["error"] = str(refusal)
             return render(request, "citedesmetiers/report_status.html", context, status=400)
@@ -296,19 +314,19 @@ def report_pdf(request: HttpRequest, site_slug: str, year: int, month: int) -> H
 @staff_view(*MANAGER)
 @require_POST
 def report_request(request: HttpRequest) -> HttpResponse:
-    site_slug = request.POST.get("site", "")
+    place = request.POST.get("site", "")
     try:
         first = dt.date.fromisoformat(request.POST.get("month", "") + "-01")
     except ValueError:
         messages.error(request, _("Choose a month."))
         return redirect("manage:reports")
-    site = _report_site(request, site_slug)
+    site, cite = _report_place(request, place)
     back = reverse("manage:reports")
     if request.POST.get("next") == "pdf":
-        back = reverse("manage:report_pdf", args=[site_slug, first.year, first.month])
+        back = reverse("manage:report_pdf", args=[place, first.year, first.month])
     try:
         report_service.request_report(
-            site=site, month=first, force=request.POST.get("force") == "1"
+            site=site, cite=cite, month=first, force=request.POST.get("force") == "1"
         )
     except report_service.ReportError as refusal:
         messages.error(request, str(refusal))

@@ -392,7 +392,8 @@ class AggregatedDay(models.Model):
 
 
 class MonthlyReport(models.Model):
-    """A generated monthly activity report (PDF) of one site, or of the whole network.
+    """A generated monthly activity report (PDF) of one site, of a Cité (all its sites), or of
+    the whole network (neither).
 
     A run belongs to the Celery task that claimed it (`task_id`): only that task's progress and
     result are written, so a run superseded by "make it again" changes nothing when it ends."""
@@ -414,7 +415,15 @@ class MonthlyReport(models.Model):
         null=True,
         blank=True,
         related_name="reports",
-        help_text=_("Empty for the network report across sites."),
+        help_text=_("Empty for a Cité's report and for the network's."),
+    )
+    cite = models.ForeignKey(
+        Cite,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+        help_text=_("For a Cité's report across its sites."),
     )
     month = models.DateField(help_text=_("The first day of the month."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -441,14 +450,28 @@ class MonthlyReport(models.Model):
                 name="report_unique_site_month",
             ),
             models.UniqueConstraint(
+                fields=["cite", "month"],
+                condition=models.Q(cite__isnull=False),
+                name="report_unique_cite_month",
+            ),
+            models.UniqueConstraint(
                 fields=["month"],
-                condition=models.Q(site__isnull=True),
+                condition=models.Q(site__isnull=True, cite__isnull=True),
                 name="report_unique_network_month",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(site__isnull=True) | models.Q(cite__isnull=True),
+                name="report_site_or_cite",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.site or 'network'} {self.month:%Y-%m}"
+        return f"{self.place_key} {self.month:%Y-%m}"
+
+    @property
+    def place_key(self) -> str:
+        """What the report's address names: a site's slug, `cite:<slug>`, or `network`."""
+        return report_place_key(self.site, self.cite)
 
     @property
     def in_progress(self) -> bool:
@@ -566,3 +589,10 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk} ({self.status})"
+
+
+def report_place_key(site: Site | None, cite: Cite | None) -> str:
+    """How a report's address names its place (see `MonthlyReport.place_key`)."""
+    if site is not None:
+        return site.slug
+    return f"cite:{cite.slug}" if cite is not None else "network"

@@ -17,15 +17,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import MonthlyReport, Site
-from .reports import render_pdf
+from .models import Cite, MonthlyReport, Site
+from .reports import covered_sites, render_pdf
 
 
 class ReportError(Exception):
     pass
 
 
-def check_month(site: Site | None, month: dt.date, now: dt.datetime | None = None) -> None:
+def check_month(
+    site: Site | None, month: dt.date, now: dt.datetime | None = None, *, cite: Cite | None = None
+) -> None:
     now = now or timezone.now()
     today = site.local_date(now) if site else timezone.localdate(now)
     if month >= today.replace(day=1):
@@ -34,16 +36,17 @@ def check_month(site: Site | None, month: dt.date, now: dt.datetime | None = Non
         )
     if site is not None and month < first_month(site):
         raise ReportError(_("%(site)s did not exist yet in that month.") % {"site": site.name})
-    if site is None and month < first_month(None):
+    if site is None and month < first_month(None, cite=cite):
         raise ReportError(_("No site existed yet in that month."))
 
 
-def first_month(site: Site | None) -> dt.date:
-    """The first month with a report: the site's first, or the first of any site (today's
-    month when there is none yet)."""
+def first_month(site: Site | None, *, cite: Cite | None = None) -> dt.date:
+    """The first month with a report: the site's first, or the first of any site of the Cité
+    or of the network (today's month when there is none yet)."""
     if site is not None:
         return site.local_date(site.created).replace(day=1)
-    created = Site.objects.order_by("created").values_list("created", flat=True).first()
+    sites = Site.objects.filter(cite=cite) if cite is not None else Site.objects.all()
+    created = sites.order_by("created").values_list("created", flat=True).first()
     return timezone.localdate(created or timezone.now()).replace(day=1)
 
 
@@ -62,25 +65,33 @@ def run_limit() -> dt.timedelta:
 
 
 def request_report(
-    *, site: Site | None, month: dt.date, force: bool = False, now: dt.datetime | None = None
+    *,
+    site: Site | None,
+    month: dt.date,
+    force: bool = False,
+    now: dt.datetime | None = None,
+    cite: Cite | None = None,
 ) -> MonthlyReport:
     """Queue the report unless it is ready or on its way (and not `force`): a second request
     while one is generating never starts a second generation. A run past its time limit counts
     as failed, and so does a request no worker took up in that time: both are queued again.
-    `force` always queues a new run; a run still going is superseded and its result dropped."""
+    `force` always queues a new run; a run still going is superseded and its result dropped.
+    With neither `site` nor `cite`, the network's report."""
     now = now or timezone.now()
-    check_month(site, month, now)
+    check_month(site, month, now, cite=cite)
     created = False
     try:
         with transaction.atomic():
             _report, created = MonthlyReport.objects.get_or_create(
-                site=site, month=month, defaults={"requested_at": now}
+                site=site, cite=cite, month=month, defaults={"requested_at": now}
             )
     except IntegrityError:
         # Created by a simultaneous request, which queues the generation.
         created = False
     with transaction.atomic():
-        report = MonthlyReport.objects.select_for_update(of=("self",)).get(site=site, month=month)
+        report = MonthlyReport.objects.select_for_update(of=("self",)).get(
+            site=site, cite=cite, month=month
+        )
         if not created and not force:
             if report.status == MonthlyReport.Status.DONE:
                 return report
@@ -102,7 +113,7 @@ def make_report(report_id: int, *, run: str | None = None) -> None:
     with transaction.atomic():
         report = (
             MonthlyReport.objects.select_for_update(of=("self",))
-            .select_related("site")
+            .select_related("site", "cite")
             .filter(pk=report_id)
             .order_by()
             .first()
@@ -132,7 +143,7 @@ def make_report(report_id: int, *, run: str | None = None) -> None:
         mine.update(progress=percent)
 
     try:
-        pdf = render_pdf(report.site, report.month, progress)
+        pdf = render_pdf(report.site, report.month, progress, cite=report.cite)
     except SoftTimeLimitExceeded:
         mine.update(status=MonthlyReport.Status.FAILED, failure=MonthlyReport.Failure.TIME_LIMIT)
         raise
@@ -143,7 +154,7 @@ def make_report(report_id: int, *, run: str | None = None) -> None:
             error=str(error)[:300],
         )
         raise
-    name = f"{report.site.slug if report.site else 'network'}-{report.month:%Y-%m}.pdf"
+    name = f"{report.place_key.replace(':', '-')}-{report.month:%Y-%m}.pdf"
     with transaction.atomic():
         report = mine.select_for_update(of=("self",)).first()
         if report is None:
@@ -163,25 +174,30 @@ CATCH_UP_MONTHS = 13
 
 
 def missing_reports(now: dt.datetime | None = None) -> int:
-    """Daily: queue the report of every finished month that has none, for every active site and
-    the network, up to CATCH_UP_MONTHS back and not before the site existed. Normally that is
-    last month's, on the 1st; after a day the server was down, the months it missed."""
+    """Daily: queue the report of every finished month that has none, for every active site,
+    every Cité of several sites, and the network, up to CATCH_UP_MONTHS back and not before the
+    place existed. Normally that is last month's, on the 1st; after a day the server was down,
+    the months it missed."""
     now = now or timezone.now()
     count = 0
-    for site in [*Site.objects.filter(active=True), None]:
+    places = [(site, None) for site in Site.objects.filter(active=True)]
+    places += [(None, cite) for cite in Cite.objects.all() if len(covered_sites(None, cite)) > 1]
+    for site, cite in [*places, (None, None)]:
         today = site.local_date(now) if site else timezone.localdate(now)
         month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        oldest = first_month(site)
+        oldest = first_month(site, cite=cite)
         months = []
         while len(months) < CATCH_UP_MONTHS and month >= oldest:
             months.append(month)
             month = (month - dt.timedelta(days=1)).replace(day=1)
-        made = set(MonthlyReport.objects.filter(site=site).values_list("month", flat=True))
+        made = set(
+            MonthlyReport.objects.filter(site=site, cite=cite).values_list("month", flat=True)
+        )
         for month in months:
             if month in made:
                 continue
             try:
-                request_report(site=site, month=month, now=now)
+                request_report(site=site, cite=cite, month=month, now=now)
             except ReportError:
                 continue
             count += 1

@@ -17,7 +17,7 @@ from resources import stats as resources_stats
 
 from . import charts
 from .facts import parse_key
-from .models import DailyStat, Partner, Site, Theme
+from .models import Cite, DailyStat, Partner, Site, Theme, report_place_key
 from .pdf import render
 from .stats import Figures, month_bounds, read, suppress
 
@@ -66,9 +66,18 @@ def _names(model, ids) -> dict[str, str]:
     }
 
 
-def build(site: Site | None, month: dt.date) -> dict:
-    """Everything the report (and the dashboard's month view) shows."""
-    sites = [site] if site else list(Site.objects.filter(active=True))
+def covered_sites(site: Site | None, cite: Cite | None) -> list[Site]:
+    """The sites a report covers: the site, the Cité's active sites, or every active site."""
+    if site is not None:
+        return [site]
+    sites = Site.objects.filter(active=True)
+    return list(sites.filter(cite=cite) if cite is not None else sites)
+
+
+def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dict:
+    """Everything the report (and the dashboard's month view) shows, for a site, a Cité or
+    (neither) the network."""
+    sites = covered_sites(site, cite)
     start, end = month_bounds(month)
     current = read(sites, start, end)
     previous = read(sites, *month_bounds(_shift(start, -1)))
@@ -185,6 +194,7 @@ def build(site: Site | None, month: dt.date) -> dict:
     theme_rows = sorted(by_theme.items(), key=lambda item: -item[1])
     return {
         "site": site,
+        "cite": cite,
         "sites": sites,
         "month": start,
         "figures": figures,
@@ -232,17 +242,23 @@ def _profile(counts: Counter, choices) -> list[tuple[str, str]]:
     return [(label, shown[label]) for label in sorted(cells, key=lambda name: -cells[name])]
 
 
-def render_pdf(site: Site | None, month: dt.date, progress=None) -> bytes:
-    """The report as PDF bytes. `progress(percent)` is called along the way."""
-    language = site.language if site else "fr"
-    with translation.override(language), timezone.override(site.zone if site else None):
-        context = build(site, month)
+def render_pdf(
+    site: Site | None, month: dt.date, progress=None, *, cite: Cite | None = None
+) -> bytes:
+    """The report as PDF bytes. `progress(percent)` is called along the way. It speaks the
+    language of its site (a Cité's: of its first site) and shows times in its time zone."""
+    first = (
+        site if site is not None or cite is None else next(iter(covered_sites(None, cite)), None)
+    )
+    language = first.language if first else "fr"
+    with translation.override(language), timezone.override(first.zone if first else None):
+        context = build(site, month, cite=cite)
         if progress:
             progress(40)
         html = render_to_string("citedesmetiers/report.html", context)
     if progress:
         progress(60)
-    name = f"report {site.slug if site else 'network'} {month:%Y-%m}"
+    name = f"report {report_place_key(site, cite)} {month:%Y-%m}"
     pdf = render(html, what=name)
     if progress:
         progress(95)

@@ -588,3 +588,83 @@ def test_redis_never_hands_a_report_still_rendering_to_another_worker():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["7800"]
+
+
+# --- a Cité's report ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def nord(mfa_enrolled):
+    """Alpha and Beta form the Cité du Nord; Gamma is in another Cité."""
+    from citedesmetiers.models import Cite
+
+    cite = Cite.objects.create(slug="nord", name="Cité des métiers du Nord")
+    Site.objects.filter(pk__in=[mfa_enrolled.alpha.pk, mfa_enrolled.beta.pk]).update(cite=cite)
+    gamma = Site.objects.create(slug="gamma", name="Site Gamma")
+    gamma.cite = Cite.objects.create(slug="sud", name="Cité des métiers du Sud")
+    gamma.save()
+    since_2024(mfa_enrolled.alpha, mfa_enrolled.beta, gamma)
+    return cite
+
+
+@pytest.fixture
+def cite_manager(nord):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from citedesmetiers.services import grant_role
+
+    user = make_staff("henri@nord.test", None, None, is_staff=True)
+    grant_role(user=user, role=Role.MANAGER, cite=nord)
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+@pytest.mark.usefixtures("in_english")
+def test_a_cites_manager_gets_the_cites_report_across_its_sites(
+    mfa_enrolled, nord, cite_manager, login, media, django_capture_on_commit_callbacks
+):
+    known_month(mfa_enrolled)
+    add(Site.objects.get(slug="gamma"), 5, "reception", "visits", 1000, hour=10, theme=0)
+    client = login(cite_manager)
+    assert 'value="cite:nord"' in client.get("/manage/reports/").content.decode()
+
+    with django_capture_on_commit_callbacks():
+        response = client.post(
+            "/manage/reports/request/", {"site": "cite:nord", "month": "2025-02"}
+        )
+    assert response.status_code == 302
+    report = MonthlyReport.objects.get()
+    assert (report.site, report.cite, report.place_key) == (None, nord, "cite:nord")
+
+    make_report(report.pk)  # PDF 4 of 4
+
+    report.refresh_from_db()
+    assert report.file.name == "reports/cite-nord-2025-02.pdf"
+    text = "\n".join(pages(Path(report.file.path).read_bytes()))
+    assert "Cité des métiers du Nord: all its sites" in text
+    assert "Site Alpha" in text and "Site Beta" in text and "Site Gamma" not in text
+    assert str(587 + 77) in numbers(text) and "1000" not in numbers(text)
+    pdf = client.get("/manage/reports/cite:nord/2025-02.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+@pytest.mark.parametrize("persona", ["manager", "beta_manager"])
+def test_a_sites_manager_gets_no_cite_report(mfa_enrolled, nord, login, persona):
+    client = login(mfa_enrolled.persona(persona))
+    response = client.post("/manage/reports/request/", {"site": "cite:nord", "month": "2025-02"})
+    assert response.status_code == 403
+    assert client.get("/manage/reports/cite:nord/2025-02.pdf").status_code == 403
+    assert not MonthlyReport.objects.exists()
+
+
+def test_the_daily_job_makes_the_reports_of_cites_of_several_sites(
+    mfa_enrolled, nord, django_capture_on_commit_callbacks
+):
+    from citedesmetiers.report_service import missing_reports
+
+    with django_capture_on_commit_callbacks():
+        missing_reports()
+    cites = set(
+        MonthlyReport.objects.filter(cite__isnull=False).values_list("cite__slug", flat=True)
+    )
+    assert cites == {"nord"}  # the Sud has one site: its site's report says it all
