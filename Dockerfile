@@ -23,8 +23,8 @@ WORKDIR /app
 
 # Dependencies first, so a code change does not reinstall them. `packages = []`: this installs
 # only the dependencies; the code runs from /app. (README.md* : the build only warns without it.)
-COPY pyproject.toml README.md* ./
-RUN pip install .
+COPY pyproject.toml requirements.lock README.md* ./
+RUN pip install -c requirements.lock .
 
 # The code belongs to root: the app user can write only to /app/var (VAR_DIR).
 COPY . .

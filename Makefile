@@ -8,13 +8,23 @@ PYTHON ?= python3
 # The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test bench setup lint format messages clean
+.PHONY: run test bench setup lint format messages clean lock
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
+
+# Pin every package again from pyproject.toml's ranges, in a fresh environment.
+lock:
+	rm -rf var/lock-venv
+	$(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install --quiet --upgrade pip
+	var/lock-venv/bin/pip install --quiet '.[dev]'
+	{ head -n 2 requirements.lock; var/lock-venv/bin/pip freeze --exclude-editable | grep -v '^citedesmetiers'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	rm -rf var/lock-venv
 
 # Install, compile translations, migrate. Safe to run again.
 setup: $(VENV)/.installed

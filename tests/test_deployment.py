@@ -69,3 +69,26 @@ def test_every_cache_key_expires_so_eviction_can_take_it(db):
     for key in ("forever", "added-forever"):
         ttl = client.ttl(cache.make_and_validate_key(key))
         assert 0 < ttl <= LONGEST_TIMEOUT
+
+
+def test_the_lock_pins_every_dependency_within_its_range():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pinned = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pinned[name.lower().replace("_", "-")] = version
+    for spec in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        requirement = Requirement(spec)
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pinned, f"{name} is not in requirements.lock (make lock)"
+        assert requirement.specifier.contains(pinned[name]), f"{name}=={pinned[name]} vs {spec}"
+
+
+def test_make_and_the_image_install_with_the_lock():
+    assert "-c requirements.lock" in (ROOT / "Makefile").read_text()
+    assert "-c requirements.lock" in (ROOT / "Dockerfile").read_text()
