@@ -14,14 +14,19 @@ poll pace, and allauth's login limits let people in. Only `hit` (the rate limits
 raises `CacheUnavailable`, so its callers can refuse instead of counting nothing.
 
 What a dropped write leaves behind is the danger: a session deleted at logout, a role taken away
-or a screen's mark replaced while Redis was away would come back as it was. So every key whose
-write failed is remembered, and deleted first thing once Redis answers again."""
+or a screen's mark replaced while Redis was away would come back as it was when Redis does (its
+append-only file kept it, or only the network was cut). Any process that found Redis away
+deletes, first thing once it answers again, every key of its cache (they can all be rebuilt:
+sessions are in the database too), whichever process's write was the one dropped. What the
+process knows of an outage is shared by all its threads; the cached copy of a session also lives
+a few minutes at most (`citedesmetiers.sessions`), for a process that died during the outage."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from functools import wraps
 
 from django.core.cache import caches
@@ -39,9 +44,6 @@ UNREACHABLE = (
 # Every key expires, at the latest after this: under deployment's memory limit, Redis evicts only
 # keys with an expiry (volatile-lru), which keeps the broker's queues, in the same server, safe.
 LONGEST_TIMEOUT = 30 * 24 * 3600
-# Keys whose write failed, deleted when Redis is back; beyond this many, the whole database is
-# cleared instead (it only holds what can be rebuilt: the cache, sessions being in the database).
-MAX_STALE_KEYS = 10_000
 LOG_EVERY_SECONDS = 30
 # After a failure, calls go without Redis for this long before it is tried again.
 RETRY_AFTER_SECONDS = 1.0
@@ -64,10 +66,9 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         return client
 
 
-def _tolerant(default=None, *, writes: bool = False, keys=None):
+def _tolerant(default=None):
     """Run the cache method; while Redis is unreachable, return `default` instead (called if it
-    is callable). For a write, remember the keys it would have changed (`keys` tells them from
-    the arguments; the first argument otherwise)."""
+    is callable)."""
 
     def decorator(method):
         @wraps(method)
@@ -77,8 +78,6 @@ def _tolerant(default=None, *, writes: bool = False, keys=None):
                 return method(self, *args, **kwargs)
             except UNREACHABLE as error:
                 self._unreachable(error)
-                if writes:
-                    self._remember_stale(keys(*args, **kwargs) if keys else [args[0]])
                 return default() if callable(default) else default
 
         return wrapper
@@ -86,14 +85,31 @@ def _tolerant(default=None, *, writes: bool = False, keys=None):
     return decorator
 
 
+@dataclass
+class Outage:
+    """What a process knows of one Redis cache's availability, shared by its threads (Django
+    makes a cache object per thread)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    away_until: float = 0.0  # calls go without Redis until then
+    dirty: bool = False  # Redis was found away: its keys may be stale once it is back
+    logged_at: float = 0.0
+
+
+_OUTAGES: dict[tuple[str, str], Outage] = {}
+_OUTAGES_LOCK = threading.Lock()
+
+
+def _outage_of(server: str, prefix: str) -> Outage:
+    with _OUTAGES_LOCK:
+        return _OUTAGES.setdefault((server, prefix), Outage())
+
+
 class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
-        self._stale: set[str] = set()
-        self._stale_lock = threading.Lock()
-        self._logged_at = 0.0
-        self._away_until = 0.0
+        self.outage = _outage_of(str(server), self.key_prefix)
 
     def get_backend_timeout(self, timeout=django_redis.DEFAULT_TIMEOUT):
         timeout = super().get_backend_timeout(timeout)
@@ -104,39 +120,43 @@ class RedisCache(django_redis.RedisCache):
     def _check_reachable(self) -> None:
         """Raise at once while a recent failure says Redis is away (each call would otherwise
         wait for its own time-out); else drop what the outage left behind."""
-        if time.monotonic() < self._away_until:
+        if time.monotonic() < self.outage.away_until:
             raise redis_errors.ConnectionError("Redis was unreachable a moment ago")
-        self._clean_up_after_outage()
+        if self.outage.dirty:
+            self._forget_everything()
 
     def _unreachable(self, error: Exception) -> None:
-        now = time.monotonic()
-        self._away_until = now + RETRY_AFTER_SECONDS
-        if now - self._logged_at > LOG_EVERY_SECONDS:
-            self._logged_at = now
+        outage, now = self.outage, time.monotonic()
+        outage.away_until = now + RETRY_AFTER_SECONDS
+        outage.dirty = True
+        if now - outage.logged_at > LOG_EVERY_SECONDS:
+            outage.logged_at = now
             logger.warning("Redis is unreachable, going on without the cache: %s", error)
 
-    def _remember_stale(self, keys) -> None:
-        with self._stale_lock:
-            self._stale.update(keys)
-
-    def _clean_up_after_outage(self) -> None:
-        if not self._stale:
-            return
-        with self._stale_lock:
-            stale, self._stale = self._stale, set()
-        try:
-            if len(stale) > MAX_STALE_KEYS:
-                self._cache.clear()
-            else:
-                self._cache.delete_many([self.make_and_validate_key(key) for key in stale])
-        except UNREACHABLE:
-            self._remember_stale(stale)  # still away: next time
-        else:
-            logger.warning("Redis is back: %d keys written during the outage dropped", len(stale))
+    def _forget_everything(self) -> None:
+        """Delete every key of this cache (its prefix), as the outage may have left any of them
+        stale; raises while Redis is still away."""
+        with self.outage.lock:
+            if not self.outage.dirty:
+                return  # another thread did it meanwhile
+            client = self._cache.get_client(write=True)
+            deleted = 0
+            batch = []
+            for key in client.scan_iter(match=f"{self.key_prefix}:*", count=1000):
+                batch.append(key)
+                if len(batch) == 1000:
+                    deleted += client.unlink(*batch)
+                    batch = []
+            if batch:
+                deleted += client.unlink(*batch)
+            self.outage.dirty = False
+        logger.warning("Redis is back: %d keys of %s dropped, as stale", deleted, self.key_prefix)
 
     def reachable(self) -> bool:
-        """Whether Redis answers now (for /healthz)."""
+        """Whether Redis answers now (for /healthz): not asked again while a recent failure
+        says it is away."""
         try:
+            self._check_reachable()
             self._cache.get_client(write=True).ping()
         except UNREACHABLE as error:
             self._unreachable(error)
@@ -146,6 +166,7 @@ class RedisCache(django_redis.RedisCache):
     # --- the cache API, tolerant ---------------------------------------------------------------
 
     def get(self, key, default=None, version=None):
+        # As `_tolerant`, with the caller's default.
         try:
             self._check_reachable()
             return super().get(key, default, version)
@@ -161,27 +182,27 @@ class RedisCache(django_redis.RedisCache):
     def has_key(self, key, version=None):
         return super().has_key(key, version)
 
-    @_tolerant(default=False, writes=True)
+    @_tolerant(default=False)
     def add(self, key, value, timeout=django_redis.DEFAULT_TIMEOUT, version=None):
         return super().add(key, value, timeout, version)
 
-    @_tolerant(default=None, writes=True)
+    @_tolerant(default=None)
     def set(self, key, value, timeout=django_redis.DEFAULT_TIMEOUT, version=None):
         return super().set(key, value, timeout, version)
 
-    @_tolerant(default=list, writes=True, keys=lambda data, *args, **kwargs: list(data))
+    @_tolerant(default=list)
     def set_many(self, data, timeout=django_redis.DEFAULT_TIMEOUT, version=None):
         return super().set_many(data, timeout, version)
 
-    @_tolerant(default=False, writes=True)
+    @_tolerant(default=False)
     def touch(self, key, timeout=django_redis.DEFAULT_TIMEOUT, version=None):
         return super().touch(key, timeout, version)
 
-    @_tolerant(default=False, writes=True)
+    @_tolerant(default=False)
     def delete(self, key, version=None):
         return super().delete(key, version)
 
-    @_tolerant(default=None, writes=True, keys=lambda keys, *args, **kwargs: list(keys))
+    @_tolerant(default=None)
     def delete_many(self, keys, version=None):
         return super().delete_many(keys, version)
 
@@ -194,27 +215,23 @@ class RedisCache(django_redis.RedisCache):
 
     def hits(self, keys: list[str], timeout: int) -> list[int]:
         """Count one more hit on each of `keys`, each living `timeout` seconds from its first
-        hit: their INCRs in one round trip (a pipeline, atomic per key across processes), plus
-        one for the EXPIREs of the keys hit for the first time. Raises CacheUnavailable while
-        Redis cannot be reached."""
+        hit, in one round trip (a pipeline; each INCR is atomic across processes). Raises
+        CacheUnavailable while Redis cannot be reached."""
         made = [self.make_and_validate_key(key) for key in keys]
         client = self._cache.get_client(made[0], write=True)
         try:
             self._check_reachable()
             with client.pipeline(transaction=False) as pipe:
                 for key in made:
+                    # The key is made with its expiry, if missing, before it is counted: a
+                    # failure between the two can never leave a counter that lives forever.
+                    pipe.set(key, 0, ex=timeout, nx=True)
                     pipe.incr(key)
-                counts = pipe.execute()
-            fresh = [key for key, count in zip(made, counts, strict=True) if count == 1]
-            if fresh:
-                with client.pipeline(transaction=False) as pipe:
-                    for key in fresh:
-                        pipe.expire(key, timeout)
-                    pipe.execute()
+                answers = pipe.execute()
         except UNREACHABLE as error:
             self._unreachable(error)
             raise CacheUnavailable(str(error)) from error
-        return counts
+        return answers[1::2]
 
 
 def count_hits(keys: list[str], timeout: int, cache=None) -> list[int]:
@@ -228,7 +245,8 @@ def count_hits(keys: list[str], timeout: int, cache=None) -> list[int]:
 
 def count_hit(key: str, timeout: int, cache=None) -> int:
     """Count one more hit on `key` in `cache` (the default one) and return the count, e.g. for a
-    rate limit. Atomic on every shared backend: Redis in one round trip, others by add + incr.
+    rate limit. With Redis, atomic across processes in one round trip; the embedded default's
+    database cache adds then increments, which a burst of simultaneous hits can undercount.
     Raises CacheUnavailable when Redis cannot be reached: a caller guarding a public write
     refuses it; one guarding a read may let it through."""
     cache = cache or caches["default"]

@@ -10,12 +10,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import caches
+from django.db import connection
 from django.test import Client
 
 from citedesmetiers.models import StaffMembership
@@ -77,25 +79,25 @@ def on_our_redis(redis_server, settings):
         }
         for alias in ("default", "live")
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_IN_CACHE = True  # our session store, on this Redis
     settings.LANGUAGE_CODE = "en"
     yield process
-    for alias in ("default", "live"):
-        caches[alias]._stale.clear()
     settings.CACHES = original  # before our server goes: the suite's cache is cleared after
 
 
 def stop(process) -> None:
     """Redis stops answering: connections hang, as a stopped or overloaded server's do."""
     process.send_signal(signal.SIGSTOP)
-    for alias in ("default", "live"):
-        caches[alias]._away_until = 0.0  # each cache finds out by itself
 
 
 def resume(process) -> None:
     process.send_signal(signal.SIGCONT)
     for alias in ("default", "live"):
-        caches[alias]._away_until = 0.0  # try Redis again at once
+        caches[alias].outage.away_until = 0.0  # try Redis again at once, not a second later
+
+
+def close() -> None:
+    connection.close()
 
 
 def logged_in(user) -> Client:
@@ -172,7 +174,10 @@ def test_what_changed_during_the_outage_does_not_come_back_stale(centre, on_our_
     mark = display.context["mark"]
 
     stop(on_our_redis)
-    reception.post("/accounts/logout/")
+    # The logout happens in another thread (another cache object, as in another request).
+    logout = threading.Thread(target=lambda: (reception.post("/accounts/logout/"), close()))
+    logout.start()
+    logout.join(timeout=30)
     StaffMembership.objects.get(user=centre.counsellor_a).roles.remove(
         Group.objects.get(name=Role.COUNSELLOR.value)
     )
@@ -183,3 +188,15 @@ def test_what_changed_during_the_outage_does_not_come_back_stale(centre, on_our_
     assert reception.get("/reception/").status_code == 302  # still logged out
     assert bob.get("/desk/").status_code == 403  # the role is gone
     assert Client().get(f"/display/alpha/live/?v={mark}").status_code == 200  # and re-renders
+
+
+def test_a_sessions_cached_copy_lives_a_few_minutes_at_most(centre, on_our_redis):
+    from citedesmetiers.sessions import CACHED_SECONDS
+
+    client = logged_in(centre.reception)
+    assert client.get("/reception/").status_code == 200
+    cache = caches["default"]
+    redis = cache._cache.get_client()
+    keys = [key for key in redis.scan_iter(match="outage-default:*") if b"sessions" in key]
+    assert keys
+    assert all(0 < redis.ttl(key) <= CACHED_SECONDS for key in keys)

@@ -69,5 +69,11 @@ def test_a_working_day_after_the_login_the_session_ends_whatever_the_activity(ag
     assert agent.get(TABLET).status_code == 302  # and it stays ended
 
 
-def test_the_default_is_four_hours_of_inactivity(settings):
-    assert settings.SESSION_COOKIE_AGE == 4 * 3600
+def test_a_session_from_before_the_cap_starts_its_day_at_its_next_request(agent):
+    session = agent.session
+    del session[STARTED]
+    session.save()
+    cache.clear()
+    assert agent.get(TABLET).status_code == 200
+    started = agent.session[STARTED]
+    assert abs(started - time.time()) < 60
