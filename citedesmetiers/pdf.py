@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.core.exceptions import SuspiciousFileOperation
 from django.utils import timezone
 
-from .cache import count_hit
+from .cache import CacheUnavailable, count_hit
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +98,17 @@ def render(html: str, *, what: str) -> bytes:
 
 
 class TooManyRenders(Exception):
-    """A budget of renders is spent; the next render is allowed in `retry_after` seconds."""
+    """A budget of renders is spent; the next render is allowed in `retry_after` seconds.
+    `paused`: the budgets cannot be counted (the cache is away), so no render is allowed."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, *, paused: bool = False) -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
+        self.paused = paused
+
+
+# While the cache is away, renders cannot be counted: they wait this long.
+PAUSED_SECONDS = 120
 
 
 def render_once(
@@ -122,11 +128,16 @@ def render_once(
         return document
     now = timezone.now()
     hour = f"{now:%Y%m%d%H}"
-    spent = [
-        name
-        for name, per_hour in budgets
-        if count_hit(f"pdf-renders:{name}:{hour}", 3600) > per_hour
-    ]
+    try:
+        spent = [
+            name
+            for name, per_hour in budgets
+            if count_hit(f"pdf-renders:{name}:{hour}", 3600) > per_hour
+        ]
+    except CacheUnavailable:
+        # A render costs a worker half a second: uncounted, a loop on one link would take the
+        # site down while the cache is away.
+        raise TooManyRenders(retry_after=PAUSED_SECONDS, paused=True) from None
     if spent:
         raise TooManyRenders(retry_after=3600 - now.minute * 60 - now.second)
     document = render(html(), what=what)

@@ -275,8 +275,12 @@ def _printout(request: HttpRequest, token: str, make, filename: str) -> HttpResp
         response = render(
             request,
             "reception/printout_refused.html",
-            {"visit": visit, "minutes": max(1, math.ceil(refusal.retry_after / 60))},
-            status=429,
+            {
+                "visit": visit,
+                "paused": refusal.paused,
+                "minutes": max(1, math.ceil(refusal.retry_after / 60)),
+            },
+            status=429,  # a pause too: never a server error for what a visitor asks
         )
         response["Retry-After"] = str(refusal.retry_after)
         return response

@@ -148,6 +148,10 @@ def test_reception_and_the_desks_go_on_while_redis_is_away(centre, on_our_redis)
     assert health.status_code == 200
     assert health.json()["status"] == "degraded"
     assert health.json()["cache"] == "down"
+    # A printout whose renders cannot be counted waits, with a reason.
+    proof = Client().get(f"/t/{Visit.objects.get(pk=first).token}/proof.pdf")
+    assert proof.status_code == 429
+    assert "Printing is paused for a moment." in proof.content.decode()
     # A public write whose limit cannot count is refused, with a reason.
     event = make_event(centre.alpha, capacity=10)
     refused = Client().post(
