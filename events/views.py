@@ -128,7 +128,16 @@ def _detail_page(
         return render(
             request,
             "events/detail.html",
-            {"event": event, "form": form, "places_left": places_left, "check": check},
+            {
+                "event": event,
+                "form": form,
+                "places_left": places_left,
+                # The public page says how full the event is, not how many places are left: an
+                # exact count would tell whoever registers an address whether it already held a
+                # place (a new one takes one, a repeated one nothing).
+                "nearly_full": guard.nearly_full(event.capacity, places_left),
+                "check": check,
+            },
             status=status,
         )
 

@@ -69,7 +69,7 @@ def test_register_on_a_phone_then_cancel_from_the_email(new_page, live_server, c
     phone = new_page(PHONE)
     phone.goto(f"/events/{event.pk}/")
     expect(phone.locator("h1")).to_have_text("Atelier CV : se présenter en une page")
-    expect(phone.get_by_text("12 places left.")).to_be_visible()
+    expect(phone.get_by_text("Places are available.")).to_be_visible()
     expect(phone.locator(".honeypot input")).not_to_be_in_viewport()
     phone.screenshot(path=str(SCREENSHOTS / "events-detail-phone.png"), full_page=True)
 
@@ -102,7 +102,7 @@ def test_register_on_a_phone_then_cancel_from_the_email(new_page, live_server, c
     # Back on the event's page, with a place free again; the link is spent.
     expect(phone.locator(".messages")).to_contain_text("Your registration is cancelled.")
     expect(phone.locator("h1")).to_have_text("Atelier CV : se présenter en une page")
-    expect(phone.get_by_text("12 places left.")).to_be_visible()
+    expect(phone.get_by_text("Places are available.")).to_be_visible()
     registration.refresh_from_db()
     assert registration.status == Registration.Status.CANCELLED
     assert len(mail.outbox) == 1  # nobody was waiting: no other e-mail

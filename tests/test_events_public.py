@@ -5,6 +5,7 @@ or a counsellor of the event's site."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -16,7 +17,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from citedesmetiers.roles import Role
-from events import keys
+from events import keys, services
 from events.models import Event, Registration
 from tests.conftest import make_staff
 from tests.events_fixtures import (
@@ -213,18 +214,42 @@ def test_the_list_offers_the_calendar_of_the_chosen_site(programme, client):
 # --- the detail page -------------------------------------------------------------------------
 
 
-def test_the_detail_page_shows_the_places_left(centre, client):
-    event = make_event(centre.alpha, capacity=3, place="Room 2")
+def test_the_detail_page_says_how_full_the_event_is_not_how_many_places_are_left(centre, client):
+    event = make_event(centre.alpha, capacity=20, place="Room 2")
     register(event, "Nadia")
 
     response = client.get(reverse("events:detail", args=[event.pk]))
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "2 places left." in page
+    assert "Places are available." in page and "places left" not in page
     assert "Room 2" in page
     assert 'name="pseudonym"' in page and 'name="email"' in page
     assert "It is deleted a few days after the event." in page
+
+
+def test_a_repeated_address_and_a_new_one_leave_the_same_page(centre, client):
+    event = make_event(centre.alpha, capacity=20)
+    register(event, "Nadia", "nadia@example.org")
+    before = client.get(reverse("events:detail", args=[event.pk])).content.decode()
+    # Already registered: takes nothing.
+    services.register(event_id=event.pk, pseudonym="Someone", email="nadia@example.org")
+    again = client.get(reverse("events:detail", args=[event.pk])).content.decode()
+    register(event, "Other", "other@example.org")  # new: takes a place
+    after = client.get(reverse("events:detail", args=[event.pk])).content.decode()
+
+    def availability(page: str) -> str:
+        return re.search(r'id="register-title">.*?</h2>\s*<p>(.*?)</p>', page, re.S).group(1)
+
+    assert availability(before) == availability(again) == availability(after)
+
+
+def test_the_last_places_are_said_to_be_few(centre, client):
+    event = make_event(centre.alpha, capacity=10)
+    for n in range(8):
+        register(event, f"Visitor {n}")
+    page = client.get(reverse("events:detail", args=[event.pk])).content.decode()
+    assert "Only a few places are left." in page
 
 
 def test_the_detail_page_of_a_full_event_offers_the_waiting_list(centre, client):
