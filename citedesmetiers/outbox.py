@@ -11,16 +11,22 @@ The payload holds primary keys and kinds, never personal data. A handler that ra
 again later, with a backoff doubling from a minute to six hours, and given up (logged as an
 error) after MAX_ATTEMPTS tries, about a day.
 
-The drain is safe to run twice, or in two workers at once: each message is taken under a row
+The drain is safe to run twice, or in two workers at once: each message is claimed under a row
 lock (SKIP LOCKED on PostgreSQL, so two drains share the work instead of waiting; SQLite's
-IMMEDIATE transactions serialise them) and marked done in the transaction that did it. Work is
-done at least once: if the database fails between an e-mail leaving and its row being marked,
-that e-mail goes again."""
+IMMEDIATE transactions serialise them) for a lease of LEASE, in a short transaction of its own;
+the work itself (an exchange with a mail server) runs outside any transaction, so it holds no
+lock — on SQLite, not the whole database's — however slow the server is. Work is done at least
+once: if the process dies between an e-mail leaving and its row being marked done, the lease
+ends and that e-mail goes again.
+
+What is kept of a failure is the kind of error and, for a mail server, its reply code — never
+its text, which names the recipient."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 import time
 from collections.abc import Callable
 
@@ -42,6 +48,9 @@ KEEP_DONE = dt.timedelta(days=7)
 KEEP_FAILED = dt.timedelta(days=30)
 # One drain does at most this many messages; the next one (a minute later) does the rest.
 DRAIN_LIMIT = 500
+# A claimed message is out of other drains' sight this long: the most its work may take (the
+# mail server's time-out, EMAIL_TIMEOUT, is far shorter).
+LEASE = dt.timedelta(minutes=10)
 
 # After a broker could not be reached, no drain is asked of it for this long (per process).
 BROKER_QUIET_SECONDS = 30
@@ -103,45 +112,70 @@ def _next_due(moment: dt.datetime) -> OutboxMessage | None:
     return due.first()
 
 
+def describe(error: Exception) -> str:
+    """What is kept of a failure: its kind, and a mail server's reply codes (never the text:
+    a refusal names the recipient's address)."""
+    codes = []
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _reply in error.recipients.values()})
+    elif isinstance(error, smtplib.SMTPResponseException):
+        codes = [error.smtp_code]
+    return type(error).__name__ + (f" ({', '.join(map(str, codes))})" if codes else "")
+
+
+def _claim(moment: dt.datetime) -> OutboxMessage | None:
+    """The next message due, taken for LEASE in a transaction of its own."""
+    with transaction.atomic():
+        message = _next_due(moment)
+        if message is None:
+            return None
+        message.attempts += 1
+        message.available_at = moment + LEASE
+        message.save(update_fields=["attempts", "available_at"])
+    return message
+
+
 def _do(message: OutboxMessage, moment: dt.datetime) -> bool:
-    """Run the message's handler in a savepoint; record the outcome. True if it was done."""
-    message.attempts += 1
+    """Run the claimed message's handler, outside any transaction; record the outcome. True if
+    it was done."""
     try:
         handler = _handlers.get(message.name)
         if handler is None:
             # A worker of an older or newer version: one that knows it will do it.
             raise LookupError(f"no outbox handler named {message.name!r} in this process")
-        with transaction.atomic():
-            handler(message.payload)
+        handler(message.payload)
     except Exception as error:
-        message.last_error = f"{type(error).__name__}: {error}"[:500]
+        message.last_error = describe(error)
         if message.attempts >= MAX_ATTEMPTS:
             message.status = OutboxMessage.Status.FAILED
             log.error("Outbox: gave up %s after %d attempts", message, message.attempts)
         else:
             message.available_at = moment + backoff(message.attempts)
             log.warning(
-                "Outbox: %s failed (%s); next try at %s", message, error, message.available_at
+                "Outbox: %s failed (%s); next try at %s",
+                message,
+                message.last_error,
+                message.available_at,
             )
-        message.save(update_fields=["attempts", "last_error", "status", "available_at"])
+        message.save(update_fields=["last_error", "status", "available_at"])
         return False
     message.status = OutboxMessage.Status.DONE
     message.done_at = moment
-    message.save(update_fields=["attempts", "status", "done_at"])
+    message.last_error = ""
+    message.save(update_fields=["status", "done_at", "last_error"])
     return True
 
 
 def drain(*, now: dt.datetime | None = None, limit: int = DRAIN_LIMIT) -> int:
-    """Do the messages that are due, oldest first, each in a transaction of its own. Returns
-    how many were done (failures are left for later)."""
+    """Do the messages that are due, oldest first, each claimed on its own. Returns how many
+    were done (failures are left for later)."""
     done = 0
     for _ in range(limit):
         moment = now or timezone.now()
-        with transaction.atomic():
-            message = _next_due(moment)
-            if message is None:
-                break
-            done += _do(message, moment)
+        message = _claim(moment)
+        if message is None:
+            break
+        done += _do(message, moment)
     moment = now or timezone.now()
     OutboxMessage.objects.filter(
         status=OutboxMessage.Status.DONE, done_at__lt=moment - KEEP_DONE
