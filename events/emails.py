@@ -73,6 +73,8 @@ def send(registration: Registration, kind: str, *, again: bool = False) -> None:
     """Render and send the `kind` e-mail now. Each link in it is new (events.keys)."""
     if kind not in KINDS or not registration.email:
         return
+    if registration.status == Registration.Status.CANCELLED:
+        return  # cancelled since this e-mail was queued: no news, and no new link, to send
     base = settings.SITE_URL.rstrip("/")
     event = registration.event
     context = {

@@ -86,5 +86,6 @@ def find_legacy(token: str) -> Registration | None:
     return (
         Registration.objects.select_related("event", "event__site")
         .filter(pk=registration_id, event__ends_at__gt=timezone.now())
+        .exclude(status=Registration.Status.CANCELLED)  # a cancellation ends every link
         .first()
     )

@@ -667,3 +667,27 @@ def test_an_old_link_of_an_address_only_offers_to_mail_a_new_one(centre, client,
     client.post(path_of(link))
     nadia.refresh_from_db()
     assert nadia.status == CONFIRMED
+
+
+def test_a_cancelled_registrations_old_link_opens_nothing(centre, client):
+    event = make_event(centre.alpha, capacity=3)
+    kim = register(event, "Kim")  # no e-mail: its old printed link kept full access
+    services.cancel_registration(registration_id=kim.pk)
+
+    response = client.get(reverse("events:registration", args=[legacy_token(kim)]))
+
+    assert response.status_code == 404
+
+
+def test_an_email_queued_before_a_cancellation_is_not_sent_after_it(centre):
+    from citedesmetiers import outbox
+
+    event = make_event(centre.alpha, capacity=3)
+    nadia = register(event, "Nadia", "nadia@example.org")  # its confirmation waits in the outbox
+    services.cancel_registration(registration_id=nadia.pk)
+    keys_before = RegistrationKey.objects.count()
+
+    outbox.drain()
+
+    assert mail.outbox == []
+    assert RegistrationKey.objects.count() == keys_before  # no new link to a cancelled place
