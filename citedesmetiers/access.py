@@ -82,14 +82,15 @@ def managed_cites(user: User) -> QuerySet[Cite]:
 
 
 def partner_at(user: User, site: Site) -> Partner | None:
-    """The partner that delegates `user` to `site`: as given on their membership of the site,
-    else of its Cité, else network-wide."""
+    """The partner that delegates `user` to `site` as a counsellor: as given on their
+    counsellor's membership of the site, else of its Cité, else network-wide."""
     memberships = StaffMembership.objects.filter(
         Q(site=site)
         | Q(site__isnull=True, cite__isnull=True)
         | Q(cite_id=site.cite_id, cite__isnull=False),
         user=user,
         partner__isnull=False,
+        roles__name=Role.COUNSELLOR,
     ).select_related("partner")
     ranked = sorted(memberships, key=lambda m: (m.site_id is None, m.cite_id is None))
     return ranked[0].partner if ranked else None

@@ -51,10 +51,12 @@ def _managed_memberships(request: HttpRequest) -> QuerySet[StaffMembership]:
 def _manageable_users(request: HttpRequest) -> QuerySet[User]:
     """The accounts a manager may change: staff holding a membership at one of their places,
     none of them network-wide, and no manager role anywhere."""
+    network_wide = StaffMembership.objects.filter(site__isnull=True, cite__isnull=True)
     return (
         User.objects.filter(is_superuser=False, memberships__in=_managed_memberships(request))
         .exclude(memberships__roles__name=Role.MANAGER)
-        .exclude(memberships__site__isnull=True, memberships__cite__isnull=True)
+        # One membership that is network-wide (both conditions on the same row).
+        .exclude(pk__in=network_wide.values("user_id"))
         .distinct()
     )
 

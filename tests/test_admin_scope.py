@@ -330,3 +330,19 @@ def test_a_superuser_still_does_everything(mfa_enrolled, root, login):
     )
     assert response.status_code == 302
     assert User.objects.get(pk=grace.pk).check_password("a brand new passphrase")
+
+
+def test_a_cite_manager_manages_staff_who_also_work_at_one_of_its_sites(mfa_enrolled, login):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    nord = Cite.objects.create(slug="nord", name="Nord")
+    Site.objects.filter(pk=mfa_enrolled.alpha.pk).update(cite=nord)
+    henri = make_staff("henri@nord.test", None, None, is_staff=True)
+    grant_role(user=henri, role=Role.MANAGER, cite=nord)
+    TOTP.activate(henri, generate_totp_secret())
+    bob = mfa_enrolled.counsellor_a  # a counsellor at Alpha…
+    grant_role(user=bob, role=Role.RECEPTION, cite=nord)  # …and at reception across the Cité
+
+    response = login(henri).get("/admin/citedesmetiers/user/")
+
+    assert bob.pk in page_ids(response)

@@ -155,3 +155,12 @@ def test_a_promotion_to_manager_checks_two_factor_enrolment_again(centre, login,
     response = client.get("/desk/")
     assert response.status_code == 302
     assert response.url.startswith("/accounts/2fa/totp/activate")
+
+
+def test_the_partner_comes_from_the_membership_that_makes_a_counsellor(centre, nord):
+    alpha = Site.objects.get(slug="alpha")
+    chamber = Partner.objects.create(name="Chamber", kind=Partner.Kind.CHAMBER)
+    zoe = make_staff("zoe@nord.test", None, None)
+    grant_role(user=zoe, role=Role.RECEPTION, site=alpha, partner=chamber)  # not counselling
+    grant_role(user=zoe, role=Role.COUNSELLOR, cite=nord, partner=centre.partner_b)
+    assert partner_at(zoe, alpha) == centre.partner_b
