@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import audit
-from .access import managed_cites, managed_sites
+from .access import managed_cites, managed_sites, network_wide
 from .models import (
     AuditEntry,
     Cite,
@@ -319,7 +319,8 @@ class StaffAdmin(UserAdmin):
                 if before.get(flag) != getattr(obj, flag)
             ]
             if changed:
-                audit.record(
+                audit.record_at_places_of(
+                    obj,
                     actor=request.user,
                     action=AuditEntry.Action.ACCOUNT_CHANGED,
                     subject=obj.email,
@@ -468,8 +469,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if _superuser(request):
-            return queryset
+        if _superuser(request) or network_wide(request.user, Role.MANAGER):
+            return queryset  # entries of no place too (the network's figures, say)
         return queryset.filter(
             Q(site__in=managed_sites(request.user)) | Q(cite__in=managed_cites(request.user))
         )

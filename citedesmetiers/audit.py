@@ -27,6 +27,25 @@ def record(
     )
 
 
+def record_at_places_of(
+    user: User, *, actor: User | None, action: str, subject: str, detail: str = ""
+) -> None:
+    """One entry for each place `user` works at, so the managers of each read it (a single
+    one without a place, for superusers and network managers, when they work nowhere)."""
+    places = set(StaffMembership.objects.filter(user=user).values_list("site_id", "cite_id"))
+    sites = Site.objects.in_bulk([site for site, _cite in places if site])
+    cites = Cite.objects.in_bulk([cite for _site, cite in places if cite])
+    for site_id, cite_id in sorted(places, key=str) or [(None, None)]:
+        record(
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=detail,
+            site=sites.get(site_id),
+            cite=cites.get(cite_id),
+        )
+
+
 Places = dict[tuple[int | None, int | None], frozenset[str]]
 
 

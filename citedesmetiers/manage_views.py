@@ -177,6 +177,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "citedesmetiers/dashboard.html", context)
 
 
+def _one_cite(sites: list[Site]) -> Cite | None:
+    cites = {site.cite_id for site in sites}
+    return Cite.objects.filter(pk=cites.pop()).first() if len(cites) == 1 else None
+
+
 @staff_view(*MANAGER)
 @require_GET
 def export_csv(request: HttpRequest, table: str) -> HttpResponse:
@@ -194,6 +199,8 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
         detail=f"{start:%Y-%m} "
         + " ".join(f"{k}={v}" for k, v in _filters(request, sites).items()),
         site=site,
+        # All the sites of one Cité compared: its managers read it; else the network's do.
+        cite=_one_cite(sites) if site is None else None,
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table}-{start:%Y-%m}.csv"'

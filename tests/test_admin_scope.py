@@ -346,3 +346,37 @@ def test_a_cite_manager_manages_staff_who_also_work_at_one_of_its_sites(mfa_enro
     response = login(henri).get("/admin/citedesmetiers/user/")
 
     assert bob.pk in page_ids(response)
+
+
+def test_an_accounts_flags_changed_are_logged_where_its_managers_read_them(
+    mfa_enrolled, root, login
+):
+    alice = mfa_enrolled.reception
+    client = login(root)
+    page = client.get(f"/admin/citedesmetiers/user/{alice.pk}/change/")
+    client.post(
+        f"/admin/citedesmetiers/user/{alice.pk}/change/",
+        form_data(page, "user_form", is_active=None),
+    )
+    entry = AuditEntry.objects.get(action="account_changed")
+    assert (entry.subject, entry.detail, entry.site) == (
+        "alice@alpha.test",
+        "is_active=False",
+        mfa_enrolled.alpha,
+    )
+    frank = login(mfa_enrolled.manager).get("/admin/citedesmetiers/auditentry/")
+    assert entry.pk in page_ids(frank)
+
+
+def test_a_network_manager_reads_the_entries_of_no_place(mfa_enrolled, login):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from citedesmetiers import audit
+
+    nina = make_staff("nina@network.test", Role.MANAGER, None, is_staff=True)
+    TOTP.activate(nina, generate_totp_secret())
+    entry = audit.record(actor=None, action="export", subject="figures: visits_by_theme")
+    assert entry.pk in page_ids(login(nina).get("/admin/citedesmetiers/auditentry/"))
+    assert entry.pk not in page_ids(
+        login(mfa_enrolled.manager).get("/admin/citedesmetiers/auditentry/")
+    )
