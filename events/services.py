@@ -132,6 +132,27 @@ def register(
             validate_email(email)
         except ValidationError:
             raise EventError(_("This e-mail address is not valid.")) from None
+    # Twice at most: the address's registration met at the insert may be cancelled before it
+    # is read (then the next try takes a place); a second conflict is refused, never raised.
+    for _attempt in range(2):
+        found = _register_once(
+            event_id=event_id,
+            pseudonym=pseudonym,
+            email=email,
+            language=language,
+            source=source,
+            now=now,
+        )
+        if found is not None:
+            return found
+    raise EventError(_("Your registration could not be recorded. Please try again."))
+
+
+def _register_once(
+    *, event_id, pseudonym: str, email: str, language: str, source: str, now
+) -> tuple[Registration, bool] | None:
+    """`register`'s one try: the registration and whether it is new, or None when the address's
+    registration that stopped the insert was gone when read."""
     try:
         with transaction.atomic():
             event = locked_event(event_id)
@@ -176,7 +197,7 @@ def register(
                 else None
             )
             if existing is None:
-                raise
+                return None
             now = now or timezone.now()
             # Within minutes of the registration its first e-mail is still on its way (a double
             # submit): one is enough.

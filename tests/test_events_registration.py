@@ -691,3 +691,28 @@ def test_an_email_queued_before_a_cancellation_is_not_sent_after_it(centre):
 
     assert mail.outbox == []
     assert RegistrationKey.objects.count() == keys_before  # no new link to a cancelled place
+
+
+def test_a_registration_that_meets_a_conflict_gone_since_is_tried_again(centre, monkeypatch):
+    """The insert fails on a unique index, and the row it met is not there when read (a code
+    drawn twice, here; or the address's registration cancelled in between): a second try takes
+    the place, never a server error."""
+    event = make_event(centre.alpha, capacity=3)
+    taken = register(event, "Nadia").code
+    codes = iter([taken, "ZZZZZZZZ"])
+    monkeypatch.setattr(Registration._meta.get_field("code"), "_get_default", lambda: next(codes))
+
+    registration, created = services.register(event_id=event.pk, pseudonym="Karim")
+
+    assert created and registration.code == "ZZZZZZZZ"
+    assert registration.status == Registration.Status.CONFIRMED
+
+
+def test_a_conflict_that_persists_is_refused_not_raised(centre, monkeypatch):
+    event = make_event(centre.alpha, capacity=3)
+    taken = register(event, "Nadia").code
+    monkeypatch.setattr(Registration._meta.get_field("code"), "_get_default", lambda: taken)
+
+    with pytest.raises(services.EventError, match="could not be recorded"):
+        services.register(event_id=event.pk, pseudonym="Karim")
+    assert Registration.objects.count() == 1
