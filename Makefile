@@ -32,8 +32,9 @@ setup: $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v0
 	$(PY) manage.py migrate --noinput -v0
 
-# Web + Celery worker + beat on the embedded defaults (SQLite, filesystem broker under var/).
-# Ctrl-C stops all three.
+# Web + Celery workers + beat on the embedded defaults (SQLite, filesystem broker under var/):
+# reports have a worker of their own, so a month of PDFs never delays e-mails and imports.
+# Ctrl-C stops them all.
 run: export DEBUG ?= true
 run: setup
 	$(PY) manage.py seed_demo --history 13
@@ -44,7 +45,8 @@ run: setup
 	@echo "  staff login       http://127.0.0.1:$(PORT)/accounts/login/  (password: demo-password)"
 	@echo
 	@trap 'kill 0' INT TERM EXIT; \
-	$(CELERY) -A citedesmetiers worker --loglevel=WARNING --concurrency=2 -Q celery,reports & \
+	$(CELERY) -A citedesmetiers worker --loglevel=WARNING --concurrency=2 -Q celery -n main@%h & \
+	$(CELERY) -A citedesmetiers worker --loglevel=WARNING --concurrency=1 -Q reports -n reports@%h & \
 	$(CELERY) -A citedesmetiers beat --loglevel=WARNING & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

@@ -25,6 +25,10 @@ class ReportError(Exception):
     pass
 
 
+class Superseded(Exception):
+    """The run was replaced by a newer one while it rendered: it stops without a result."""
+
+
 def check_month(
     site: Site | None, month: dt.date, now: dt.datetime | None = None, *, cite: Cite | None = None
 ) -> None:
@@ -140,10 +144,13 @@ def make_report(report_id: int, *, run: str | None = None) -> None:
     )
 
     def progress(percent: int) -> None:
-        mine.update(progress=percent)
+        if not mine.update(progress=percent):
+            raise Superseded  # "make it again" queued a newer run: this one stops here
 
     try:
         pdf = render_pdf(report.site, report.month, progress, cite=report.cite)
+    except Superseded:
+        return
     except SoftTimeLimitExceeded:
         mine.update(status=MonthlyReport.Status.FAILED, failure=MonthlyReport.Failure.TIME_LIMIT)
         raise

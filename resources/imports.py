@@ -72,6 +72,10 @@ class ImportRefused(Exception):
         self.plan = plan
 
 
+class ImportGone(ImportRefused):
+    """The job was forgotten meanwhile (a day old)."""
+
+
 class _Superseded(Exception):
     """This job was taken over (its worker was thought dead): stop, write nothing more."""
 
@@ -178,13 +182,22 @@ def check(*, import_id: int) -> None:
 # --- confirm, run again, drop --------------------------------------------------------------------
 
 
+def _locked(import_id: int) -> CatalogueImport:
+    """The job, locked; refused if it is gone (a day-old job is forgotten, by any upload or the
+    sweep, between the page and the button)."""
+    job = CatalogueImport.objects.select_for_update().filter(pk=import_id).first()
+    if job is None:
+        raise ImportGone(_("This file is no longer here. Upload it again."))
+    return job
+
+
 def confirm(*, import_id: int) -> CatalogueImport:
     """The officer confirms the checked file: import it (now, or queued for a worker). A second
     confirmation (a double click, a second tab) finds it queued or done and does nothing.
 
     Raises ImportRefused when the dry run found errors."""
     with transaction.atomic():
-        job = CatalogueImport.objects.select_for_update().get(pk=import_id)
+        job = _locked(import_id)
         if job.status != Status.CHECKED:
             return job
         summary = spreadsheets.PlanSummary.of(job.plan)
@@ -213,7 +226,7 @@ def retry(*, import_id: int) -> CatalogueImport:
     changed meanwhile, or its worker stopped): checked again first if it stopped while checked."""
     recover_stale()
     with transaction.atomic():
-        job = CatalogueImport.objects.select_for_update().get(pk=import_id)
+        job = _locked(import_id)
         if job.status != Status.FAILED or not job.data:
             return job
         checked = bool(job.plan) and spreadsheets.PlanSummary.of(job.plan).ok

@@ -288,6 +288,9 @@ def import_confirm(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
         return redirect("resources_staff:import")
     try:
         job = imports.confirm(import_id=job.pk)
+    except imports.ImportGone as refusal:
+        messages.error(request, str(refusal))
+        return redirect("resources_staff:import")
     except imports.ImportRefused as refusal:
         messages.error(request, str(refusal))
         return _render_preview(request, job, spreadsheets.PlanSummary.of(job.plan), status=409)
@@ -312,7 +315,11 @@ def import_retry(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
     job = _job(request, upload_id)
     if _other_site(request, job):
         return redirect("resources_staff:import")
-    return _after_run(request, imports.retry(import_id=job.pk))
+    try:
+        return _after_run(request, imports.retry(import_id=job.pk))
+    except imports.ImportGone as refusal:
+        messages.error(request, str(refusal))
+        return redirect("resources_staff:import")
 
 
 @staff_view(*OFFICER_ROLES)

@@ -668,3 +668,30 @@ def test_the_daily_job_makes_the_reports_of_cites_of_several_sites(
         MonthlyReport.objects.filter(cite__isnull=False).values_list("cite__slug", flat=True)
     )
     assert cites == {"nord"}  # the Sud has one site: its site's report says it all
+
+
+def test_a_run_made_again_meanwhile_stops_at_its_next_step_and_writes_nothing(
+    centre, media, monkeypatch
+):
+    from citedesmetiers import report_service
+
+    since_2024(centre.alpha)
+    report = request_report(site=centre.alpha, month=FEBRUARY)
+    steps = []
+
+    def render_while_a_manager_asks_again(site, month, progress, *, cite=None):
+        request_report(site=centre.alpha, month=FEBRUARY, force=True)  # a newer run is queued
+        progress(40)  # the old run's next step
+        steps.append("rendered on")  # never reached
+        return b"%PDF-old"
+
+    monkeypatch.setattr(report_service, "render_pdf", render_while_a_manager_asks_again)
+    make_report(report.pk, run="old")
+
+    assert steps == []
+    report.refresh_from_db()
+    assert (report.status, report.task_id, bool(report.file)) == (
+        MonthlyReport.Status.PENDING,
+        "",
+        False,
+    )

@@ -525,3 +525,15 @@ def test_a_large_workbook_without_the_required_columns_is_refused_by_its_check(
     assert response.redirect_chain[-1][0] == reverse("resources_staff:import")
     assert "Required columns are missing: objectifs." in response.content.decode()
     assert not CatalogueImport.objects.exists()
+
+
+def test_confirming_an_import_forgotten_meanwhile_is_refused_not_raised(centre):
+    from resources import imports
+    from resources.models import CatalogueImport
+
+    job = CatalogueImport.objects.create(site=centre.alpha, created_by=centre.officer)
+    gone = job.pk
+    job.delete()
+    for action in (imports.confirm, imports.retry):
+        with pytest.raises(imports.ImportGone):
+            action(import_id=gone)
