@@ -46,7 +46,7 @@ from django.utils.translation import ngettext
 from citedesmetiers.models import Site, User
 
 from . import spreadsheets
-from .models import CatalogueImport, Holding, ImportBatch, Resource
+from .models import CatalogueImport, Holding, ImportBatch, Resource, TakeAwayItem
 from .search import refresh_terms
 
 log = logging.getLogger(__name__)
@@ -300,6 +300,8 @@ def run(*, import_id: int) -> None:
 
 
 def _run(job: CatalogueImport) -> None:
+    # Records edited after this moment were planned from what they were before: refused.
+    planned_at = timezone.now()
     try:
         plan = spreadsheets.plan_import(
             bytes(job.data),
@@ -315,7 +317,7 @@ def _run(job: CatalogueImport) -> None:
         _finish(job, Status.FAILED, message=_errors_message(plan.error_count), plan=plan.summary())
         return
     try:
-        written = _write(job, plan)
+        written = _write(job, plan, planned_at)
     except _Superseded:
         raise
     except (IntegrityError, _Changed) as error:
@@ -391,7 +393,9 @@ def _pause() -> None:
 # --- the write, in chunks, and its undo ----------------------------------------------------------
 
 
-def _write(job: CatalogueImport, plan: spreadsheets.ImportPlan) -> list[int]:
+def _write(
+    job: CatalogueImport, plan: spreadsheets.ImportPlan, planned_at: dt.datetime
+) -> list[int]:
     rows = [
         row
         for row in plan.rows
@@ -409,7 +413,7 @@ def _write(job: CatalogueImport, plan: spreadsheets.ImportPlan) -> list[int]:
             # Built before the transaction: the lock is held for the writes only.
             created = [_new_resource(row) for row in chunk if row.status == spreadsheets.NEW]
             with transaction.atomic():
-                written += _write_chunk(job, chunk, created)
+                written += _write_chunk(job, chunk, created, planned_at)
                 _beat(job.pk, job.runner, written=F("written") + len(chunk))
     finally:
         gc.unfreeze()
@@ -436,10 +440,15 @@ def _new_resource(row: spreadsheets.RowPlan) -> Resource:
 
 
 def _write_chunk(
-    job: CatalogueImport, chunk: list[spreadsheets.RowPlan], created: list[Resource]
+    job: CatalogueImport,
+    chunk: list[spreadsheets.RowPlan],
+    created: list[Resource],
+    planned_at: dt.datetime,
 ) -> list[int]:
     """One short transaction: the chunk's new records (`created`, built from its new rows), its
-    updates, their links and holdings, and the batch that can undo them."""
+    updates, their links and holdings, and the batch that can undo them. A record to update
+    that was edited since the plan read it (`planned_at`) refuses the import: the plan would
+    overwrite that edit without knowing it."""
     site = job.site
     now = timezone.now()
     new_rows = [row for row in chunk if row.status == spreadsheets.NEW]
@@ -449,6 +458,8 @@ def _write_chunk(
     current = Resource.objects.select_for_update().in_bulk(ids)
     if len(current) != len(ids):
         raise _Changed("a record to update is gone")
+    if any(resource.updated > planned_at for resource in current.values()):
+        raise _Changed("a record to update was edited meanwhile")
     purposes_before = _links(PurposeLink, "purpose_id", ids)
     audiences_before = _links(AudienceLink, "audience_id", ids)
     holdings_before = {
@@ -554,7 +565,13 @@ def _undo(job: CatalogueImport) -> None:
 
 
 def _undo_batch(site: Site, batch: ImportBatch) -> None:
-    Resource.objects.filter(pk__in=batch.created).delete()
+    # The records it made, but those somebody began to use meanwhile (they were visible): put
+    # on a visitor's take-away list, or held at another site.
+    in_use = TakeAwayItem.objects.filter(resource_id__in=batch.created).values("resource_id")
+    held_elsewhere = Holding.objects.filter(resource_id__in=batch.created).exclude(site=site)
+    Resource.objects.filter(pk__in=batch.created).exclude(pk__in=in_use).exclude(
+        pk__in=held_elsewhere.values("resource_id")
+    ).delete()
     ids = [entry["id"] for entry in batch.previous]
     current = Resource.objects.select_for_update().in_bulk(ids)
     restored, fields = [], {"folded", "updated"}

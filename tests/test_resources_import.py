@@ -13,7 +13,9 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import resolve, reverse
+from django.utils import timezone
 
+from reception import services as reception
 from resources import imports, spreadsheets
 from resources.models import (
     Audience,
@@ -22,6 +24,7 @@ from resources.models import (
     Purpose,
     Resource,
     SearchTerm,
+    TakeAwayItem,
 )
 from resources.search import refresh_terms
 
@@ -584,3 +587,54 @@ def test_an_export_of_the_catalogue_is_written_to_the_audit_log(catalogue, centr
         "catalogue",
         centre.alpha,
     )
+
+
+def test_an_edit_made_during_the_import_is_never_overwritten(centre, monkeypatch):
+    """The plan read a record before an officer edited it; writing the plan would overwrite the
+    edit: the import is refused instead, and undone."""
+    soin = make_resource("Le CV du soin", isbn="9780306406157", site=centre.alpha)
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    pauses = []
+
+    def an_officer_edits_a_record_meanwhile():
+        pauses.append(1)
+        if len(pauses) == 1:  # after the first chunk
+            Resource.objects.filter(pk=soin.pk).update(
+                summary="Corrigé à la main", updated=timezone.now()
+            )
+
+    monkeypatch.setattr(imports, "_pause", an_officer_edits_a_record_meanwhile)
+    data = csv_bytes(
+        [
+            *(row(titre=f"Guide {n}") for n in range(2)),
+            row(titre="Le CV du soin, 2e édition", isbn="9780306406157"),
+        ]
+    )
+
+    with pytest.raises(imports.ImportRefused, match="The catalogue changed during the import"):
+        imports.import_catalogue(site=centre.alpha, data=data)
+
+    soin.refresh_from_db()
+    assert (soin.title, soin.summary) == ("Le CV du soin", "Corrigé à la main")
+    assert not Resource.objects.filter(title__startswith="Guide").exists()
+
+
+def test_an_undone_import_keeps_a_record_a_counsellor_already_handed_out(centre, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 1)
+    visit, _ = reception.check_in(site=centre.alpha, theme_id=centre.alpha.themes.first().pk)
+    pauses = []
+
+    def handed_out_then_a_conflict():
+        pauses.append(1)
+        if len(pauses) == 1:
+            guide = Resource.objects.get(title="Guide 0")
+            TakeAwayItem.objects.create(visit=visit, resource=guide)
+            make_resource("Saisi à la main", isbn="9782765410058")
+
+    monkeypatch.setattr(imports, "_pause", handed_out_then_a_conflict)
+    data = csv_bytes([row(titre="Guide 0"), row(titre="Dernier", isbn="978-2-7654-1005-8")])
+
+    with pytest.raises(imports.ImportRefused):
+        imports.import_catalogue(site=centre.alpha, data=data)
+
+    assert TakeAwayItem.objects.get(visit=visit).resource.title == "Guide 0"
