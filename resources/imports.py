@@ -48,6 +48,7 @@ from citedesmetiers.models import Site, User
 from . import spreadsheets
 from .models import CatalogueImport, Holding, ImportBatch, Resource, TakeAwayItem
 from .search import refresh_terms
+from .services import decide_holding
 
 log = logging.getLogger(__name__)
 
@@ -524,30 +525,21 @@ def _set_links(link, column: str, wanted: list[tuple[Any, Resource, list[int] | 
 
 
 def _set_holdings(site: Site, wanted: list[tuple[Any, Resource]], existing: dict) -> None:
-    """This site's holding of each record, as services.save_resource sets one: copies 0 removes
-    it, a missing one is created (1 copy unless said), shelf mark None keeps the current one."""
-    gone, new, changed = [], [], []
+    """This site's holding of each record, by the rule of services.decide_holding, in bulk."""
+    changes: dict[str | None, list[Holding]] = {"delete": [], "create": [], "update": []}
     for row, resource in wanted:
-        shelf_mark, copies = row.holding["shelf_mark"], row.holding["copies"]
-        held = existing.get(resource.pk)
-        if copies == 0:
-            if held is not None:
-                gone.append(held.pk)
-        elif held is None:
-            new.append(
-                Holding(
-                    resource=resource, site=site, shelf_mark=shelf_mark or "", copies=copies or 1
-                )
-            )
-        else:
-            if shelf_mark is not None:
-                held.shelf_mark = shelf_mark
-            if copies is not None:
-                held.copies = copies
-            changed.append(held)
-    Holding.objects.filter(pk__in=gone).delete()
-    Holding.objects.bulk_create(new, batch_size=2000)
-    Holding.objects.bulk_update(changed, ["shelf_mark", "copies"], batch_size=500)
+        action, holding = decide_holding(
+            existing.get(resource.pk),
+            resource=resource,
+            site=site,
+            shelf_mark=row.holding["shelf_mark"],
+            copies=row.holding["copies"],
+        )
+        if action is not None:
+            changes[action].append(holding)
+    Holding.objects.filter(pk__in=[held.pk for held in changes["delete"]]).delete()
+    Holding.objects.bulk_create(changes["create"], batch_size=2000)
+    Holding.objects.bulk_update(changes["update"], ["shelf_mark", "copies"], batch_size=500)
 
 
 def _undo(job: CatalogueImport) -> None:

@@ -22,24 +22,44 @@ class CatalogueError(Exception):
     """A refusal to show to the information officer, as it is."""
 
 
+def decide_holding(
+    held: Holding | None,
+    *,
+    resource: Resource,
+    site: Site,
+    shelf_mark: str | None,
+    copies: int | None,
+) -> tuple[str | None, Holding | None]:
+    """What a site's holding of a record becomes — the one rule of the staff form and of the
+    import: copies 0 removes it; a missing one is made (1 copy unless said); a shelf mark of
+    None keeps the current one. Returns ("delete" | "create" | "update" | None, the holding)."""
+    if copies == 0:
+        return ("delete", held) if held is not None else (None, None)
+    if held is None:
+        made = Holding(
+            resource=resource, site=site, shelf_mark=shelf_mark or "", copies=copies or 1
+        )
+        return "create", made
+    if shelf_mark is not None:
+        held.shelf_mark = shelf_mark
+    if copies is not None:
+        held.copies = copies
+    return "update", held
+
+
 def _set_holding(
     resource: Resource, site: Site, *, shelf_mark: str | None, copies: int | None
 ) -> None:
-    """copies 0: the site no longer holds it; shelf_mark None: keep the current one."""
-    if copies == 0:
-        Holding.objects.filter(resource=resource, site=site).delete()
-        return
-    holding = Holding.objects.filter(resource=resource, site=site).first()
-    if holding is None:
-        Holding.objects.create(
-            resource=resource, site=site, shelf_mark=shelf_mark or "", copies=copies or 1
-        )
-        return
-    if shelf_mark is not None:
-        holding.shelf_mark = shelf_mark
-    if copies is not None:
-        holding.copies = copies
-    holding.save(update_fields=["shelf_mark", "copies"])
+    held = Holding.objects.filter(resource=resource, site=site).first()
+    action, holding = decide_holding(
+        held, resource=resource, site=site, shelf_mark=shelf_mark, copies=copies
+    )
+    if action == "delete":
+        holding.delete()
+    elif action == "create":
+        holding.save()
+    elif action == "update":
+        holding.save(update_fields=["shelf_mark", "copies"])
 
 
 def save_resource(
