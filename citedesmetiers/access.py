@@ -49,10 +49,6 @@ def sites_for(user: User, *roles: Role) -> QuerySet[Site]:
     return Site.objects.filter(pk__in=[site.pk for site in staff_sites(user, *roles)])
 
 
-def works_at(user: User, site: Site) -> bool:
-    return holds(user, site)
-
-
 def network_wide(user: User, *roles: Role) -> bool:
     """Whether `user` holds one of `roles` across the whole network (a superuser does)."""
     grant, _sites = directory.grant_and_sites(user)

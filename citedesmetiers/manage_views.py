@@ -131,21 +131,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     previous = stats.read(
         sites, previous_start, previous_start + previous_same_span + dt.timedelta(days=1), **filters
     )
-    now_figures = key_figures(tables.pop("_figures"))
+    now_figures, before = key_figures(tables.pop("_figures")), key_figures(previous)
     comparison = [
-        (_("Visits"), now_figures["visits"], key_figures(previous)["visits"]),
-        (_("Interviews"), now_figures["interviews"], key_figures(previous)["interviews"]),
-        (_("Median wait (min)"), now_figures["median_wait"], key_figures(previous)["median_wait"]),
-        (
-            _("Average walk to the desk (min)"),
-            now_figures["walk_minutes"],
-            key_figures(previous)["walk_minutes"],
-        ),
-        (
-            _("Event registrations"),
-            now_figures["event_registered"],
-            key_figures(previous)["event_registered"],
-        ),
+        (label, now_figures[name], before[name])
+        for label, name in (
+            (_("Visits"), "visits"),
+            (_("Interviews"), "interviews"),
+            (_("Median wait (min)"), "median_wait"),
+            (_("Average walk to the desk (min)"), "walk_minutes"),
+            (_("Event registrations"), "event_registered"),
+        )
     ]
     managed = list(sites_for(request.user, *MANAGER))
     context = {

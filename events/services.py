@@ -31,10 +31,6 @@ class EventError(Exception):
     """A refusal to show to the person as it is."""
 
 
-def _mail(registration_id: int, kind: str) -> None:
-    emails.queue(registration_id, kind)
-
-
 def _mail_again(registration: Registration, now: dt.datetime) -> None:
     """Send the e-mail of the registration as it stands again, with fresh links: at most one
     an hour, so a script repeating an address cannot flood its owner."""
@@ -44,10 +40,6 @@ def _mail_again(registration: Registration, now: dt.datetime) -> None:
         again=True,
         once_key=f"events.again:{registration.pk}:{now:%Y%m%d%H}",
     )
-
-
-def _mail_each(registration_ids: list[int], kind: str) -> None:
-    emails.queue_each(registration_ids, kind)
 
 
 def locked_event(event_id) -> Event:
@@ -182,7 +174,7 @@ def _register_once(
             # bookkeeping; no signal listens to registrations).
             Registration.objects.bulk_create([registration])
             if email:
-                _mail(registration.pk, registration.status)
+                emails.queue(registration.pk, registration.status)
             else:
                 registration.manage_token = keys.issue(registration.pk, keys.MANAGE)
     except IntegrityError:
@@ -223,7 +215,7 @@ def confirm_email(*, registration_id: int, now: dt.datetime | None = None) -> Re
     _take_place(event, registration, now)
     registration.email_confirmed_at = now
     registration.save(update_fields=["status", "confirmed_at", "email_confirmed_at"])
-    _mail(registration.pk, registration.status)
+    emails.queue(registration.pk, registration.status)
     return registration
 
 
@@ -258,7 +250,7 @@ def _promote(event: Event, now: dt.datetime) -> list[Registration]:
         registration.status = Registration.Status.CONFIRMED
         registration.confirmed_at = registration.promoted_at = now
         registration.save(update_fields=["status", "confirmed_at", "promoted_at"])
-    _mail_each([r.pk for r in promoted if r.email], "promoted")
+    emails.queue_each([r.pk for r in promoted if r.email], "promoted")
     return promoted
 
 
@@ -349,7 +341,7 @@ def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = N
     elif after[0] != before[0]:
         holders.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
     told = list(active.exclude(email="").values_list("pk", flat=True))
-    _mail_each(told, "event_changed")
+    emails.queue_each(told, "event_changed")
     return len(told)
 
 
@@ -376,7 +368,7 @@ def cancel_event(*, event_id: int) -> int:
         .exclude(email="")
         .values_list("pk", flat=True)
     )
-    _mail_each(told, "event_cancelled")
+    emails.queue_each(told, "event_cancelled")
     return len(told)
 
 
@@ -423,7 +415,7 @@ def send_reminders(*, now: dt.datetime | None = None) -> int:
                 continue  # another worker has it, or it was cancelled meanwhile
             registration.reminder_sent_at = now
             registration.save(update_fields=["reminder_sent_at"])
-            _mail(registration.pk, "reminder")
+            emails.queue(registration.pk, "reminder")
             sent += 1
     return sent
 
