@@ -6,49 +6,16 @@ the whole suite on PostgreSQL as well, which is where these run."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from reception import services
 from reception.models import TicketCounter, Visit
 from tests.conftest import make_site
+from tests.threads import in_parallel, needs_postgresql
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="Row locks and parallel transactions need PostgreSQL (CI runs this on it).",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-def in_parallel(count: int, work: Callable[[int], object]) -> list:
-    """Run `work(i)` in `count` threads released together; each closes its own connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a check-in never finished"
-    assert errors == []
-    return results
+pytestmark = [needs_postgresql, pytest.mark.django_db(transaction=True)]
 
 
 def test_twenty_tablets_at_once_get_twenty_consecutive_numbers():

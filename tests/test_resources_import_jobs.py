@@ -33,15 +33,12 @@ from tests.test_resources_import import (
     xlsx_bytes,
 )
 from tests.test_resources_search import ensure_purposes
+from tests.threads import in_parallel, needs_postgresql
 
 # The worker fixtures (`celery_app`, `celery_worker`) of Celery's own pytest plugin.
 pytest_plugins = ("celery.contrib.pytest",)
 
 Status = CatalogueImport.Status
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="Row locks and parallel transactions need PostgreSQL (CI runs this on it).",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -308,25 +305,8 @@ def test_two_imports_claimed_at_the_same_moment_run_one_after_the_other(centre, 
         imports.check(import_id=job.pk)
         CatalogueImport.objects.filter(pk=job.pk).update(status=Status.QUEUED)
         jobs.append(job.pk)
-    barrier = threading.Barrier(2)
-    claimed, errors = [], []
+    claimed = in_parallel(2, lambda i: imports._claim(jobs[i]))
 
-    def claim(job_id):
-        try:
-            barrier.wait(timeout=30)
-            claimed.append(imports._claim(job_id))
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claim, args=(pk,)) for pk in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
     assert len([job for job in claimed if job is not None]) == 1
     assert CatalogueImport.objects.filter(status=Status.RUNNING).count() == 1
 
