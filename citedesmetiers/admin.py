@@ -28,6 +28,7 @@ from .models import (
     AuditEntry,
     Cite,
     OpeningPeriod,
+    OutboxMessage,
     Partner,
     Site,
     StaffMembership,
@@ -474,6 +475,25 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return queryset.filter(
             Q(site__in=managed_sites(request.user)) | Q(cite__in=managed_cites(request.user))
         )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """What waits to be sent, and what was given up: for superusers looking into a complaint
+    ("I never got the e-mail"). Read only: the drain does the work."""
+
+    list_display = ["created_at", "name", "status", "attempts", "available_at", "last_error"]
+    list_filter = ["status", "name"]
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
         return False

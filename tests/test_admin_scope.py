@@ -380,3 +380,11 @@ def test_a_network_manager_reads_the_entries_of_no_place(mfa_enrolled, login):
     assert entry.pk not in page_ids(
         login(mfa_enrolled.manager).get("/admin/citedesmetiers/auditentry/")
     )
+
+
+def test_the_outbox_is_read_by_superusers_only(mfa_enrolled, root, frank, login):
+    from citedesmetiers import outbox
+
+    outbox.enqueue("events.mail", {"registration": 1, "kind": "confirmed"})
+    assert frank.get("/admin/citedesmetiers/outboxmessage/").status_code == 403
+    assert login(root).get("/admin/citedesmetiers/outboxmessage/").status_code == 200
