@@ -169,9 +169,15 @@ def _delete_quietly(site) -> None:
 # What a counsellor does while people wait: start the interview when the visitor sits down, then
 # finish it and call the next visitor with one button. Each desk calls its first visitor before the
 # load starts (`_first_calls`).
+# Each form carries the visitor the page shows (`{visit}`), as the desk's do: the desk it came
+# back to names them (`/desk/#visit-12`).
 CYCLE = [
-    ("POST", "/desk/start/", b""),
-    ("POST", "/desk/finish/", b"channel=in_person&outcomes=information&then=call_next"),
+    ("POST", "/desk/start/", b"visit={visit}"),
+    (
+        "POST",
+        "/desk/finish/",
+        b"visit={visit}&channel=in_person&outcomes=information&then=call_next",
+    ),
 ]
 # One authenticated POST that commits one UPDATE and answers 302, the least any desk action
 # costs: the best ratio a cycle of len(CYCLE) requests could reach is this one's over len(CYCLE).
@@ -209,6 +215,21 @@ def _first_calls(seats) -> None:
     for session_id, counsellor in seats:
         if services.call_next(session_id=session_id, counsellor=counsellor) is None:
             raise RuntimeError("nobody waiting for the first call")
+
+
+def _shown(seats) -> list[dict[str, str]]:
+    """The visitor each desk holds now, as its page shows them (read between rounds)."""
+    from django.db import connection
+
+    from counselling import services
+    from counselling.models import DeskSession
+
+    shown = []
+    for session_id, _counsellor in seats:
+        visit = services.current_visit(DeskSession.objects.get(pk=session_id))
+        shown.append({"visit": str(visit.pk) if visit else ""})
+    connection.close()
+    return shown
 
 
 def _consistent(site, cycles: int, desks: int) -> bool:
@@ -262,7 +283,9 @@ def run_call_next() -> bool:
             median, rounds = rounds_against_bare(
                 server,
                 lambda: (
-                    measure_cycles(server.base_url, CYCLE, clients, seconds=SECONDS),
+                    measure_cycles(
+                        server.base_url, CYCLE, clients, shown=_shown(seats), seconds=SECONDS
+                    ),
                     measure_cycles(server.base_url, FLOOR, clients, seconds=FLOOR_SECONDS),
                 ),
                 lambda measured: measured[0].rps,

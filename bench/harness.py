@@ -416,8 +416,11 @@ class _Tally:
         return 200 <= status < 400
 
 
-async def _read_response(reader: asyncio.StreamReader, method: str) -> tuple[int, bool]:
-    """Read one response; return its status and whether the connection can be reused."""
+async def _read_response(
+    reader: asyncio.StreamReader, method: str, into: dict | None = None
+) -> tuple[int, bool]:
+    """Read one response; return its status and whether the connection can be reused. With
+    `into`, its headers are put there too (lower-case names)."""
     while True:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
@@ -431,6 +434,8 @@ async def _read_response(reader: asyncio.StreamReader, method: str) -> tuple[int
         name, sep, value = line.partition(":")
         if sep:
             headers[name.strip().lower()] = value.strip()
+    if into is not None:
+        into.update(headers)
     keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
     if method == "HEAD" or status in (204, 304):
         pass
@@ -570,6 +575,7 @@ def measure_cycles(
     steps: list[tuple[str, str, bytes]],
     clients: list[Mapping[str, str]],
     *,
+    shown: list[dict[str, str]] | None = None,
     seconds: float = 5.0,
     warmup: float = 0.5,
     ok_statuses: set[int] | None = None,
@@ -577,6 +583,9 @@ def measure_cycles(
 ) -> Rate:
     """Every client (its own headers, e.g. a session cookie) plays `steps` — (method, path,
     body) — in order on its own connection, over and over, all at once, from another process.
+
+    A body may name what the client's page shows (`{visit}`): `shown` gives each client's at
+    the start, and each answer's Location fragment (`#visit-12`) what it shows next.
 
     A cycle counts when each of its steps got an `ok_statuses` answer (default 2xx/3xx); the rate
     is cycles per second, the latencies are whole cycles. A step answered otherwise is an error and
@@ -590,6 +599,7 @@ def measure_cycles(
         "url": base_url,
         "steps": [[method, path, body.decode("latin-1")] for method, path, body in steps],
         "clients": [dict(headers) for headers in clients],
+        "shown": shown,
         "seconds": seconds,
         "warmup": warmup,
         "ok_statuses": sorted(ok_statuses) if ok_statuses is not None else None,
@@ -611,7 +621,9 @@ def measure_cycles(
     return Rate(**data)
 
 
-async def _cycles_phase(job: dict, seconds: float, tally: _Tally, stopped: set[int]) -> float:
+async def _cycles_phase(
+    job: dict, seconds: float, tally: _Tally, stopped: set[int], shown: list[dict]
+) -> float:
     parts = urlsplit(job["url"])
     host, port = parts.hostname, parts.port or 80
     timeout = job["timeout"]
@@ -629,12 +641,18 @@ async def _cycles_phase(job: dict, seconds: float, tally: _Tally, stopped: set[i
         ).encode("latin-1") + payload
 
     async def client(index: int, headers: dict) -> None:
-        steps = [(m.upper(), request(m, p, b, headers)) for m, p, b in job["steps"]]
+        # What the client's page shows (e.g. the visit its desk holds), read from each answer's
+        # Location fragment (`#visit-12`) and put into the bodies' `{visit}`, as a page's form
+        # carries it.
+        # (Kept from one phase to the next: the warm-up moves the desks on.)
+        page = shown[index]
         reader = writer = None
         try:
             while loop.time() < stop_at and index not in stopped:
                 started = time.perf_counter()
-                for method, raw in steps:
+                for m, p, b in job["steps"]:
+                    method, raw = m.upper(), request(m, p, b.format(**page), headers)
+                    answer: dict[str, str] = {}
                     try:
                         if writer is None:
                             reader, writer = await asyncio.wait_for(
@@ -642,8 +660,13 @@ async def _cycles_phase(job: dict, seconds: float, tally: _Tally, stopped: set[i
                             )
                         writer.write(raw)
                         status, keep_alive = await asyncio.wait_for(
-                            _read_response(reader, method), timeout
+                            _read_response(reader, method, answer), timeout
                         )
+                        name, _sep, value = (
+                            answer.get("location", "").partition("#")[2].partition("-")
+                        )
+                        if value:
+                            page[name] = value
                     except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
                         tally.error_kinds[type(exc).__name__] += 1
                         stopped.add(index)
@@ -666,11 +689,12 @@ async def _cycles_phase(job: dict, seconds: float, tally: _Tally, stopped: set[i
 
 async def _run_cycles(job: dict) -> dict:
     stopped: set[int] = set()
+    shown = [dict(page) for page in job.get("shown") or [{} for _client in job["clients"]]]
     warmup = _Tally(job["ok_statuses"])
     if job["warmup"] > 0:
-        await _cycles_phase(job, job["warmup"], warmup, stopped)
+        await _cycles_phase(job, job["warmup"], warmup, stopped, shown)
     tally = _Tally(job["ok_statuses"])
-    elapsed = await _cycles_phase(job, job["seconds"], tally, stopped)
+    elapsed = await _cycles_phase(job, job["seconds"], tally, stopped, shown)
     latencies = sorted(tally.latencies)
     bad_statuses = sum(n for status, n in tally.statuses.items() if not tally.is_ok(status))
     bad_warmup = sum(n for status, n in warmup.statuses.items() if not warmup.is_ok(status))

@@ -192,7 +192,8 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     (
         AtDesk("/desk/call-next/"),
         "POST",
-        {**everyone(403), "counsellor_a": Redirect("/desk/"), "anonymous": LOGIN},
+        # Back at the visitor it called.
+        {**everyone(403), "counsellor_a": Redirect("/desk/#visit-*"), "anonymous": LOGIN},
     ),
     (
         "/desk/call-next/",

@@ -48,7 +48,8 @@ def messages_of(response) -> list[str]:
 def post(client: Client, path: str, data: dict | None = None):
     """POST and follow the redirect back to the desk, as the browser does."""
     response = client.post(path, data or {}, follow=True)
-    assert response.redirect_chain == [("/desk/", 302)], response.redirect_chain
+    back = [(url.split("#")[0], status) for url, status in response.redirect_chain]
+    assert back == [("/desk/", 302)], response.redirect_chain
     return response
 
 
@@ -662,3 +663,16 @@ def test_a_visitor_sees_the_desk_that_called_them(centre, bob):
     content = Client().get(f"/t/{visit.token}/").content.decode()
     assert "Desk 1" in content
     assert centre.partner_a.name not in content
+
+
+def test_the_desk_comes_back_at_the_visitor_it_holds(centre, bob):
+    first, second = queue_visit(centre.alpha, "E"), queue_visit(centre.alpha, "E")
+
+    called = bob.post("/desk/call-next/")
+    started = bob.post("/desk/start/", {"visit": first.pk})
+    finished = bob.post("/desk/finish/", finish_data(first, then="call_next"))
+
+    assert called.url == started.url == f"/desk/#visit-{first.pk}"
+    assert finished.url == f"/desk/#visit-{second.pk}"
+    page = bob.get("/desk/").content.decode()
+    assert f'id="visit-{second.pk}"' in page
