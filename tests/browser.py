@@ -16,8 +16,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# The devices of the README: reception, desk and kiosk tablets; the visitor's phone; the TV.
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
+TV = {"width": 1280, "height": 720}
+TV_FULL_HD = {"width": 1920, "height": 1080}
+# Every fixture account's password (tests.conftest gives it to the accounts it makes).
+PASSWORD = "correct horse battery staple"
 
 
 def chromium_path() -> str | None:
@@ -68,3 +73,30 @@ def new_page(browser, live_server):
     yield _new_page
     for context in contexts:
         context.close()
+
+
+def log_in(page, email: str, password: str | None = None) -> None:
+    """Log in through the real login form, as a person does."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password or PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def inside_viewport(locator) -> bool:
+    """Whether the element is wholly visible on the first screen, without scrolling."""
+    return locator.evaluate(
+        """el => { const r = el.getBoundingClientRect();
+                   return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
+                       && r.bottom <= window.innerHeight && r.right <= window.innerWidth; }"""
+    )
+
+
+def overflows(page) -> bool:
+    """Whether the page is taller or wider than its window (a TV nobody can scroll)."""
+    return page.evaluate(
+        """() => { const d = document.documentElement;
+                   return d.scrollHeight > window.innerHeight
+                       || d.scrollWidth > window.innerWidth; }"""
+    )

@@ -12,9 +12,7 @@ from django.core.cache import cache
 from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
-from tests.browser import browser, new_page  # noqa: F401  (fixtures)
-
-PASSWORD = "correct horse battery staple"
+from tests.browser import PASSWORD, browser, new_page  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

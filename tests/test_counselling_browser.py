@@ -10,21 +10,12 @@ from playwright.sync_api import expect
 
 from counselling.models import Interview
 from reception.models import Call, Visit
-from tests.browser import PHONE, TABLET
-from tests.conftest import PASSWORD
+from tests.browser import PHONE, TABLET, log_in
 from tests.counselling_fixtures import make_desk, make_topic, open_session, queue_visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def sit_at(page, user, desk) -> None:

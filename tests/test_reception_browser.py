@@ -11,21 +11,12 @@ import pytest
 from playwright.sync_api import expect
 
 from reception.models import Visit
-from tests.browser import PHONE, TABLET
-from tests.conftest import PASSWORD
+from tests.browser import PHONE, TABLET, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 WITHIN_TWO_POLLS = 2500  # ms: the pages poll every LIVE_POLL_SECONDS (1 s here)
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def test_a_check_in_on_the_tablet_shows_on_the_display_the_overview_and_the_phone(
