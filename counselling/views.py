@@ -118,7 +118,12 @@ def desk(request: HttpRequest) -> HttpResponse:
             "counselling/choose_desk.html",
             {"desks": desks, "taken": taken, "other_session": other},
         )
-    return render(request, "counselling/desk.html", _desk_context(request, session))
+    context = _desk_context(request, session)
+    if context["visit"] is not None:
+        # Read here, not by call next: the desk's actions keep their statements, and the live
+        # poll (the queue only) does not need it.
+        context["referral"] = selectors.referral_to(context["visit"])
+    return render(request, "counselling/desk.html", context)
 
 
 @never_cache
