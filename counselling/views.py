@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -148,11 +149,14 @@ def open_desk(request: HttpRequest, desk_id: int) -> HttpResponse:
     return redirect("counselling:desk")
 
 
-def _desk_showing(visit_id: int | None) -> HttpResponse:
+def _desk_showing(visit_id: int | None, query: str = "") -> HttpResponse:
     """Back to the desk screen, at the visitor it holds (`#visit-<id>`, the id of their block on
     the page): the browser lands on them, and a script driving the desk, as the benchmark does,
-    learns which visitor its next form is about."""
+    learns which visitor its next form is about. With the take-away search `query` the page
+    reopens on it, to add the next document from the same results."""
     url = reverse("counselling:desk")
+    if query:
+        url += "?" + urlencode({"tq": query})
     return redirect(f"{url}#visit-{visit_id}" if visit_id else url)
 
 
@@ -163,6 +167,7 @@ def _act(
     *,
     session: DeskSession | None = None,
     showing: int | None = None,
+    query: str = "",
     **extra,
 ) -> HttpResponse:
     """Run a desk action on the counsellor's open session (looked up unless the view has it
@@ -178,7 +183,7 @@ def _act(
         return redirect("counselling:desk")
     if success:
         messages.success(request, success)
-    return result if isinstance(result, HttpResponse) else _desk_showing(showing)
+    return result if isinstance(result, HttpResponse) else _desk_showing(showing, query)
 
 
 def _posting_visit(view):
@@ -406,6 +411,11 @@ def _resource_id(request: HttpRequest) -> int:
     return parse_id(request.POST.get("resource", "")) or 0
 
 
+def _take_away_query(request: HttpRequest) -> str:
+    """The search the counsellor added or removed a document from (the page posts it back)."""
+    return request.POST.get("tq", "").strip()[:200]
+
+
 @staff_view(*COUNSELLOR)
 @require_POST
 @_posting_visit
@@ -413,6 +423,7 @@ def take_away_add(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _act(
         request,
         services.add_to_take_away,
+        query=_take_away_query(request),
         resource_id=_resource_id(request),
         visit_id=visit_id,
     )
@@ -425,6 +436,7 @@ def take_away_remove(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _act(
         request,
         services.remove_from_take_away,
+        query=_take_away_query(request),
         resource_id=_resource_id(request),
         visit_id=visit_id,
     )
