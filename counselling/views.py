@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from citedesmetiers.access import staff_view
 from citedesmetiers.ids import parse_id
@@ -160,6 +161,15 @@ def _desk_showing(visit_id: int | None, query: str = "") -> HttpResponse:
     return redirect(f"{url}#visit-{visit_id}" if visit_id else url)
 
 
+def _refused(request: HttpRequest) -> HttpResponse:
+    """Back to the desk screen with the refusal just recorded. A take-away change sent by htmx
+    swaps one section only: the whole page reloads instead, so the message shows and the page is
+    up to date (the visitor may have changed)."""
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect("counselling:desk")
+
+
 def _act(
     request: HttpRequest,
     action,
@@ -180,7 +190,7 @@ def _act(
         result = action(session_id=session.pk, counsellor=request.user, **extra)
     except services.CounsellingError as refusal:
         messages.error(request, str(refusal))
-        return redirect("counselling:desk")
+        return _refused(request)
     if success:
         messages.success(request, success)
     return result if isinstance(result, HttpResponse) else _desk_showing(showing, query)
@@ -196,7 +206,7 @@ def _posting_visit(view):
         visit_id = parse_id(request.POST.get("visit", ""))
         if visit_id is None:
             messages.error(request, _("Your page was out of date; nothing was changed."))
-            return redirect("counselling:desk")
+            return _refused(request)
         return view(request, visit_id, *args, **kwargs)
 
     return wrapper

@@ -278,3 +278,38 @@ def test_the_desk_that_calls_a_referred_visitor_says_who_referred_them_and_why(n
     assert centre.partner_a.name not in note.inner_text()
     for page in (bob, carol):
         assert page.js_errors == []
+
+
+def test_adding_to_the_take_away_list_keeps_what_is_ticked_in_the_coding_form(new_page, centre):
+    alpha = centre.alpha
+    desk = make_desk(alpha, "Desk 1", "E", order=1)
+    make_topic(alpha, "E", "Interview practice")
+    guide = Resource.objects.create(title="Réussir son entretien", kind=Resource.Kind.BOOK)
+    visit = queue_visit(alpha, "E")
+    bob = new_page(TABLET)
+    sit_at(bob, centre.counsellor_a, desk)
+    bob.get_by_role("button", name="Call next").click()
+    bob.get_by_role("button", name="Start the interview").click()
+    bob.get_by_text("Interview practice").click()
+    bob.get_by_text("resources suggested").click()
+    bob.get_by_text("Add a document").click()
+    bob.get_by_label("Search the catalogue").fill("entretien")
+
+    bob.get_by_role("button", name=f"Add {guide.title} to the list").click()
+    remove = bob.get_by_role("button", name=f"Remove {guide.title} from the list")
+    expect(remove).to_be_visible()
+    # Only the list was redrawn: the ticks stay, the search stays open on its words.
+    expect(bob.get_by_label("Interview practice")).to_be_checked()
+    expect(bob.get_by_label("resources suggested")).to_be_checked()
+    expect(bob.get_by_label("Search the catalogue")).to_have_value("entretien")
+    assert [item.resource for item in visit.take_away.all()] == [guide]
+
+    remove.click()
+    expect(remove).to_have_count(0)
+    expect(bob.get_by_label("Interview practice")).to_be_checked()
+    assert not visit.take_away.exists()
+    bob.get_by_role("button", name="Finish the interview").click()
+    expect(bob.locator(".messages")).to_contain_text("Interview recorded.")
+    outcomes = Interview.objects.get(visit=visit).outcomes.values_list("code", flat=True)
+    assert list(outcomes) == ["resources"]
+    assert bob.js_errors == []

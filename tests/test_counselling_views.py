@@ -621,6 +621,21 @@ def test_the_take_away_search_comes_back_open_after_adding_from_it(centre, bob):
     assert visit.take_away.get().resource == guide
 
 
+def test_a_refused_take_away_change_sent_by_htmx_reloads_the_page(centre, bob):
+    """The page's htmx swaps only the list: a refusal reloads the whole page to show why."""
+    guide = Resource.objects.create(title="Réussir son entretien", kind=Resource.Kind.BOOK)
+    visit = queue_visit(centre.alpha, "E")
+    call_and_start(bob, visit)
+    response = bob.post(
+        "/desk/take-away/add/",
+        {"resource": guide.pk, "visit": visit.pk + 1},  # a stale page
+        headers={"HX-Request": "true"},
+    )
+    assert response["HX-Refresh"] == "true"
+    assert not visit.take_away.exists()
+    assert messages_of(bob.get("/desk/")) == ["Your page was out of date; nothing was changed."]
+
+
 # --- cost of the desk screen --------------------------------------------------------------------
 
 
