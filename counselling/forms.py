@@ -25,7 +25,10 @@ class FinishInterviewForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     refer_theme = forms.ModelChoiceField(
-        label=_("Refer to the desk for"), queryset=Theme.objects.none(), required=False
+        label=_("Refer to the desk for"),
+        queryset=Theme.objects.none(),
+        required=False,
+        empty_label="—",  # as the other menus of the form
     )
     referral_reason = forms.ChoiceField(
         label=_("Why"), choices=[("", "—"), *Outcome.Reason.choices], required=False

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from reception.models import Visit
 
-from .models import Desk, DeskSession, Interview
+from .models import Desk, DeskSession, Interview, Outcome
 
 
 def open_session_of(counsellor) -> DeskSession | None:
@@ -61,6 +61,22 @@ def recent_no_shows(desk: Desk):
         no_show_at__gte=timezone.now() - PUT_BACK_WINDOW,
         theme__in=desk.themes.all(),
     ).order_by("-no_show_at")
+
+
+def referral_to(visit: Visit) -> Outcome | None:
+    """The referral that sent the visitor to the theme they are now at a desk for, if a desk
+    referred them: the last one recorded (a visit can pass through several desks). None when
+    reception gave them another theme since (then nobody referred them here). Only codes: the
+    desk and theme they came from, and why."""
+    referral = (
+        Outcome.objects.filter(interview__visit=visit, code=Outcome.Code.REFERRED_DESK)
+        .select_related("interview__desk", "interview__theme")
+        .order_by("-interview__ended_at", "-pk")
+        .first()
+    )
+    if referral is None or referral.referred_theme_id != visit.theme_id:
+        return None
+    return referral
 
 
 def interviews_today(counsellor, site):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from citedesmetiers.access import staff_view
 from citedesmetiers.ids import parse_id
@@ -118,7 +120,12 @@ def desk(request: HttpRequest) -> HttpResponse:
             "counselling/choose_desk.html",
             {"desks": desks, "taken": taken, "other_session": other},
         )
-    return render(request, "counselling/desk.html", _desk_context(request, session))
+    context = _desk_context(request, session)
+    if context["visit"] is not None:
+        # Read here, not by call next: the desk's actions keep their statements, and the live
+        # poll (the queue only) does not need it.
+        context["referral"] = selectors.referral_to(context["visit"])
+    return render(request, "counselling/desk.html", context)
 
 
 @never_cache
@@ -143,12 +150,24 @@ def open_desk(request: HttpRequest, desk_id: int) -> HttpResponse:
     return redirect("counselling:desk")
 
 
-def _desk_showing(visit_id: int | None) -> HttpResponse:
+def _desk_showing(visit_id: int | None, query: str = "") -> HttpResponse:
     """Back to the desk screen, at the visitor it holds (`#visit-<id>`, the id of their block on
     the page): the browser lands on them, and a script driving the desk, as the benchmark does,
-    learns which visitor its next form is about."""
+    learns which visitor its next form is about. With the take-away search `query` the page
+    reopens on it, to add the next document from the same results."""
     url = reverse("counselling:desk")
+    if query:
+        url += "?" + urlencode({"tq": query})
     return redirect(f"{url}#visit-{visit_id}" if visit_id else url)
+
+
+def _refused(request: HttpRequest) -> HttpResponse:
+    """Back to the desk screen with the refusal just recorded. A take-away change sent by htmx
+    swaps one section only: the whole page reloads instead, so the message shows and the page is
+    up to date (the visitor may have changed)."""
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect("counselling:desk")
 
 
 def _act(
@@ -158,6 +177,7 @@ def _act(
     *,
     session: DeskSession | None = None,
     showing: int | None = None,
+    query: str = "",
     **extra,
 ) -> HttpResponse:
     """Run a desk action on the counsellor's open session (looked up unless the view has it
@@ -170,10 +190,10 @@ def _act(
         result = action(session_id=session.pk, counsellor=request.user, **extra)
     except services.CounsellingError as refusal:
         messages.error(request, str(refusal))
-        return redirect("counselling:desk")
+        return _refused(request)
     if success:
         messages.success(request, success)
-    return result if isinstance(result, HttpResponse) else _desk_showing(showing)
+    return result if isinstance(result, HttpResponse) else _desk_showing(showing, query)
 
 
 def _posting_visit(view):
@@ -186,7 +206,7 @@ def _posting_visit(view):
         visit_id = parse_id(request.POST.get("visit", ""))
         if visit_id is None:
             messages.error(request, _("Your page was out of date; nothing was changed."))
-            return redirect("counselling:desk")
+            return _refused(request)
         return view(request, visit_id, *args, **kwargs)
 
     return wrapper
@@ -401,6 +421,11 @@ def _resource_id(request: HttpRequest) -> int:
     return parse_id(request.POST.get("resource", "")) or 0
 
 
+def _take_away_query(request: HttpRequest) -> str:
+    """The search the counsellor added or removed a document from (the page posts it back)."""
+    return request.POST.get("tq", "").strip()[:200]
+
+
 @staff_view(*COUNSELLOR)
 @require_POST
 @_posting_visit
@@ -408,6 +433,7 @@ def take_away_add(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _act(
         request,
         services.add_to_take_away,
+        query=_take_away_query(request),
         resource_id=_resource_id(request),
         visit_id=visit_id,
     )
@@ -420,6 +446,7 @@ def take_away_remove(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _act(
         request,
         services.remove_from_take_away,
+        query=_take_away_query(request),
         resource_id=_resource_id(request),
         visit_id=visit_id,
     )

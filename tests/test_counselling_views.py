@@ -10,6 +10,7 @@ from citedesmetiers.live import current_mark
 from citedesmetiers.roles import Role
 from counselling.models import DeskSession, Interview, Outcome
 from reception.models import Call, Visit
+from resources.models import Resource
 from tests.conftest import make_staff
 from tests.counselling_fixtures import (
     in_english,  # noqa: F401  (fixture)
@@ -584,6 +585,55 @@ def test_the_day_shows_only_my_interviews(centre, login, desk, other_desk):
     assert response.context["interviews"] == []
     assert "No interview yet today." in response.content.decode()
     assert refresh(visit).status == Visit.Status.IN_INTERVIEW
+
+
+# --- the interview screen ---------------------------------------------------------------------
+
+
+def test_the_interview_screen_puts_the_finish_buttons_in_the_action_bar(centre, bob):
+    visit = queue_visit(centre.alpha, "E")
+    call_and_start(bob, visit)
+    content = bob.get("/desk/").content.decode()
+    # Outside the form, in the bar, they still submit it (form="finish-form"), without JS.
+    assert 'id="finish-form"' in content
+    assert '<button type="submit" form="finish-form">Finish the interview</button>' in content
+    assert 'form="finish-form" name="then" value="call_next"' in content
+    # The referral menu starts empty with "—", like the others, not Django's "---------".
+    assert "---------" not in content
+    assert '<option value="" selected>—</option>' in content
+    # The take-away search: folded, with a label of its own (not only a placeholder).
+    assert '<details class="take-away-search">' in content
+    assert '<label for="take-away-q">Search the catalogue</label>' in content
+
+
+def test_the_take_away_search_comes_back_open_after_adding_from_it(centre, bob):
+    guide = Resource.objects.create(title="Réussir son entretien", kind=Resource.Kind.BOOK)
+    visit = queue_visit(centre.alpha, "E")
+    call_and_start(bob, visit)
+    assert (
+        '<details class="take-away-search" open>' in bob.get("/desk/?tq=entretien").content.decode()
+    )
+
+    response = bob.post(
+        "/desk/take-away/add/", {"resource": guide.pk, "visit": visit.pk, "tq": "entretien"}
+    )
+    assert response.url == "/desk/?tq=entretien"
+    assert visit.take_away.get().resource == guide
+
+
+def test_a_refused_take_away_change_sent_by_htmx_reloads_the_page(centre, bob):
+    """The page's htmx swaps only the list: a refusal reloads the whole page to show why."""
+    guide = Resource.objects.create(title="Réussir son entretien", kind=Resource.Kind.BOOK)
+    visit = queue_visit(centre.alpha, "E")
+    call_and_start(bob, visit)
+    response = bob.post(
+        "/desk/take-away/add/",
+        {"resource": guide.pk, "visit": visit.pk + 1},  # a stale page
+        headers={"HX-Request": "true"},
+    )
+    assert response["HX-Refresh"] == "true"
+    assert not visit.take_away.exists()
+    assert messages_of(bob.get("/desk/")) == ["Your page was out of date; nothing was changed."]
 
 
 # --- cost of the desk screen --------------------------------------------------------------------
