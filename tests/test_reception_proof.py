@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from reception import proof, services
 from reception.models import ProofOfAttendance, Visit
 from reception.proof import proof_code, read_proof
 from reception.views import VISITOR_LINK_DAYS
+from tests.browser import PHONE, inside_viewport
 from tests.conftest import make_site
 
 BASE32 = string.ascii_uppercase + "234567"
@@ -389,3 +391,31 @@ def test_a_link_older_than_the_visitor_link_days_gets_the_friendly_not_found_pag
     response = client.get(reverse(name, args=[visit.token]))
     assert response.status_code == 404
     assert "We cannot find this ticket" in response.content.decode()
+
+
+# --- in a browser, on a phone ---------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_a_code_typed_from_the_paper_verifies(new_page, centre):
+    code = proof_code(check_in(centre.alpha, now=ARRIVAL))
+    phone = new_page(PHONE)
+
+    phone.goto("/verify/")
+    field = phone.get_by_label("Verification code")
+    expect(field).to_be_visible()
+    assert inside_viewport(field)
+    field.fill(code.replace("-", "").lower())  # as typed back, without the hyphen
+    phone.get_by_role("button", name="Check", exact=True).click()
+
+    expect(phone.locator("h1")).to_have_text("This proof is genuine")
+    expect(phone.get_by_text("Ticket E-001 was issued at Site Alpha")).to_be_visible()
+    expect(phone.get_by_label("Verification code")).to_have_value(code)
+
+    phone.get_by_label("Verification code").fill("K7PM 4QX")  # a character short
+    phone.get_by_role("button", name="Check another code").click()
+    expect(phone.locator("h1")).to_have_text("We cannot confirm this code")
+    expect(phone.get_by_role("alert")).to_contain_text("they have eight letters and digits")
+    expect(phone.get_by_label("Verification code")).to_be_visible()
+    assert phone.js_errors == []
