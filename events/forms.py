@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -28,3 +30,21 @@ class RegistrationForm(forms.Form):
 
 class OnTheSpotForm(forms.Form):
     pseudonym = forms.CharField(label=_("First name or pseudonym"), max_length=60)
+
+
+class FindRegistrationForm(forms.Form):
+    code = forms.CharField(
+        label=_("Registration code"),
+        max_length=40,
+        help_text=_(
+            "Eight letters and digits, as printed by reception or shown on your "
+            "registration's page. Spaces and small letters do not matter."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        # As people type it back: with spaces or hyphens between the groups, in small letters.
+        return re.sub(r"[\s\-‐‑–—.]+", "", self.cleaned_data["code"]).upper()

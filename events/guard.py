@@ -1,5 +1,6 @@
 """What stands between a script and the public registration form, besides the honeypot: limits
-per address, per network and per event, and a proof-of-work check once they are near.
+per address, per network and per event, and a proof-of-work check once they are near. And the
+limits of the page where a registration's code is typed (`count_code_lookup`).
 
 Limits, per clock hour (counted on every well-formed attempt, whatever its outcome):
 - one address (IPv6: its /64) makes at most EVENT_REGISTRATIONS_PER_HOUR attempts;
@@ -110,6 +111,28 @@ def reason_for_check(
     if counts.event - before >= BUSY_EVENT:
         return Reason.BUSY
     return None
+
+
+# The code page (events.views.find): codes typed per clock hour, by one address (IPv6: its /64)
+# and by one network (a /24, an IPv6 /48). A person finds their code in a try or two; a script
+# meets one of some 5,000 codes in progress among 2⁴⁰ once in 2 × 10⁸ tries: years of an hour's
+# allowance of tens of thousands of networks.
+CODE_LOOKUPS_PER_HOUR = 10
+CODE_LOOKUPS_PER_NETWORK_PER_HOUR = 50
+
+
+def count_code_lookup(request: HttpRequest) -> bool:
+    """Count one more code typed on the code page; whether it is over a limit (then it is not
+    looked up). Raises CacheUnavailable when nothing can count."""
+    hour = f"{timezone.now():%Y%m%d%H}"
+    address, network = count_hits(
+        [
+            f"events:code:{client_key(request)}:{hour}",
+            f"events:code-net:{client_network(request)}:{hour}",
+        ],
+        HOUR,
+    )
+    return address > CODE_LOOKUPS_PER_HOUR or network > CODE_LOOKUPS_PER_NETWORK_PER_HOUR
 
 
 def _hmac_key() -> str:

@@ -10,6 +10,9 @@ after registering without an e-mail address carries one too: only that person ev
 `confirm` link is only ever e-mailed, so confirming proves the address. All links of a
 registration stop working when it is cancelled and when its contact data is purged.
 
+A registration's code (eight characters, printed by reception, shown on its page) opens a new
+link to it from the code page (`find_by_code`; the view limits the attempts).
+
 Links of the e-mails sent before these keys existed were signed registration ids
 (`django.core.signing`); `find_legacy` still reads them until their event is over."""
 
@@ -23,12 +26,13 @@ import secrets
 from django.core import signing
 from django.utils import timezone
 
-from .models import Registration, RegistrationKey
+from .models import CODE_ALPHABET, CODE_LENGTH, Event, Registration, RegistrationKey
 
 MANAGE, CONFIRM = RegistrationKey.Purpose.MANAGE, RegistrationKey.Purpose.CONFIRM
 SECRET_BYTES = 32
 # What token_urlsafe(32) makes: 43 characters of the URL-safe base64 alphabet.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
+_CODE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 LEGACY_SALT = "events.registration"
 LEGACY_MAX_AGE = 365 * 86400
 
@@ -60,6 +64,25 @@ def find(secret: str, purpose: str) -> Registration | None:
     if key is None or not hmac.compare_digest(key.digest, wanted):
         return None
     return key.registration
+
+
+def find_by_code(code: str) -> Registration | None:
+    """The registration in progress with this code (as the form leaves it: capitals, no
+    separators), to open its page again: one still taking part, of an event not over whose
+    page is public (a cancelled event says so on it). Else None, whatever the reason."""
+    if not _CODE.fullmatch(code or ""):
+        return None
+    return (
+        Registration.objects.select_related("event__site")
+        .filter(
+            code=code,
+            status__in=Registration.ACTIVE,
+            event__status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED],
+            event__site__active=True,
+            event__ends_at__gt=timezone.now(),
+        )
+        .first()
+    )
 
 
 def revoke(registration_id: int) -> None:

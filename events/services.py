@@ -236,7 +236,8 @@ def send_links_again(*, registration_id: int, now: dt.datetime | None = None) ->
 
 
 def _promote(event: Event, now: dt.datetime) -> list[Registration]:
-    """Fill free places from the waiting list, oldest first."""
+    """Fill free places from the waiting list, oldest first. Inside the reminder days the
+    e-mail of the promotion is the reminder (it says so): no second e-mail minutes later."""
     confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
     free = (event.capacity or 0) - confirmed
     if free <= 0:
@@ -246,10 +247,15 @@ def _promote(event: Event, now: dt.datetime) -> list[Registration]:
         .filter(status=Registration.Status.WAITING)
         .order_by("created_at", "pk")[:free]
     )
+    reminds = bool(promoted) and reminder_due(event, now)
     for registration in promoted:
         registration.status = Registration.Status.CONFIRMED
         registration.confirmed_at = registration.promoted_at = now
-        registration.save(update_fields=["status", "confirmed_at", "promoted_at"])
+        fields = ["status", "confirmed_at", "promoted_at"]
+        if reminds and registration.email:
+            registration.reminder_sent_at = now
+            fields.append("reminder_sent_at")
+        registration.save(update_fields=fields)
     emails.queue_each([r.pk for r in promoted if r.email], "promoted")
     return promoted
 

@@ -9,10 +9,13 @@ urlpatterns = [
     path("<id:event_id>/", views.detail, name="detail"),
     path("<id:event_id>/register/", views.register, name="register"),
     path("<id:event_id>/check-your-mail/", views.check_mail, name="check_mail"),
+    path("<id:event_id>/cancelled/", views.cancelled, name="cancelled"),
     path("<id:event_id>/event.ics", views.event_ics, name="ics"),
     path("<id:event_id>/on-the-spot/", views.on_the_spot, name="on_the_spot"),
     path("feed/<slug:site_slug>.ics", views.site_feed, name="feed"),
     path("on-the-spot/", views.on_the_spot_list, name="on_the_spot_list"),
+    # Type a registration's code to open its page again (to see or cancel it).
+    path("code/", views.find, name="find"),
     # Secret links (events.keys): a registration's page, and the confirmation of its address.
     path("r/<str:token>/", views.registration, name="registration"),
     path("r/<str:token>/cancel/", views.cancel, name="cancel"),

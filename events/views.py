@@ -7,6 +7,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +28,7 @@ from citedesmetiers.roles import Role
 
 from . import guard, keys, services
 from .calendar import calendar_bytes
-from .forms import OnTheSpotForm, RegistrationForm
+from .forms import FindRegistrationForm, OnTheSpotForm, RegistrationForm
 from .models import Event, Registration
 
 PAGE_SIZE = 20
@@ -42,11 +43,43 @@ def _public_events():
     )
 
 
+def _visible_events():
+    """Published or cancelled, of a site in use: the events whose page stays (a cancelled
+    event's page is the link of its cancellation e-mail)."""
+    return Event.objects.filter(
+        status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED], site__active=True
+    ).select_related("site")
+
+
 def _places_left(event: Event) -> int | None:
     if event.capacity is None:
         return None
     taken = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
     return max(0, event.capacity - taken)
+
+
+class Availability:
+    """How full an event is, as the public pages say it: never how many places are left (an
+    exact count would tell whoever registers an address whether it already held a place: a
+    new one takes one, a repeated one nothing)."""
+
+    OPEN_DOOR = "open_door"  # no registration: just come
+    CLOSED = "closed"  # started, or not taking registrations
+    AVAILABLE = "available"
+    FEW = "few"  # the last places (events.guard.nearly_full)
+    FULL = "full"  # the waiting list
+
+
+def availability(event: Event, places_left: int | None) -> str:
+    if not event.needs_registration:
+        return Availability.OPEN_DOOR
+    if not event.is_open_for_registration:
+        return Availability.CLOSED
+    if not places_left:
+        return Availability.FULL
+    if guard.nearly_full(event.capacity, places_left):
+        return Availability.FEW
+    return Availability.AVAILABLE
 
 
 @require_GET
@@ -72,16 +105,29 @@ def event_list(request: HttpRequest) -> HttpResponse:
         events = events.filter(audience=audience)
     if start:
         events = events.filter(starts_at__date__gte=start)
+    events = events.annotate(
+        taken=Count(
+            "registrations",
+            filter=Q(registrations__status=Registration.Status.CONFIRMED),
+            distinct=True,
+        )
+    )
     page = Paginator(events.distinct().order_by("starts_at", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page") or 1
     )
+    for event in page:
+        places_left = None if event.capacity is None else max(0, event.capacity - event.taken)
+        event.availability = availability(event, places_left)
     params = request.GET.copy()
     params.pop("page", None)
+    filtered = [site_slug, theme_id, kind, audience, start]
     return render(
         request,
         "events/list.html",
         {
             "page": page,
+            # The filters stay folded on a phone unless one is in use (events/list.html).
+            "filters_used": sum(1 for value in filtered if value),
             "sites": Site.objects.filter(active=True),
             "themes": Theme.objects.filter(active=True, site__slug=site_slug) if site_slug else [],
             "kinds": Event.Kind.choices,
@@ -132,10 +178,7 @@ def _detail_page(
                 "event": event,
                 "form": form,
                 "places_left": places_left,
-                # The public page says how full the event is, not how many places are left: an
-                # exact count would tell whoever registers an address whether it already held a
-                # place (a new one takes one, a repeated one nothing).
-                "nearly_full": guard.nearly_full(event.capacity, places_left),
+                "availability": availability(event, places_left),
                 "check": check,
             },
             status=status,
@@ -316,17 +359,55 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     except services.EventError as refusal:
         messages.error(request, str(refusal))
         return redirect("events:registration", token=token)
-    # The registration's links no longer work (this one included): back to the event.
-    messages.success(
-        request,
-        _(
-            "Your registration is cancelled. Thank you for telling us! Its links no longer "
-            "work; you are welcome to register again."
-        ),
-    )
-    if _public_events().filter(pk=found.event_id).exists():
-        return redirect("events:detail", event_id=found.event_id)
-    return redirect("events:list")
+    # The registration's links no longer work (this one included): a page that says so, with
+    # nothing left to do for this place (no calendar entry to add).
+    return redirect("events:cancelled", event_id=found.event_id)
+
+
+@require_GET
+def cancelled(request: HttpRequest, event_id: int) -> HttpResponse:
+    """Where a cancellation lands. It shows nothing of the registration (whose links are spent):
+    anyone may open it, as anyone may open the page after registering with an address."""
+    event = get_object_or_404(_visible_events(), pk=event_id)
+    with timezone.override(event.site.zone):
+        return render(request, "events/cancelled.html", {"event": event})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def find(request: HttpRequest) -> HttpResponse:
+    """Type the code of a registration (printed by reception, shown on its page) to open its
+    page again, to see or cancel it. Codes are random (40 bits) and attempts are limited per
+    address and network (events.guard), so typing codes at random finds nobody's place; an
+    unknown code, a cancelled registration and an event that is over all get the same answer."""
+    form = FindRegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            refused = guard.count_code_lookup(request)
+        except CacheUnavailable:
+            refused = True
+        if refused:
+            form.add_error(
+                None,
+                _(
+                    "Too many codes were typed from this connection. Please try again in an "
+                    "hour, or ask at reception."
+                ),
+            )
+            return render(request, "events/find.html", {"form": form}, status=429)
+        found = keys.find_by_code(form.cleaned_data["code"])
+        if found is not None:
+            return redirect("events:registration", token=keys.issue(found.pk, keys.MANAGE))
+        form.add_error(
+            None,
+            _(
+                "We find no registration in progress with this code. Check it as it is "
+                "written, or ask at reception."
+            ),
+        )
+        return render(request, "events/find.html", {"form": form}, status=404)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "events/find.html", {"form": form}, status=status)
 
 
 @secret_page
@@ -427,7 +508,14 @@ def on_the_spot(request: HttpRequest, event_id: int) -> HttpResponse:
         return render(
             request,
             "events/on_the_spot_done.html",
-            {"registration": registration, "event": event, "qr": qr_svg(url, 4), "url": url},
+            {
+                "registration": registration,
+                "event": event,
+                "qr": qr_svg(url, 4),
+                "url": url,
+                # Printed short, to be typed: where the code opens the registration again.
+                "find_address": request.get_host() + reverse("events:find"),
+            },
         )
     return render(
         request,

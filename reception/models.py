@@ -9,6 +9,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -234,3 +235,26 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visit} → {self.desk}"
+
+
+class ProofOfAttendance(models.Model):
+    """The short code printed on a visitor's proof of attendance (reception.proof), and what it
+    stands for: a ticket issued at this site at this minute — nothing about who held it. Kept
+    after raw visits are purged, so a slip stays verifiable; one row per ticket, so printing the
+    slip again gives the same code."""
+
+    code = models.CharField(max_length=8, unique=True)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    ticket = models.CharField(max_length=12)
+    arrived_at = models.DateTimeField()  # to the minute, as printed
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "ticket", "arrived_at"], name="proof_once_per_ticket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.ticket}"

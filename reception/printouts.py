@@ -57,6 +57,8 @@ def _budgets(request: HttpRequest, visit: Visit) -> list[tuple[str, int]]:
 def proof_pdf(request: HttpRequest, visit: Visit, *, keep: int) -> bytes:
     code = proof_code(visit)
     verify_url = request.build_absolute_uri(reverse("reception:verify", args=[code]))
+    # Printed short, to be typed: the host and /verify/ (the QR code has the whole address).
+    verify_address = request.get_host() + reverse("reception:verify_form")
 
     def html() -> str:
         zone = visit.site.zone
@@ -67,6 +69,7 @@ def proof_pdf(request: HttpRequest, visit: Visit, *, keep: int) -> bytes:
                     "visit": visit,
                     "code": code,
                     "verify_url": verify_url,
+                    "verify_address": verify_address,
                     "qr": qr_data_uri(verify_url),
                     "arrived": timezone.localtime(visit.arrived_at, zone),
                     "printed": timezone.localtime(timezone.now(), zone),

@@ -1,9 +1,16 @@
 """Self-service proof of attendance (charter rule 6): the centre certifies nobody, but a visitor can
 print a slip saying that a ticket was issued at this site at this time — nothing about who.
 
-The verification code carries the site, the ticket code and the arrival minute, with an HMAC of
-them under the project's SECRET_KEY. Checking a code needs no visit row, so proofs stay verifiable
-after raw visits are purged; a changed character breaks the signature."""
+The code is made to be typed back from paper: eight characters in two groups (`K7PM-4QXD`), from
+an alphabet without the characters people confuse (0/O, 1/I/L, and U/V), drawn at random and
+stored (reception.models.ProofOfAttendance) with the site, the ticket and the arrival minute.
+Checking it needs no visit row, so proofs stay verifiable after raw visits are purged; it is
+read with or without its hyphen, in any case, with spaces. 30⁸ ≈ 6.5 × 10¹¹ codes: typing codes
+at random finds none.
+
+Slips printed before carried a longer signed code: the site, the ticket and the minute in
+base 32, a hyphen, and an HMAC of them under the project's SECRET_KEY (`read_signed`). They
+still verify, with or without their hyphen."""
 
 from __future__ import annotations
 
@@ -11,16 +18,88 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import re
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare
 
 from citedesmetiers.models import Site
 
-from .models import Visit
+from .models import ProofOfAttendance, Visit
 
-MAC_BYTES = 10  # 80 bits: not guessable, still short enough to type
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
+LENGTH = 8
+GROUP = 4
+# What people put between the groups, or around the code, when they type it back.
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—.·_]+")
+_SHORT = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
+
+MAC_BYTES = 10  # the signed codes of the first slips: 80 bits, 16 characters of base 32
+_MAC_CHARS = 16
+
+
+def normal_form(typed: str) -> str:
+    """The code as stored: without separators or spaces, in capitals. Only ASCII letters and
+    digits are kept as they are: anything else makes a code that matches nothing."""
+    return _SEPARATORS.sub("", typed or "").upper()
+
+
+def grouped(code: str) -> str:
+    """`K7PM4QXD` as printed: `K7PM-4QXD`."""
+    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def proof_code(visit: Visit) -> str:
+    """The code printed on the visit's proof, grouped; the same each time it is printed."""
+    arrived = visit.arrived_at.replace(second=0, microsecond=0)
+    wanted = {"site_id": visit.site_id, "ticket": visit.code, "arrived_at": arrived}
+    for _attempt in range(5):
+        found = ProofOfAttendance.objects.filter(**wanted).values_list("code", flat=True).first()
+        if found:
+            return grouped(found)
+        try:
+            with transaction.atomic():
+                ProofOfAttendance.objects.create(code=_new_code(), **wanted)
+        except IntegrityError:
+            continue  # printed at the same moment elsewhere, or (rarely) a code already taken
+    raise RuntimeError("no free proof code after five tries")
+
+
+@dataclass
+class Proof:
+    site: Site
+    ticket: str
+    arrived_at: dt.datetime
+    code: str  # as printed
+
+
+def read_proof(typed: str) -> Proof | None:
+    """The proof a code stands for, or None when it is malformed, tampered with or unknown."""
+    code = normal_form(typed)
+    if _SHORT.fullmatch(code):
+        row = ProofOfAttendance.objects.select_related("site").filter(code=code).first()
+        if row is None:
+            return None
+        arrived = row.arrived_at.astimezone(row.site.zone)
+        return Proof(site=row.site, ticket=row.ticket, arrived_at=arrived, code=grouped(code))
+    return read_signed(code)
+
+
+def looks_like_a_code(typed: str) -> bool:
+    """Whether `typed` has the shape of a code we print (now or before), known or not: to tell
+    a typo in its length or letters from a code that is simply unknown."""
+    code = normal_form(typed)
+    return bool(_SHORT.fullmatch(code)) or _split_signed(code) is not None
+
+
+# --- the signed codes of the first slips ----------------------------------------------------------
 
 
 def _mac(payload: bytes) -> str:
@@ -37,23 +116,21 @@ def _unb32(text: str) -> bytes:
     return base64.b32decode(text + "=" * (-len(text) % 8))
 
 
-def proof_code(visit: Visit) -> str:
-    minute = int(visit.arrived_at.timestamp() // 60)
-    payload = f"{visit.site_id}:{visit.code}:{minute}".encode()
-    return f"{_b32(payload)}-{_mac(payload)}"
+def _split_signed(code: str) -> tuple[str, str] | None:
+    """The payload and signature of a signed code in normal form (its hyphen is gone: the
+    signature is always its last 16 characters)."""
+    if len(code) <= _MAC_CHARS or not re.fullmatch(r"[A-Z2-7]+", code):
+        return None
+    return code[:-_MAC_CHARS], code[-_MAC_CHARS:]
 
 
-@dataclass
-class Proof:
-    site: Site
-    ticket: str
-    arrived_at: dt.datetime
-
-
-def read_proof(code: str) -> Proof | None:
-    """The proof a code stands for, or None when it is malformed, tampered with or unknown."""
+def read_signed(code: str) -> Proof | None:
+    """The proof of a signed code (in normal form), or None."""
+    parts = _split_signed(code)
+    if parts is None:
+        return None
+    encoded, mac = parts
     try:
-        encoded, mac = code.upper().split("-", 1)
         payload = _unb32(encoded)
         if _b32(payload) != encoded:
             return None  # unused trailing bits changed: not the code we issued
@@ -66,4 +143,4 @@ def read_proof(code: str) -> Proof | None:
         arrived = dt.datetime.fromtimestamp(int(minute) * 60, tz=dt.UTC).astimezone(site.zone)
     except (ValueError, UnicodeDecodeError, OverflowError, OSError):
         return None
-    return Proof(site=site, ticket=ticket, arrived_at=arrived)
+    return Proof(site=site, ticket=ticket, arrived_at=arrived, code=f"{encoded}-{mac}")

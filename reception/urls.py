@@ -19,5 +19,6 @@ urlpatterns = [
     path("t/<str:token>/leave/", views.leave, name="leave"),
     path("t/<str:token>/proof.pdf", views.proof_pdf, name="proof"),
     path("t/<str:token>/list.pdf", views.take_away_pdf, name="take_away_pdf"),
+    path("verify/", views.verify, name="verify_form"),
     path("verify/<str:code>/", views.verify, name="verify"),
 ]

@@ -22,7 +22,7 @@ from citedesmetiers.roles import Role
 from . import printouts, queues, services
 from .forms import CheckInForm, ProfileForm
 from .models import Visit
-from .proof import read_proof
+from .proof import looks_like_a_code, read_proof
 
 RECEPTION_ROLES = (Role.RECEPTION, Role.MANAGER)
 VISITOR_LINK_DAYS = 7
@@ -301,9 +301,16 @@ def take_away_pdf(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def verify(request: HttpRequest, code: str) -> HttpResponse:
-    proof = read_proof(code)
+def verify(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """The page to type a proof's code into (`/verify/`, `?code=`), and its answer (also at
+    `/verify/<code>/`, the address of the slip's QR code). The field is always there, so a
+    code typed wrong can be typed again."""
+    typed = (code if code is not None else request.GET.get("code", ""))[:200]
+    if not typed.strip():
+        return render(request, "reception/verify.html", {"typed": ""})
+    proof = read_proof(typed)
     if proof is None:
-        return render(request, "reception/verify.html", {"proof": None}, status=404)
+        context = {"typed": typed, "malformed": not looks_like_a_code(typed)}
+        return render(request, "reception/verify.html", context, status=404)
     with timezone.override(proof.site.zone):
-        return render(request, "reception/verify.html", {"proof": proof, "code": code})
+        return render(request, "reception/verify.html", {"proof": proof, "typed": proof.code})

@@ -166,6 +166,7 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     ("/t/{alpha_token}/live/?s=alpha", "GET", everyone(200)),
     ("/t/{alpha_token}/leave/", "POST", everyone(Redirect("/t/*/"))),
     ("/t/not-a-ticket/", "GET", everyone(404)),
+    ("/verify/", "GET", everyone(200)),
     ("/verify/not-a-code/", "GET", everyone(404)),
     # The counsellor's desk: counsellors only (Bob), at their own site; a desk of Beta is not
     # found from Alpha. Without an open desk, actions are refused with a message on /desk/.

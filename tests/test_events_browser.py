@@ -14,7 +14,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from events.models import Registration
-from tests.browser import PHONE, TABLET
+from tests.browser import PHONE, TABLET, inside_viewport
 from tests.events_fixtures import (
     fixture_eager_celery,  # noqa: F401 (a fixture)
     link_after,
@@ -99,8 +99,10 @@ def test_register_on_a_phone_then_cancel_from_the_email(new_page, live_server, c
     phone.once("dialog", lambda dialog: dialog.accept())  # "Cancel this registration?"
     phone.get_by_role("button", name="Cancel my registration").click()
 
-    # Back on the event's page, with a place free again; the link is spent.
-    expect(phone.locator(".messages")).to_contain_text("Your registration is cancelled.")
+    # A page that says so, with nothing to add to a calendar; the event has a place free again.
+    expect(phone.locator("h1")).to_have_text("Your registration is cancelled.")
+    expect(phone.get_by_role("link", name="Add to my calendar (.ics)")).to_have_count(0)
+    phone.get_by_role("link", name="About the event").click()
     expect(phone.locator("h1")).to_have_text("Atelier CV : se présenter en une page")
     expect(phone.get_by_text("Places are available.")).to_be_visible()
     registration.refresh_from_db()
@@ -162,3 +164,82 @@ def test_without_javascript_the_check_says_what_to_do_instead(browser, live_serv
         assert not Registration.objects.filter(pseudonym="Karim").exists()
     finally:
         context.close()
+
+
+def test_on_a_phone_the_first_event_is_on_the_first_screen(new_page, centre):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    soon = centre.alpha.local_now().replace(hour=14, minute=0, second=0, microsecond=0)
+    full = make_event(
+        centre.alpha,
+        title="Réussir son entretien d'embauche",
+        capacity=2,
+        starts_at=soon + dt.timedelta(days=1),
+        place="Salle Jules Verne",
+    )
+    for n in range(2):
+        Registration.objects.create(event=full, pseudonym=f"V{n}", status="confirmed")
+    make_event(
+        centre.alpha,
+        title="Atelier CV : se présenter en une page",
+        capacity=12,
+        starts_at=soon + dt.timedelta(days=2),
+    )
+
+    phone = new_page(PHONE)
+    phone.goto("/events/")
+
+    first = phone.locator(".event-hit").first
+    expect(first).to_contain_text("Réussir son entretien d'embauche")
+    assert inside_viewport(first)
+    expect(first.locator(".availability")).to_have_text("Full: waiting list")
+    expect(phone.locator(".event-hit").nth(1).locator(".availability")).to_have_text(
+        "Places available"
+    )
+    # The four filters are folded behind one button, and open on a tap.
+    filters = phone.get_by_text("Filters", exact=True)
+    assert inside_viewport(filters)
+    assert filters.bounding_box()["height"] >= 44
+    expect(phone.get_by_label("Kind")).to_be_hidden()
+    phone.screenshot(path=str(SCREENSHOTS / "events-list-phone.png"))
+    filters.click()
+    phone.get_by_label("Kind").select_option("workshop")
+    phone.get_by_role("button", name="Show").click()
+
+    # A filter in use: the filters stay open, saying how many are in use.
+    expect(phone.get_by_label("Kind")).to_be_visible()
+    expect(phone.locator("summary")).to_contain_text("(1 active)")
+    assert phone.js_errors == []
+
+
+def test_on_a_phone_a_code_finds_the_place_and_cancels_it(new_page, centre):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    event = make_event(centre.alpha, title="Club des créateurs", capacity=1)
+    nadia = Registration.objects.create(event=event, pseudonym="Nadia", status="confirmed")
+    karim = Registration.objects.create(event=event, pseudonym="Karim", status="waiting")
+
+    phone = new_page(PHONE)
+    phone.goto("/events/")
+    phone.get_by_role("link", name="Registered already? Find my registration with its code").click()
+    phone.get_by_label("Registration code").fill(f"{nadia.code[:4].lower()} {nadia.code[4:]}")
+    phone.screenshot(path=str(SCREENSHOTS / "events-code-phone.png"))
+    phone.get_by_role("button", name="Find my registration").click()
+
+    expect(phone.locator(".registration-status")).to_contain_text("Your place is booked.")
+    expect(phone.locator(".reg-code")).to_have_text(nadia.code)
+    phone.once("dialog", lambda dialog: dialog.accept())  # "Cancel this registration?"
+    phone.get_by_role("button", name="Cancel my registration").click()
+
+    expect(phone.locator("h1")).to_have_text("Your registration is cancelled.")
+    expect(phone.get_by_role("link", name="Add to my calendar (.ics)")).to_have_count(0)
+    nadia.refresh_from_db()
+    karim.refresh_from_db()
+    assert (nadia.status, karim.status) == ("cancelled", "confirmed")
+
+    # The code is spent: typed again, the same answer as any unknown code.
+    phone.goto("/events/code/")
+    phone.get_by_label("Registration code").fill(nadia.code)
+    phone.get_by_role("button", name="Find my registration").click()
+    expect(phone.get_by_role("alert")).to_contain_text(
+        "We find no registration in progress with this code."
+    )
+    assert phone.js_errors == []

@@ -527,8 +527,9 @@ def test_cancelling_through_the_link_ends_every_link_of_the_registration(centre,
     first = client.post(url + "cancel/", follow=True)
 
     page = first.content.decode()
-    assert first.redirect_chain[-1][0] == reverse("events:detail", args=[event.pk])
+    assert first.redirect_chain[-1][0] == reverse("events:cancelled", args=[event.pk])
     assert "Your registration is cancelled." in page
+    assert reverse("events:ics", args=[event.pk]) not in page  # nothing left to add
     assert statuses(event) == {CANCELLED: 1}
     for link in (url, other):
         assert client.get(link).status_code == 404

@@ -190,21 +190,52 @@ def test_no_reminder_for_some_events(centre, after_commit, change):
     assert mail.outbox == []
 
 
-def test_someone_promoted_after_the_sweep_is_reminded_at_the_next_one(centre, after_commit):
+def test_a_promotion_inside_the_reminder_days_is_the_reminder(centre, after_commit):
+    # Karim joins the waiting list; two days before, Nadia cancels and her place goes to him.
+    # He gets two e-mails (waiting list, promotion), not three: the promotion is his reminder.
     start = dt.datetime(2027, 5, 10, 14, 0, tzinfo=PARIS)
     event = make_event(centre.alpha, starts_at=start, capacity=1)
     with after_commit():
         nadia = registered_well_before(event, "Nadia", "nadia@example.org")
         registered_well_before(event, "Karim", "karim@example.org")
-    mail.outbox.clear()
     sweep = start - dt.timedelta(days=1)
     with after_commit():
         services.send_reminders(now=sweep)  # Nadia's reminder leaves
     with after_commit():
         services.cancel_registration(registration_id=nadia.pk, now=sweep)
-        services.send_reminders(now=sweep + dt.timedelta(minutes=15))
+    with after_commit():
+        assert services.send_reminders(now=sweep + dt.timedelta(minutes=5)) == 0
+    with after_commit():
+        assert services.send_reminders(now=sweep + dt.timedelta(hours=6)) == 0
 
-    assert [m.to[0] for m in reminders()] == ["nadia@example.org", "karim@example.org"]
+    to_karim = [m for m in mail.outbox if m.to == ["karim@example.org"]]
+    assert [m.subject.split(":")[0] for m in to_karim] == [
+        "You are on the waiting list",
+        "A place is now yours",
+    ]
+    promotion = to_karim[1]
+    assert "this e-mail is also your reminder" in promotion.body
+    assert "this e-mail is also your reminder" in promotion.alternatives[0][0]
+    # It carries what the reminder would: the date, the place, the calendar, the link.
+    assert "Monday 10 May 2027, 14:00" in promotion.body
+    assert [name for name, _content, _type in promotion.attachments] == ["event.ics"]
+    assert "See or cancel my registration:" in promotion.body
+    assert [m.to[0] for m in reminders()] == ["nadia@example.org"]
+
+
+def test_a_promotion_before_the_reminder_days_is_reminded_as_usual(centre, after_commit):
+    start = dt.datetime(2027, 5, 10, 14, 0, tzinfo=PARIS)
+    event = make_event(centre.alpha, starts_at=start, capacity=1)
+    with after_commit():
+        nadia = registered_well_before(event, "Nadia", "nadia@example.org")
+        registered_well_before(event, "Karim", "karim@example.org")
+        services.cancel_registration(registration_id=nadia.pk, now=start - dt.timedelta(days=5))
+    with after_commit():
+        assert services.send_reminders(now=start - dt.timedelta(days=1)) == 1
+
+    (promotion,) = sent("promoted")
+    assert "also your reminder" not in promotion.body
+    assert [m.to[0] for m in reminders()] == ["karim@example.org"]
 
 
 # --- exactly once -------------------------------------------------------------------------------
