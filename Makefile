@@ -3,7 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
-PORT ?= 8000
+# The web server's port; exported so the workers' e-mail links (SITE_URL, when unset) match it.
+export PORT ?= 8000
 PYTHON ?= python3
 # The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= auto

@@ -5,16 +5,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import re
 import statistics
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,10 +24,11 @@ from reception.models import Call, Visit
 
 from . import audit, charts, report_service, stats
 from .access import managed_cites, network_wide, sites_for, staff_view
-from .ids import parse_id
-from .models import AuditEntry, Cite, MonthlyReport, Partner, Site, Theme
+from .ids import MonthConverter, YearConverter, parse_id
+from .models import AggregatedDay, AuditEntry, Cite, MonthlyReport, Partner, Site, Theme
 from .reports import key_figures
 from .roles import Role
+from .stats import month_bounds
 
 MANAGER = (Role.MANAGER,)
 
@@ -117,20 +119,92 @@ def _tables(sites, start, end, filters) -> dict[str, list[tuple[str, int]]]:
     }
 
 
+# The month picker's value, as <input type="month"> and the report form write it: 2026-03.
+MONTH_VALUE = re.compile(rf"({YearConverter.regex})-({MonthConverter.regex})")
+
+
+def _month_name(month: dt.date) -> str:
+    return formats.date_format(month, "YEAR_MONTH_FORMAT")
+
+
+def _month_before(month: dt.date) -> dt.date:
+    return (month - dt.timedelta(days=1)).replace(day=1)
+
+
+class BadMonth(ValueError):
+    """A month the dashboard cannot show; its message says why, in the manager's language."""
+
+
+def _months_with_figures(sites: list[Site], today: dt.date) -> list[dt.date]:
+    """From the first month any of these sites has daily figures for, to this month; newest
+    first (this month alone when there are none yet)."""
+    first_day = (
+        AggregatedDay.objects.filter(site__in=sites)
+        .order_by("day")
+        .values_list("day", flat=True)
+        .first()
+    )
+    this_month = today.replace(day=1)
+    month, months = this_month, []
+    while month >= min(first_day or today, today).replace(day=1):
+        months.append(month)
+        month = _month_before(month)
+    return months or [this_month]
+
+
+def _chosen_month(request: HttpRequest, months: list[dt.date]) -> dt.date:
+    """The month of `?month=YYYY-MM`, one of `months`; this month when none is asked."""
+    value = request.GET.get("month", "").strip()
+    if not value:
+        return months[0]
+    match = MONTH_VALUE.fullmatch(value)
+    try:
+        month = dt.date(int(match[1]), int(match[2]), 1) if match else None
+    except ValueError:
+        month = None
+    if month is None:
+        raise BadMonth(_("“%(value)s” is not a month: choose one in the list.") % {"value": value})
+    if month not in months:
+        raise BadMonth(
+            _("There are no figures for %(month)s: choose a month from %(first)s to %(last)s.")
+            % {
+                "month": _month_name(month),
+                "first": _month_name(months[-1]),
+                "last": _month_name(months[0]),
+            }
+        )
+    return month
+
+
+def _period(request: HttpRequest, sites: list[Site], site: Site | None):
+    """The dashboard's month, its [start, end) (up to today for this month), the months it can
+    show, and the refusal of a bad `month` (then it shows this month)."""
+    zone = (site or request.site).zone
+    today = timezone.localtime(timezone.now(), zone).date()
+    months = _months_with_figures(sites, today)
+    refusal = None
+    try:
+        month = _chosen_month(request, months)
+    except BadMonth as bad:
+        month, refusal = months[0], str(bad)
+    start = month
+    end = min(month_bounds(month)[1], today + dt.timedelta(days=1))
+    return start, end, months, refusal
+
+
 @staff_view(*MANAGER)
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     sites, site = _chosen_sites(request)
     filters = _filters(request, sites)
-    zone = (site or request.site).zone
-    today = timezone.localtime(timezone.now(), zone).date()
-    start = today.replace(day=1)
-    tables = _tables(sites, start, today + dt.timedelta(days=1), filters)
-    previous_start = (start - dt.timedelta(days=1)).replace(day=1)
-    previous_same_span = min(today - start, (start - previous_start) - dt.timedelta(days=1))
-    previous = stats.read(
-        sites, previous_start, previous_start + previous_same_span + dt.timedelta(days=1), **filters
-    )
+    start, end, months, refusal = _period(request, sites, site)
+    current = start == months[0]
+    tables = _tables(sites, start, end, filters)
+    previous_start = _month_before(start)
+    # This month so far against the same days of last month; a past month against the whole
+    # month before it.
+    previous_end = min(previous_start + (end - start), start) if current else start
+    previous = stats.read(sites, previous_start, previous_end, **filters)
     now_figures, before = key_figures(tables.pop("_figures")), key_figures(previous)
     comparison = [
         (label, now_figures[name], before[name])
@@ -142,17 +216,42 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             (_("Event registrations"), "event_registered"),
         )
     ]
+    index = months.index(start)
     managed = list(sites_for(request.user, *MANAGER))
+    by_year: dict[int, list] = {}
+    for month in months:
+        by_year.setdefault(month.year, []).append(
+            (f"{month:%Y-%m}", _month_name(month), month == start)
+        )
+
+    def month_query(month: dt.date) -> str:
+        """The dashboard's query (site, filters) for another month."""
+        query = request.GET.copy()
+        query["month"] = f"{month:%Y-%m}"
+        return query.urlencode()
+
     context = {
         "sites": managed,
         "site": site,
         "network": site is None,
         "can_compare": len(managed) > 1,
         "live": _today_live(sites),
+        "month": start,
+        "current_month": current,
+        "month_name": _month_name(start),
+        "previous_name": _month_name(previous_start),
+        "month_groups": list(by_year.items()),
+        "newer": month_query(months[index - 1]) if index > 0 else "",
+        "newer_name": _month_name(months[index - 1]) if index > 0 else "",
+        "older": month_query(months[index + 1]) if index + 1 < len(months) else "",
+        "older_name": _month_name(months[index + 1]) if index + 1 < len(months) else "",
+        "refusal": refusal,
         "comparison": comparison,
         "tables": tables,
         "day_chart": charts.column_chart(
-            [(d[-2:], n) for d, n in tables["visits_by_day"]], _("Visits by day this month")
+            [(d[-2:], n) for d, n in tables["visits_by_day"]],
+            _("Visits by day, %(month)s") % {"month": _month_name(start)},
+            width=880,  # the panel's width on a 1024 px tablet: its labels are not scaled down
         ),
         "theme_chart": charts.bar_chart(tables["visits_by_theme"], _("Visits by theme")),
         "partner_chart": charts.bar_chart(
@@ -161,15 +260,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "themes": Theme.objects.filter(site__in=sites, active=True),
         "partners": Partner.objects.filter(active=True),
         "filters": filters,
-        "query": request.GET.urlencode(),
-        "by_site": [
-            (s.name, key_figures(stats.read([s], start, today + dt.timedelta(days=1))))
-            for s in sites
-        ]
+        "query": month_query(start),
+        "by_site": [(s.name, key_figures(stats.read([s], start, end))) for s in sites]
         if site is None
         else [],
     }
-    return render(request, "citedesmetiers/dashboard.html", context)
+    return render(request, "citedesmetiers/dashboard.html", context, status=400 if refusal else 200)
 
 
 def _one_cite(sites: list[Site]) -> Cite | None:
@@ -181,10 +277,10 @@ def _one_cite(sites: list[Site]) -> Cite | None:
 @require_GET
 def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     sites, site = _chosen_sites(request)
-    zone = (site or request.site).zone
-    today = timezone.localtime(timezone.now(), zone).date()
-    start = today.replace(day=1)
-    tables = _tables(sites, start, today + dt.timedelta(days=1), _filters(request, sites))
+    start, end, _months, refusal = _period(request, sites, site)
+    if refusal:
+        return HttpResponseBadRequest(refusal, content_type="text/plain; charset=utf-8")
+    tables = _tables(sites, start, end, _filters(request, sites))
     if table not in tables or table.startswith("_"):
         raise Http404
     audit.record(

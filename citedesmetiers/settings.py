@@ -446,7 +446,11 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
 # The public address of the deployment, for links in e-mails (sent by workers, outside a request).
-SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"})
+# Unset, it is the development server's: `PORT=8123 make run` serves, and links to, port 8123.
+PORT = env_int("PORT", 8000, minimum=1)
+if PORT > 65535:
+    raise ImproperlyConfigured(f"PORT must be at most 65535, got {PORT}.")
+SITE_URL = env_url("SITE_URL", f"http://127.0.0.1:{PORT}", schemes={"http", "https"})
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Cité des métiers <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -129,3 +129,22 @@ def test_demo_managers_are_spared_mfa_only_when_configured(client, db, settings)
         reverse("account_login"), {"login": "manager@demo.test", "password": "demo-password"}
     )
     assert client.get(reverse("staff_home")).url == reverse("mfa_activate_totp")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_login_page_offers_no_sign_up_but_the_password_reset(client, db, language):
+    response = client.get(reverse("account_login"), headers={"accept-language": language})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert reverse("account_signup") not in page
+    assert "sign up" not in page.lower()
+    assert "enregistrer" not in page  # allauth's French "please sign up first"
+    assert f'href="{reverse("account_reset_password")}"' in page
+    assert 'name="login"' in page and 'name="password"' in page
+    explained = {
+        "en": "No account yet? Staff accounts are made by a manager of your site.",
+        "fr": "Pas encore de compte\u00a0? Les comptes du personnel sont créés par un ou une "
+        "responsable de votre site.",
+    }
+    assert explained[language] in page

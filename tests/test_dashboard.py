@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import get_resolver, resolve
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from citedesmetiers import stats
 from citedesmetiers.models import AggregatedDay, DailyStat, Site, Theme, User
@@ -21,6 +22,7 @@ from citedesmetiers.roles import Role
 from counselling import services as desk
 from reception import services as reception
 from reception.models import Call, Visit
+from tests.browser import TABLET, log_in
 from tests.conftest import Centre, make_staff
 from tests.counselling_fixtures import in_english, make_desk, open_session, theme  # noqa: F401
 from tests.test_access import ACCESS
@@ -290,3 +292,201 @@ def test_an_export_of_figures_is_written_to_the_audit_log(mfa_enrolled, login):
         "figures: visits_by_theme",
         mfa_enrolled.alpha,
     )
+
+
+# --- the month picker ----------------------------------------------------------------------------
+
+
+def months_back(site: Site, months: int) -> dt.date:
+    month = site.local_date().replace(day=1)
+    for _index in range(months):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    return month
+
+
+def visits_on(site: Site, day: dt.date, letters: str) -> None:
+    """One walk-in per letter at noon of `day`, rolled into that day's figures."""
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=site.zone)
+    for letter in letters:
+        reception.check_in(
+            site=site, theme_id=theme(site, letter).pk, override_hours=True, now=noon
+        )
+    stats.aggregate_day(site, day)
+
+
+@pytest.fixture
+def two_months_of_alpha(mfa_enrolled) -> Centre:
+    """Alpha has figures from two months ago (three visits on the 10th) to today (one)."""
+    site = mfa_enrolled.alpha
+    visits_on(site, months_back(site, 2).replace(day=10), "EEF")
+    visits_on(site, site.local_date(), "A")
+    return mfa_enrolled
+
+
+def test_the_month_picker_shows_a_past_month_whole(two_months_of_alpha, login):
+    site = two_months_of_alpha.alpha
+    month = months_back(site, 2)
+
+    response = login(two_months_of_alpha.manager).get(f"/manage/?month={month:%Y-%m}")
+
+    assert response.status_code == 200
+    assert response.context["month"] == month
+    days = response.context["tables"]["visits_by_day"]
+    assert days[0][0] == month.isoformat()
+    start, end = stats.month_bounds(month)
+    assert len(days) == (end - start).days
+    assert sum(n for _day, n in days) == 3
+    assert dict(days)[month.replace(day=10).isoformat()] == 3
+    assert sorted(response.context["tables"]["visits_by_theme"]) == [
+        ("Find a job", 2),
+        ("Find a training", 1),
+    ]
+    # Against the whole month before it, which has no figures.
+    assert response.context["comparison"][0] == ("Visits", 3, 0)
+    page = response.content.decode()
+    assert f'<option value="{month:%Y-%m}" selected>' in page
+    assert "This month so far" not in page
+
+
+def test_the_month_picker_offers_the_months_with_figures_and_no_others(two_months_of_alpha, login):
+    site = two_months_of_alpha.alpha
+
+    response = login(two_months_of_alpha.manager).get("/manage/")
+
+    offered = [
+        value for _year, months in response.context["month_groups"] for value, _n, _s in months
+    ]
+    assert offered == [f"{months_back(site, n):%Y-%m}" for n in (0, 1, 2)]
+    assert response.context["month"] == months_back(site, 0)
+    assert "This month so far" in response.content.decode()
+    # The neighbours of the month shown, keeping the other choices.
+    assert response.context["older"] == f"month={months_back(site, 1):%Y-%m}"
+    assert response.context["newer"] == ""
+    oldest = login(two_months_of_alpha.manager).get(
+        f"/manage/?site=alpha&month={months_back(site, 2):%Y-%m}"
+    )
+    assert oldest.context["older"] == ""
+    assert oldest.context["newer"] == f"site=alpha&month={months_back(site, 1):%Y-%m}"
+
+
+def test_a_site_without_figures_offers_this_month_alone(mfa_enrolled, login):
+    response = login(mfa_enrolled.manager).get("/manage/")
+    assert response.status_code == 200
+    assert [len(months) for _year, months in response.context["month_groups"]] == [1]
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-13", "2026-00", "0000-01", "abc", "2026-1x", "20261", "12026-01", "٢٠٢٦-٠١"]
+)
+def test_a_month_that_is_not_one_is_refused_with_a_message(two_months_of_alpha, login, value):
+    response = login(two_months_of_alpha.manager).get("/manage/", {"month": value})
+
+    assert response.status_code == 400
+    assert response.context["month"] == months_back(two_months_of_alpha.alpha, 0)
+    page = response.content.decode()
+    assert 'role="alert"' in page
+    assert "is not a month: choose one in the list." in page
+
+
+@pytest.mark.parametrize("asked", ["before the first figures", "a year before", "next month"])
+def test_a_month_without_figures_is_refused_naming_the_months_there_are(
+    two_months_of_alpha, login, asked
+):
+    site = two_months_of_alpha.alpha
+    asked = {
+        "before the first figures": months_back(site, 3),
+        "a year before": months_back(site, 14),
+        "next month": stats.month_bounds(site.local_date())[1],
+    }[asked]
+
+    response = login(two_months_of_alpha.manager).get(f"/manage/?month={asked:%Y-%m}")
+
+    assert response.status_code == 400
+    assert response.context["month"] == months_back(site, 0)
+    first, last = months_back(site, 2), months_back(site, 0)
+    assert (
+        f"There are no figures for {asked:%B %Y}: choose a month from {first:%B %Y} "
+        f"to {last:%B %Y}."
+    ) in response.content.decode()
+
+
+def test_the_year_1900_is_refused_too(two_months_of_alpha, login):
+    response = login(two_months_of_alpha.manager).get("/manage/?month=1900-01")
+    assert response.status_code == 400
+    assert "There are no figures for January 1900" in response.content.decode()
+
+
+def test_the_csv_of_a_past_month_has_its_figures(two_months_of_alpha, login):
+    month = months_back(two_months_of_alpha.alpha, 2)
+    client = login(two_months_of_alpha.manager)
+
+    response = client.get(f"/manage/export/visits_by_theme.csv?month={month:%Y-%m}")
+
+    assert response.status_code == 200
+    assert f'filename="visits_by_theme-{month:%Y-%m}.csv"' in response["Content-Disposition"]
+    assert sorted(read_csv(response)[1:]) == [["Find a job", "2"], ["Find a training", "1"]]
+    refused = client.get("/manage/export/visits_by_theme.csv?month=2026-13")
+    assert refused.status_code == 400
+    assert "is not a month" in refused.content.decode()
+
+
+def test_the_csv_links_keep_the_month_shown(two_months_of_alpha, login):
+    month = months_back(two_months_of_alpha.alpha, 1)
+    response = login(two_months_of_alpha.manager).get(f"/manage/?month={month:%Y-%m}")
+    assert f"/manage/export/visits_by_day.csv?month={month:%Y-%m}" in response.content.decode()
+
+
+# --- the charts, as a manager's tablet shows them ----------------------------------------------
+
+LONG_THEME = "Reprendre des études après une longue interruption de carrière professionnelle"
+
+
+def log_in_with_totp(page, user: User) -> None:
+    """The real login form, then the authenticator's code, as an enrolled manager does."""
+    import time
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+    from allauth.mfa.utils import decrypt
+
+    log_in(page, user.email)
+    secret = decrypt(Authenticator.objects.get(user=user, type="totp").data["secret"])
+    page.fill("input[name=code]", format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+    page.locator("input[name=code]").press("Enter")
+    page.wait_for_load_state()
+
+
+RENDERED_TEXT = """() => [...document.querySelectorAll('.chart svg text')].map(text => {
+    const svg = text.ownerSVGElement.getBoundingClientRect(), box = text.getBoundingClientRect();
+    return {
+        text: text.textContent,
+        px: parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a,
+        inside: box.left >= svg.left - 0.5 && box.right <= svg.right + 0.5,
+    };
+})"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_chart_labels_are_readable_and_whole_on_a_tablet(new_page, mfa_enrolled):
+    site = mfa_enrolled.alpha
+    Theme.objects.create(site=site, letter="R", name=LONG_THEME)
+    today = site.local_date()
+    for day in range(1, today.day + 1):
+        visits_on(site, today.replace(day=day), "RRE")
+
+    page = new_page(viewport=TABLET)
+    log_in_with_totp(page, mfa_enrolled.manager)
+    page.goto("/manage/")
+    expect(page.locator(".chart svg").first).to_be_visible()
+
+    texts = page.evaluate(RENDERED_TEXT)
+    assert len(texts) >= 5
+    assert [t for t in texts if t["px"] < 12] == []
+    assert [t for t in texts if not t["inside"]] == []
+    # The long name wraps or is shortened in the chart; it is whole in its title and the table.
+    themes = page.locator("section[aria-labelledby=themes-title]")
+    assert LONG_THEME not in themes.locator("svg text").all_text_contents()
+    assert themes.locator("svg title", has_text=LONG_THEME).count() == 1
+    expect(themes.get_by_role("rowheader", name=LONG_THEME)).to_be_visible()
+    assert page.js_errors == []

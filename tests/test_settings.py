@@ -33,6 +33,8 @@ def run_python(
         "TIME_ZONE",
         "DJANGO_ALLOW_ASYNC_UNSAFE",
         "DJANGO_SETTINGS_MODULE",
+        "PORT",
+        "SITE_URL",
     ):
         clean.pop(name, None)
     clean.update(env)
@@ -128,6 +130,8 @@ def test_it_uses_redis_and_postgres_when_given():
         ({"DEBUG": "true", "CSRF_TRUSTED_ORIGINS": "cite.example.org"}, "CSRF_TRUSTED_ORIGINS"),
         ({"DEBUG": "true", "STAFF_SESSION_MINUTES": "1"}, "STAFF_SESSION_MINUTES must be at least"),
         ({"DEBUG": "true", "EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, "cannot both be true"),
+        ({"DEBUG": "true", "PORT": "eighty"}, "PORT must be an integer"),
+        ({"DEBUG": "true", "PORT": "70000"}, "PORT must be at most 65535"),
     ],
 )
 def test_it_refuses_bad_values_naming_the_variable(env, message):
@@ -135,6 +139,45 @@ def test_it_refuses_bad_values_naming_the_variable(env, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+def site_url(env: dict[str, str]) -> str:
+    result = run_django(
+        env,
+        "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)",
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_site_url_follows_the_port_when_it_is_not_set():
+    """`PORT=8123 make run` serves on 8123: the links of e-mails sent by its workers too."""
+    assert site_url({"DEBUG": "true"}) == "http://127.0.0.1:8000"
+    assert site_url({"DEBUG": "true", "PORT": "8123"}) == "http://127.0.0.1:8123"
+    assert site_url({**PRODUCTION, "PORT": "8123"}) == "http://127.0.0.1:8123"
+    # Set, it is the public address whatever the port the server listens on.
+    given = {"DEBUG": "true", "PORT": "8123", "SITE_URL": "https://cite.example.org"}
+    assert site_url(given) == "https://cite.example.org"
+
+
+def port_seen_by_make_recipes(*arguments: str) -> str:
+    """What a recipe of the Makefile (like `run`'s web server and workers) finds in `$PORT`."""
+    result = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-f", "-", "show-port", *arguments],
+        input=(ROOT / "Makefile").read_text() + '\nshow-port:\n\t@echo "$$PORT"\n',
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "PORT"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_make_run_gives_its_port_to_every_process_it_starts():
+    assert port_seen_by_make_recipes() == "8000"
+    assert port_seen_by_make_recipes("PORT=8123") == "8123"
 
 
 def test_check_deploy_is_clean_with_production_variables():
