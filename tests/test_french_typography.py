@@ -98,3 +98,23 @@ def test_every_french_translation_has_its_no_break_spaces(catalogue):
         for _sign, words in typography_faults(msgstr)
     ]
     assert faults == []
+
+
+# Django's `M` capitalises the month ("2 Déc"); `N` gives each language's own abbreviation
+# ("2 déc."). A format string is the quoted argument of `|date:`.
+CAPITAL_MONTH = re.compile(r'\|date:"[^"]*(?<!\\)\bM\b[^"]*"')
+
+
+def test_no_template_prints_a_capitalised_month_abbreviation():
+    templates = [
+        path
+        for path in ROOT.rglob("*.html")
+        if not {".venv", "var", "node_modules"} & set(path.relative_to(ROOT).parts)
+    ]
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in templates
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if CAPITAL_MONTH.search(line)
+    ]
+    assert templates and not found, found
