@@ -191,7 +191,7 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
     event = get_object_or_404(
         Event.objects.filter(
             status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED], site__active=True
-        ).prefetch_related("themes", "partners"),
+        ).prefetch_related("themes"),
         pk=event_id,
     )
     return _detail_page(request, event, RegistrationForm())

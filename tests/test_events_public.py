@@ -295,6 +295,17 @@ def test_the_detail_page_shows_the_time_of_the_event_site(centre, client):
     assert local.hour in (10, 11)
 
 
+def test_the_detail_page_never_names_the_partners_behind_an_event(centre, client):
+    # PRODUCT.md: partners are recorded for reports, never shown to visitors.
+    event = make_event(centre.alpha)
+    event.partners.add(centre.partner_a)
+
+    page = client.get(reverse("events:detail", args=[event.pk])).content.decode()
+
+    assert event.title in page
+    assert centre.partner_a.name not in page
+
+
 def test_a_draft_is_not_found(centre, client):
     event = make_event(centre.alpha, status=Event.Status.DRAFT)
 
