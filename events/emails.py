@@ -85,10 +85,10 @@ def send(registration: Registration, kind: str, *, again: bool = False) -> None:
         # address's owner has confirmed, so nobody can make us mail their text to a stranger.
         "name": registration.pseudonym if registration.email_confirmed_at else "",
         "again": again,
-        # Promoted inside the reminder days: this e-mail is the reminder (events.services).
-        "is_reminder": kind == "promoted"
+        # Given a place inside the reminder days: this e-mail is the reminder (events.services).
+        "is_reminder": kind in ("confirmed", "promoted")
         and registration.reminder_sent_at is not None
-        and registration.reminder_sent_at == registration.promoted_at,
+        and registration.reminder_sent_at == registration.confirmed_at,
         "event_url": base + event.get_absolute_url(),
         "retention_days": settings.EVENT_CONTACT_RETENTION_DAYS,
     }

@@ -93,10 +93,18 @@ def _take_place(event: Event, registration: Registration, now: dt.datetime) -> N
     """Give `registration` a place if one is free, else a place on the waiting list (`event`
     comes locked from `locked_event`)."""
     if _places_taken(event) < event.capacity:
-        registration.status = Registration.Status.CONFIRMED
-        registration.confirmed_at = now
+        _confirm(event, registration, now)
     else:
         registration.status = Registration.Status.WAITING
+
+
+def _confirm(event: Event, registration: Registration, now: dt.datetime) -> None:
+    """A place is theirs from `now`. Inside the reminder days the e-mail that says so is the
+    reminder (it says so too): no second e-mail minutes later."""
+    registration.status = Registration.Status.CONFIRMED
+    registration.confirmed_at = now
+    if registration.email and reminder_due(event, now):
+        registration.reminder_sent_at = now
 
 
 def register(
@@ -214,7 +222,9 @@ def confirm_email(*, registration_id: int, now: dt.datetime | None = None) -> Re
     _check_open(event, now)
     _take_place(event, registration, now)
     registration.email_confirmed_at = now
-    registration.save(update_fields=["status", "confirmed_at", "email_confirmed_at"])
+    registration.save(
+        update_fields=["status", "confirmed_at", "reminder_sent_at", "email_confirmed_at"]
+    )
     emails.queue(registration.pk, registration.status)
     return registration
 
@@ -236,8 +246,7 @@ def send_links_again(*, registration_id: int, now: dt.datetime | None = None) ->
 
 
 def _promote(event: Event, now: dt.datetime) -> list[Registration]:
-    """Fill free places from the waiting list, oldest first. Inside the reminder days the
-    e-mail of the promotion is the reminder (it says so): no second e-mail minutes later."""
+    """Fill free places from the waiting list, oldest first."""
     confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
     free = (event.capacity or 0) - confirmed
     if free <= 0:
@@ -247,15 +256,12 @@ def _promote(event: Event, now: dt.datetime) -> list[Registration]:
         .filter(status=Registration.Status.WAITING)
         .order_by("created_at", "pk")[:free]
     )
-    reminds = bool(promoted) and reminder_due(event, now)
     for registration in promoted:
-        registration.status = Registration.Status.CONFIRMED
-        registration.confirmed_at = registration.promoted_at = now
-        fields = ["status", "confirmed_at", "promoted_at"]
-        if reminds and registration.email:
-            registration.reminder_sent_at = now
-            fields.append("reminder_sent_at")
-        registration.save(update_fields=fields)
+        _confirm(event, registration, now)
+        registration.promoted_at = now
+        registration.save(
+            update_fields=["status", "confirmed_at", "promoted_at", "reminder_sent_at"]
+        )
     emails.queue_each([r.pk for r in promoted if r.email], "promoted")
     return promoted
 

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from citedesmetiers import outbox
 from citedesmetiers.models import OutboxMessage
@@ -62,8 +63,10 @@ def test_registering_while_the_broker_is_down_is_recorded_and_the_mail_follows(
 @pytest.mark.django_db(transaction=True)
 def test_a_reminder_flagged_while_the_broker_is_down_is_still_sent(centre, broker_down):
     event = make_event(centre.alpha, starts_in=dt.timedelta(days=1), capacity=5)
-    for name in ("Nadia", "Karim"):
-        register(event, name, f"{name.lower()}@example.org")
+    for name in ("Nadia", "Karim"):  # well before the reminder days
+        register(
+            event, name, f"{name.lower()}@example.org", now=timezone.now() - dt.timedelta(days=9)
+        )
     outbox.drain()
     mail.outbox.clear()
 

@@ -223,6 +223,41 @@ def test_a_promotion_inside_the_reminder_days_is_the_reminder(centre, after_comm
     assert [m.to[0] for m in reminders()] == ["nadia@example.org"]
 
 
+@pytest.mark.parametrize("confirm_by_email", [False, True], ids=["direct", "confirmed-by-email"])
+def test_a_place_taken_inside_the_reminder_days_is_told_once(
+    centre, after_commit, confirm_by_email
+):
+    # Lea registers the day before: the e-mail that gives her the place is her reminder.
+    start = dt.datetime(2027, 5, 10, 14, 0, tzinfo=PARIS)
+    event = make_event(centre.alpha, starts_at=start, confirm_by_email=confirm_by_email)
+    day_before = start - dt.timedelta(days=1)
+    with after_commit():
+        lea = register(event, "Lea", "lea@example.org", now=day_before)
+    if confirm_by_email:
+        with after_commit():
+            services.confirm_email(registration_id=lea.pk, now=day_before)
+    with after_commit():
+        assert services.send_reminders(now=day_before + dt.timedelta(minutes=5)) == 0
+
+    (place,) = sent("confirmed", to="lea@example.org")
+    assert "this e-mail is also your reminder" in place.body
+    assert "this e-mail is also your reminder" in place.alternatives[0][0]
+    assert reminders() == []
+
+
+def test_a_place_taken_before_the_reminder_days_is_reminded_as_usual(centre, after_commit):
+    start = dt.datetime(2027, 5, 10, 14, 0, tzinfo=PARIS)
+    event = make_event(centre.alpha, starts_at=start)
+    with after_commit():
+        registered_well_before(event, "Lea", "lea@example.org")
+    with after_commit():
+        assert services.send_reminders(now=start - dt.timedelta(days=1)) == 1
+
+    (place,) = sent("confirmed", to="lea@example.org")
+    assert "also your reminder" not in place.body
+    assert [m.to[0] for m in reminders()] == ["lea@example.org"]
+
+
 def test_a_promotion_before_the_reminder_days_is_reminded_as_usual(centre, after_commit):
     start = dt.datetime(2027, 5, 10, 14, 0, tzinfo=PARIS)
     event = make_event(centre.alpha, starts_at=start, capacity=1)
