@@ -164,7 +164,7 @@ def mark_left(request: HttpRequest, visit_id: int) -> HttpResponse:
 
 def _display_context(site: Site) -> dict:
     mark = current_mark(site.slug)  # before the data (see _overview_context)
-    calls = list(queues.recent_calls(site))
+    calls = queues.current_calls(site)
     with translation.override(site.language):
         for call in calls:
             call.announcement = _("Ticket %(ticket)s, %(desk)s") % {

@@ -1,0 +1,127 @@
+"""What the waiting-room screen and the visitor's phone say, through HTTP: only the calls still
+waiting for their visitor, one line per ticket."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from citedesmetiers.roles import Role
+from counselling import services
+from reception import queues
+from tests.conftest import make_staff
+from tests.counselling_fixtures import (
+    in_english,  # noqa: F401  (fixture)
+    make_desk,
+    open_session,
+    queue_visit,
+)
+
+pytestmark = pytest.mark.usefixtures("in_english")
+
+
+@pytest.fixture(autouse=True)
+def _site_in_english(centre):
+    centre.alpha.language = "en"  # the display speaks the site's language
+    centre.alpha.save(update_fields=["language"])
+
+
+@pytest.fixture
+def desk1(centre):
+    return sit(centre.counsellor_a, make_desk(centre.alpha, "Desk 1", "E", order=1))
+
+
+@pytest.fixture
+def desk2(centre):
+    return sit(centre.counsellor_b, make_desk(centre.alpha, "Desk 2", "E", "F", order=2))
+
+
+def sit(counsellor, desk) -> dict:
+    session = open_session(counsellor, desk)
+    return {"session_id": session.pk, "counsellor": counsellor}
+
+
+def shown(centre) -> list[tuple[str, str, str]]:
+    """The calls on Alpha's screen: (ticket, desk, kind), newest first."""
+    calls = Client().get("/display/alpha/").context["calls"]
+    return [(call.visit.code, call.desk.name, call.kind) for call in calls]
+
+
+# --- the calls on the screen ---------------------------------------------------------------------
+
+
+def test_it_shows_a_call_until_the_visitor_reaches_the_desk(centre, desk1):
+    visit = queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+    assert shown(centre) == [(visit.code, "Desk 1", "call")]
+
+    services.start_interview(**desk1)
+
+    assert shown(centre) == []
+
+
+@pytest.mark.parametrize("end", ["no_show", "hand_back"])
+def test_a_call_that_is_over_leaves_the_screen(centre, desk1, end):
+    queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+
+    getattr(services, {"no_show": "mark_no_show", "hand_back": "hand_back"}[end])(**desk1)
+
+    assert shown(centre) == []
+
+
+def test_a_finished_visit_is_not_listed(centre, desk1):
+    queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+    services.start_interview(**desk1)
+    services.finish_interview(**desk1, outcomes=["information"])
+
+    assert shown(centre) == []
+
+
+def test_a_recall_shows_once_as_a_recall(centre, desk1):
+    visit = queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+    services.recall(**desk1)
+    services.recall(**desk1)
+
+    assert shown(centre) == [(visit.code, "Desk 1", "recall")]
+    assert Client().get("/display/alpha/").content.decode().count(visit.code) == 1
+
+
+def test_a_referred_ticket_shows_once_at_its_new_desk(centre, desk1, desk2):
+    visit = queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+    services.start_interview(**desk1)
+    training = centre.alpha.themes.get(letter="F")
+    services.finish_interview(
+        **desk1,
+        outcomes=["referred_desk"],
+        refer_theme_id=training.pk,
+        referral_reason="other_view",
+    )
+    services.call_next(**desk2)
+
+    assert shown(centre) == [(visit.code, "Desk 2", "call")]
+
+
+def test_a_visitor_put_back_and_called_again_by_the_same_desk_shows_once(centre, desk1):
+    visit = queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+    services.mark_no_show(**desk1)
+    services.put_back(site_id=centre.alpha.pk, visit_id=visit.pk)
+    services.call_next(**desk1)
+
+    assert shown(centre) == [(visit.code, "Desk 1", "call")]
+
+
+def test_the_screen_lists_at_most_the_calls_it_has_room_for(centre):
+    for n in range(queues.CALLS_SHOWN + 2):
+        counsellor = make_staff(f"counsellor{n}@alpha.test", Role.COUNSELLOR, centre.alpha)
+        queue_visit(centre.alpha, "E")
+        services.call_next(**sit(counsellor, make_desk(centre.alpha, f"Desk {n}", "E", order=n)))
+
+    calls = shown(centre)
+
+    assert len(calls) == queues.CALLS_SHOWN
+    assert calls[0][1] == f"Desk {queues.CALLS_SHOWN + 1}"  # the newest first
