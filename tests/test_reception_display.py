@@ -1,7 +1,9 @@
 """What the waiting-room screen and the visitor's phone say, through HTTP: only the calls still
-waiting for their visitor, one line per ticket."""
+waiting for their visitor, one line per ticket; one wording for a wait estimate."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.test import Client
@@ -125,3 +127,30 @@ def test_the_screen_lists_at_most_the_calls_it_has_room_for(centre):
 
     assert len(calls) == queues.CALLS_SHOWN
     assert calls[0][1] == f"Desk {queues.CALLS_SHOWN + 1}"  # the newest first
+
+
+# --- one wording for an estimate -----------------------------------------------------------------
+
+
+def waits_on_screen() -> dict[str, str]:
+    """The estimate the screen shows for each theme, by ticket letter."""
+    page = Client().get("/display/alpha/").content.decode()
+    rows = re.findall(
+        r'class="theme-letter"[^>]*>(\w+)</span>.*?class="estimate">([^<]*)</span>', page, re.S
+    )
+    return dict(rows)
+
+
+def test_the_screen_says_no_desk_no_wait_or_about_n_minutes(centre, desk1):
+    # Desk 1 serves jobs (E) and is free; nobody serves training (F) or business (A).
+    queue_visit(centre.alpha, "A")
+    assert waits_on_screen() == {"E": "no wait", "F": "no desk open now", "A": "no desk open now"}
+
+    queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+    # Nobody waits for jobs, though the desk is busy: no wait, rather than a made-up number.
+    assert waits_on_screen()["E"] == "no wait"
+
+    queue_visit(centre.alpha, "E")
+    # One and a half default interviews (20 minutes): the one at the desk, half done, then theirs.
+    assert waits_on_screen()["E"] == "about 30 min"

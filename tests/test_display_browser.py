@@ -1,0 +1,138 @@
+"""The waiting-room TV at its real sizes, in a real browser.
+
+A busy morning: six themes (three of them with long names), eight desks each holding a visitor
+they called. The TV shows all eight calls and six queues in one screen at 1280×720 and 1920×1080,
+one line per ticket; calls that are over leave it. Screenshots land in var/screenshots/
+(artefacts, not assertions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from citedesmetiers.models import Theme
+from citedesmetiers.roles import Role
+from counselling import services
+from reception.models import Visit
+from tests.browser import TV, TV_FULL_HD, overflows
+from tests.conftest import make_staff
+from tests.counselling_fixtures import make_desk, open_session, queue_visit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+WITHIN_TWO_POLLS = 2500  # ms: the pages poll every LIVE_POLL_SECONDS (1 s here)
+LONG_THEMES = [
+    ("C", "Change career or develop at work, at any age"),
+    ("O", "Choose a path after school, college or university"),
+    ("W", "Work abroad: Europe, Canada and the rest of the world"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _english(settings, centre):
+    settings.LIVE_POLL_SECONDS = 1
+    centre.alpha.language = "en"  # the display speaks the site's language
+    centre.alpha.save(update_fields=["language"])
+
+
+def at_desk(centre, name: str, *letters: str, n: int):
+    """An open desk of Alpha with its own counsellor: the keyword arguments of the desk services."""
+    counsellor = make_staff(f"counsellor{n}@alpha.test", Role.COUNSELLOR, centre.alpha)
+    session = open_session(counsellor, make_desk(centre.alpha, name, *letters, order=n))
+    return {"session_id": session.pk, "counsellor": counsellor}
+
+
+def busy_morning(centre) -> list[Visit]:
+    """Six themes, eight desks that have each called a visitor, people waiting in every theme
+    (one of them served by no desk)."""
+    for order, (letter, name) in enumerate(LONG_THEMES, start=3):
+        Theme.objects.create(site=centre.alpha, letter=letter, name=name, order=order)
+    letters = ["E", "F", "A", "C", "O", "W"]
+    called = []
+    for n in range(8):
+        letter = letters[n % 5]  # no desk serves work abroad (W)
+        desk = at_desk(centre, f"Desk {n + 1}", letter, n=n)
+        queue_visit(centre.alpha, letter)
+        called.append(services.call_next(**desk))
+    for letter in letters:
+        queue_visit(centre.alpha, letter)
+    return called
+
+
+@pytest.mark.parametrize("size", [TV, TV_FULL_HD], ids=["1280x720", "1920x1080"])
+def test_the_tv_shows_eight_calls_and_six_themes_in_one_screen(new_page, centre, size):
+    called = busy_morning(centre)
+
+    tv = new_page(size)
+    tv.goto("/display/alpha/")
+
+    calls = tv.locator("li.call")
+    expect(calls).to_have_count(8)
+    expect(calls.first).to_contain_text(called[-1].code)  # the newest first
+    expect(tv.locator(".theme-waits li")).to_have_count(6)
+    assert not overflows(tv)
+    # Every call and every theme is wholly on screen, on one line.
+    for row in [*calls.all(), *tv.locator(".theme-waits li").all()]:
+        box = row.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+        assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"]
+    # The estimates are never cut, the longest ("no desk open now") included.
+    abroad_queue = tv.locator(".theme-waits li", has_text="Work abroad")
+    expect(abroad_queue).to_contain_text("no desk open now")
+    for wait in tv.locator(".theme-wait").all():
+        assert wait.evaluate("el => el.scrollWidth <= el.clientWidth")
+    for line in [*calls.all(), *tv.locator(".theme-name").all()]:
+        assert line.evaluate(
+            "el => el.getClientRects().length === 1 && el.scrollHeight <= el.clientHeight + 1"
+        )
+    # A long name is cut on screen, never in the page's text (read aloud) nor in its title.
+    abroad = tv.locator(".theme-name", has_text="Work abroad")
+    assert abroad.inner_text() == LONG_THEMES[2][1]
+    assert abroad.get_attribute("title") == LONG_THEMES[2][1]
+    assert abroad.evaluate("el => getComputedStyle(el).textOverflow") == "ellipsis"
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tv.screenshot(path=str(SCREENSHOTS / f"display-{size['width']}x{size['height']}.png"))
+    assert tv.js_errors == []
+
+
+def test_the_tv_lists_only_the_calls_still_waiting_for_their_visitor(new_page, centre):
+    desk1 = at_desk(centre, "Desk 1", "E", n=1)
+    desk2 = at_desk(centre, "Desk 2", "E", n=2)
+    desk3 = at_desk(centre, "Desk 3", "F", n=3)
+    missed, referred, walking = (queue_visit(centre.alpha, "E") for _n in range(3))
+    services.call_next(**desk1)
+    services.mark_no_show(**desk1)  # `missed` did not come
+    services.call_next(**desk2)
+    services.start_interview(**desk2)  # `referred` reached Desk 2, which refers them to training
+    services.finish_interview(
+        **desk2,
+        outcomes=["referred_desk"],
+        refer_theme_id=centre.alpha.themes.get(letter="F").pk,
+        referral_reason="other_view",
+    )
+    services.call_next(**desk3)  # Desk 3 calls the referred visitor
+    services.call_next(**desk1)  # Desk 1 calls `walking`, and calls again
+    services.recall(**desk1)
+
+    tv = new_page(TV)
+    tv.goto("/display/alpha/")
+
+    calls = tv.locator("li.call")
+    expect(calls).to_have_count(2)
+    newest, referred_call = calls.nth(0), calls.nth(1)
+    expect(newest.locator(".call-ticket")).to_have_text(walking.code)
+    expect(newest.locator(".call-desk")).to_have_text("Desk 1")
+    expect(newest.locator(".badge")).to_have_text("again")  # the recall, not a second line
+    expect(referred_call.locator(".call-ticket")).to_have_text(referred.code)
+    expect(referred_call.locator(".call-desk")).to_have_text("Desk 3")  # once, at its new desk
+    expect(tv.locator("#board")).not_to_contain_text(missed.code)
+
+    # The visitor reaches Desk 1: their call leaves the screen by itself.
+    services.start_interview(**desk1)
+    expect(calls).to_have_count(1, timeout=WITHIN_TWO_POLLS)
+    expect(calls.first).to_contain_text(referred.code)
+    assert tv.js_errors == []
