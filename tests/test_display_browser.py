@@ -136,3 +136,20 @@ def test_the_tv_lists_only_the_calls_still_waiting_for_their_visitor(new_page, c
     expect(calls).to_have_count(1, timeout=WITHIN_TWO_POLLS)
     expect(calls.first).to_contain_text(referred.code)
     assert tv.js_errors == []
+
+
+def test_the_sound_button_says_when_the_sound_is_on(new_page, centre):
+    tv = new_page(TV)
+    tv.goto("/display/alpha/")
+    button = tv.locator("[data-sound-toggle]")
+    expect(button).to_have_text("Turn sound on")
+    expect(button).to_have_attribute("aria-pressed", "false")
+
+    button.click()
+    expect(button).to_have_text("Sound on · turn off")
+    expect(button).to_have_attribute("aria-pressed", "true")
+
+    button.click()
+    expect(button).to_have_text("Turn sound on")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    assert tv.js_errors == []
