@@ -249,7 +249,7 @@ def visitor_live(request: HttpRequest, token: str) -> HttpResponse:
     visit = _visit_by_token(token)
     if visit is None:
         return _not_found(request)
-    return render(request, "reception/visitor.html#status", _visitor_context(visit))
+    return render(request, "reception/visitor.html#live", _visitor_context(visit))
 
 
 @require_POST

@@ -1,9 +1,10 @@
-"""The waiting-room TV at its real sizes, in a real browser.
+"""The waiting-room TV and the visitor's phone at their real sizes, in a real browser.
 
 A busy morning: six themes (three of them with long names), eight desks each holding a visitor
 they called. The TV shows all eight calls and six queues in one screen at 1280×720 and 1920×1080,
-one line per ticket; calls that are over leave it. Screenshots land in var/screenshots/
-(artefacts, not assertions)."""
+one line per ticket; calls that are over leave it. The visitor's phone follows the visit as a
+whole: the leave button while waiting only, the documents the counsellor adds within two seconds.
+Screenshots land in var/screenshots/ (artefacts, not assertions)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from citedesmetiers.models import Theme
 from citedesmetiers.roles import Role
 from counselling import services
 from reception.models import Visit
-from tests.browser import TV, TV_FULL_HD, overflows
+from resources.models import Resource
+from tests.browser import PHONE, TV, TV_FULL_HD, overflows
 from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session, queue_visit
 
@@ -153,3 +155,61 @@ def test_the_sound_button_says_when_the_sound_is_on(new_page, centre):
     expect(button).to_have_text("Turn sound on")
     expect(button).to_have_attribute("aria-pressed", "false")
     assert tv.js_errors == []
+
+
+def test_the_phone_follows_the_visit_and_shows_a_document_added_within_two_seconds(
+    new_page, centre
+):
+    guide = Resource.objects.create(title="Succeed at a job interview", kind=Resource.Kind.BOOK)
+    desk = at_desk(centre, "Desk 3", "E", n=3)
+    visit = queue_visit(centre.alpha, "E")
+
+    phone = new_page(PHONE)
+    phone.goto(f"/t/{visit.token}/")
+    expect(phone.get_by_role("button", name="Leave the queue")).to_be_visible()
+    expect(phone.get_by_role("heading", name="While you wait")).to_be_visible()
+    phone.screenshot(path=str(SCREENSHOTS / "phone-waiting.png"), full_page=True)
+
+    services.call_next(**desk)
+    expect(phone.locator(".your-turn")).to_have_text(
+        "It's your turn: Desk 3", timeout=WITHIN_TWO_POLLS
+    )
+    expect(phone.get_by_role("button", name="Leave the queue")).to_have_count(0)
+    expect(phone.get_by_text("While you wait")).to_have_count(0)
+    phone.screenshot(path=str(SCREENSHOTS / "phone-called.png"), full_page=True)
+
+    services.start_interview(**desk)
+    expect(phone.locator("#status")).to_contain_text(
+        "You are being seen at Desk 3.", timeout=WITHIN_TWO_POLLS
+    )
+    services.add_to_take_away(**desk, resource_id=guide.pk)
+    expect(phone.get_by_role("link", name=guide.title)).to_be_visible(timeout=2000)
+    expect(phone.get_by_role("button", name="Leave the queue")).to_have_count(0)
+    phone.screenshot(path=str(SCREENSHOTS / "phone-list.png"), full_page=True)
+
+    services.finish_interview(**desk, outcomes=["resources"])
+    expect(phone.locator("#status")).to_contain_text(
+        "Your visit is over.", timeout=WITHIN_TWO_POLLS
+    )
+    expect(phone.get_by_role("link", name=guide.title)).to_be_visible()  # the list stays
+    expect(phone.get_by_role("heading", name="To go further")).to_be_visible()
+    expect(phone.get_by_text("While you wait")).to_have_count(0)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert phone.js_errors == []
+
+
+def test_after_leaving_the_queue_the_phone_no_longer_says_while_you_wait(new_page, centre):
+    visit = queue_visit(centre.alpha, "E")
+    phone = new_page(PHONE)
+    phone.goto(f"/t/{visit.token}/")
+    phone.on("dialog", lambda dialog: dialog.accept())
+
+    phone.get_by_role("button", name="Leave the queue").click()
+
+    expect(phone.locator("#status")).to_contain_text("You have left the queue.")
+    expect(phone.get_by_role("button", name="Leave the queue")).to_have_count(0)
+    expect(phone.get_by_text("While you wait")).to_have_count(0)
+    expect(phone.get_by_role("heading", name="To go further")).to_be_visible()
+    visit.refresh_from_db()
+    assert visit.status == Visit.Status.LEFT
+    assert phone.js_errors == []

@@ -1,5 +1,6 @@
 """What the waiting-room screen and the visitor's phone say, through HTTP: only the calls still
-waiting for their visitor, one line per ticket; one wording for a wait estimate."""
+waiting for their visitor, one line per ticket; one wording for a wait estimate; the phone's
+whole page as one live fragment, refreshed when the counsellor adds to the take-away list."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import re
 import pytest
 from django.test import Client
 
+from citedesmetiers.live import current_mark
 from citedesmetiers.roles import Role
 from counselling import services
 from reception import queues
+from resources.models import Resource
 from tests.conftest import make_staff
 from tests.counselling_fixtures import (
     in_english,  # noqa: F401  (fixture)
@@ -47,6 +50,12 @@ def shown(centre) -> list[tuple[str, str, str]]:
     """The calls on Alpha's screen: (ticket, desk, kind), newest first."""
     calls = Client().get("/display/alpha/").context["calls"]
     return [(call.visit.code, call.desk.name, call.kind) for call in calls]
+
+
+def poll(path: str, mark: str) -> str:
+    response = Client().get(f"{path}live/?s=alpha&v={mark}")
+    assert response.status_code == 200
+    return response.content.decode()
 
 
 # --- the calls on the screen ---------------------------------------------------------------------
@@ -154,3 +163,73 @@ def test_the_screen_says_no_desk_no_wait_or_about_n_minutes(centre, desk1):
     queue_visit(centre.alpha, "E")
     # One and a half default interviews (20 minutes): the one at the desk, half done, then theirs.
     assert waits_on_screen()["E"] == "about 30 min"
+
+
+def test_the_phone_says_it_the_same_way(centre, desk1):
+    first = queue_visit(centre.alpha, "E")
+    lost = queue_visit(centre.alpha, "F")
+    assert "no wait" in Client().get(f"/t/{first.token}/").content.decode()
+    assert "no desk open now" in Client().get(f"/t/{lost.token}/").content.decode()
+
+    services.call_next(**desk1)
+    second = queue_visit(centre.alpha, "E")
+    # Next, behind the visitor at the desk: half an interview, on average.
+    assert "about 10 min" in Client().get(f"/t/{second.token}/").content.decode()
+
+
+# --- the phone: one live fragment ----------------------------------------------------------------
+
+
+def test_a_document_added_to_the_list_reaches_the_phone_at_its_next_poll(
+    centre, desk1, django_capture_on_commit_callbacks
+):
+    guide = Resource.objects.create(title="Succeed at a job interview", kind=Resource.Kind.BOOK)
+    visit = queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+    services.start_interview(**desk1)
+    path = f"/t/{visit.token}/"
+    seen = current_mark("alpha")
+    assert guide.title not in poll(path, "first")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_to_take_away(**desk1, resource_id=guide.pk)
+
+    assert current_mark("alpha") != seen
+    fragment = poll(path, seen)
+    assert fragment.lstrip().startswith('<div id="visitor-live"')
+    assert guide.title in fragment and "Print my list (PDF)" in fragment
+    assert f"v={current_mark('alpha')}" in fragment
+
+
+def test_the_leave_button_is_there_only_while_waiting(centre, desk1):
+    visit = queue_visit(centre.alpha, "E")
+    path = f"/t/{visit.token}/"
+    assert "Leave the queue" in poll(path, "first")
+    assert "While you wait" in poll(path, "first")
+
+    services.call_next(**desk1)
+    called = poll(path, "first")
+    assert "your turn: Desk 1" in called
+    assert "Leave the queue" not in called and "While you wait" not in called
+
+    services.start_interview(**desk1)
+    seen = poll(path, "first")
+    assert "Leave the queue" not in seen and "While you wait" not in seen
+    assert "To go further" in seen
+
+    services.finish_interview(**desk1, outcomes=["information"])
+    over = Client().get(path).content.decode()
+    assert "Your visit is over." in over
+    assert "Leave the queue" not in over and "While you wait" not in over
+    assert "hx-get" not in over  # a visit that is over stops polling
+
+
+def test_leaving_on_a_called_ticket_changes_nothing(centre, desk1):
+    visit = queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+
+    response = Client().post(f"/t/{visit.token}/leave/", follow=True)
+
+    visit.refresh_from_db()
+    assert visit.status == "called"
+    assert "is not waiting any more; nothing was changed" in response.content.decode()
