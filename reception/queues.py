@@ -134,12 +134,35 @@ def waiting_visits(site: Site):
     )
 
 
-def recent_calls(site: Site, limit: int = 6):
-    return (
-        Call.objects.filter(site=site, at__gte=timezone.now() - dt.timedelta(hours=12))
+# As many calls as the waiting-room screen has room for, one line each, at 1280×720 and above.
+CALLS_SHOWN = 8
+CALLS_WINDOW = dt.timedelta(hours=12)
+
+
+def current_calls(
+    site: Site, limit: int = CALLS_SHOWN, now: dt.datetime | None = None
+) -> list[Call]:
+    """The calls the waiting-room screen shows, newest first: those whose visitor has not reached
+    the desk yet. A visit is listed while it is still called by that desk, from that call on (a
+    no-show, an interview started, a visit ended or handed back drops out; a referred visitor's
+    earlier desks too), once, with its latest call (a recall shows as one)."""
+    now = now or timezone.now()
+    # The window only keeps the scan on the site's recent calls (call_site_recent_idx).
+    calls = (
+        Call.objects.filter(
+            site=site,
+            at__gte=now - CALLS_WINDOW,
+            visit__status=Visit.Status.CALLED,
+            visit__desk=F("desk"),
+        )
+        .filter(at__gte=F("visit__called_at"))  # this call of the visit, or a recall since
         .select_related("visit", "desk")
-        .order_by("-at", "-pk")[:limit]
+        .order_by("-at", "-pk")
     )
+    shown: dict[int, Call] = {}
+    for call in calls:  # a few rows: one per desk holding a visitor, and its recalls
+        shown.setdefault(call.visit_id, call)
+    return list(shown.values())[:limit]
 
 
 def position_in_queue(visit: Visit) -> int:

@@ -164,7 +164,7 @@ def mark_left(request: HttpRequest, visit_id: int) -> HttpResponse:
 
 def _display_context(site: Site) -> dict:
     mark = current_mark(site.slug)  # before the data (see _overview_context)
-    calls = list(queues.recent_calls(site))
+    calls = queues.current_calls(site)
     with translation.override(site.language):
         for call in calls:
             call.announcement = _("Ticket %(ticket)s, %(desk)s") % {
@@ -249,7 +249,7 @@ def visitor_live(request: HttpRequest, token: str) -> HttpResponse:
     visit = _visit_by_token(token)
     if visit is None:
         return _not_found(request)
-    return render(request, "reception/visitor.html#status", _visitor_context(visit))
+    return render(request, "reception/visitor.html#live", _visitor_context(visit))
 
 
 @require_POST

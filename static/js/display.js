@@ -72,6 +72,9 @@
       toggle.addEventListener("click", function () {
         soundOn = !soundOn;
         toggle.setAttribute("aria-pressed", soundOn ? "true" : "false");
+        // Say the state it is in, and what a tap does (the labels come translated from the page).
+        var label = toggle.getAttribute(soundOn ? "data-label-on" : "data-label-off");
+        if (label) toggle.textContent = label;
         if (soundOn && !audio && (window.AudioContext || window.webkitAudioContext)) {
           audio = new (window.AudioContext || window.webkitAudioContext)();
         }
