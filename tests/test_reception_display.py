@@ -157,8 +157,9 @@ def test_the_screen_says_no_desk_no_wait_or_about_n_minutes(centre, desk1):
 
     queue_visit(centre.alpha, "E")
     services.call_next(**desk1)
-    # Nobody waits for jobs, though the desk is busy: no wait, rather than a made-up number.
-    assert waits_on_screen()["E"] == "no wait"
+    # Nobody waits for jobs, but the desk is busy: a newcomer waits for half an interview (of
+    # the default 20 minutes), rounded up to 5 minutes.
+    assert waits_on_screen()["E"] == "about 10 min"
 
     queue_visit(centre.alpha, "E")
     # One and a half default interviews (20 minutes): the one at the desk, half done, then theirs.
