@@ -5,11 +5,14 @@ not assertions)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from citedesmetiers.roles import Role
+from citedesmetiers.services import grant_role
 from reception.models import Visit
 from tests.browser import PHONE, TABLET, log_in
 
@@ -63,3 +66,89 @@ def test_a_check_in_on_the_tablet_shows_on_the_display_the_overview_and_the_phon
 
     for page in (tablet, overview, display, phone):
         assert page.js_errors == [], page.url
+
+
+# --- the staff header, one row on every tablet screen ---------------------------------------------
+
+
+def header_layout(page) -> dict:
+    """The rows the header's visible items take, and the items cut or off screen."""
+    return page.evaluate(
+        """() => {
+          const items = [...document.querySelectorAll(
+            '.site-header > a, .site-header nav > *, .language-switch > select, '
+            + '.language-switch > button')].filter(el => el.getClientRects().length);
+          const rects = items.map(el => el.getBoundingClientRect());
+          const cut = items.filter((el, i) => rects[i].left < 0 || rects[i].right > innerWidth
+                                           || el.scrollWidth > el.clientWidth + 1);
+          const firstBottom = Math.min(...rects.map(r => r.bottom));
+          return {rows: rects.every(r => r.top < firstBottom) ? 1 : 2, items: items.length,
+                  cut: cut.map(el => el.textContent.trim())};
+        }"""
+    )
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+@pytest.mark.parametrize(
+    ("persona", "path"),
+    [
+        ("reception", "/reception/"),
+        ("counsellor_a", "/desk/"),
+        ("officer", "/catalogue/staff/"),
+        ("organiser", "/events/manage/"),
+    ],
+)
+def test_the_staff_header_is_one_row_on_a_tablet(new_page, centre, persona, path, locale):
+    page = new_page(TABLET, locale=locale)
+    log_in(page, centre.persona(persona).email)
+    page.goto(path)
+
+    layout = header_layout(page)
+    assert (layout["rows"], layout["cut"]) == (1, []), layout
+    assert layout["items"] >= 5  # brand, site, my screens, log out, language
+    language = page.get_by_role("combobox", name=re.compile("Language|Langue"))
+    expect(language).to_be_visible()
+    # The select submits by itself: its button is for pages without JavaScript.
+    expect(page.locator(".language-switch button")).to_be_hidden()
+    assert page.js_errors == []
+
+
+def test_the_language_select_changes_the_language_by_itself(new_page, centre):
+    page = new_page(TABLET)
+    log_in(page, centre.reception.email)
+
+    page.get_by_role("combobox", name="Language").select_option("fr")
+
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page).to_have_url(re.compile(r"/reception/$"))
+
+
+def test_without_javascript_the_language_button_is_there(browser, live_server, centre):
+    context = browser.new_context(
+        viewport=TABLET, base_url=live_server.url, java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        log_in(page, centre.reception.email)
+        page.goto("/reception/")
+        page.get_by_role("combobox", name="Language").select_option("fr")
+        page.get_by_role("button", name="Change language").click()
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+    finally:
+        context.close()
+
+
+def test_the_site_select_switches_by_itself_on_one_row(new_page, centre):
+    grant_role(user=centre.reception, role=Role.RECEPTION, site=centre.beta)
+    page = new_page(TABLET)
+    log_in(page, centre.reception.email)
+    page.goto("/reception/")
+    layout = header_layout(page)
+    assert (layout["rows"], layout["cut"]) == (1, []), layout
+    expect(page.get_by_role("button", name="Switch site")).to_be_hidden()
+
+    page.get_by_role("combobox", name="Site").select_option(label="Site Beta")
+
+    expect(page.get_by_role("combobox", name="Site")).to_have_value(str(centre.beta.pk))
+    expect(page).to_have_url(re.compile(r"/reception/$"))
+    assert page.js_errors == []
