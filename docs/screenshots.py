@@ -38,10 +38,11 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
         tablet = context(browser, TABLET, "reception@demo.test")
+        tablet.goto("/reception/")
+        if tablet.locator("button[name=late][value=on]").count():  # after hours: for the day
+            tablet.locator("button[name=late][value=on]").click()
         for index in range(7):
             tablet.goto("/reception/")
-            if tablet.locator("input[name=override_hours]").count():
-                tablet.check("input[name=override_hours]")
             tablet.locator(".theme-button").nth(index % 4 + 1).click()
             tablet.wait_for_load_state()
         tablet.goto("/reception/")

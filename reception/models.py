@@ -234,3 +234,23 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visit} → {self.desk}"
+
+
+class LateCheckInDay(models.Model):
+    """A local day on which reception checks late arrivals in after hours at a site. One row per
+    site and day, so every tablet of the site sees the same state; it holds no one's identity,
+    only when it was turned on. Turned off by deleting the row; the next day starts without."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField(_("day (site's local time)"))
+    since = models.DateTimeField(_("turned on at"))
+
+    class Meta:
+        verbose_name = _("day of late check-ins")
+        verbose_name_plural = _("days of late check-ins")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "local_date"], name="latecheckinday_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.local_date}"
