@@ -4,6 +4,7 @@ checks every model of reception and counselling for that)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.db import models
@@ -182,6 +183,21 @@ class Visit(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    def leave(self, how: str, at: dt.datetime) -> list[str]:
+        """The visitor is gone from the queue. Returns the fields it changed."""
+        self.status = self.Status.LEFT
+        self.left_how = how
+        self.desk = None
+        self.ended_at = at
+        return ["status", "left_how", "desk", "ended_at"]
+
+    def come_back(self) -> list[str]:
+        """Back to waiting, at the place its unchanged `queued_at` gives it."""
+        self.status = self.Status.WAITING
+        self.left_how = ""
+        self.ended_at = None
+        return ["status", "left_how", "ended_at"]
 
 
 class TicketCounter(models.Model):

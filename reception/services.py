@@ -1,5 +1,5 @@
 """Every write of reception: check in, let late arrivals check in after hours, change a ticket's
-theme, mark it left, close the day.
+theme, mark it left (and undo that), close the day.
 
 Each is keyword-only, runs in one transaction, and publishes the change to the site's live screens
 after commit."""
@@ -19,6 +19,9 @@ from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme
 
 from .models import AgeBracket, Area, Channel, LateCheckInDay, Situation, TicketCounter, Visit
+
+# How long reception may put back a ticket it marked “Left” by mistake (as a desk's no-show).
+UNDO_LEFT_WINDOW = dt.timedelta(minutes=10)
 
 
 class ReceptionError(Exception):
@@ -215,11 +218,43 @@ def mark_left(
             _("Ticket %(code)s is not waiting any more; nothing was changed.")
             % {"code": visit.code}
         )
-    visit.status = Visit.Status.LEFT
-    visit.left_how = how
-    visit.desk = None
-    visit.ended_at = now or timezone.now()
-    visit.save(update_fields=["status", "left_how", "desk", "ended_at"])
+    visit.save(update_fields=visit.leave(how, now or timezone.now()))
+    publish_change(site.slug)
+    return visit
+
+
+@transaction.atomic
+def undo_left(*, site: Site, visit_id: int, now: dt.datetime | None = None) -> Visit:
+    """Reception marked a ticket “Left” by mistake: within 10 minutes it goes back to its queue,
+    at its place (its arrival in the queue is unchanged). The row lock makes two tablets undoing
+    at once (or undoing while another marks it again) take turns: the second sees the new state
+    and is refused."""
+    now = now or timezone.now()
+    visit = _locked_visit(site=site, visit_id=visit_id)
+    if visit.status == Visit.Status.WAITING:
+        raise ReceptionError(
+            _("Ticket %(code)s is already back in the queue; nothing was changed.")
+            % {"code": visit.code}
+        )
+    if visit.status in (Visit.Status.CALLED, Visit.Status.IN_INTERVIEW):
+        raise ReceptionError(
+            _("Ticket %(code)s has been called by a desk since; nothing was changed.")
+            % {"code": visit.code}
+        )
+    if visit.status != Visit.Status.LEFT or visit.left_how != Visit.LeftHow.WALKED_OUT:
+        raise ReceptionError(
+            _("Ticket %(code)s was not marked “Left” at reception; nothing was changed.")
+            % {"code": visit.code}
+        )
+    if now - visit.ended_at > UNDO_LEFT_WINDOW:
+        raise ReceptionError(
+            _(
+                "Ticket %(code)s left more than 10 minutes ago; nothing was changed: "
+                "check the visitor in again."
+            )
+            % {"code": visit.code}
+        )
+    visit.save(update_fields=visit.come_back())
     publish_change(site.slug)
     return visit
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("reception/visits/<id:visit_id>/ticket/", views.ticket, name="ticket"),
     path("reception/visits/<id:visit_id>/theme/", views.change_theme, name="change_theme"),
     path("reception/visits/<id:visit_id>/left/", views.mark_left, name="mark_left"),
+    path("reception/visits/<id:visit_id>/back/", views.undo_left, name="undo_left"),
     path("reception/late-check-ins/", views.late_check_ins, name="late_check_ins"),
     path("display/<slug:site_slug>/", views.display, name="display"),
     path("display/<slug:site_slug>/live/", views.display_live, name="display_live"),

@@ -39,6 +39,7 @@ def _overview_context(site: Site) -> dict:
         "site": site,
         "queues": queues.theme_queues(site),
         "waiting": list(queues.waiting_visits(site)),
+        "recently_left": list(queues.recently_left(site, services.UNDO_LEFT_WINDOW)),
         "mark": mark,
     }
 
@@ -182,7 +183,24 @@ def change_theme(request: HttpRequest, visit_id: int) -> HttpResponse:
 def mark_left(request: HttpRequest, visit_id: int) -> HttpResponse:
     try:
         visit = services.mark_left(site=request.site, visit_id=visit_id)
-        messages.success(request, _("Ticket %(code)s has left.") % {"code": visit.code})
+        messages.success(
+            request,
+            _("Ticket %(code)s has left. It can be put back for 10 minutes, under “Left”.")
+            % {"code": visit.code},
+        )
+    except services.ReceptionError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("reception:tablet")
+
+
+@staff_view(*RECEPTION_ROLES)
+@require_POST
+def undo_left(request: HttpRequest, visit_id: int) -> HttpResponse:
+    try:
+        visit = services.undo_left(site=request.site, visit_id=visit_id)
+        messages.success(
+            request, _("Ticket %(code)s is back in the queue at its place.") % {"code": visit.code}
+        )
     except services.ReceptionError as refusal:
         messages.error(request, str(refusal))
     return redirect("reception:tablet")

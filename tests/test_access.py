@@ -158,6 +158,14 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         "POST",
         reception_staff(reception=TABLET, manager=TABLET, beta_manager=REFUSED_ON_TABLET),
     ),
+    # A waiting ticket has nothing to undo: refused on the tablet, for every one of them.
+    (
+        "/reception/visits/{alpha_visit}/back/",
+        "POST",
+        reception_staff(
+            reception=REFUSED_ON_TABLET, manager=REFUSED_ON_TABLET, beta_manager=REFUSED_ON_TABLET
+        ),
+    ),
     # Late check-ins are turned on at the site the person works at (Beta for Grace).
     (
         "/reception/late-check-ins/",

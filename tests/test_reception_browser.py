@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from citedesmetiers.models import Theme
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
+from reception import services
 from reception.models import Visit
 from tests.browser import PHONE, TABLET, inside_viewport, log_in
 from tests.conftest import make_site, make_staff
@@ -171,6 +172,30 @@ def test_late_check_ins_stay_on_across_check_ins_once_asked_for(new_page, db):
     tablet.get_by_role("button", name="Turn off late check-ins").click()
     expect(tablet.locator(".late-check-ins")).to_contain_text("Site Gamma is closed now.")
     assert Visit.objects.count() == 3
+    assert tablet.js_errors == []
+
+
+def test_left_then_put_back_at_its_place(new_page, centre):
+    theme = centre.alpha.themes.get(letter="E")
+    first, second = (services.check_in(site=centre.alpha, theme_id=theme.pk)[0] for _ in range(2))
+    tablet = new_page(TABLET)
+    log_in(tablet, centre.reception.email)
+    waiting = tablet.locator("#overview .tickets:not(.recently-left) .ticket-code")
+    expect(waiting).to_have_text(["E-001", "E-002"])
+
+    tablet.get_by_role("button", name="Ticket E-001 has left").click()
+
+    expect(waiting).to_have_text(["E-002"])
+    put_back = tablet.get_by_role("button", name="Put back in the queue: ticket E-001")
+    expect(put_back).to_be_visible()
+    put_back.click()
+    expect(tablet.locator(".messages")).to_contain_text(
+        "Ticket E-001 is back in the queue at its place."
+    )
+    expect(waiting).to_have_text(["E-001", "E-002"])
+    expect(tablet.locator(".recently-left")).to_have_count(0)
+    first.refresh_from_db()
+    assert first.status == Visit.Status.WAITING
     assert tablet.js_errors == []
 
 

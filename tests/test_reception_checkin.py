@@ -450,12 +450,15 @@ def test_reception_marks_a_waiting_ticket_as_left(centre, login):
         reverse("reception:mark_left", args=[visit.pk]), follow=True
     )
 
-    assert messages_of(response) == [("success", "Ticket E-001 has left.")]
+    assert messages_of(response) == [
+        ("success", "Ticket E-001 has left. It can be put back for 10 minutes, under “Left”.")
+    ]
     visit.refresh_from_db()
     assert visit.status == Visit.Status.LEFT
     assert visit.left_how == Visit.LeftHow.WALKED_OUT
     assert visit.ended_at is not None
     assert list(response.context["waiting"]) == []  # gone from the waiting list
+    assert list(response.context["recently_left"]) == [visit]  # where it can be put back
 
 
 @pytest.mark.parametrize(
