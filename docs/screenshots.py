@@ -133,9 +133,11 @@ def reception(shots: Shots) -> None:
     count = min(themes.count(), 6)
     if not count:
         raise Skipped("no theme button on the reception tablet")
+    late = page.locator("button[name=late][value=on]")
+    if late.count():  # the centre is closed now: let late arrivals in for the rest of the day
+        late.first.click()
+        page.wait_for_load_state()
     for index in range(count):
-        if page.locator("input[name=override_hours]:not(:checked)").count():
-            page.locator("input[name=override_hours]").first.check()  # the centre is closed now
         page.locator("button[name=theme]").nth(index).click()
         page.wait_for_load_state()
         if "/reception/visits/" in page.url:  # a confirmation page: back to the next visitor

@@ -4,6 +4,7 @@ checks every model of reception and counselling for that)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.db import models
@@ -184,6 +185,21 @@ class Visit(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    def leave(self, how: str, at: dt.datetime) -> list[str]:
+        """The visitor is gone from the queue. Returns the fields it changed."""
+        self.status = self.Status.LEFT
+        self.left_how = how
+        self.desk = None
+        self.ended_at = at
+        return ["status", "left_how", "desk", "ended_at"]
+
+    def come_back(self) -> list[str]:
+        """Back to waiting, at the place its unchanged `queued_at` gives it."""
+        self.status = self.Status.WAITING
+        self.left_how = ""
+        self.ended_at = None
+        return ["status", "left_how", "ended_at"]
+
 
 class TicketCounter(models.Model):
     """The last ticket number given per site, local day and letter. Row-locked while a ticket is
@@ -258,3 +274,23 @@ class ProofOfAttendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.ticket}"
+
+
+class LateCheckInDay(models.Model):
+    """A local day on which reception checks late arrivals in after hours at a site. One row per
+    site and day, so every tablet of the site sees the same state; it holds no one's identity,
+    only when it was turned on. Turned off by deleting the row; the next day starts without."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField(_("day (site's local time)"))
+    since = models.DateTimeField(_("turned on at"))
+
+    class Meta:
+        verbose_name = _("day of late check-ins")
+        verbose_name_plural = _("days of late check-ins")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "local_date"], name="latecheckinday_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.local_date}"

@@ -134,6 +134,22 @@ def waiting_visits(site: Site):
     )
 
 
+def recently_left(site: Site, window: dt.timedelta, now: dt.datetime | None = None):
+    """Tickets reception marked “Left” within `window`: it may still put them back."""
+    now = now or timezone.now()
+    return (
+        Visit.objects.filter(
+            site=site,
+            local_date=site.local_date(now),  # along the site's day index
+            status=Visit.Status.LEFT,
+            left_how=Visit.LeftHow.WALKED_OUT,
+            ended_at__gte=now - window,
+        )
+        .select_related("theme")
+        .order_by("-ended_at", "-pk")
+    )
+
+
 # As many calls as the waiting-room screen has room for, one line each, at 1280×720 and above.
 CALLS_SHOWN = 8
 CALLS_WINDOW = dt.timedelta(hours=12)

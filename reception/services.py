@@ -1,4 +1,5 @@
-"""Every write of reception: check in, change a ticket's theme, mark it left, close the day.
+"""Every write of reception: check in, let late arrivals check in after hours, change a ticket's
+theme, mark it left (and undo that), close the day.
 
 Each is keyword-only, runs in one transaction, and publishes the change to the site's live screens
 after commit."""
@@ -17,7 +18,10 @@ from citedesmetiers import directory
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme
 
-from .models import AgeBracket, Area, Channel, Situation, TicketCounter, Visit
+from .models import AgeBracket, Area, Channel, LateCheckInDay, Situation, TicketCounter, Visit
+
+# How long reception may put back a ticket it marked “Left” by mistake (as a desk's no-show).
+UNDO_LEFT_WINDOW = dt.timedelta(minutes=10)
 
 
 class ReceptionError(Exception):
@@ -58,17 +62,18 @@ def check_in(
     """Give a walk-in a ticket. Returns the visit and whether it is new: the same `checkin_key`
     (a double tap, a resubmitted form) returns the visit already made.
 
+    While the site is closed, only a day of late check-ins lets the visit in; `override_hours`
+    (reception's “check in anyway”) turns that day on first, for every tablet of the site.
+
     The common case costs no read for that: the key is unique per site, so a repeat fails on
     insert (rolling back its ticket number) and the visit already made is fetched then."""
     now = now or timezone.now()
     try:
         theme = _theme_to_check_in(
-            site=site,
-            theme_id=theme_id,
-            answers=(channel, age_bracket, situation, area),
-            override_hours=override_hours,
-            now=now,
+            site=site, theme_id=theme_id, answers=(channel, age_bracket, situation, area)
         )
+        # After the request is known to be acceptable, so a refused one never turns it on.
+        _expect_open_or_late_check_ins(site=site, override_hours=override_hours, now=now)
     except ReceptionError:
         # Refused now, but perhaps a resubmission of a check-in that went through before.
         existing = _checked_in_with(site, checkin_key)
@@ -114,10 +119,8 @@ def _checked_in_with(site: Site, checkin_key: uuid.UUID | None) -> Visit | None:
     return Visit.objects.filter(site=site, checkin_key=checkin_key).first()
 
 
-def _theme_to_check_in(
-    *, site: Site, theme_id: int | str, answers: tuple[str, ...], override_hours: bool, now
-) -> Theme:
-    """The theme to check in to, once the request is known to be acceptable."""
+def _theme_to_check_in(*, site: Site, theme_id: int | str, answers: tuple[str, ...]) -> Theme:
+    """The theme to check in to, once the theme and the answers are known to be acceptable."""
     theme = next((t for t in directory.themes(site) if str(t.pk) == str(theme_id)), None)
     if theme is None:
         raise ReceptionError(_("This theme does not exist at this site."))
@@ -125,12 +128,50 @@ def _theme_to_check_in(
         raise ReceptionError(
             _("The theme “%(theme)s” is not offered at the moment.") % {"theme": theme.name}
         )
-    if not override_hours and not site.is_open(now):
-        raise SiteClosed(_("%(site)s is closed now.") % {"site": site.name})
     for value, choices in zip(answers, (Channel, AgeBracket, Situation, Area), strict=True):
         if value not in choices.values:
             raise ReceptionError(_("One of the answers is not a valid choice."))
     return theme
+
+
+def _expect_open_or_late_check_ins(*, site: Site, override_hours: bool, now) -> None:
+    if site.is_open(now):
+        return
+    if override_hours:
+        allow_late_check_ins(site=site, now=now)
+    elif late_check_ins(site, now) is None:
+        raise SiteClosed(_("%(site)s is closed now.") % {"site": site.name})
+
+
+# --- late arrivals after hours --------------------------------------------------------------------
+
+
+def late_check_ins(site: Site, now: dt.datetime | None = None) -> LateCheckInDay | None:
+    """Today's late check-ins at the site, if reception turned them on."""
+    now = now or timezone.now()
+    return LateCheckInDay.objects.filter(site=site, local_date=site.local_date(now)).first()
+
+
+def allow_late_check_ins(*, site: Site, now: dt.datetime | None = None) -> LateCheckInDay:
+    """Let late arrivals check in after hours for the rest of the site's local day. Turning it on
+    twice (two tablets at once) keeps the first; earlier days' rows are of no use any more."""
+    now = now or timezone.now()
+    today = site.local_date(now)
+    with transaction.atomic():
+        LateCheckInDay.objects.filter(site=site, local_date__lt=today).delete()
+        day, _created = LateCheckInDay.objects.get_or_create(
+            site=site, local_date=today, defaults={"since": now}
+        )
+    return day
+
+
+def stop_late_check_ins(*, site: Site, now: dt.datetime | None = None) -> bool:
+    """Turn today's late check-ins off again. Returns whether they were on."""
+    now = now or timezone.now()
+    deleted, _rows = LateCheckInDay.objects.filter(
+        site=site, local_date=site.local_date(now)
+    ).delete()
+    return bool(deleted)
 
 
 def _locked_visit(*, site: Site, visit_id) -> Visit:
@@ -177,11 +218,43 @@ def mark_left(
             _("Ticket %(code)s is not waiting any more; nothing was changed.")
             % {"code": visit.code}
         )
-    visit.status = Visit.Status.LEFT
-    visit.left_how = how
-    visit.desk = None
-    visit.ended_at = now or timezone.now()
-    visit.save(update_fields=["status", "left_how", "desk", "ended_at"])
+    visit.save(update_fields=visit.leave(how, now or timezone.now()))
+    publish_change(site.slug)
+    return visit
+
+
+@transaction.atomic
+def undo_left(*, site: Site, visit_id: int, now: dt.datetime | None = None) -> Visit:
+    """Reception marked a ticket “Left” by mistake: within 10 minutes it goes back to its queue,
+    at its place (its arrival in the queue is unchanged). The row lock makes two tablets undoing
+    at once (or undoing while another marks it again) take turns: the second sees the new state
+    and is refused."""
+    now = now or timezone.now()
+    visit = _locked_visit(site=site, visit_id=visit_id)
+    if visit.status == Visit.Status.WAITING:
+        raise ReceptionError(
+            _("Ticket %(code)s is already back in the queue; nothing was changed.")
+            % {"code": visit.code}
+        )
+    if visit.status in (Visit.Status.CALLED, Visit.Status.IN_INTERVIEW):
+        raise ReceptionError(
+            _("Ticket %(code)s has been called by a desk since; nothing was changed.")
+            % {"code": visit.code}
+        )
+    if visit.status != Visit.Status.LEFT or visit.left_how != Visit.LeftHow.WALKED_OUT:
+        raise ReceptionError(
+            _("Ticket %(code)s was not marked “Left” at reception; nothing was changed.")
+            % {"code": visit.code}
+        )
+    if now - visit.ended_at > UNDO_LEFT_WINDOW:
+        raise ReceptionError(
+            _(
+                "Ticket %(code)s left more than 10 minutes ago; nothing was changed: "
+                "check the visitor in again."
+            )
+            % {"code": visit.code}
+        )
+    visit.save(update_fields=visit.come_back())
     publish_change(site.slug)
     return visit
 

@@ -39,23 +39,31 @@ def _overview_context(site: Site) -> dict:
         "site": site,
         "queues": queues.theme_queues(site),
         "waiting": list(queues.waiting_visits(site)),
+        "recently_left": list(queues.recently_left(site, services.UNDO_LEFT_WINDOW)),
         "mark": mark,
     }
+
+
+def _tablet_context(request: HttpRequest, **extra) -> dict:
+    site = request.site
+    context = _overview_context(site)
+    site_open = site.is_open()
+    context.update(
+        profile_form=ProfileForm(),
+        checkin_key=uuid.uuid4(),
+        site_open=site_open,
+        late_check_ins=None if site_open else services.late_check_ins(site),
+        themes=[q.theme for q in context["queues"]],
+    )
+    context.update(extra)
+    return context
 
 
 @never_cache
 @staff_view(*RECEPTION_ROLES)
 @require_GET
 def tablet(request: HttpRequest) -> HttpResponse:
-    site = request.site
-    context = _overview_context(site)
-    context.update(
-        profile_form=ProfileForm(),
-        checkin_key=uuid.uuid4(),
-        site_open=site.is_open(),
-        themes=[q.theme for q in context["queues"]],
-    )
-    return render(request, "reception/tablet.html", context)
+    return render(request, "reception/tablet.html", _tablet_context(request))
 
 
 @never_cache
@@ -85,15 +93,37 @@ def check_in(request: HttpRequest) -> HttpResponse:
             override_hours=data["override_hours"],
         )
     except services.SiteClosed as refusal:
-        messages.warning(
-            request,
-            _("%(refusal)s Tick “Check in anyway” for a late arrival.") % {"refusal": refusal},
+        # Not a message after a redirect: the tablet itself says it once, with this very
+        # check-in ready to go through in one more tap (same key, so never twice).
+        context = _tablet_context(
+            request, checkin_key=data["checkin_key"], profile_form=ProfileForm(initial=data)
         )
-        return redirect("reception:tablet")
+        theme = next((t for t in context["themes"] if str(t.pk) == str(data["theme"])), None)
+        if theme is None:  # closed in between: the message says so, there is nothing to offer
+            messages.error(request, str(refusal))
+            return redirect("reception:tablet")
+        context["refused"] = {"reason": str(refusal), "theme": theme, "answers": data}
+        return render(request, "reception/tablet.html", context)
     except services.ReceptionError as refusal:
         messages.error(request, str(refusal))
         return redirect("reception:tablet")
     return redirect("reception:checked_in", visit_id=visit.pk)
+
+
+@staff_view(*RECEPTION_ROLES)
+@require_POST
+def late_check_ins(request: HttpRequest) -> HttpResponse:
+    """Turn late check-ins on or off for the rest of today, for every tablet of the site."""
+    choice = request.POST.get("late")
+    if choice == "on":
+        services.allow_late_check_ins(site=request.site)
+        messages.success(request, _("Late arrivals can check in for the rest of today."))
+    elif choice == "off":
+        services.stop_late_check_ins(site=request.site)
+        messages.success(request, _("Late check-ins are off: the site's opening hours apply."))
+    else:
+        messages.error(request, _("Choose to turn late check-ins on or off."))
+    return redirect("reception:tablet")
 
 
 def _ticket_to_hand(request: HttpRequest, visit_id: int) -> Visit:
@@ -153,7 +183,24 @@ def change_theme(request: HttpRequest, visit_id: int) -> HttpResponse:
 def mark_left(request: HttpRequest, visit_id: int) -> HttpResponse:
     try:
         visit = services.mark_left(site=request.site, visit_id=visit_id)
-        messages.success(request, _("Ticket %(code)s has left.") % {"code": visit.code})
+        messages.success(
+            request,
+            _("Ticket %(code)s has left. It can be put back for 10 minutes, under “Left”.")
+            % {"code": visit.code},
+        )
+    except services.ReceptionError as refusal:
+        messages.error(request, str(refusal))
+    return redirect("reception:tablet")
+
+
+@staff_view(*RECEPTION_ROLES)
+@require_POST
+def undo_left(request: HttpRequest, visit_id: int) -> HttpResponse:
+    try:
+        visit = services.undo_left(site=request.site, visit_id=visit_id)
+        messages.success(
+            request, _("Ticket %(code)s is back in the queue at its place.") % {"code": visit.code}
+        )
     except services.ReceptionError as refusal:
         messages.error(request, str(refusal))
     return redirect("reception:tablet")

@@ -158,6 +158,20 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         "POST",
         reception_staff(reception=TABLET, manager=TABLET, beta_manager=REFUSED_ON_TABLET),
     ),
+    # A waiting ticket has nothing to undo: refused on the tablet, for every one of them.
+    (
+        "/reception/visits/{alpha_visit}/back/",
+        "POST",
+        reception_staff(
+            reception=REFUSED_ON_TABLET, manager=REFUSED_ON_TABLET, beta_manager=REFUSED_ON_TABLET
+        ),
+    ),
+    # Late check-ins are turned on at the site the person works at (Beta for Grace).
+    (
+        "/reception/late-check-ins/",
+        "POST",
+        reception_staff(reception=TABLET, manager=TABLET, beta_manager=TABLET),
+    ),
     # Public screens: no login, only ticket codes, desk names and counts.
     ("/display/alpha/", "GET", everyone(200)),
     ("/display/alpha/live/", "GET", everyone(200)),
@@ -332,6 +346,7 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
 POST_DATA = {
     "/reception/check-in/": {"theme": "{alpha_theme_e}", "checkin_key": "{new_key}"},
     "/reception/visits/{alpha_visit}/theme/": {"theme": "{alpha_theme_f}"},
+    "/reception/late-check-ins/": {"late": "on"},
 }
 
 # Addresses checked elsewhere rather than here, and why.

@@ -303,32 +303,57 @@ def test_reception_can_check_a_late_arrival_in_anyway(closed_site):
     assert visit.status == Visit.Status.WAITING
 
 
-def test_the_tablet_warns_that_the_site_is_closed_and_offers_the_override(
+def test_the_tablet_says_once_that_the_site_is_closed_and_offers_late_check_ins(
     closed_site, client, django_user_model
 ):
     client.force_login(django_user_model.objects.get(email="zoe@gamma.test"))
     page = client.get(reverse("reception:tablet")).content.decode()
-    assert "Site Gamma is closed now." in page
-    assert 'name="override_hours"' in page
+    assert page.count("Site Gamma is closed now.") == 1
+    assert 'action="{}"'.format(reverse("reception:late_check_ins")) in page
+    assert 'name="late" value="on"' in page
 
+
+def test_a_tap_after_hours_is_refused_once_with_that_check_in_one_tap_away(
+    closed_site, client, django_user_model
+):
+    client.force_login(django_user_model.objects.get(email="zoe@gamma.test"))
     theme = theme_of(closed_site, "E")
-    response = post_check_in(client, theme)
-    assert response.url == reverse("reception:tablet")
-    [(level, text)] = messages_of(client.get(response.url))
-    assert level == "warning"
-    assert "Site Gamma is closed now." in text
-    assert "Check in anyway" in text
-    assert nothing_was_created()
+    key = str(uuid.uuid4())
 
-    response = post_check_in(client, theme, override_hours="on")
+    response = post_check_in(client, theme, checkin_key=key, age_bracket="18-25")
+
+    # The tablet itself says it, once: no flash message on top of its own notice.
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("Site Gamma is closed now.") == 1
+    assert "This visitor is not checked in yet." in page
+    assert list(response.context["messages"]) == []
+    assert nothing_was_created()
+    # The offer re-sends this very check-in (same key and answers) with the override.
+    offer = page[page.index('class="late-check-ins refused"') :]
+    offer = offer[: offer.index("</form>")]
+    for field in (
+        f'name="checkin_key" value="{key}"',
+        'name="override_hours" value="on"',
+        'name="age_bracket" value="18-25"',
+        f'name="theme" value="{theme.pk}"',
+    ):
+        assert field in offer
+    assert "Check in anyway: Find a job" in offer
+
+    response = post_check_in(
+        client, theme, checkin_key=key, age_bracket="18-25", override_hours="on"
+    )
     visit = Visit.objects.get()
     assert response.url == reverse("reception:checked_in", args=[visit.pk])
+    assert (visit.code, visit.age_bracket) == ("E-001", "18-25")
 
 
 def test_the_tablet_does_not_warn_while_the_site_is_open(centre, login):
     page = login(centre.reception).get(reverse("reception:tablet")).content.decode()
     assert "closed now" not in page
     assert 'name="override_hours"' not in page
+    assert 'name="late"' not in page
 
 
 # --- reception moves a ticket or marks it left ----------------------------------------------------
@@ -425,12 +450,15 @@ def test_reception_marks_a_waiting_ticket_as_left(centre, login):
         reverse("reception:mark_left", args=[visit.pk]), follow=True
     )
 
-    assert messages_of(response) == [("success", "Ticket E-001 has left.")]
+    assert messages_of(response) == [
+        ("success", "Ticket E-001 has left. It can be put back for 10 minutes, under “Left”.")
+    ]
     visit.refresh_from_db()
     assert visit.status == Visit.Status.LEFT
     assert visit.left_how == Visit.LeftHow.WALKED_OUT
     assert visit.ended_at is not None
     assert list(response.context["waiting"]) == []  # gone from the waiting list
+    assert list(response.context["recently_left"]) == [visit]  # where it can be put back
 
 
 @pytest.mark.parametrize(

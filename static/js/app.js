@@ -1,6 +1,10 @@
 // Small enhancements shared by every page. Pages work without this file.
 (function () {
   "use strict";
+  // Buttons marked no-js-only (a select's submit button, when the select submits by itself) hide
+  // once this file runs; if it never does, they stay, and the forms still work.
+  document.documentElement.classList.add("js");
+
   // Theme colours come as data-colour (the CSP forbids inline styles; CSSOM is allowed).
   function paint(root) {
     root.querySelectorAll("[data-colour]").forEach(function (el) {
@@ -10,7 +14,7 @@
   document.addEventListener("DOMContentLoaded", function () { paint(document); });
   document.addEventListener("htmx:load", function (event) { paint(event.target.parentNode || document); });
 
-  // Selects marked data-autosubmit submit their form on change (the submit button stays for no-JS).
+  // Selects marked data-autosubmit submit their form on change (their no-js-only button is hidden).
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.matches && target.matches("select[data-autosubmit]") && target.form) {
