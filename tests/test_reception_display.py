@@ -178,6 +178,19 @@ def test_the_phone_says_it_the_same_way(centre, desk1):
     assert "about 10 min" in Client().get(f"/t/{second.token}/").content.decode()
 
 
+def test_the_reception_overview_says_it_the_same_way(centre, desk1, login):
+    queue_visit(centre.alpha, "E")
+    queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+    page = login(centre.reception).get("/reception/").content.decode()
+    overview = page[page.index("<table") :]
+    # One waits behind the busy desk: a newcomer waits that one's turn and half an interview;
+    # nobody serves training.
+    assert "about 30 min" in overview
+    assert "no desk open now" in overview
+    assert "~" not in overview
+
+
 # --- the phone: one live fragment ----------------------------------------------------------------
 
 
