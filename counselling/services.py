@@ -23,11 +23,11 @@ from django.utils.translation import gettext as _
 from citedesmetiers.access import partner_at
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme, User
-from reception.models import Call, Visit
+from reception.models import UNDO_WINDOW, Call, Visit
 
 from .models import Desk, DeskSession, Interview, Outcome, Topic
 
-PUT_BACK_WINDOW = dt.timedelta(minutes=10)
+PUT_BACK_WINDOW = UNDO_WINDOW
 
 
 class CounsellingError(Exception):

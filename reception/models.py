@@ -16,6 +16,10 @@ from django.utils.translation import pgettext_lazy
 
 from citedesmetiers.models import Site, Theme
 
+# How long a ticket missed at a desk ("did not come") or marked "Left" by reception may still be
+# put back in the queue at its place: the visitor's phone keeps following it that long.
+UNDO_WINDOW = dt.timedelta(minutes=10)
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
@@ -184,6 +188,18 @@ class Visit(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    def may_come_back(self, now: dt.datetime | None = None) -> bool:
+        """Missed at a desk or marked "Left" by reception within UNDO_WINDOW: it may be put back."""
+        now = now or timezone.now()
+        if self.status == self.Status.NO_SHOW:
+            return self.no_show_at is not None and now - self.no_show_at <= UNDO_WINDOW
+        return (
+            self.status == self.Status.LEFT
+            and self.left_how == self.LeftHow.WALKED_OUT
+            and self.ended_at is not None
+            and now - self.ended_at <= UNDO_WINDOW
+        )
 
     def leave(self, how: str, at: dt.datetime) -> list[str]:
         """The visitor is gone from the queue. Returns the fields it changed."""

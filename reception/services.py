@@ -18,10 +18,19 @@ from citedesmetiers import directory
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme
 
-from .models import AgeBracket, Area, Channel, LateCheckInDay, Situation, TicketCounter, Visit
+from .models import (
+    UNDO_WINDOW,
+    AgeBracket,
+    Area,
+    Channel,
+    LateCheckInDay,
+    Situation,
+    TicketCounter,
+    Visit,
+)
 
 # How long reception may put back a ticket it marked “Left” by mistake (as a desk's no-show).
-UNDO_LEFT_WINDOW = dt.timedelta(minutes=10)
+UNDO_LEFT_WINDOW = UNDO_WINDOW
 
 
 class ReceptionError(Exception):

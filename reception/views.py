@@ -260,6 +260,8 @@ def _visitor_context(visit: Visit) -> dict:
     context = {
         "visit": visit,
         "mark": mark,
+        # A missed or walked-out ticket may be put back for a while: the page keeps following it.
+        "follows": visit.is_open or visit.may_come_back(),
         "take_away": printouts.take_away_items(visit),
         "take_away_events": printouts.take_away_events(visit),
     }

@@ -4,15 +4,19 @@ whole page as one live fragment, refreshed when the counsellor adds to the take-
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from citedesmetiers.live import current_mark
 from citedesmetiers.roles import Role
 from counselling import services
 from reception import queues
+from reception import services as reception_services
+from reception.models import UNDO_WINDOW
 from resources.models import Resource
 from tests.conftest import make_staff
 from tests.counselling_fixtures import (
@@ -236,6 +240,26 @@ def test_the_leave_button_is_there_only_while_waiting(centre, desk1):
     assert "Your visit is over." in over
     assert "Leave the queue" not in over and "While you wait" not in over
     assert "hx-get" not in over  # a visit that is over stops polling
+
+
+def test_the_phone_follows_a_ticket_that_may_still_be_put_back(centre, desk1):
+    # Missed at the desk, or marked "Left" by reception: for 10 minutes the ticket may be put
+    # back at its place, so the phone keeps polling and shows it waiting again by itself.
+    missed = queue_visit(centre.alpha, "E")
+    walked_out = queue_visit(centre.alpha, "E")
+    services.call_next(**desk1)
+    services.mark_no_show(**desk1)
+    reception_services.mark_left(site=centre.alpha, visit_id=walked_out.pk)
+    for visit in (missed, walked_out):
+        assert "hx-get" in Client().get(f"/t/{visit.token}/").content.decode()
+
+    later = timezone.now() + UNDO_WINDOW + dt.timedelta(seconds=1)
+    for visit in (missed, walked_out):
+        visit.refresh_from_db()
+        assert visit.may_come_back() and not visit.may_come_back(later)
+
+    services.put_back(site_id=centre.alpha.pk, visit_id=missed.pk)
+    assert "Leave the queue" in poll(f"/t/{missed.token}/", "first")
 
 
 def test_leaving_on_a_called_ticket_changes_nothing(centre, desk1):
