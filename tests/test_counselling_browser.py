@@ -188,6 +188,9 @@ def test_the_desk_actions_stay_in_view_at_tablet_size_through_an_interview(
 
     finish = ".desk-actions button[form=finish-form]"  # finish, and finish and call next
     assert _all_inside_viewport(bob, finish) == [True, True]
+    # The answer's #visit-<id> does not scroll the desk's header away.
+    assert "#visit-" in bob.url
+    assert bob.evaluate("window.scrollY") == 0
     for pill in bob.locator(".coding .pill").all()[:4]:
         pill.click()
     bob.locator("input[value=referred_desk]").check()
