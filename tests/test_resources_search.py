@@ -299,7 +299,8 @@ FILTERS = [
     {"q": "formation", "purpose": "find-a-training"},
     {"purpose": "learn-about-professions"},
     {"kind": "website", "language": "fr"},
-    {"site": "beta"},
+    # A site alone is a site's home page (test_resources_public): a site and a filter.
+    {"site": "beta", "language": "fr"},
     {"q": "guide", "audience": "young-people", "site": "alpha"},
     {"language": "en", "purpose": "find-a-job", "audience": "job-seekers"},
 ]
