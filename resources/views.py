@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -60,6 +61,10 @@ def _home(request: HttpRequest, site: Site | None = None) -> HttpResponse:
     return render(request, "resources/home.html", context)
 
 
+def _quoted(words: list[str]) -> str:
+    return ", ".join(gettext("“%(word)s”") % {"word": word} for word in words)
+
+
 @vary_on_headers("HX-Request", "Cookie")
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
@@ -92,6 +97,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         kinds=Resource.Kind.choices,
         params=_params_without_page(request),
         home_url=home_url,
+        searched_words=_quoted(results.searched),
+        unmatched_words=_quoted(results.unmatched),
     )
     return render(request, template, context)
 
