@@ -6,12 +6,14 @@ whole result set; typos get a "did you mean …?".
 
 Both databases read the same words (`text.query_terms`: stop words dropped, each word reduced to
 the prefix its forms share) and weigh them the same way, each word by the best field it is in:
-title 1, keywords 0.4, authors 0.2 (and the publisher on PostgreSQL), summary 0.1.
+title 10, keywords 4, authors 2 (and the publisher on PostgreSQL), summary 1.
 PostgreSQL: the stored, weighted `search_vector` (GIN index; `french_unaccent`: unaccented French
 stems), each word a prefix query (`infirmier:*`) and its weight the best label it matches
-(`infirmier:*A` is the title); suggestions by trigram similarity.
+(`infirmier:*A` is the title); one statement matches once and returns the total, the page and
+every facet count, so no row per match travels to Python; suggestions by trigram similarity.
 SQLite (the embedded default): each word must start a word of the `folded` text (GLOB), the
-weights are read from the folded title, keywords and authors; suggestions with difflib.
+weights are read from the folded title, keywords and authors, and Python ranks; suggestions with
+difflib.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, FloatField, QuerySet, Value
+from django.db.models import Count, IntegerField, QuerySet, Value
 from django.db.models.expressions import RawSQL
+
+from citedesmetiers.models import Site
 
 from .models import Audience, Holding, Purpose, Resource, SearchTerm
 from .text import QUESTION_WORDS, STOP_WORDS, Term, folded_words, query_terms, typed_words, words
@@ -34,8 +37,9 @@ from .text import QUESTION_WORDS, STOP_WORDS, Term, folded_words, query_terms, t
 PAGE_SIZE = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL refuses NUL; no control char is useful
 MAX_QUERY = 200
-# Each word counts by the best field it is found in: PostgreSQL's weight labels A to D.
-WEIGHTS = (("A", 1.0), ("B", 0.4), ("C", 0.2), ("", 0.1))
+# Each word counts by the best field it is found in: PostgreSQL's weight labels A to D. Whole
+# numbers, so that sums compare exactly, and alike, on both databases.
+WEIGHTS = (("A", 10), ("B", 4), ("C", 2), ("", 1))
 _NOT_CORRECTED = STOP_WORDS | QUESTION_WORDS
 _TSQUERY = "to_tsquery('french_unaccent', %s)"
 _WORD_SCORE = (
@@ -89,19 +93,12 @@ class Results:
     partial: bool = False
 
 
-class Hit(NamedTuple):
-    pk: int
-    kind: str
-    language: str
-    title: str
-    scores: tuple[float, ...]  # one per query word: the weight of the best field it is in
+# A match: (pk, kind, language, title, how many of the words it has, their weights' sum).
+Hit = tuple[int, str, str, str, int, int]
 
-    @property
-    def matched(self) -> int:
-        return sum(1 for score in self.scores if score)
 
-    def order(self) -> tuple:
-        return (-self.matched, -round(sum(self.scores), 6), self.title.casefold(), self.pk)
+def _order(hit: Hit) -> tuple:
+    return (-hit[4], -hit[5], hit[3].casefold(), hit[0])
 
 
 def _prefix(term: Term, label: str = "") -> str:
@@ -114,16 +111,16 @@ def _text_match(queryset: QuerySet, terms: list[Term], *, every: bool = True) ->
     word. On PostgreSQL, annotated with `rank`: the sum of the terms' weights."""
     if not terms:
         if connection.vendor == "postgresql":
-            return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
+            return queryset.annotate(rank=Value(0, output_field=IntegerField()))
         return queryset
     if connection.vendor == "postgresql":
         joined = (" & " if every else " | ").join(_prefix(term) for term in terms)
-        return queryset.extra(where=[f"search_vector @@ {_TSQUERY}"], params=[joined]).annotate(
-            rank=RawSQL(
-                " + ".join(f"({_WORD_SCORE})" for _term in terms),
-                [_prefix(term, label) for term in terms for label, _weight in WEIGHTS],
-                output_field=FloatField(),
-            )
+        # extra(select=…), not annotate(): its values reach Python without a converter per row.
+        return queryset.extra(
+            select={"rank": " + ".join(f"({_WORD_SCORE})" for _term in terms)},
+            select_params=[_prefix(term, label) for term in terms for label, _weight in WEIGHTS],
+            where=[f"search_vector @@ {_TSQUERY}"],
+            params=[joined],
         )
     # A word starts the folded text or follows a character that is not part of a word.
     clauses = ["(folded GLOB %s OR folded GLOB %s)"] * len(terms)
@@ -162,45 +159,35 @@ def _starts_a_word(term: Term, folded: list[str]) -> bool:
 
 
 def _hits(queryset: QuerySet, terms: list[Term], *, every: bool) -> list[Hit]:
-    """The matching records, once each (a join on purposes, audiences or sites may repeat one),
-    with the weight of each term."""
-    matched = _text_match(queryset, terms, every=every)
+    """SQLite: the matching records, once each (a join on purposes, audiences or sites may
+    repeat one), with how many of the terms they have and the sum of the terms' weights."""
+    rows = _text_match(queryset, terms, every=every).values_list(
+        "pk", "kind", "language", "title", "keywords", "authors", "folded"
+    )
     seen: set[int] = set()
-    hits = []
-    if connection.vendor == "postgresql":
-        scores = {
-            f"score_{i}": RawSQL(
-                _WORD_SCORE,
-                [_prefix(term, label) for label, _weight in WEIGHTS],
-                output_field=FloatField(),
-            )
-            for i, term in enumerate(terms)
-        }
-        rows = matched.annotate(**scores).values_list("pk", "kind", "language", "title", *scores)
-        for pk, kind, language, title, *weights in rows:
-            if pk not in seen:
-                seen.add(pk)
-                hits.append(Hit(pk, kind, language, title, tuple(weights)))
-        return hits
-    rows = matched.values_list("pk", "kind", "language", "title", "keywords", "authors", "folded")
+    hits: list[Hit] = []
     for pk, kind, language, title, keywords, authors, folded in rows:
-        if pk in seen:
-            continue
-        seen.add(pk)
-        fields = (words(title), words(keywords), words(authors), folded_words(folded))
-        weights = tuple(
-            next(
-                (
-                    weight
-                    for (_label, weight), field_words in zip(WEIGHTS, fields, strict=True)
-                    if _starts_a_word(term, field_words)
-                ),
-                0.0,
-            )
-            for term in terms
-        )
-        hits.append(Hit(pk, kind, language, title, weights))
+        if pk not in seen:
+            seen.add(pk)
+            weights = _weights(terms, title, keywords, authors, folded)
+            hits.append((pk, kind, language, title, sum(1 for w in weights if w), sum(weights)))
     return hits
+
+
+def _weights(terms: list[Term], title: str, keywords: str, authors: str, folded: str) -> list[int]:
+    """SQLite: each term's weight, from the best field a word of which it starts."""
+    fields = (words(title), words(keywords), words(authors), folded_words(folded))
+    return [
+        next(
+            (
+                weight
+                for (_label, weight), field_words in zip(WEIGHTS, fields, strict=True)
+                if _starts_a_word(term, field_words)
+            ),
+            0,
+        )
+        for term in terms
+    ]
 
 
 def suggest(q: str, *, found: frozenset[str] = frozenset()) -> str | None:
@@ -238,128 +225,233 @@ def suggest(q: str, *, found: frozenset[str] = frozenset()) -> str | None:
     return " ".join(out) if changed else None
 
 
+def _links() -> dict[str, tuple]:
+    """The facet groups counted through a link table: model, lookup to resources, table, column."""
+    return {
+        "purpose": (Purpose, "resources", Resource.purposes.through._meta.db_table, "purpose_id"),
+        "audience": (
+            Audience,
+            "resources",
+            Resource.audiences.through._meta.db_table,
+            "audience_id",
+        ),
+        "site": (Site, "holdings__resource", Holding._meta.db_table, "site_id"),
+    }
+
+
+FACETS = ("kind", "language", "purpose", "audience", "site")
+
+
+@dataclass
+class _Matches:
+    """What one match gives: the total, the ids of the page asked for (in order), and for each
+    facet group whose filter is not set, its counts over all the matches (value → records)."""
+
+    total: int
+    page_ids: list[int]
+    counts: dict[str, dict]
+
+
+def _in_hand(filters: Filters) -> list[str]:
+    return [name for name in FACETS if not getattr(filters, name)]
+
+
+def _match_postgresql(
+    filters: Filters, scope: QuerySet, terms: list[Term], every: bool, offset: int
+) -> _Matches:
+    """One statement: the matches (stored vector, GIN index) once, then their number, one
+    page of them in order and the counts of every facet group in hand — nothing per match
+    travels to Python."""
+    if terms and every:
+        queryset = _text_match(scope, terms).annotate(
+            n=Value(len(terms), output_field=IntegerField())
+        )
+    elif terms:
+        present = " + ".join(f"(search_vector @@ {_TSQUERY})::int" for _term in terms)
+        queryset = _text_match(scope, terms, every=False).extra(
+            select={"n": present}, select_params=[_prefix(term) for term in terms]
+        )
+    else:
+        queryset = scope.annotate(
+            rank=Value(0, output_field=IntegerField()), n=Value(0, output_field=IntegerField())
+        )
+    sql, params = queryset.values(
+        "pk", "kind", "language", "title", "rank", "n"
+    ).query.sql_with_params()
+    links = _links()
+    parts = [
+        "SELECT 0, id, NULL::text, (row_number() OVER ())::bigint FROM (SELECT id FROM hits "
+        "ORDER BY n DESC, rank DESC, title, id LIMIT %s OFFSET %s) page",
+        "SELECT 1, NULL, NULL, COUNT(*) FROM hits",
+    ]
+    in_hand = _in_hand(filters)
+    for n, name in enumerate(in_hand, start=2):
+        if name in ("kind", "language"):
+            parts.append(f"SELECT {n}, NULL, {name}::text, COUNT(*) FROM hits GROUP BY {name}")
+        else:
+            # A link table has one row per resource and value.
+            _model, _through, table, column = links[name]
+            parts.append(
+                f"SELECT {n}, {column}::bigint, NULL, COUNT(*) FROM {table} "
+                f"JOIN hits ON resource_id = hits.id GROUP BY {column}"
+            )
+    # A join on purposes, audiences or sites may repeat a resource.
+    distinct = "DISTINCT" if filters.purpose or filters.audience or filters.site else ""
+    statement = (
+        f"WITH hits AS MATERIALIZED (SELECT {distinct} pk AS id, kind, language, title, rank, n "
+        f"FROM ({sql}) matched) " + " UNION ALL ".join(f"({part})" for part in parts)
+    )
+    counts: dict[str, dict] = {name: {} for name in in_hand}
+    page: list[tuple[int, int]] = []
+    total = 0
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, PAGE_SIZE, offset])
+        for part, number, text, count in cursor.fetchall():
+            if part == 0:
+                page.append((count, number))
+            elif part == 1:
+                total = count
+            else:
+                counts[in_hand[part - 2]][number if text is None else text] = count
+    return _Matches(total, [pk for _position, pk in sorted(page)], counts)
+
+
+def _match_sqlite(filters: Filters, hits: list[Hit], scope: QuerySet) -> _Matches:
+    """SQLite: the matches are in hand, ranked; the link groups count over the same match."""
+    counts: dict[str, dict] = {}
+    for name in _in_hand(filters):
+        if name in ("kind", "language"):
+            counts[name] = Counter(hit[1 if name == "kind" else 2] for hit in hits)
+        else:
+            model, through, _table, _column = _links()[name]
+            counts[name] = dict(
+                model.objects.filter(**{f"{through}__in": scope.values("pk")})
+                .annotate(n=Count(through, distinct=True))
+                .values_list("pk", "n")
+            )
+    return _Matches(len(hits), [hit[0] for hit in hits], counts)
+
+
 def _facets(
-    filters: Filters, hits: list[Hit], terms: list[Term], *, every: bool
+    filters: Filters, matches: _Matches, terms: list[Term], *, every: bool
 ) -> dict[str, list[FacetValue]]:
     """Each group is counted over the results of every *other* filter, so a facet's number is
     exactly what clicking it gives (a resource can have several purposes, audiences, sites).
-    Groups whose own filter is not set are counted over the matches already in hand; the others
-    with the words the results are for (`terms`, all of them or, not `every`, any)."""
-    from citedesmetiers.models import Site
+    Groups whose own filter is not set were counted with the matches; the others are counted
+    here, with the words the results are for (`terms`, all of them or, not `every`, any)."""
+    links = _links()
 
-    matched = [hit[0] for hit in hits]
-
-    def scope(name: str):
-        if getattr(filters, name):
-            others = _filtered(dataclasses.replace(filters, **{name: ""}))
-            return {"pk__in": _text_match(others, terms, every=every).values("pk")}
-        return {"pk__in": matched}
-
-    def by_field(name: str) -> Counter:
-        if getattr(filters, name):
-            return Counter(
-                dict(
-                    Resource.objects.filter(**scope(name))
-                    .values_list(name)
-                    .annotate(n=Count("pk"))
-                    .values_list(name, "n")
-                )
+    def counts(name: str) -> dict:
+        if name in matches.counts:
+            return matches.counts[name]
+        others = _filtered(dataclasses.replace(filters, **{name: ""}))
+        scope = _text_match(others, terms, every=every).values("pk")
+        if name in ("kind", "language"):
+            return dict(
+                Resource.objects.filter(pk__in=scope)
+                .values_list(name)
+                .annotate(n=Count("pk"))
+                .values_list(name, "n")
             )
-        index = 1 if name == "kind" else 2
-        return Counter(hit[index] for hit in hits)
-
-    def related(model, through: str, name: str, table: str, column: str):
-        ids = scope(name)["pk__in"]
-        if isinstance(ids, list) and connection.vendor == "postgresql":
-            # Count in the link table with one array parameter (not thousands of IN (...)).
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT {column}, COUNT(DISTINCT resource_id) FROM {table} "
-                    f"WHERE resource_id = ANY(%s) GROUP BY {column}",
-                    [ids],
-                )
-                counts = dict(cursor.fetchall())
-            objects = list(model.objects.filter(pk__in=counts))
-            for obj in objects:
-                obj.n = counts[obj.pk]
-            return objects
-        return model.objects.filter(**{f"{through}__in": ids}).annotate(
-            n=Count(through, distinct=True)
+        model, through, _table, _column = links[name]
+        return dict(
+            model.objects.filter(**{f"{through}__in": scope})
+            .annotate(n=Count(through, distinct=True))
+            .values_list("pk", "n")
         )
 
-    kinds = dict(Resource.Kind.choices)
-    languages = dict(Resource.Language.choices)
-    purposes = related(
-        Purpose, "resources", "purpose", Resource.purposes.through._meta.db_table, "purpose_id"
-    )
-    audiences = related(
-        Audience,
-        "resources",
-        "audience",
-        Resource.audiences.through._meta.db_table,
-        "audience_id",
-    )
-    sites = [
-        site
-        for site in related(Site, "holdings__resource", "site", Holding._meta.db_table, "site_id")
-        if site.active
-    ]
+    def related(name: str) -> list:
+        found = counts(name)
+        objects = list(links[name][0].objects.filter(pk__in=found))
+        for obj in objects:
+            obj.n = found[obj.pk]
+        return objects
+
+    def by_value(name: str, labels: dict) -> list[FacetValue]:
+        ordered = Counter(counts(name)).most_common()
+        return [
+            FacetValue(value, labels.get(value, value), n, value == getattr(filters, name))
+            for value, n in ordered
+        ]
+
+    purposes, audiences = related("purpose"), related("audience")
+    sites = [site for site in related("site") if site.active]
     return {
-        "kind": [
-            FacetValue(value, kinds.get(value, value), n, value == filters.kind)
-            for value, n in by_field("kind").most_common()
-        ],
+        "kind": by_value("kind", dict(Resource.Kind.choices)),
         "purpose": [FacetValue(p.slug, p.name, p.n, p.slug == filters.purpose) for p in purposes],
         "audience": [
             FacetValue(a.slug, a.name, a.n, a.slug == filters.audience) for a in audiences
         ],
-        "language": [
-            FacetValue(value, languages.get(value, value), n, value == filters.language)
-            for value, n in by_field("language").most_common()
-        ],
+        "language": by_value("language", dict(Resource.Language.choices)),
         "site": [FacetValue(s.slug, s.name, s.n, s.slug == filters.site) for s in sites],
     }
 
 
+def _words_searched(scope: QuerySet, terms: list[Term]) -> tuple[list[Term], bool]:
+    """The words the results are for, and whether the records must have all of them: every
+    word if a record has them all; else the words found somewhere (an index lookup each), all
+    of them if a record has them all, else the records with the most of them."""
+    if len(terms) < 2 or _text_match(scope, terms).exists():
+        return terms, True
+    present = [term for term in terms if _text_match(scope, [term]).exists()]
+    if not present:
+        return terms, True
+    if len(present) < len(terms) and _text_match(scope, present).exists():
+        return present, True
+    return present, False
+
+
+def _page_number(page_number: int | str) -> int:
+    """As Paginator.get_page reads it: not a number is the first page (and a number out of range
+    the last one, which only the total tells)."""
+    try:
+        return int(page_number)
+    except (TypeError, ValueError):
+        return 1
+
+
 def search(filters: Filters, page_number: int | str = 1) -> Results:
-    """Match once (ids, kind, language, title and the weight of each word of every hit), then
-    count, rank, page and count facets from that: the full-text match is the expensive part, and
-    it runs one time — twice when no record has every word, to find those with some of them."""
+    """Match once, then count, rank, page and count facets from that: the full-text match is
+    the expensive part, and it runs one time (after an index lookup per word when no record has
+    every word). PostgreSQL does it all in one statement; SQLite ranks in Python."""
     terms = query_terms(filters.q)
     scope = _filtered(filters)
-    used, every, unmatched = terms, True, []
-    if terms:
-        hits = _hits(scope, terms, every=True)
-        if not hits and len(terms) > 1:
-            some = _hits(scope, terms, every=False)
-            found = {i for hit in some for i, score in enumerate(hit.scores) if score}
-            if found:
-                used = [term for i, term in enumerate(terms) if i in found]
-                unmatched = [term for i, term in enumerate(terms) if i not in found]
-                hits = [hit for hit in some if hit.matched == len(used)]
-                if not hits:  # each word is somewhere, never all together: the most words first
-                    hits, every = some, False
+    used, every = _words_searched(scope, terms)
+    unmatched = [term for term in terms if term not in used]
+    number = _page_number(page_number)
+    if connection.vendor == "postgresql":
+        offset = (max(number, 1) - 1) * PAGE_SIZE
+        matches = _match_postgresql(filters, scope, used, every, offset)
+        page = Paginator(range(matches.total), PAGE_SIZE).get_page(number)
+        if matches.total and page.number != max(number, 1):  # out of range: the last page
+            matches.page_ids = _match_postgresql(
+                filters, scope, used, every, (page.number - 1) * PAGE_SIZE
+            ).page_ids
+        ids = matches.page_ids
     else:
-        seen: set[int] = set()
-        hits = []
-        for pk, kind, language, title in scope.values_list("pk", "kind", "language", "title"):
-            if pk not in seen:  # a join on purposes/audiences/sites may repeat a resource
-                seen.add(pk)
-                hits.append(Hit(pk, kind, language, title, ()))
-    hits.sort(key=Hit.order)
-    total = len(hits)
-    page = Paginator([hit.pk for hit in hits], PAGE_SIZE, allow_empty_first_page=True).get_page(
-        page_number
-    )
-    found_resources = Resource.objects.prefetch_related("purposes").in_bulk(list(page.object_list))
-    page.object_list = [found_resources[pk] for pk in page.object_list if pk in found_resources]
+        if used:
+            hits = _hits(scope, used, every=every)
+        else:
+            seen: set[int] = set()
+            hits = []
+            for pk, kind, language, title in scope.values_list("pk", "kind", "language", "title"):
+                if pk not in seen:  # a join on purposes/audiences/sites may repeat a resource
+                    seen.add(pk)
+                    hits.append((pk, kind, language, title, 0, 0))
+        hits.sort(key=_order)
+        matches = _match_sqlite(filters, hits, _text_match(scope, used, every=every))
+        page = Paginator(matches.page_ids, PAGE_SIZE).get_page(number)
+        ids = list(page.object_list)
+    total = matches.total
+    found_resources = Resource.objects.prefetch_related("purposes").in_bulk(ids)
+    page.object_list = [found_resources[pk] for pk in ids if pk in found_resources]
     narrowed = used is not terms
     suggestion = (
-        suggest(filters.q, found=frozenset(term.word for term in used if hits))
+        suggest(filters.q, found=frozenset(term.word for term in used if total))
         if filters.q and (total < 3 or narrowed)
         else None
     )
-    facets = _facets(filters, hits, used, every=every) if total or filters.active else {}
+    facets = _facets(filters, matches, used, every=every) if total or filters.active else {}
     return Results(
         page=page,
         total=total,
