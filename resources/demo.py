@@ -53,7 +53,7 @@ FIELDS = {
     ),
     "artisanat": ("artisan, boulanger, coiffeur, métiers d'art", "crafts, baker, hairdresser"),
     "environnement": (
-        "écologie, développement durable, recyclage",
+        "écologie, développement durable, recyclage, énergies renouvelables",
         "environment, ecology, sustainability, recycling",
     ),
     "culture et spectacle": (
@@ -127,7 +127,7 @@ PATTERNS = {
         (
             "leaflet",
             "L'alternance {dans}",
-            "alternance, apprentissage, contrat de professionnalisation, CFA",
+            "formation en alternance, apprentissage, contrat de professionnalisation, CFA",
             "work-study, apprenticeship, training contract",
         ),
         (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from resources.demo import seed_catalogue
-from resources.models import Resource
+from resources.models import Resource, SearchTerm
 from resources.search import Filters, search
 from resources.text import fold
 from tests.conftest import make_site
@@ -40,14 +40,17 @@ QUERIES = {
 
 @pytest.fixture(scope="module")
 def demo_catalogue(django_db_setup, django_db_blocker):
-    """The demo catalogue, once for the module (it is a few hundred records), then removed."""
+    """The demo catalogue, once for the module (it is a few hundred records), then removed with
+    the suggestion terms it added (other modules' tests expect their own)."""
     with django_db_blocker.unblock():
+        terms_before = set(SearchTerm.objects.values_list("pk", flat=True))
         site = make_site("demo-catalogue")
         site.language = "fr"
         site.save(update_fields=["language"])
         seed_catalogue(site)
         yield site
         Resource.objects.all().delete()
+        SearchTerm.objects.exclude(pk__in=terms_before).delete()
         site.delete()
 
 
