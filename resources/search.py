@@ -191,17 +191,17 @@ def _weights(terms: list[Term], title: str, keywords: str, authors: str, folded:
 
 
 def suggest(q: str, *, found: frozenset[str] = frozenset()) -> str | None:
-    """The query with each unknown word replaced by the closest known word, if that changes it.
-    Words that found records (`found`, folded), stop words and short words stay as typed."""
+    """The query as typed (its apostrophes, its accents) with each unknown word replaced by the
+    closest known word, if that changes it. Words that found records (`found`, folded), stop
+    words and short words stay as they are."""
     typed = typed_words(q)
     if not typed:
         return None
     folded = [word for _token, word in typed]
     known = set(SearchTerm.objects.filter(term__in=folded).values_list("term", flat=True))
-    changed, out = False, []
+    changed, out = False, " ".join(q.split()).lower()
     for token, word in typed:
         if word in known or word in found or word in _NOT_CORRECTED or len(word) < 4:
-            out.append(token)
             continue
         if connection.vendor == "postgresql":
             best = (
@@ -219,10 +219,8 @@ def suggest(q: str, *, found: frozenset[str] = frozenset()) -> str | None:
             best = close[0] if close else None
         if best and best != word:
             changed = True
-            out.append(best)
-        else:
-            out.append(token)
-    return " ".join(out) if changed else None
+            out = re.sub(rf"(?<![^\W_]){re.escape(token)}(?![^\W_])", best, out, count=1)
+    return out if changed else None
 
 
 def _links() -> dict[str, tuple]:

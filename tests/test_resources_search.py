@@ -203,6 +203,8 @@ def test_a_typo_among_words_that_match_is_offered_a_correction(client, shelf):
     assert results.suggestion == "formation alternance"
     corrected = search(client, q=results.suggestion)
     assert (corrected.total, corrected.unmatched) == (1, [])
+    # The rest of the query stays as typed.
+    assert search(client, q="Formatoin d'alternance").suggestion == "formation d'alternance"
 
 
 def test_a_narrowed_search_escapes_what_was_typed(client, shelf):
