@@ -1,6 +1,8 @@
 """A realistic demo catalogue: a few hundred French records across the five purposes, generated
-deterministically (the same titles every run, so `seed_demo` stays idempotent). `records()` also
-feeds the 100,000-record benchmark generator."""
+deterministically (the same titles every run, so `seed_demo` stays idempotent), and a few written
+by hand for the questions visitors ask most (a CV, work abroad, salaries, apprenticeship…).
+Keywords are in the site's language (French, or English for an English-speaking site). `records()`
+also feeds the 100,000-record benchmark generator."""
 
 from __future__ import annotations
 
@@ -16,58 +18,306 @@ from .identifiers import normalize_isbn
 from .models import Audience, Holding, Purpose, Resource
 from .search import refresh_terms
 
-FIELDS = [
-    "santé",
-    "social",
-    "bâtiment",
-    "numérique",
-    "commerce",
-    "hôtellerie-restauration",
-    "transport et logistique",
-    "agriculture",
-    "industrie",
-    "banque et assurance",
-    "artisanat",
-    "environnement",
-    "culture et spectacle",
-    "sport et animation",
-    "fonction publique",
-    "petite enfance",
-    "aide à la personne",
-    "énergie",
-    "communication",
-    "tourisme",
-]
+# Each field of work with the professions and words people look it up by: (fr, en).
+FIELDS = {
+    "santé": (
+        "infirmier, aide-soignant, médecine, hôpital",
+        "health, nurse, care assistant, hospital",
+    ),
+    "social": (
+        "éducateur spécialisé, assistant social, travail social",
+        "social work, social worker, youth worker",
+    ),
+    "bâtiment": (
+        "BTP, maçon, électricien, plombier",
+        "construction, builder, electrician, plumber",
+    ),
+    "numérique": ("informatique, développeur, web, IT", "digital, computing, developer, IT"),
+    "commerce": ("vente, vendeur, grande distribution", "retail, sales, shop assistant"),
+    "hôtellerie-restauration": (
+        "cuisinier, serveur, hôtel, restaurant",
+        "hospitality, cook, waiter, hotel, restaurant",
+    ),
+    "transport et logistique": (
+        "chauffeur, logisticien, entrepôt",
+        "transport, logistics, driver, warehouse",
+    ),
+    "agriculture": ("agriculteur, élevage, agroalimentaire", "agriculture, farmer, food industry"),
+    "industrie": (
+        "technicien, production, usine, maintenance",
+        "industry, technician, factory, maintenance",
+    ),
+    "banque et assurance": (
+        "conseiller bancaire, finance, assurance",
+        "banking, insurance, finance, bank adviser",
+    ),
+    "artisanat": ("artisan, boulanger, coiffeur, métiers d'art", "crafts, baker, hairdresser"),
+    "environnement": (
+        "écologie, développement durable, recyclage, énergies renouvelables",
+        "environment, ecology, sustainability, recycling",
+    ),
+    "culture et spectacle": (
+        "spectacle vivant, musique, intermittent",
+        "culture, performing arts, music",
+    ),
+    "sport et animation": (
+        "animateur, éducateur sportif, BPJEPS",
+        "sport, coach, youth leader",
+    ),
+    "fonction publique": (
+        "concours, fonctionnaire, administration",
+        "civil service, public sector, competitive exam",
+    ),
+    "petite enfance": (
+        "auxiliaire de puériculture, crèche, assistante maternelle",
+        "early childhood, nursery, childminder",
+    ),
+    "aide à la personne": (
+        "aide à domicile, auxiliaire de vie, services à la personne",
+        "home care, care worker, personal services",
+    ),
+    "énergie": (
+        "électricité, énergies renouvelables, nucléaire",
+        "energy, electricity, renewable energy",
+    ),
+    "communication": (
+        "marketing, journalisme, relations publiques",
+        "communication, marketing, journalism, public relations",
+    ),
+    "tourisme": (
+        "guide, agence de voyages, accueil touristique",
+        "tourism, tour guide, travel agency",
+    ),
+}
+# Per purpose: (kind, title pattern, keywords in French, keywords in English).
 PATTERNS = {
     "learn-about-professions": [
-        ("book", "Les métiers {de}"),
-        ("leaflet", "Fiche métier : travailler {dans}"),
-        ("video", "Témoignages : une journée {dans}"),
-        ("website", "Portail des métiers {de}"),
+        (
+            "book",
+            "Les métiers {de}",
+            "découvrir les métiers, débouchés, salaires",
+            "discover jobs, careers, prospects, salaries",
+        ),
+        (
+            "leaflet",
+            "Fiche métier : travailler {dans}",
+            "fiche métier, missions, salaire, compétences",
+            "job profile, duties, salary, skills",
+        ),
+        (
+            "video",
+            "Témoignages : une journée {dans}",
+            "témoignages, découvrir un métier, quotidien",
+            "testimonies, a day at work, discover a job",
+        ),
+        (
+            "website",
+            "Portail des métiers {de}",
+            "métiers, débouchés, secteurs qui recrutent",
+            "careers, prospects, sectors that hire",
+        ),
     ],
     "find-a-training": [
-        ("book", "Guide des formations {de}"),
-        ("leaflet", "L'alternance {dans}"),
-        ("website", "Trouver une formation {dans}"),
-        ("periodical", "Formations et diplômes {de}"),
+        (
+            "book",
+            "Guide des formations {de}",
+            "formation, diplômes, écoles, orientation",
+            "training, qualifications, schools, guidance",
+        ),
+        (
+            "leaflet",
+            "L'alternance {dans}",
+            "formation en alternance, apprentissage, contrat de professionnalisation, CFA",
+            "work-study, apprenticeship, training contract",
+        ),
+        (
+            "website",
+            "Trouver une formation {dans}",
+            "formation continue, organismes de formation, CPF",
+            "adult training, training providers, training account",
+        ),
+        (
+            "periodical",
+            "Formations et diplômes {de}",
+            "diplômes, certifications, CAP, BTS, licence professionnelle",
+            "qualifications, certificates, diplomas",
+        ),
     ],
     "find-a-job": [
-        ("book", "Réussir sa recherche d'emploi {dans}"),
-        ("leaflet", "Le CV {de}"),
-        ("website", "Offres d'emploi {de}"),
-        ("video", "Préparer un entretien {dans}"),
+        (
+            "book",
+            "Réussir sa recherche d'emploi {dans}",
+            "chercher un emploi, candidature, recrutement",
+            "job search, looking for a job, application, recruitment",
+        ),
+        (
+            "leaflet",
+            "Le CV {de}",
+            "CV, curriculum vitae, rédiger son CV, lettre de motivation, candidature",
+            "CV, résumé, write a CV, cover letter, application",
+        ),
+        (
+            "website",
+            "Offres d'emploi {de}",
+            "offres d'emploi, recrutement, candidature",
+            "job offers, vacancies, recruitment",
+        ),
+        (
+            "video",
+            "Préparer un entretien {dans}",
+            "entretien d'embauche, entretien de recrutement, questions du recruteur",
+            "job interview, interview questions, recruiter",
+        ),
     ],
     "change-your-job": [
-        ("book", "Se reconvertir {dans}"),
-        ("leaflet", "La VAE {dans}"),
-        ("software", "Bilan de compétences en ligne {de}"),
+        (
+            "book",
+            "Se reconvertir {dans}",
+            "reconversion, changer de métier, évolution professionnelle",
+            "career change, retraining, career development",
+        ),
+        (
+            "leaflet",
+            "La VAE {dans}",
+            "VAE, validation des acquis de l'expérience, diplôme, reconversion",
+            "accreditation of prior learning, qualification, career change",
+        ),
+        (
+            "software",
+            "Bilan de compétences en ligne {de}",
+            "bilan de compétences, reconversion, évolution professionnelle",
+            "skills assessment, career change, career development",
+        ),
     ],
     "create-a-business": [
-        ("book", "Créer son entreprise {dans}"),
-        ("leaflet", "Financer son projet {dans}"),
-        ("website", "Les aides à la création {dans}"),
+        (
+            "book",
+            "Créer son entreprise {dans}",
+            "création d'entreprise, entrepreneur, statut juridique, micro-entreprise",
+            "start a business, entrepreneur, legal status, sole trader",
+        ),
+        (
+            "leaflet",
+            "Financer son projet {dans}",
+            "financement, prêt d'honneur, aides, plan de financement",
+            "funding, loan, grants, business plan",
+        ),
+        (
+            "website",
+            "Les aides à la création {dans}",
+            "aides à la création d'entreprise, accompagnement, ACRE",
+            "start-up grants, business support",
+        ),
     ],
 }
+# Written by hand for the questions the generated records leave out: (kind, purpose, title,
+# keywords in French, keywords in English, summary).
+CURATED = [
+    (
+        "website",
+        "find-a-job",
+        "Travailler au Canada : visas, PVT et emploi",
+        "étranger, Québec, mobilité internationale, PVT, expatriation",
+        "abroad, Quebec, working holiday visa, expatriation",
+        "Les visas de travail, le programme vacances-travail (PVT), la reconnaissance des "
+        "diplômes et les offres d'emploi au Canada et au Québec.",
+    ),
+    (
+        "book",
+        "find-a-training",
+        "Partir en stage à l'étranger avec Erasmus+",
+        "stage, étranger, Europe, Erasmus, mobilité internationale",
+        "internship, abroad, Europe, Erasmus, international mobility",
+        "Trouver un stage en Europe ou ailleurs, le financer avec Erasmus+ et le faire "
+        "reconnaître dans son parcours.",
+    ),
+    (
+        "book",
+        "find-a-job",
+        "Travailler en Europe : le guide de la mobilité",
+        "étranger, Europe, EURES, reconnaissance des diplômes, mobilité internationale",
+        "abroad, Europe, EURES, recognition of qualifications",
+        "Chercher un emploi dans un autre pays européen : le réseau EURES, la protection "
+        "sociale, la reconnaissance des diplômes.",
+    ),
+    (
+        "website",
+        "find-a-job",
+        "Le volontariat international en entreprise (VIE)",
+        "étranger, VIE, jeunes diplômés, mobilité internationale",
+        "abroad, international volunteering, graduates",
+        "Une première expérience professionnelle à l'étranger, de 6 à 24 mois, pour les "
+        "moins de 29 ans.",
+    ),
+    (
+        "periodical",
+        "learn-about-professions",
+        "Salaires : combien gagne-t-on dans chaque métier ?",
+        "salaire, rémunération, grille salariale, SMIC",
+        "salary, pay, wages, minimum wage",
+        "Les salaires de débutant et de confirmé dans 300 métiers, secteur par secteur.",
+    ),
+    (
+        "book",
+        "find-a-training",
+        "Devenir infirmier ou infirmière : IFSI et diplôme d'État",
+        "infirmière, formation en soins infirmiers, IFSI, santé, études paramédicales",
+        "nurse, nursing school, health, paramedical studies",
+        "Les instituts de formation en soins infirmiers, l'admission, les trois années "
+        "d'études et le diplôme d'État.",
+    ),
+    (
+        "leaflet",
+        "find-a-training",
+        "L'apprentissage mode d'emploi : contrat, salaire et CFA",
+        "apprentissage, apprenti, alternance, CFA, contrat d'apprentissage",
+        "apprenticeship, apprentice, work-study, training contract",
+        "Trouver un employeur et un centre de formation d'apprentis, le contrat, la "
+        "rémunération de l'apprenti.",
+    ),
+    (
+        "leaflet",
+        "find-a-job",
+        "Rédiger sa lettre de motivation",
+        "lettre de motivation, candidature, CV, candidature spontanée",
+        "cover letter, application, CV",
+        "Une lettre courte qui répond à l'offre : exemples commentés et erreurs à éviter.",
+    ),
+    (
+        "book",
+        "find-a-job",
+        "Rédiger son CV : méthode et modèles",
+        "CV, curriculum vitae, candidature, lettre de motivation",
+        "CV, résumé, application, cover letter",
+        "Un CV clair en une page : rubriques, mots-clés, modèles pour chaque situation.",
+    ),
+    (
+        "leaflet",
+        "change-your-job",
+        "Le bilan de compétences : mode d'emploi",
+        "bilan de compétences, CPF, reconversion, évolution professionnelle",
+        "skills assessment, training account, career change",
+        "À quoi sert un bilan de compétences, comment le financer avec le CPF, comment il "
+        "se déroule.",
+    ),
+    (
+        "website",
+        "find-a-training",
+        "Financer sa formation avec le CPF",
+        "CPF, compte personnel de formation, financement de la formation",
+        "training account, training funding",
+        "Consulter ses droits, choisir une formation éligible et compléter son financement.",
+    ),
+    (
+        "book",
+        "create-a-business",
+        "Créer sa micro-entreprise pas à pas",
+        "micro-entreprise, auto-entrepreneur, création d'entreprise, statut juridique",
+        "sole trader, self-employed, start a business, legal status",
+        "Les démarches, les cotisations, la facturation et les limites du régime "
+        "micro-entrepreneur.",
+    ),
+]
 PUBLISHERS = [
     "Onisep",
     "Studyrama",
@@ -125,18 +375,25 @@ def _isbn(rng: random.Random) -> str:
     return normalize_isbn(first12 + str((10 - total % 10) % 10))
 
 
-def records(count: int, seed: int = 42) -> Iterator[dict]:
-    """`count` resource dicts; the first ones are the demo's."""
+def _language(language: str) -> int:
+    """Which of the keyword columns: French, or English for an English-speaking site; French
+    otherwise, the language of the titles."""
+    return 1 if language == "en" else 0
+
+
+def records(count: int, seed: int = 42, language: str = "fr") -> Iterator[dict]:
+    """`count` resource dicts with keywords in `language`; the first ones are the demo's."""
     rng = random.Random(seed)
+    column = _language(language)
     combos = [
-        (slug, kind, pattern, field)
+        (slug, kind, pattern, keywords[column], field, vocabulary[column])
         for slug, items in PATTERNS.items()
-        for kind, pattern in items
-        for field in FIELDS
+        for kind, pattern, *keywords in items
+        for field, vocabulary in FIELDS.items()
     ]
     edition = 0
     while True:
-        for slug, kind, pattern, field in combos:
+        for slug, kind, pattern, keywords, field, vocabulary in combos:
             if count <= 0:
                 return
             count -= 1
@@ -157,15 +414,47 @@ def records(count: int, seed: int = 42) -> Iterator[dict]:
                 else "",
                 "summary": f"{title} : repères, témoignages et conseils pratiques pour "
                 f"s'orienter, se former et trouver sa place dans le secteur {field}.",
-                "keywords": f"{field}, {slug.replace('-', ' ')}, orientation, métiers",
+                # French: the field's own name, then its words; English: its words only.
+                "keywords": f"{field}, {vocabulary}, {keywords}"
+                if column == 0
+                else f"{vocabulary}, {keywords}",
                 "audience": rng.choice(["everyone", "young-people", "job-seekers", "employees"]),
                 "shelf": f"{slug[:3].upper()} {rng.randint(100, 999)}",
             }
         edition += 1
 
 
+def curated(language: str = "fr") -> Iterator[dict]:
+    """The records written by hand, with keywords in `language`."""
+    column = _language(language)
+    for n, (kind, slug, title, *keywords, summary) in enumerate(CURATED):
+        yield {
+            "title": title,
+            "kind": kind,
+            "purpose": slug,
+            "authors": "",
+            "publisher": PUBLISHERS[n % len(PUBLISHERS)],
+            "year": 2025,
+            "isbn": None,
+            "url": f"https://example.org/ressources/{slug}/{zlib.crc32(title.encode())}"
+            if kind in ("website", "video", "software")
+            else "",
+            "summary": summary,
+            "keywords": keywords[column],
+            "audience": "everyone",
+            "shelf": f"{slug[:3].upper()} {100 + n}",
+        }
+
+
+# Every generated pattern once in every field, and the records written by hand.
+DEMO_COUNT = sum(len(items) for items in PATTERNS.values()) * len(FIELDS)
+
+
 @transaction.atomic
-def seed_catalogue(site: Site, count: int = 320) -> None:
+def seed_catalogue(site: Site, count: int = DEMO_COUNT) -> None:
+    """The demo catalogue on the site's shelves, its keywords in the site's language. Records
+    are found by title; a record seeded before with other keywords (the English ones of a French
+    catalogue) gets the new ones."""
     # The purposes and audiences a migration creates (created again if a test flushed them).
     from importlib import import_module
 
@@ -176,8 +465,8 @@ def seed_catalogue(site: Site, count: int = 320) -> None:
         Audience.objects.get_or_create(slug=slug, defaults={"name": name, "order": order})
     purposes = {p.slug: p for p in Purpose.objects.all()}
     audiences = {a.slug: a for a in Audience.objects.all()}
-    created = []
-    for record in records(count):
+    changed = []
+    for record in [*records(count, language=site.language), *curated(site.language)]:
         resource, is_new = Resource.objects.get_or_create(
             title=record["title"],
             defaults={
@@ -197,11 +486,15 @@ def seed_catalogue(site: Site, count: int = 320) -> None:
         if is_new:
             resource.purposes.set([purposes[record["purpose"]]])
             resource.audiences.set([audiences[record["audience"]]])
-            created.append(resource.pk)
+            changed.append(resource.pk)
+        elif resource.keywords != record["keywords"]:
+            resource.keywords = record["keywords"]
+            resource.save(update_fields=["keywords"])
+            changed.append(resource.pk)
         Holding.objects.get_or_create(
             resource=resource,
             site=site,
             defaults={"shelf_mark": record["shelf"], "copies": 1 + len(record["title"]) % 3},
         )
-    if created:
-        refresh_terms(Resource.objects.filter(pk__in=created))
+    if changed:
+        refresh_terms(Resource.objects.filter(pk__in=changed))

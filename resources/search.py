@@ -1,12 +1,19 @@
-"""Catalogue search: French-aware, accent-insensitive, ranked, with facets over the whole result
-set and typo suggestions.
+"""Catalogue search: it understands a question. Accents, case, stop words ("un", "de", "the"),
+plurals and feminine forms do not matter; every word must match, and when no record has them all
+the search retries with the words that do match, and says so; results come by relevance (how many
+words match, then where: title, keywords, authors, summary), then by title; facets count the
+whole result set; typos get a "did you mean …?".
 
-PostgreSQL: `websearch_to_tsquery('french_unaccent', q)` against the stored, weighted
-`search_vector` (GIN index), ranked with `ts_rank` (weights: title A, keywords B, authors C,
-summary D); suggestions by trigram similarity.
-SQLite (the embedded default): every folded query word (a trailing plural s/x dropped) must
-appear in the folded text; suggestions with difflib. Accents and plurals behave the same; the
-ranking is plain alphabetical.
+Both databases read the same words (`text.query_terms`: stop words dropped, each word reduced to
+the prefix its forms share) and weigh them the same way, each word by the best field it is in:
+title 10, keywords 4, authors 2 (and the publisher on PostgreSQL), summary 1.
+PostgreSQL: the stored, weighted `search_vector` (GIN index; `french_unaccent`: unaccented French
+stems), each word a prefix query (`infirmier:*`) and its weight the best label it matches
+(`infirmier:*A` is the title); one statement matches once and returns the total, the page and
+every facet count, so no row per match travels to Python; suggestions by trigram similarity.
+SQLite (the embedded default): each word must start a word of the `folded` text (GLOB), the
+weights are read from the folded title, keywords and authors, and Python ranks; suggestions with
+difflib.
 """
 
 from __future__ import annotations
@@ -19,15 +26,27 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
+from citedesmetiers.models import Site
+
 from .models import Audience, Holding, Purpose, Resource, SearchTerm
-from .text import words
+from .text import QUESTION_WORDS, STOP_WORDS, Term, folded_words, query_terms, typed_words, words
 
 PAGE_SIZE = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL refuses NUL; no control char is useful
 MAX_QUERY = 200
+# Each word counts by the best field it is found in: PostgreSQL's weight labels A to D. Whole
+# numbers, so that sums compare exactly, and alike, on both databases.
+WEIGHTS = (("A", 10), ("B", 4), ("C", 2), ("", 1))
+_NOT_CORRECTED = STOP_WORDS | QUESTION_WORDS
+_TSQUERY = "to_tsquery('french_unaccent', %s)"
+_WORD_SCORE = (
+    "CASE "
+    + " ".join(f"WHEN search_vector @@ {_TSQUERY} THEN {weight}" for _label, weight in WEIGHTS)
+    + " ELSE 0 END"
+)
 
 
 @dataclass
@@ -67,28 +86,50 @@ class Results:
     total: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     suggestion: str | None = None
+    # When no record has every word: the words the results are for (as typed), the words that
+    # found nothing, and whether the results have only some of the words searched (partial).
+    searched: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    partial: bool = False
 
 
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+# A match: (pk, kind, language, title, how many of the words it has, their weights' sum).
+Hit = tuple[int, str, str, str, int, int]
 
 
-def _text_match(queryset: QuerySet, q: str) -> QuerySet:
-    if not words(q):
+def _order(hit: Hit) -> tuple:
+    return (-hit[4], -hit[5], hit[3].casefold(), hit[0])
+
+
+def _prefix(term: Term, label: str = "") -> str:
+    # A term is [a-z0-9]+ (folded): nothing in it is tsquery syntax.
+    return f"{term.stem}:*{label}"
+
+
+def _text_match(queryset: QuerySet, terms: list[Term], *, every: bool = True) -> QuerySet:
+    """The records with every term (or, not `every`, with at least one), each term starting a
+    word. On PostgreSQL, annotated with `rank`: the sum of the terms' weights."""
+    if not terms:
+        if connection.vendor == "postgresql":
+            return queryset.annotate(rank=Value(0, output_field=IntegerField()))
         return queryset
     if connection.vendor == "postgresql":
+        joined = (" & " if every else " | ").join(_prefix(term) for term in terms)
+        # extra(select=…), not annotate(): its values reach Python without a converter per row.
         return queryset.extra(
-            where=["search_vector @@ websearch_to_tsquery('french_unaccent', %s)"], params=[q]
-        ).annotate(
-            rank=RawSQL("ts_rank(search_vector, websearch_to_tsquery('french_unaccent', %s))", (q,))
+            select={"rank": " + ".join(f"({_WORD_SCORE})" for _term in terms)},
+            select_params=[_prefix(term, label) for term in terms for label, _weight in WEIGHTS],
+            where=[f"search_vector @@ {_TSQUERY}"],
+            params=[joined],
         )
-    for word in words(q):
-        queryset = queryset.filter(folded__contains=_stem(word))
-    return queryset
+    # A word starts the folded text or follows a character that is not part of a word.
+    clauses = ["(folded GLOB %s OR folded GLOB %s)"] * len(terms)
+    params = [p for term in terms for p in (f"{term.stem}*", f"*[^a-z0-9]{term.stem}*")]
+    return queryset.extra(where=[(" AND " if every else " OR ").join(clauses)], params=params)
 
 
-def matching(filters: Filters, *, include_withdrawn: bool = False) -> QuerySet:
-    """Resources matching the filters; withdrawn ones only for the information officers' list."""
+def _filtered(filters: Filters, *, include_withdrawn: bool = False) -> QuerySet:
+    """Resources matching every filter but the words."""
     queryset = (
         Resource.objects.all() if include_withdrawn else Resource.objects.filter(withdrawn=False)
     )
@@ -102,19 +143,65 @@ def matching(filters: Filters, *, include_withdrawn: bool = False) -> QuerySet:
         queryset = queryset.filter(audiences__slug=filters.audience)
     if filters.site:
         queryset = queryset.filter(holdings__site__slug=filters.site)
-    return _text_match(queryset, filters.q)
+    return queryset
 
 
-def suggest(q: str) -> str | None:
-    """The query with each unknown word replaced by the closest known word, if that changes it."""
-    query_words = words(q)
-    if not query_words:
+def matching(filters: Filters, *, include_withdrawn: bool = False) -> QuerySet:
+    """Resources matching the filters and every word; withdrawn ones only for the information
+    officers' list. On PostgreSQL, annotated with `rank`."""
+    return _text_match(
+        _filtered(filters, include_withdrawn=include_withdrawn), query_terms(filters.q)
+    )
+
+
+def _starts_a_word(term: Term, folded: list[str]) -> bool:
+    return any(word.startswith(term.stem) for word in folded)
+
+
+def _hits(queryset: QuerySet, terms: list[Term], *, every: bool) -> list[Hit]:
+    """SQLite: the matching records, once each (a join on purposes, audiences or sites may
+    repeat one), with how many of the terms they have and the sum of the terms' weights."""
+    rows = _text_match(queryset, terms, every=every).values_list(
+        "pk", "kind", "language", "title", "keywords", "authors", "folded"
+    )
+    seen: set[int] = set()
+    hits: list[Hit] = []
+    for pk, kind, language, title, keywords, authors, folded in rows:
+        if pk not in seen:
+            seen.add(pk)
+            weights = _weights(terms, title, keywords, authors, folded)
+            hits.append((pk, kind, language, title, sum(1 for w in weights if w), sum(weights)))
+    return hits
+
+
+def _weights(terms: list[Term], title: str, keywords: str, authors: str, folded: str) -> list[int]:
+    """SQLite: each term's weight, from the best field a word of which it starts."""
+    fields = (words(title), words(keywords), words(authors), folded_words(folded))
+    return [
+        next(
+            (
+                weight
+                for (_label, weight), field_words in zip(WEIGHTS, fields, strict=True)
+                if _starts_a_word(term, field_words)
+            ),
+            0,
+        )
+        for term in terms
+    ]
+
+
+def suggest(q: str, *, found: frozenset[str] = frozenset()) -> str | None:
+    """The query as typed (its apostrophes, its accents) with each unknown word replaced by the
+    closest known word, if that changes it. Words that found records (`found`, folded), stop
+    words and short words stay as they are."""
+    typed = typed_words(q)
+    if not typed:
         return None
-    known = set(SearchTerm.objects.filter(term__in=query_words).values_list("term", flat=True))
-    changed, out = False, []
-    for word in query_words:
-        if word in known or len(word) < 4:
-            out.append(word)
+    folded = [word for _token, word in typed]
+    known = set(SearchTerm.objects.filter(term__in=folded).values_list("term", flat=True))
+    changed, out = False, " ".join(q.split()).lower()
+    for token, word in typed:
+        if word in known or word in found or word in _NOT_CORRECTED or len(word) < 4:
             continue
         if connection.vendor == "postgresql":
             best = (
@@ -132,116 +219,246 @@ def suggest(q: str) -> str | None:
             best = close[0] if close else None
         if best and best != word:
             changed = True
-            out.append(best)
+            out = re.sub(rf"(?<![^\W_]){re.escape(token)}(?![^\W_])", best, out, count=1)
+    return out if changed else None
+
+
+def _links() -> dict[str, tuple]:
+    """The facet groups counted through a link table: model, lookup to resources, table, column."""
+    return {
+        "purpose": (Purpose, "resources", Resource.purposes.through._meta.db_table, "purpose_id"),
+        "audience": (
+            Audience,
+            "resources",
+            Resource.audiences.through._meta.db_table,
+            "audience_id",
+        ),
+        "site": (Site, "holdings__resource", Holding._meta.db_table, "site_id"),
+    }
+
+
+FACETS = ("kind", "language", "purpose", "audience", "site")
+
+
+@dataclass
+class _Matches:
+    """What one match gives: the total, the ids of the page asked for (in order), and for each
+    facet group whose filter is not set, its counts over all the matches (value → records)."""
+
+    total: int
+    page_ids: list[int]
+    counts: dict[str, dict]
+
+
+def _in_hand(filters: Filters) -> list[str]:
+    return [name for name in FACETS if not getattr(filters, name)]
+
+
+def _match_postgresql(
+    filters: Filters, scope: QuerySet, terms: list[Term], every: bool, offset: int
+) -> _Matches:
+    """One statement: the matches (stored vector, GIN index) once, then their number, one
+    page of them in order and the counts of every facet group in hand — nothing per match
+    travels to Python."""
+    if terms and every:
+        queryset = _text_match(scope, terms).annotate(
+            n=Value(len(terms), output_field=IntegerField())
+        )
+    elif terms:
+        present = " + ".join(f"(search_vector @@ {_TSQUERY})::int" for _term in terms)
+        queryset = _text_match(scope, terms, every=False).extra(
+            select={"n": present}, select_params=[_prefix(term) for term in terms]
+        )
+    else:
+        queryset = scope.annotate(
+            rank=Value(0, output_field=IntegerField()), n=Value(0, output_field=IntegerField())
+        )
+    sql, params = queryset.values(
+        "pk", "kind", "language", "title", "rank", "n"
+    ).query.sql_with_params()
+    links = _links()
+    parts = [
+        "SELECT 0, id, NULL::text, (row_number() OVER ())::bigint FROM (SELECT id FROM hits "
+        "ORDER BY n DESC, rank DESC, title, id LIMIT %s OFFSET %s) page",
+        "SELECT 1, NULL, NULL, COUNT(*) FROM hits",
+    ]
+    in_hand = _in_hand(filters)
+    for n, name in enumerate(in_hand, start=2):
+        if name in ("kind", "language"):
+            parts.append(f"SELECT {n}, NULL, {name}::text, COUNT(*) FROM hits GROUP BY {name}")
         else:
-            out.append(word)
-    return " ".join(out) if changed else None
+            # A link table has one row per resource and value.
+            _model, _through, table, column = links[name]
+            parts.append(
+                f"SELECT {n}, {column}::bigint, NULL, COUNT(*) FROM {table} "
+                f"JOIN hits ON resource_id = hits.id GROUP BY {column}"
+            )
+    # A join on purposes, audiences or sites may repeat a resource.
+    distinct = "DISTINCT" if filters.purpose or filters.audience or filters.site else ""
+    statement = (
+        f"WITH hits AS MATERIALIZED (SELECT {distinct} pk AS id, kind, language, title, rank, n "
+        f"FROM ({sql}) matched) " + " UNION ALL ".join(f"({part})" for part in parts)
+    )
+    counts: dict[str, dict] = {name: {} for name in in_hand}
+    page: list[tuple[int, int]] = []
+    total = 0
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, PAGE_SIZE, offset])
+        for part, number, text, count in cursor.fetchall():
+            if part == 0:
+                page.append((count, number))
+            elif part == 1:
+                total = count
+            else:
+                counts[in_hand[part - 2]][number if text is None else text] = count
+    return _Matches(total, [pk for _position, pk in sorted(page)], counts)
 
 
-def _facets(filters: Filters, hits: list[tuple]) -> dict[str, list[FacetValue]]:
+def _match_sqlite(filters: Filters, hits: list[Hit], scope: QuerySet) -> _Matches:
+    """SQLite: the matches are in hand, ranked; the link groups count over the same match."""
+    counts: dict[str, dict] = {}
+    for name in _in_hand(filters):
+        if name in ("kind", "language"):
+            counts[name] = Counter(hit[1 if name == "kind" else 2] for hit in hits)
+        else:
+            model, through, _table, _column = _links()[name]
+            counts[name] = dict(
+                model.objects.filter(**{f"{through}__in": scope.values("pk")})
+                .annotate(n=Count(through, distinct=True))
+                .values_list("pk", "n")
+            )
+    return _Matches(len(hits), [hit[0] for hit in hits], counts)
+
+
+def _facets(
+    filters: Filters, matches: _Matches, terms: list[Term], *, every: bool
+) -> dict[str, list[FacetValue]]:
     """Each group is counted over the results of every *other* filter, so a facet's number is
     exactly what clicking it gives (a resource can have several purposes, audiences, sites).
-    Groups whose own filter is not set are counted over the matches already in hand."""
-    from citedesmetiers.models import Site
+    Groups whose own filter is not set were counted with the matches; the others are counted
+    here, with the words the results are for (`terms`, all of them or, not `every`, any)."""
+    links = _links()
 
-    matched = [hit[0] for hit in hits]
-
-    def scope(name: str):
-        if getattr(filters, name):
-            return {"pk__in": matching(dataclasses.replace(filters, **{name: ""})).values("pk")}
-        return {"pk__in": matched}
-
-    def by_field(name: str) -> Counter:
-        if getattr(filters, name):
-            return Counter(
-                dict(
-                    Resource.objects.filter(**scope(name))
-                    .values_list(name)
-                    .annotate(n=Count("pk"))
-                    .values_list(name, "n")
-                )
+    def counts(name: str) -> dict:
+        if name in matches.counts:
+            return matches.counts[name]
+        others = _filtered(dataclasses.replace(filters, **{name: ""}))
+        scope = _text_match(others, terms, every=every).values("pk")
+        if name in ("kind", "language"):
+            return dict(
+                Resource.objects.filter(pk__in=scope)
+                .values_list(name)
+                .annotate(n=Count("pk"))
+                .values_list(name, "n")
             )
-        index = 1 if name == "kind" else 2
-        return Counter(hit[index] for hit in hits)
-
-    def related(model, through: str, name: str, table: str, column: str):
-        ids = scope(name)["pk__in"]
-        if isinstance(ids, list) and connection.vendor == "postgresql":
-            # Count in the link table with one array parameter (not thousands of IN (...)).
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT {column}, COUNT(DISTINCT resource_id) FROM {table} "
-                    f"WHERE resource_id = ANY(%s) GROUP BY {column}",
-                    [ids],
-                )
-                counts = dict(cursor.fetchall())
-            objects = list(model.objects.filter(pk__in=counts))
-            for obj in objects:
-                obj.n = counts[obj.pk]
-            return objects
-        return model.objects.filter(**{f"{through}__in": ids}).annotate(
-            n=Count(through, distinct=True)
+        model, through, _table, _column = links[name]
+        return dict(
+            model.objects.filter(**{f"{through}__in": scope})
+            .annotate(n=Count(through, distinct=True))
+            .values_list("pk", "n")
         )
 
-    kinds = dict(Resource.Kind.choices)
-    languages = dict(Resource.Language.choices)
-    purposes = related(
-        Purpose, "resources", "purpose", Resource.purposes.through._meta.db_table, "purpose_id"
-    )
-    audiences = related(
-        Audience,
-        "resources",
-        "audience",
-        Resource.audiences.through._meta.db_table,
-        "audience_id",
-    )
-    sites = [
-        site
-        for site in related(Site, "holdings__resource", "site", Holding._meta.db_table, "site_id")
-        if site.active
-    ]
+    def related(name: str) -> list:
+        found = counts(name)
+        objects = list(links[name][0].objects.filter(pk__in=found))
+        for obj in objects:
+            obj.n = found[obj.pk]
+        return objects
+
+    def by_value(name: str, labels: dict) -> list[FacetValue]:
+        ordered = Counter(counts(name)).most_common()
+        return [
+            FacetValue(value, labels.get(value, value), n, value == getattr(filters, name))
+            for value, n in ordered
+        ]
+
+    purposes, audiences = related("purpose"), related("audience")
+    sites = [site for site in related("site") if site.active]
     return {
-        "kind": [
-            FacetValue(value, kinds.get(value, value), n, value == filters.kind)
-            for value, n in by_field("kind").most_common()
-        ],
+        "kind": by_value("kind", dict(Resource.Kind.choices)),
         "purpose": [FacetValue(p.slug, p.name, p.n, p.slug == filters.purpose) for p in purposes],
         "audience": [
             FacetValue(a.slug, a.name, a.n, a.slug == filters.audience) for a in audiences
         ],
-        "language": [
-            FacetValue(value, languages.get(value, value), n, value == filters.language)
-            for value, n in by_field("language").most_common()
-        ],
+        "language": by_value("language", dict(Resource.Language.choices)),
         "site": [FacetValue(s.slug, s.name, s.n, s.slug == filters.site) for s in sites],
     }
 
 
+def _words_searched(scope: QuerySet, terms: list[Term]) -> tuple[list[Term], bool]:
+    """The words the results are for, and whether the records must have all of them: every
+    word if a record has them all; else the words found somewhere (an index lookup each), all
+    of them if a record has them all, else the records with the most of them."""
+    if len(terms) < 2 or _text_match(scope, terms).exists():
+        return terms, True
+    present = [term for term in terms if _text_match(scope, [term]).exists()]
+    if not present:
+        return terms, True
+    if len(present) < len(terms) and _text_match(scope, present).exists():
+        return present, True
+    return present, False
+
+
+def _page_number(page_number: int | str) -> int:
+    """As Paginator.get_page reads it: not a number is the first page (and a number out of range
+    the last one, which only the total tells)."""
+    try:
+        return int(page_number)
+    except (TypeError, ValueError):
+        return 1
+
+
 def search(filters: Filters, page_number: int | str = 1) -> Results:
-    """Match once (ids, kind, language, rank, title of every hit), then count, rank, page and
-    count facets from that: the full-text match is the expensive part, and it runs one time."""
-    ranked = bool(connection.vendor == "postgresql" and words(filters.q))
-    # Ranked: order by rank, then id (no need to fetch every title); otherwise by title.
-    columns = ["pk", "kind", "language", "rank" if ranked else "title"]
-    seen: set[int] = set()
-    hits = []
-    for row in matching(filters).values_list(*columns):
-        if row[0] not in seen:  # a join on purposes/audiences/sites may repeat a resource
-            seen.add(row[0])
-            hits.append(row)
-    if ranked:
-        hits.sort(key=lambda hit: (-hit[3], hit[0]))
+    """Match once, then count, rank, page and count facets from that: the full-text match is
+    the expensive part, and it runs one time (after an index lookup per word when no record has
+    every word). PostgreSQL does it all in one statement; SQLite ranks in Python."""
+    terms = query_terms(filters.q)
+    scope = _filtered(filters)
+    used, every = _words_searched(scope, terms)
+    unmatched = [term for term in terms if term not in used]
+    number = _page_number(page_number)
+    if connection.vendor == "postgresql":
+        offset = (max(number, 1) - 1) * PAGE_SIZE
+        matches = _match_postgresql(filters, scope, used, every, offset)
+        page = Paginator(range(matches.total), PAGE_SIZE).get_page(number)
+        if matches.total and page.number != max(number, 1):  # out of range: the last page
+            matches.page_ids = _match_postgresql(
+                filters, scope, used, every, (page.number - 1) * PAGE_SIZE
+            ).page_ids
+        ids = matches.page_ids
     else:
-        hits.sort(key=lambda hit: (hit[3], hit[0]))
-    total = len(hits)
-    page = Paginator([hit[0] for hit in hits], PAGE_SIZE, allow_empty_first_page=True).get_page(
-        page_number
+        if used:
+            hits = _hits(scope, used, every=every)
+        else:
+            seen: set[int] = set()
+            hits = []
+            for pk, kind, language, title in scope.values_list("pk", "kind", "language", "title"):
+                if pk not in seen:  # a join on purposes/audiences/sites may repeat a resource
+                    seen.add(pk)
+                    hits.append((pk, kind, language, title, 0, 0))
+        hits.sort(key=_order)
+        matches = _match_sqlite(filters, hits, _text_match(scope, used, every=every))
+        page = Paginator(matches.page_ids, PAGE_SIZE).get_page(number)
+        ids = list(page.object_list)
+    total = matches.total
+    found_resources = Resource.objects.prefetch_related("purposes").in_bulk(ids)
+    page.object_list = [found_resources[pk] for pk in ids if pk in found_resources]
+    narrowed = used is not terms
+    suggestion = (
+        suggest(filters.q, found=frozenset(term.word for term in used if total))
+        if filters.q and (total < 3 or narrowed)
+        else None
     )
-    found = Resource.objects.prefetch_related("purposes").in_bulk(list(page.object_list))
-    page.object_list = [found[pk] for pk in page.object_list if pk in found]
-    suggestion = suggest(filters.q) if filters.q and total < 3 else None
-    facets = _facets(filters, hits) if total or filters.active else {}
-    return Results(page=page, total=total, facets=facets, suggestion=suggestion)
+    facets = _facets(filters, matches, used, every=every) if total or filters.active else {}
+    return Results(
+        page=page,
+        total=total,
+        facets=facets,
+        suggestion=suggestion,
+        searched=[term.text for term in used] if narrowed else [],
+        unmatched=[term.text for term in unmatched],
+        partial=not every,
+    )
 
 
 def refresh_terms(resources=None) -> None:

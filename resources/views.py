@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -51,16 +54,28 @@ def _context(request: HttpRequest, **extra) -> dict:
     }
 
 
+def _home(request: HttpRequest, site: Site | None = None) -> HttpResponse:
+    """The catalogue's home: browse by purpose, on a site's shelves if given."""
+    filters = catalogue_search.Filters(site=site.slug if site else "")
+    context = _context(request, purposes=Purpose.objects.all(), filters=filters, site=site)
+    return render(request, "resources/home.html", context)
+
+
+def _quoted(words: list[str]) -> str:
+    return ", ".join(gettext("“%(word)s”") % {"word": word} for word in words)
+
+
 @vary_on_headers("HX-Request", "Cookie")
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
     filters = catalogue_search.Filters.from_query(request.GET)
     if not filters.q and not filters.active:
-        return render(
-            request,
-            "resources/home.html",
-            _context(request, purposes=Purpose.objects.all(), filters=filters),
-        )
+        return _home(request)
+    if not filters.q and filters.active.keys() == {"site"}:
+        # A site alone is where to look, not something looked for: its home, not all it holds.
+        site = Site.objects.filter(slug=filters.site, active=True).first()
+        if site is not None:
+            return _home(request, site)
     results = catalogue_search.search(filters, request.GET.get("page") or 1)
     if filters.q and results.page.number == 1 and not request.GET.get("page"):
         usage.count_search(filters.q, results.total)
@@ -70,12 +85,20 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     template = "resources/results.html"
     if request.htmx:
         template += "#results"
+    home_url = reverse("resources:catalogue")
+    if is_kiosk(request):
+        home_url = kiosk_home_url(request)
+    elif filters.site:
+        home_url += "?" + urlencode({"site": filters.site})
     context = _context(
         request,
         filters=filters,
         results=results,
         kinds=Resource.Kind.choices,
         params=_params_without_page(request),
+        home_url=home_url,
+        searched_words=_quoted(results.searched),
+        unmatched_words=_quoted(results.unmatched),
     )
     return render(request, template, context)
 
@@ -144,12 +167,7 @@ def kiosk_home(request: HttpRequest, site_slug: str) -> HttpResponse:
         return response
     if current is None or current.pk != site.pk:
         return render(request, "resources/kiosk_setup.html", {"site": site, "current": current})
-    filters = catalogue_search.Filters(site=site.slug)
-    return render(
-        request,
-        "resources/home.html",
-        _context(request, purposes=Purpose.objects.all(), filters=filters, site=site),
-    )
+    return _home(request, site)
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from resources.models import Resource
 from resources.search import refresh_terms
-from tests.browser import PHONE, TABLET
+from tests.browser import PHONE, TABLET, inside_viewport
 from tests.conftest import make_site
 from tests.test_resources_search import add_resource, ensure_purposes
 
@@ -162,6 +162,43 @@ def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(new_page, catalo
     expect(page.locator("#catalogue-q")).to_have_value("")
     expect(page.locator("body.kiosk")).to_have_count(1)  # still a kiosk
     assert page.js_errors == []
+
+
+def test_the_kiosk_address_opens_on_its_purpose_tiles_all_in_view(new_page, catalogue):
+    page = new_page(TABLET)
+    become_kiosk(page)
+    tiles = page.locator(".purpose-tiles .tile")
+    expect(tiles).to_have_count(5)
+    page.screenshot(path=str(SCREENSHOTS / "catalogue-kiosk-tiles.png"))
+    # The search and every purpose on the first screen of a 1024×768 terminal, large enough.
+    for control in [
+        page.locator("#catalogue-q"),
+        page.locator(".search-form button"),
+        *tiles.all(),
+    ]:
+        assert inside_viewport(control), control
+        assert control.bounding_box()["height"] >= 44, control
+    expect(page.locator(".result-count")).to_have_count(0)
+    expect(page.locator("#language-select")).to_have_count(0)
+    expect(page.get_by_role("button", name="Change language")).to_have_count(0)
+
+    # A purpose lists what this site holds for it.
+    tiles.filter(has_text="Trouver une formation").click()
+    page.wait_for_url("**purpose=find-a-training*")
+    assert "site=alpha" in page.url
+    expect(page.locator(".hit-list .hit").first).to_be_visible()
+    assert page.js_errors == []
+
+
+def test_just_browsing_a_sites_catalogue_opens_its_purpose_tiles(new_page, catalogue):
+    page = new_page(TABLET)
+    page.goto("/catalogue/kiosk/alpha/")
+    page.get_by_role("link", name="Just browse the catalogue").click()
+    page.wait_for_url("**/catalogue/?site=alpha")
+    expect(page.locator(".purpose-tiles .tile")).to_have_count(5)
+    assert inside_viewport(page.locator(".purpose-tiles .tile").last)
+    expect(page.locator(".result-count")).to_have_count(0)
+    expect(page.locator("body.kiosk")).to_have_count(0)  # browsing is not setting a kiosk up
 
 
 def test_a_kiosk_shows_a_web_address_as_a_qr_code_not_a_link(new_page, catalogue):

@@ -266,7 +266,11 @@ def test_a_withdrawn_resource_is_not_found_nor_listed(client, catalogue):
     withdrawn = catalogue["withdrawn"]
     assert client.get(withdrawn.get_absolute_url()).status_code == 404
     assert not ResourceViewCount.objects.filter(resource=withdrawn).exists()
-    for params in ({"q": "guide 2009"}, {"purpose": "find-a-training"}, {"site": "alpha"}):
+    for params in (
+        {"q": "guide 2009"},
+        {"purpose": "find-a-training"},
+        {"site": "alpha", "language": "fr"},
+    ):
         response = client.get(CATALOGUE, params)
         assert "Guide des formations 2009" not in html(response), params
         assert withdrawn.pk not in [r.pk for r in response.context["results"].page]
@@ -312,7 +316,7 @@ def test_a_link_with_kiosk_1_does_not_turn_a_browser_into_a_kiosk(client, catalo
 
 
 def test_opening_the_kiosk_address_asks_before_setting_up_a_terminal(client, catalogue):
-    response = client.get(KIOSK)
+    response = client.get(KIOSK, headers={"accept-language": "en"})
 
     assert response.status_code == 200
     assert "kiosk" not in response.cookies
@@ -343,7 +347,8 @@ def test_a_terminal_set_up_for_a_site_remembers_its_site(client, catalogue):
 
 def test_a_kiosk_is_turned_back_into_a_browser_with_a_button(client, catalogue):
     become_kiosk(client)
-    assert "Turn it back into an ordinary browser" in html(client.get(LEAVE_KIOSK))
+    leave = client.get(LEAVE_KIOSK, headers={"accept-language": "en"})
+    assert "Turn it back into an ordinary browser" in html(leave)
 
     response = client.post(LEAVE_KIOSK)
 
@@ -370,6 +375,42 @@ def test_a_kiosk_of_a_site_that_closed_is_an_ordinary_browser_again(client, cata
     assert client.get(KIOSK).status_code == 404
     assert client.get("/catalogue/kiosk/nowhere/").status_code == 404
     assert client.post("/catalogue/kiosk/nowhere/").status_code == 404
+
+
+def test_a_site_alone_opens_the_home_of_its_shelves_not_all_it_holds(client, catalogue):
+    # Where "Just browse the catalogue" of the kiosk address leads.
+    assert 'href="/catalogue/?site=alpha"' in html(client.get(KIOSK))
+    response = client.get(CATALOGUE, {"site": "alpha"})
+    assert response.status_code == 200
+    assert "results" not in response.context
+    page = html(response)
+    assert "purpose-tiles" in page and "result-count" not in page
+    assert "?purpose=find-a-training&amp;site=alpha" in page
+    assert 'name="site" value="alpha"' in page  # its searches stay on its shelves
+    # A site and anything else is a search; a site that does not exist finds nothing.
+    assert client.get(CATALOGUE, {"site": "alpha", "kind": "book"}).context["results"].total
+    assert client.get(CATALOGUE, {"site": "nowhere"}).context["results"].total == 0
+
+
+def test_the_kiosk_home_is_its_sites_browse_by_purpose_page(client, catalogue):
+    become_kiosk(client)
+    response = client.get(KIOSK)
+    assert "results" not in response.context
+    page = html(response)
+    assert "purpose-tiles" in page and "result-count" not in page
+    # No language select: a visitor's choice would stay for the next one.
+    assert 'id="language-select"' not in page
+    assert 'id="language-select"' in html(client.get(LEAVE_KIOSK))
+    # Its results lead back to it.
+    results = html(client.get(CATALOGUE, {"q": "metiers", "site": "alpha"}))
+    assert f'<a href="{KIOSK}">←' in results
+    assert 'id="language-select"' not in results
+
+
+def test_results_on_a_sites_shelves_lead_back_to_its_home(client, catalogue):
+    page = html(client.get(CATALOGUE, {"q": "metiers", "site": "alpha"}))
+    assert '<a href="/catalogue/?site=alpha">←' in page
+    assert '<a href="/catalogue/">←' in html(client.get(CATALOGUE, {"q": "metiers"}))
 
 
 def test_the_kiosk_idle_time_comes_from_the_settings(client, catalogue, settings):
