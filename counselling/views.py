@@ -20,7 +20,7 @@ from reception.models import Call
 
 from . import selectors, services
 from .forms import CallTicketForm, FinishInterviewForm
-from .models import Desk, DeskSession
+from .models import Desk, DeskSession, Interview
 
 COUNSELLOR = (Role.COUNSELLOR,)
 
@@ -47,6 +47,13 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
     }
     if visit is not None and visit.status == visit.Status.IN_INTERVIEW:
         # The channel the visitor came by (a phone call is not recorded as a visit in person).
+        # This sitting's interview (Visit.started_at is the visit's first one, before a referral).
+        context["interview_since"] = (
+            Interview.objects.filter(visit=visit, session=session, ended_at__isnull=True)
+            .order_by("-started_at")
+            .values_list("started_at", flat=True)
+            .first()
+        ) or visit.started_at
         context["finish_form"] = FinishInterviewForm(
             theme=visit.theme, initial={"channel": visit.channel}
         )

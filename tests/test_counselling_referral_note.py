@@ -189,3 +189,24 @@ def test_the_note_costs_the_same_whether_or_not_the_visitor_was_referred(centre,
     services.hand_back(**who(carol), visit_id=referred.pk)
     services.call_ticket(**who(carol), visit_id=other.pk, reason=Call.OutOfOrder.OTHER)
     assert queries() == with_note
+
+
+def test_the_new_desk_shows_when_its_own_interview_began(centre, desks, login):
+    visit = queue_visit(centre.alpha, "E", T0)
+    bob = open_session(centre.counsellor_a, desks.jobs)
+    services.call_next(**who(bob), now=T0 + minutes(1))
+    services.start_interview(**who(bob), visit_id=visit.pk, now=T0 + minutes(2))
+    services.finish_interview(
+        **who(bob),
+        visit_id=visit.pk,
+        outcomes=[Outcome.Code.INFORMATION, Outcome.Code.REFERRED_DESK],
+        refer_theme_id=theme(visit.site, "F").pk,
+        referral_reason=Outcome.Reason.SPECIALIST,
+        now=T0 + minutes(20),
+    )
+    carol = open_session(centre.counsellor_b, desks.training)
+    services.call_next(**who(carol), now=T0 + minutes(30))
+    services.start_interview(**who(carol), visit_id=visit.pk, now=T0 + minutes(35))
+
+    content = login(centre.counsellor_b).get("/desk/").content.decode()
+    assert "interview since 09:35" in content  # not the first desk's 09:02

@@ -213,6 +213,22 @@ def test_on_a_phone_the_first_event_is_on_the_first_screen(new_page, centre):
     assert phone.js_errors == []
 
 
+def test_on_a_phone_an_event_page_offers_its_registration_on_the_first_screen(new_page, centre):
+    event = make_event(
+        centre.alpha,
+        title="Atelier CV",
+        description="Deux heures pour écrire un CV d'une page. " * 12,  # a long description
+    )
+    phone = new_page(PHONE)
+    phone.goto(f"/events/{event.pk}/")
+
+    go = phone.get_by_role("link", name="Go to registration")
+    assert inside_viewport(go)
+    assert go.bounding_box()["height"] >= 44
+    go.click()
+    expect(phone.get_by_label("First name or pseudonym")).to_be_in_viewport()
+
+
 def test_on_a_phone_a_code_finds_the_place_and_cancels_it(new_page, centre):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     event = make_event(centre.alpha, title="Club des créateurs", capacity=1)
