@@ -32,7 +32,16 @@ from django.db.models.expressions import RawSQL
 from citedesmetiers.models import Site
 
 from .models import Audience, Holding, Purpose, Resource, SearchTerm
-from .text import QUESTION_WORDS, STOP_WORDS, Term, folded_words, query_terms, typed_words, words
+from .text import (
+    MAX_TERMS,
+    QUESTION_WORDS,
+    STOP_WORDS,
+    Term,
+    folded_words,
+    query_terms,
+    typed_words,
+    words,
+)
 
 PAGE_SIZE = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL refuses NUL; no control char is useful
@@ -91,6 +100,8 @@ class Results:
     searched: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
     partial: bool = False
+    # The query had more words than a search looks for: only the first MAX_TERMS were.
+    capped: bool = False
 
 
 # A match: (pk, kind, language, title, how many of the words it has, their weights' sum).
@@ -200,9 +211,12 @@ def suggest(q: str, *, found: frozenset[str] = frozenset()) -> str | None:
     folded = [word for _token, word in typed]
     known = set(SearchTerm.objects.filter(term__in=folded).values_list("term", flat=True))
     changed, out = False, " ".join(q.split()).lower()
-    for token, word in typed:
-        if word in known or word in found or word in _NOT_CORRECTED or len(word) < 4:
-            continue
+    unknown = [
+        (token, word)
+        for token, word in typed
+        if not (word in known or word in found or word in _NOT_CORRECTED or len(word) < 4)
+    ]
+    for token, word in unknown[:MAX_TERMS]:  # a lookup each: as many as a search looks for
         if connection.vendor == "postgresql":
             best = (
                 SearchTerm.objects.extra(where=["term %% %s"], params=[word])
@@ -399,12 +413,17 @@ def _words_searched(scope: QuerySet, terms: list[Term]) -> tuple[list[Term], boo
     return present, False
 
 
+# No catalogue has this many pages; a larger number is the last page all the same, and it keeps
+# the offset inside PostgreSQL's bigint.
+MAX_PAGE = 100_000
+
+
 def _page_number(page_number: int | str) -> int:
     """As Paginator.get_page reads it: not a number is the first page (and a number out of range
     the last one, which only the total tells)."""
     try:
-        return int(page_number)
-    except (TypeError, ValueError):
+        return min(int(page_number), MAX_PAGE)
+    except (TypeError, ValueError, OverflowError):
         return 1
 
 
@@ -458,6 +477,7 @@ def search(filters: Filters, page_number: int | str = 1) -> Results:
         searched=[term.text for term in used] if narrowed else [],
         unmatched=[term.text for term in unmatched],
         partial=not every,
+        capped=len(query_terms(filters.q, limit=MAX_TERMS + 1)) > MAX_TERMS,
     )
 
 

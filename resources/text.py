@@ -110,10 +110,15 @@ def typed_words(query: str) -> list[tuple[str, str]]:
     return [(token, word) for token in _TOKEN.findall(query.casefold()) for word in words(token)]
 
 
-def query_terms(query: str) -> list[Term]:
-    """The words of a query a search looks for, in order, each once: no stop words ("un",
-    "de", "the"…), no lone letters (the "d" of "d'embauche"), no question words unless there is
-    nothing else."""
+# A search looks for this many words at most: each costs a lookup, so a pasted paragraph would
+# cost a public page many searches' worth.
+MAX_TERMS = 8
+
+
+def query_terms(query: str, limit: int = MAX_TERMS) -> list[Term]:
+    """The words of a query a search looks for, in order, each once, `limit` at most: no stop
+    words ("un", "de", "the"…), no lone letters (the "d" of "d'embauche"), no question words
+    unless there is nothing else."""
     terms: list[Term] = []
     seen: set[str] = set()
     for token, word in typed_words(query):
@@ -121,4 +126,4 @@ def query_terms(query: str) -> list[Term]:
             continue
         seen.add(word)
         terms.append(Term(token, word, stem(word)))
-    return [term for term in terms if term.word not in QUESTION_WORDS] or terms
+    return ([term for term in terms if term.word not in QUESTION_WORDS] or terms)[:limit]

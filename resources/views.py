@@ -17,6 +17,7 @@ from citedesmetiers.qr import qr_svg
 from . import search as catalogue_search
 from . import usage
 from .models import Holding, Purpose, Resource
+from .text import MAX_TERMS
 
 KIOSK_COOKIE = "kiosk"
 KIOSK_SALT = "resources.kiosk"
@@ -98,6 +99,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         params=_params_without_page(request),
         home_url=home_url,
         searched_words=_quoted(results.searched),
+        max_terms=MAX_TERMS,
         unmatched_words=_quoted(results.unmatched),
     )
     return render(request, template, context)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from resources.models import Audience, Holding, Purpose, Resource, SearchCount
@@ -441,3 +442,30 @@ def test_a_record_serving_two_purposes_counts_once_in_each(client, large_shelf):
         for slug in slugs[n % 5 : n % 5 + 1 + (n % 2)]:
             expected[slug] += 1
     assert by_purpose == expected
+
+
+@pytest.mark.django_db
+def test_a_pasted_paragraph_is_searched_for_its_first_words_and_says_so(client):
+    Resource.objects.create(title="Rédiger son CV", kind=Resource.Kind.LEAFLET)
+    words = ["cv"] + [f"mot{n}" for n in range(60)]
+
+    def queries(query: str) -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/catalogue/", {"q": query}, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        return len(captured), response.content.decode()
+
+    nine, _page = queries(" ".join(words[:9]))
+    sixty_one, page = queries(" ".join(words))
+    assert "Only the first 8 words were searched." in page
+    assert "Rédiger son CV" in page
+    assert sixty_one == nine  # the words past the eighth cost nothing
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999999", "-5", "1e9", "٣"])
+@pytest.mark.django_db
+def test_any_page_number_answers_a_page(client, page):
+    Resource.objects.create(title="Rédiger son CV", kind=Resource.Kind.LEAFLET)
+    response = client.get("/catalogue/", {"q": "cv", "page": page})
+    assert response.status_code == 200
+    assert "Rédiger son CV" in response.content.decode()
