@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -384,15 +385,13 @@ def find(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             refused = guard.count_code_lookup(request)
-        except CacheUnavailable:
-            refused = True
+        except CacheUnavailable:  # nothing can count the tries: none is made (never a 5xx)
+            form.add_error(None, _("Codes cannot be looked up just now. Please try again later."))
+            return render(request, "events/find.html", {"form": form}, status=429)
         if refused:
             form.add_error(
                 None,
-                _(
-                    "Too many codes were typed from this connection. Please try again in an "
-                    "hour, or ask at reception."
-                ),
+                _("Too many codes were typed. Please try again in an hour, or ask at reception."),
             )
             return render(request, "events/find.html", {"form": form}, status=429)
         found = keys.find_by_code(form.cleaned_data["code"])
@@ -514,7 +513,8 @@ def on_the_spot(request: HttpRequest, event_id: int) -> HttpResponse:
                 "qr": qr_svg(url, 4),
                 "url": url,
                 # Printed short, to be typed: where the code opens the registration again.
-                "find_address": request.get_host() + reverse("events:find"),
+                # Printed: the public address, not the host the tablet happens to use.
+                "find_address": urlsplit(settings.SITE_URL).netloc + reverse("events:find"),
             },
         )
     return render(

@@ -165,6 +165,8 @@ def allow_late_check_ins(*, site: Site, now: dt.datetime | None = None) -> LateC
     """Let late arrivals check in after hours for the rest of the site's local day. Turning it on
     twice (two tablets at once) keeps the first; earlier days' rows are of no use any more."""
     now = now or timezone.now()
+    if site.is_open(now):  # the switch is for after hours: on now, it would be on unseen tonight
+        raise ReceptionError(_("The site is open: everyone checks in as usual."))
     today = site.local_date(now)
     with transaction.atomic():
         LateCheckInDay.objects.filter(site=site, local_date__lt=today).delete()

@@ -116,8 +116,11 @@ def late_check_ins(request: HttpRequest) -> HttpResponse:
     """Turn late check-ins on or off for the rest of today, for every tablet of the site."""
     choice = request.POST.get("late")
     if choice == "on":
-        services.allow_late_check_ins(site=request.site)
-        messages.success(request, _("Late arrivals can check in for the rest of today."))
+        try:
+            services.allow_late_check_ins(site=request.site)
+            messages.success(request, _("Late arrivals can check in for the rest of today."))
+        except services.ReceptionError as refusal:
+            messages.error(request, str(refusal))
     elif choice == "off":
         services.stop_late_check_ins(site=request.site)
         messages.success(request, _("Late check-ins are off: the site's opening hours apply."))

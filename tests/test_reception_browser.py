@@ -75,7 +75,9 @@ def test_a_check_in_on_the_tablet_shows_on_the_display_the_overview_and_the_phon
 
 # --- the tablet at its real size (1024×768) -------------------------------------------------------
 
-LONG_NAME = "Start, take over or hand on a business, an association or a self-employed activity"
+LONG_NAME = (
+    "Start, take over or hand on a business, an association or a self-employed job"  # 77 of 80
+)
 
 
 def six_themes(site, long_name: str = "Work abroad"):

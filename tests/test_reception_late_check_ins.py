@@ -58,6 +58,20 @@ def test_once_turned_on_every_check_in_of_the_day_goes_through(gamma):
     assert codes == ["E-001", "E-002", "E-003"]
 
 
+def test_while_the_site_is_open_the_switch_is_refused_and_nothing_is_kept(db, login):
+    # On at 11:00, it would quietly stay on after closing, with nobody having seen it.
+    alpha = make_site("alpha")  # open round the clock
+    make_staff("yan@alpha.test", Role.RECEPTION, alpha)
+
+    with pytest.raises(services.ReceptionError):
+        services.allow_late_check_ins(site=alpha)
+    client = login(alpha.memberships.get().user)
+    response = client.post(reverse("reception:late_check_ins"), {"late": "on"}, follow=True)
+
+    assert ("error", "The site is open: everyone checks in as usual.") in messages_of(response)
+    assert not LateCheckInDay.objects.exists()
+
+
 def test_check_in_anyway_turns_late_check_ins_on_for_the_next_visitors(gamma):
     first = check_in(gamma, override_hours=True)
     second = check_in(gamma)  # without ticking anything again
