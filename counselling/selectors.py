@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from reception.models import Visit
+from reception.models import UNDO_WINDOW, Visit
 
 from .models import Desk, DeskSession, Interview, Outcome
 
@@ -53,12 +53,10 @@ def waiting_for_desk(desk: Desk):
 
 
 def recent_no_shows(desk: Desk):
-    from .services import PUT_BACK_WINDOW
-
     return Visit.objects.filter(
         site_id=desk.site_id,
         status=Visit.Status.NO_SHOW,
-        no_show_at__gte=timezone.now() - PUT_BACK_WINDOW,
+        no_show_at__gte=timezone.now() - UNDO_WINDOW,
         theme__in=desk.themes.all(),
     ).order_by("-no_show_at")
 

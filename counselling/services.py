@@ -27,8 +27,6 @@ from reception.models import UNDO_WINDOW, Call, Visit
 
 from .models import Desk, DeskSession, Interview, Outcome, Topic
 
-PUT_BACK_WINDOW = UNDO_WINDOW
-
 
 class CounsellingError(Exception):
     """A refusal to show to the counsellor as it is."""
@@ -364,7 +362,7 @@ def put_back(*, site_id: int, visit_id: int, now: dt.datetime | None = None) -> 
     visit = Visit.objects.select_for_update().filter(pk=visit_id, site_id=site_id).first()
     if visit is None or visit.status != Visit.Status.NO_SHOW:
         raise CounsellingError(_("This ticket cannot be put back in the queue."))
-    if _now(now) - visit.no_show_at > PUT_BACK_WINDOW:
+    if _now(now) - visit.no_show_at > UNDO_WINDOW:
         raise CounsellingError(
             _(
                 "Ticket %(code)s was missed more than 10 minutes ago: "

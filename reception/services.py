@@ -29,9 +29,6 @@ from .models import (
     Visit,
 )
 
-# How long reception may put back a ticket it marked “Left” by mistake (as a desk's no-show).
-UNDO_LEFT_WINDOW = UNDO_WINDOW
-
 
 class ReceptionError(Exception):
     """A refusal to show to the person at the screen, as it is."""
@@ -257,7 +254,7 @@ def undo_left(*, site: Site, visit_id: int, now: dt.datetime | None = None) -> V
             _("Ticket %(code)s was not marked “Left” at reception; nothing was changed.")
             % {"code": visit.code}
         )
-    if now - visit.ended_at > UNDO_LEFT_WINDOW:
+    if now - visit.ended_at > UNDO_WINDOW:
         raise ReceptionError(
             _(
                 "Ticket %(code)s left more than 10 minutes ago; nothing was changed: "

@@ -21,7 +21,7 @@ from citedesmetiers.roles import Role
 
 from . import printouts, queues, services
 from .forms import CheckInForm, ProfileForm
-from .models import Visit
+from .models import UNDO_WINDOW, Visit
 from .proof import looks_like_a_code, read_proof
 
 RECEPTION_ROLES = (Role.RECEPTION, Role.MANAGER)
@@ -39,7 +39,7 @@ def _overview_context(site: Site) -> dict:
         "site": site,
         "queues": queues.theme_queues(site),
         "waiting": list(queues.waiting_visits(site)),
-        "recently_left": list(queues.recently_left(site, services.UNDO_LEFT_WINDOW)),
+        "recently_left": list(queues.recently_left(site, UNDO_WINDOW)),
         "mark": mark,
     }
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from counselling.models import Desk
 from reception import queues, services
-from reception.models import Visit
+from reception.models import UNDO_WINDOW, Visit
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +133,7 @@ def test_the_overview_lists_tickets_left_in_the_last_ten_minutes_only(centre):
     services.mark_left(site=centre.alpha, visit_id=old.pk, now=ago(11))
     services.leave_queue(token=gone_alone.token)
 
-    listed = queues.recently_left(centre.alpha, services.UNDO_LEFT_WINDOW)
+    listed = queues.recently_left(centre.alpha, UNDO_WINDOW)
 
     assert list(listed) == [recent]
 
