@@ -51,9 +51,12 @@ MAX_QUERY = 200
 WEIGHTS = (("A", 10), ("B", 4), ("C", 2), ("", 1))
 _NOT_CORRECTED = STOP_WORDS | QUESTION_WORDS
 _TSQUERY = "to_tsquery('french_unaccent', %s)"
+# In a row's score, each query is a scalar subquery: PostgreSQL parses it once per statement (an
+# InitPlan), not once per matching record.
+_TSQUERY_ONCE = f"(SELECT {_TSQUERY})"
 _WORD_SCORE = (
     "CASE "
-    + " ".join(f"WHEN search_vector @@ {_TSQUERY} THEN {weight}" for _label, weight in WEIGHTS)
+    + " ".join(f"WHEN search_vector @@ {_TSQUERY_ONCE} THEN {weight}" for _label, weight in WEIGHTS)
     + " ELSE 0 END"
 )
 
@@ -279,7 +282,7 @@ def _match_postgresql(
             n=Value(len(terms), output_field=IntegerField())
         )
     elif terms:
-        present = " + ".join(f"(search_vector @@ {_TSQUERY})::int" for _term in terms)
+        present = " + ".join(f"(search_vector @@ {_TSQUERY_ONCE})::int" for _term in terms)
         queryset = _text_match(scope, terms, every=False).extra(
             select={"n": present}, select_params=[_prefix(term) for term in terms]
         )
