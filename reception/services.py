@@ -141,12 +141,11 @@ def _theme_to_check_in(*, site: Site, theme_id: int | str, answers: tuple[str, .
 
 
 def _expect_open_or_late_check_ins(*, site: Site, override_hours: bool, now) -> None:
-    if site.is_open(now):
-        return
-    if override_hours:
-        allow_late_check_ins(site=site, now=now)
-    elif late_check_ins(site, now) is None:
+    if site.is_open(now) or late_check_ins(site, now) is not None:
+        return  # once on, "check in anyway" costs one read, not a write per visitor
+    if not override_hours:
         raise SiteClosed(_("%(site)s is closed now.") % {"site": site.name})
+    allow_late_check_ins(site=site, now=now)
 
 
 # --- late arrivals after hours --------------------------------------------------------------------
