@@ -24,6 +24,7 @@ from reception.models import Call, Visit
 
 from . import audit, charts, report_service, stats
 from .access import managed_cites, network_wide, sites_for, staff_view
+from .cells import neutralise
 from .ids import MonthConverter, YearConverter, parse_id
 from .models import AggregatedDay, AuditEntry, Cite, MonthlyReport, Partner, Site, Theme
 from .reports import key_figures
@@ -300,7 +301,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     writer.writerow([_("label"), _("value")])
     for label, value in tables[table]:
         text = str(label)
-        writer.writerow(["'" + text if text[:1] in "=+-@\t\r" else text, value])
+        writer.writerow([neutralise(text), value])
     return response
 
 

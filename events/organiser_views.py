@@ -27,6 +27,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from citedesmetiers import audit
 from citedesmetiers.access import staff_view
+from citedesmetiers.cells import neutralise
 from citedesmetiers.ids import parse_id
 from citedesmetiers.models import AuditEntry
 from citedesmetiers.roles import Role
@@ -37,8 +38,6 @@ from .organiser_forms import EventForm, SeriesForm
 
 ORGANISER = (Role.EVENT_ORGANISER, Role.MANAGER)
 PAST_PER_PAGE = 30
-# Spreadsheet cells starting with one of these are read as formulas: neutralise them.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 CONFIRMED = Q(registrations__status=Registration.Status.CONFIRMED)
 
@@ -301,13 +300,6 @@ def registrants(request: HttpRequest, event_id: int) -> HttpResponse:
             "site": request.site,
         },
     )
-
-
-def neutralise(value):
-    """Keep a spreadsheet from reading a cell as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _attended_label(registration: Registration) -> str:

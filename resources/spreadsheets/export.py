@@ -5,23 +5,16 @@ import reads. Any text cell starting with =, +, -, @, a tab or a carriage return
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import tablib
 from django.db.models import Prefetch
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from citedesmetiers.cells import neutralise
 from citedesmetiers.models import Site
 
 from ..models import Holding, Resource
-from .columns import COLUMNS, FORMATS, FORMULA_TRIGGERS, KIND_WORDS, LIST_SEPARATOR
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula, made inert with a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+from .columns import COLUMNS, FORMATS, KIND_WORDS, LIST_SEPARATOR
 
 
 def export_catalogue(*, fmt: str, holding_site: Site, only_site: Site | None = None) -> bytes:
