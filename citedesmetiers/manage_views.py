@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import re
@@ -22,9 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from counselling.models import DeskSession
 from reception.models import Call, Visit
 
-from . import audit, charts, report_service, stats
+from . import audit, charts, exports, report_service, stats
 from .access import managed_cites, network_wide, sites_for, staff_view
-from .cells import neutralise
 from .ids import MonthConverter, YearConverter, parse_id
 from .models import AggregatedDay, AuditEntry, Cite, MonthlyReport, Partner, Site, Theme
 from .reports import key_figures
@@ -294,15 +292,9 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
         # All the sites of one Cité compared: its managers read it; else the network's do.
         cite=_one_cite(sites) if site is None else None,
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{table}-{start:%Y-%m}.csv"'
-    response.write("\ufeff")  # so spreadsheet programs read UTF-8
-    writer = csv.writer(response)
-    writer.writerow([_("label"), _("value")])
-    for label, value in tables[table]:
-        text = str(label)
-        writer.writerow([neutralise(text), value])
-    return response
+    rows = ((str(label), value) for label, value in tables[table])
+    content = exports.csv_bytes([_("label"), _("value")], rows)
+    return exports.download(content, "csv", f"{table}-{start:%Y-%m}.csv")
 
 
 def _with_states(reports) -> list[MonthlyReport]:

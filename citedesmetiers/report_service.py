@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Cite, MonthlyReport, Site
+from .refusals import Refusal
 from .reports import covered_sites, render_pdf
 
 
-class ReportError(Exception):
+class ReportError(Refusal):
     pass
 
 

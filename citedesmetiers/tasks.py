@@ -5,13 +5,14 @@ from . import report_service, stats
 from .outbox import drain_outbox  # noqa: F401 (the outbox's own task, found here by the worker)
 
 
-@shared_task
+@shared_task(name="citedesmetiers.tasks.aggregate_and_purge")
 def aggregate_and_purge() -> dict:
     """Nightly: roll the last days into anonymous figures, then delete expired raw rows."""
     return {"days": stats.aggregate_recent(), "deleted": stats.purge_raw()}
 
 
 @shared_task(
+    name="citedesmetiers.tasks.generate_report",
     bind=True,
     # Acknowledged once done, and handed to another worker if this one dies meanwhile (killed,
     # out of memory): the next run takes over (`make_report`), up to MAX_ATTEMPTS.
@@ -25,6 +26,6 @@ def generate_report(self, report_id: int) -> None:
     report_service.make_report(report_id, run=self.request.id)
 
 
-@shared_task
+@shared_task(name="citedesmetiers.tasks.generate_missing_reports")
 def generate_missing_reports() -> int:
     return report_service.missing_reports()

@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from citedesmetiers.access import partner_at
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme, User
+from citedesmetiers.refusals import Refusal
 from reception.models import UNDO_WINDOW, Call, Visit
 
 from .models import Desk, DeskSession, Interview, Outcome, Topic
 
 
-class CounsellingError(Exception):
+class CounsellingError(Refusal):
     """A refusal to show to the counsellor as it is."""
 
 

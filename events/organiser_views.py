@@ -25,9 +25,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from citedesmetiers import audit
+from citedesmetiers import audit, exports
 from citedesmetiers.access import staff_view
-from citedesmetiers.cells import neutralise
 from citedesmetiers.ids import parse_id
 from citedesmetiers.models import AuditEntry
 from citedesmetiers.roles import Role
@@ -310,38 +309,21 @@ def _attended_label(registration: Registration) -> str:
 
 def registrants_dataset(event: Event) -> tablib.Dataset:
     zone = event.site.zone
-    dataset = tablib.Dataset(
-        headers=[
-            _("Pseudonym"),
-            _("E-mail"),
-            _("Status"),
-            _("Registered at"),
-            _("Code"),
-            _("Attended"),
-        ],
+    return exports.dataset(
+        [_("Pseudonym"), _("E-mail"), _("Status"), _("Registered at"), _("Code"), _("Attended")],
+        (
+            (
+                registration.pseudonym,
+                registration.email,
+                registration.get_status_display(),
+                registration.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                registration.code,
+                _attended_label(registration),
+            )
+            for registration in _registrants(event)
+        ),
         title=_("Registrants")[:31],
     )
-    for registration in _registrants(event):
-        dataset.append(
-            [
-                neutralise(value)
-                for value in (
-                    registration.pseudonym,
-                    registration.email,
-                    registration.get_status_display(),
-                    registration.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                    registration.code,
-                    _attended_label(registration),
-                )
-            ]
-        )
-    return dataset
-
-
-EXPORTS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 @never_cache
@@ -349,7 +331,7 @@ EXPORTS = {
 @require_GET
 def registrants_export(request: HttpRequest, event_id: int, fmt: str) -> HttpResponse:
     event = _event_of_site(request, event_id)
-    if fmt not in EXPORTS:
+    if fmt not in exports.FORMATS:
         return HttpResponse(status=404)
     if event.contacts_purged_at is not None:
         messages.warning(
@@ -364,15 +346,8 @@ def registrants_export(request: HttpRequest, event_id: int, fmt: str) -> HttpRes
         detail=f"event {event.pk}, {fmt}, {len(dataset)} rows",
         site=event.site,
     )
-    if fmt == "csv":
-        # With a byte-order mark, spreadsheet programs read the accents right.
-        content = ("\ufeff" + dataset.export("csv")).encode()
-    else:
-        content = dataset.export("xlsx")
     filename = f"registrants-{event.pk}-{event.starts_at.astimezone(event.site.zone):%Y-%m-%d}"
-    response = HttpResponse(content, content_type=EXPORTS[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return response
+    return exports.download(exports.encode(dataset, fmt), fmt, f"{filename}.{fmt}")
 
 
 # --- attendance at the door -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from citedesmetiers.models import Partner, Site, Theme
+from citedesmetiers.refusals import Refusal
 
 from .models import FIRST_YEAR, LAST_YEAR, WINDOW_MESSAGE, Event, Series
 
@@ -39,7 +40,7 @@ COPIED_FIELDS = (
 )
 
 
-class SeriesError(ValueError):
+class SeriesError(Refusal):
     """A refusal to show to the organiser as it is."""
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citedesmetiers.models import Site
+from citedesmetiers.refusals import Refusal
 
 from . import emails, keys
 from .models import Event, Registration
@@ -27,7 +28,7 @@ from .models import Event, Registration
 RESEND_AFTER = dt.timedelta(minutes=10)
 
 
-class EventError(Exception):
+class EventError(Refusal):
     """A refusal to show to the person as it is."""
 
 

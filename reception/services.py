@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from citedesmetiers import directory
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme
+from citedesmetiers.refusals import Refusal
 
 from .models import (
     UNDO_WINDOW,
@@ -30,7 +31,7 @@ from .models import (
 )
 
 
-class ReceptionError(Exception):
+class ReceptionError(Refusal):
     """A refusal to show to the person at the screen, as it is."""
 
 

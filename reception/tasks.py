@@ -11,7 +11,7 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(name="reception.tasks.close_finished_days")
 def close_finished_days() -> int:
     """Beat, every 15 minutes: close the queues of every site whose day is over and the desks
     left open from an earlier day, then roll the closed days into the anonymous daily figures."""

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from citedesmetiers.models import Site, User
+from citedesmetiers.refusals import Refusal
 
 from . import spreadsheets
 from .models import CatalogueImport, Holding, ImportBatch, Resource, TakeAwayItem
@@ -65,7 +66,7 @@ PurposeLink = Resource.purposes.through
 AudienceLink = Resource.audiences.through
 
 
-class ImportRefused(Exception):
+class ImportRefused(Refusal):
     """Nothing was imported; `plan` (when there is one) says row by row why."""
 
     def __init__(self, message: str, plan: spreadsheets.ImportPlan | None = None) -> None:

@@ -13,12 +13,13 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from citedesmetiers.models import Site, Theme
+from citedesmetiers.refusals import Refusal
 
 from .models import Audience, Holding, Purpose, Resource
 from .search import refresh_terms
 
 
-class CatalogueError(Exception):
+class CatalogueError(Refusal):
     """A refusal to show to the information officer, as it is."""
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from citedesmetiers import audit
+from citedesmetiers import audit, exports
 from citedesmetiers.access import staff_view
 from citedesmetiers.models import AuditEntry, Site
 from citedesmetiers.roles import Role
@@ -341,7 +341,7 @@ def import_cancel(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format") or "csv"
-    if fmt not in spreadsheets.FORMATS:
+    if fmt not in exports.FORMATS:
         raise Http404(_("Unknown format."))
     slug = request.GET.get("site") or ""
     if slug and not re.fullmatch(r"[-\w]+", slug):
@@ -357,7 +357,4 @@ def export(request: HttpRequest) -> HttpResponse:
         detail=f"{fmt}, {'holdings of ' + only_site.slug if only_site else 'whole catalogue'}",
         site=request.site,
     )
-    response = HttpResponse(content, content_type=spreadsheets.CONTENT_TYPES[fmt])
-    filename = spreadsheets.export_filename(fmt, only_site)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return exports.download(content, fmt, spreadsheets.export_filename(fmt, only_site))

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import resolve, reverse
 from django.utils import timezone
 
+from citedesmetiers import exports
 from reception import services as reception
 from resources import imports, spreadsheets
 from resources.models import (
@@ -539,7 +540,7 @@ def test_it_neutralises_formula_cells_in_exports(catalogue, centre, login):
     assert not [
         cell.value
         for cell in cells
-        if isinstance(cell.value, str) and cell.value.startswith(spreadsheets.FORMULA_TRIGGERS)
+        if isinstance(cell.value, str) and cell.value.startswith(exports.FORMULA_TRIGGERS)
     ]
 
 

@@ -45,15 +45,12 @@ prefixed with ' so that a spreadsheet never runs it as a formula; the import rem
 
 from .columns import (
     COLUMNS,
-    CONTENT_TYPES,
-    FORMATS,
-    FORMULA_TRIGGERS,
     HEADERS,
     KIND_WORDS,
     UPLOAD_HELP,
     column_help,
 )
-from .export import export_catalogue, export_filename, neutralise
+from .export import export_catalogue, export_filename
 from .planning import (
     ERROR,
     NEW,
@@ -79,10 +76,7 @@ from .reading import (
 
 __all__ = [
     "COLUMNS",
-    "CONTENT_TYPES",
     "ERROR",
-    "FORMATS",
-    "FORMULA_TRIGGERS",
     "HEADERS",
     "KIND_WORDS",
     "MAX_ROWS",
@@ -102,7 +96,6 @@ __all__ = [
     "export_catalogue",
     "export_filename",
     "human_size",
-    "neutralise",
     "open_table",
     "parse_price",
     "plan_import",

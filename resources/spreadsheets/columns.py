@@ -10,16 +10,11 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from citedesmetiers.cells import FORMULA_TRIGGERS
+from citedesmetiers.exports import FORMULA_TRIGGERS
 
 from ..models import Holding, Resource
 from ..text import fold
 
-FORMATS = ("csv", "xlsx")
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 LIST_SEPARATOR = ";"
 # C0/C1 control characters other than tab and line breaks: never in a real catalogue, always in
 # a binary file or text decoded with the wrong encoding.

@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-import tablib
 from django.db.models import Prefetch
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from citedesmetiers.cells import neutralise
+from citedesmetiers import exports
 from citedesmetiers.models import Site
 
 from ..models import Holding, Resource
-from .columns import COLUMNS, FORMATS, KIND_WORDS, LIST_SEPARATOR
+from .columns import COLUMNS, KIND_WORDS, LIST_SEPARATOR
 
 
 def export_catalogue(*, fmt: str, holding_site: Site, only_site: Site | None = None) -> bytes:
     """The catalogue (withdrawn items left out) as CSV or XLSX bytes, with the holding of
     `holding_site` in cote/exemplaires; only what `only_site` holds, when given."""
-    if fmt not in FORMATS:
+    if fmt not in exports.FORMATS:
         raise ValueError(fmt)
     resources = Resource.objects.filter(withdrawn=False)
     if only_site is not None:
@@ -32,36 +30,38 @@ def export_catalogue(*, fmt: str, holding_site: Site, only_site: Site | None = N
             "holdings", queryset=Holding.objects.filter(site=holding_site), to_attr="site_holdings"
         ),
     )
-    dataset = tablib.Dataset(headers=[column.header for column in COLUMNS], title="catalogue")
-    for resource in resources.iterator(chunk_size=2000):
-        held = resource.site_holdings[0] if resource.site_holdings else None
-        price = "" if resource.price is None else resource.price
-        row = [
-            resource.title,
-            KIND_WORDS.get(resource.kind, resource.kind),
-            f"{LIST_SEPARATOR} ".join(p.name for p in resource.purposes.all()),
-            f"{LIST_SEPARATOR} ".join(a.name for a in resource.audiences.all()),
-            resource.authors,
-            resource.publisher,
-            resource.year if resource.year is not None else "",
-            resource.language,
-            resource.isbn or "",
-            resource.issn or "",
-            price if fmt == "xlsx" else str(price),
-            resource.url,
-            resource.summary,
-            resource.keywords,
-            resource.opinion,
-            held.shelf_mark if held else "",
-            held.copies if held else "",
-        ]
-        if fmt == "xlsx":
-            row = [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
-        dataset.append([neutralise(value) for value in row])
-    if fmt == "csv":
-        # With a BOM, Excel opens the file as UTF-8 and shows the accents right.
-        return dataset.export("csv").encode("utf-8-sig")
-    return dataset.export("xlsx", column_width=None)
+    return exports.encode(
+        exports.dataset(
+            [column.header for column in COLUMNS],
+            (_row(resource, fmt) for resource in resources.iterator(chunk_size=2000)),
+            title="catalogue",
+        ),
+        fmt,
+    )
+
+
+def _row(resource: Resource, fmt: str) -> list:
+    held = resource.site_holdings[0] if resource.site_holdings else None
+    price = "" if resource.price is None else resource.price
+    return [
+        resource.title,
+        KIND_WORDS.get(resource.kind, resource.kind),
+        f"{LIST_SEPARATOR} ".join(p.name for p in resource.purposes.all()),
+        f"{LIST_SEPARATOR} ".join(a.name for a in resource.audiences.all()),
+        resource.authors,
+        resource.publisher,
+        resource.year if resource.year is not None else "",
+        resource.language,
+        resource.isbn or "",
+        resource.issn or "",
+        price if fmt == "xlsx" else str(price),
+        resource.url,
+        resource.summary,
+        resource.keywords,
+        resource.opinion,
+        held.shelf_mark if held else "",
+        held.copies if held else "",
+    ]
 
 
 def export_filename(fmt: str, site: Site | None) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from citedesmetiers.cells import neutralise
+from citedesmetiers.exports import neutralise
 
 
 @pytest.mark.parametrize("text", ["=HYPERLINK(1)", "+33 1", "-2", "@SUM(A1)", "\tx", "\rx"])
