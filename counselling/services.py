@@ -17,14 +17,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citedesmetiers.access import partner_at
+from citedesmetiers.facts import local_day_bounds
 from citedesmetiers.live import publish_change
-from citedesmetiers.models import Site, Theme, User
+from citedesmetiers.models import Partner, Site, Theme, User
 from citedesmetiers.refusals import Refusal
-from reception.models import UNDO_WINDOW, Call, Visit
+from reception.models import UNDO_WINDOW, Call, Channel, Visit
 
 from .models import Desk, DeskSession, Interview, Outcome, Topic
 
@@ -144,9 +146,6 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
     running ends then too, without outcome and marked so (its length is not counted), and its
     visit is done; a visitor still called is left at closing, as reception's day close does.
     A desk already used today (the worker was down overnight) is its counsellor's to close."""
-    from citedesmetiers.facts import local_day_bounds
-    from reception.services import last_closing
-
     today_starts, _tomorrow = local_day_bounds(site.zone, site.local_date(_now(now)))
     forgotten = DeskSession.objects.filter(
         desk__site=site, closed_at__isnull=True, opened_at__lt=today_starts
@@ -164,7 +163,7 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
             last = _last_use(session)
             if last >= today_starts:
                 continue  # in use today (the job did not run overnight)
-            closing = last_closing(site, last)  # of that local day
+            closing = site.last_closing(last)  # of that local day
             ends = max(closing or local_day_bounds(site.zone, site.local_date(last))[1], last)
             visit = _held(session).select_for_update(of=("self",)).first()
             if visit is not None:
@@ -172,12 +171,10 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
                     interview = _open_interview(session, visit)
                     interview.ended_at, interview.ended_by_day_close = ends, True
                     interview.save(update_fields=["ended_at", "ended_by_day_close"])
-                    visit.status = Visit.Status.DONE
+                    visit.save(update_fields=visit.finish(ends))
                     changed_days.add(site.local_date(interview.started_at))
                 else:
-                    visit.status, visit.left_how = Visit.Status.LEFT, Visit.LeftHow.AT_CLOSING
-                visit.desk, visit.ended_at = None, ends
-                visit.save(update_fields=["status", "ended_at", "left_how", "desk"])
+                    visit.save(update_fields=visit.leave(Visit.LeftHow.AT_CLOSING, ends))
                 changed_days.add(visit.local_date)
             session.closed_at, session.paused_since = ends, None
             session.save(update_fields=["closed_at", "paused_since"])
@@ -188,8 +185,6 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
 def _last_use(session: DeskSession) -> dt.datetime:
     """When the desk was last used: opened, paused, resumed, a call, an interview begun or
     ended."""
-    from django.db.models import Max
-
     calls = Call.objects.filter(desk_id=session.desk_id, at__gte=session.opened_at)
     interviews = Interview.objects.filter(session=session).aggregate(
         started=Max("started_at"), ended=Max("ended_at")
@@ -226,12 +221,8 @@ def _waiting_for(desk: Desk):
 
 
 def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: str = "") -> Visit:
-    visit.status = Visit.Status.CALLED
-    visit.desk = session.desk
-    visit.called_at = now
-    visit.referred_by = None
     try:
-        visit.save(update_fields=["status", "desk", "called_at", "referred_by"])
+        visit.save(update_fields=visit.call(session.desk, now))
     except IntegrityError:
         # `visit_one_per_desk`: the desk holds somebody already (the callers check first; this
         # is the database's word on it). The call's transaction rolls back as this error leaves.
@@ -348,10 +339,7 @@ def mark_no_show(
 ) -> Visit:
     session = _locked_session(session_id, counsellor)
     visit = _expect(session, visit_id, Visit.Status.CALLED)
-    visit.status = Visit.Status.NO_SHOW
-    visit.no_show_at = _now(now)
-    visit.desk = None
-    visit.save(update_fields=["status", "no_show_at", "desk"])
+    visit.save(update_fields=visit.miss(_now(now)))
     publish_change(session.desk.site.slug)
     return visit
 
@@ -371,10 +359,7 @@ def put_back(*, site_id: int, visit_id: int, now: dt.datetime | None = None) -> 
             )
             % {"code": visit.code}
         )
-    visit.status = Visit.Status.WAITING
-    visit.no_show_at = None
-    visit.called_at = None
-    visit.save(update_fields=["status", "no_show_at", "called_at"])
+    visit.save(update_fields=visit.put_back())
     publish_change(visit.site.slug)
     return visit
 
@@ -393,10 +378,7 @@ def start_interview(
     session = _locked_session(session_id, counsellor)
     visit = _expect(session, visit_id, Visit.Status.CALLED)
     now = _now(now)
-    visit.status = Visit.Status.IN_INTERVIEW
-    if visit.started_at is None:
-        visit.started_at = now
-    visit.save(update_fields=["status", "started_at"])
+    visit.save(update_fields=visit.start(now))
     interview = Interview.objects.create(
         visit=visit,
         session=session,
@@ -482,9 +464,6 @@ def _finish(
 ) -> Interview:
     """End the interview with its coded topics and outcomes. A referral to another desk's theme
     puts the visit back in that queue with its original arrival time; otherwise the visit ends."""
-    from citedesmetiers.models import Partner
-    from reception.models import Channel
-
     try:
         visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
     except CounsellingError:
@@ -526,21 +505,15 @@ def _finish(
         )
         for code in outcomes
     )
-    visit.desk = None
     if refer_theme is not None:
-        # Several points of view: back to waiting for the other theme, keeping the arrival time.
-        visit.status = Visit.Status.WAITING
-        visit.theme = refer_theme
-        visit.called_at = None
-        visit.referred_by = session  # not called back here: see `_call_next_at`
-        visit.save(update_fields=["status", "theme", "desk", "called_at", "referred_by"])
+        # Several points of view: back to waiting for the other theme, keeping the arrival time,
+        # and not called back here (see `_call_next_at`).
+        visit.save(update_fields=visit.refer(refer_theme, by=session))
         if not session.referred_on:
             session.referred_on = True
             session.save(update_fields=["referred_on"])
     else:
-        visit.status = Visit.Status.DONE
-        visit.ended_at = now
-        visit.save(update_fields=["status", "desk", "ended_at"])
+        visit.save(update_fields=visit.finish(now))
     publish_change(session.desk.site.slug)
     return interview
 
@@ -560,10 +533,7 @@ def hand_back(
     Interview.objects.filter(session=session, visit=visit, ended_at__isnull=True).update(
         ended_at=_now(now)
     )
-    visit.status = Visit.Status.WAITING
-    visit.desk = None
-    visit.called_at = None
-    visit.save(update_fields=["status", "desk", "called_at"])
+    visit.save(update_fields=visit.hand_back())
     publish_change(session.desk.site.slug)
     return visit
 
