@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -26,7 +27,9 @@ from citedesmetiers.facts import local_day_bounds
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Partner, Site, Theme, User
 from citedesmetiers.refusals import Refusal
+from reception import take_away
 from reception.models import UNDO_WINDOW, Call, Channel, Visit
+from reception.services import ReceptionError
 
 from .models import Desk, DeskSession, Interview, Outcome, Topic
 
@@ -542,11 +545,14 @@ def hand_back(
 
 
 def _change_take_away(session_id: int, counsellor: User, visit_id: int | None, change) -> None:
-    """Apply `change(visit)` to the list of the visitor the counsellor's page shows (a stale tab
-    is refused) and refresh the visitor's phone."""
+    """Apply `change(visit=…)` (a write of `reception.take_away`) to the list of the visitor the
+    counsellor's page shows (a stale tab is refused) and refresh the visitor's phone."""
     session = _locked_session(session_id, counsellor)
     visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
-    change(visit)
+    try:
+        change(visit=visit)
+    except ReceptionError as refusal:
+        raise CounsellingError(str(refusal)) from refusal
     publish_change(session.desk.site.slug)
 
 
@@ -555,27 +561,20 @@ def add_to_take_away(
     *, session_id: int, counsellor: User, resource_id: int, visit_id: int | None = None
 ) -> None:
     """Put a catalogue resource on the current visitor's take-away list (once)."""
-    from resources.models import Resource, TakeAwayItem
-
-    def change(visit: Visit) -> None:
-        if not Resource.objects.filter(pk=resource_id, withdrawn=False).exists():
-            raise CounsellingError(_("This document is not in the catalogue any more."))
-        TakeAwayItem.objects.get_or_create(visit=visit, resource_id=resource_id)
-
-    _change_take_away(session_id, counsellor, visit_id, change)
+    _change_take_away(
+        session_id, counsellor, visit_id, partial(take_away.add_resource, resource_id=resource_id)
+    )
 
 
 @transaction.atomic
 def remove_from_take_away(
     *, session_id: int, counsellor: User, resource_id: int, visit_id: int | None = None
 ) -> None:
-    from resources.models import TakeAwayItem
-
     _change_take_away(
         session_id,
         counsellor,
         visit_id,
-        lambda visit: TakeAwayItem.objects.filter(visit=visit, resource_id=resource_id).delete(),
+        partial(take_away.remove_resource, resource_id=resource_id),
     )
 
 
@@ -584,31 +583,15 @@ def add_event_to_take_away(
     *, session_id: int, counsellor: User, event_id: int, visit_id: int | None = None
 ) -> None:
     """Suggest an upcoming event of the site: it joins the visitor's take-away list."""
-    from events.models import Event, TakeAwayEvent
-
-    def change(visit: Visit) -> None:
-        event = Event.objects.filter(
-            pk=event_id,
-            site_id=visit.site_id,
-            status=Event.Status.PUBLISHED,
-            ends_at__gt=timezone.now(),
-        ).first()
-        if event is None:
-            raise CounsellingError(_("This event is not open any more."))
-        TakeAwayEvent.objects.get_or_create(visit=visit, event=event)
-
-    _change_take_away(session_id, counsellor, visit_id, change)
+    _change_take_away(
+        session_id, counsellor, visit_id, partial(take_away.add_event, event_id=event_id)
+    )
 
 
 @transaction.atomic
 def remove_event_from_take_away(
     *, session_id: int, counsellor: User, event_id: int, visit_id: int | None = None
 ) -> None:
-    from events.models import TakeAwayEvent
-
     _change_take_away(
-        session_id,
-        counsellor,
-        visit_id,
-        lambda visit: TakeAwayEvent.objects.filter(visit=visit, event_id=event_id).delete(),
+        session_id, counsellor, visit_id, partial(take_away.remove_event, event_id=event_id)
     )

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from citedesmetiers.models import Site, Theme
+from events.models import Event
+from resources.models import Resource
 
 # How long a ticket missed at a desk ("did not come") or marked "Left" by reception may still be
 # put back in the queue at its place: the visitor's phone keeps following it that long.
@@ -397,3 +399,45 @@ class LateCheckInDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.local_date}"
+
+
+# --- the take-away list: what a counsellor hands over during an interview -----------------------
+# (Their tables keep the names they had in resources and events, where they began.)
+
+
+class TakeAwayItem(models.Model):
+    """A resource a counsellor handed over during an interview: the visitor sees the list on their
+    phone and prints it. Tied to the anonymous visit only."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="take_away")
+    # Named so that the catalogue can tell a resource in use without knowing about visits.
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="take_away_items")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "resources_takeawayitem"
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "resource"], name="takeaway_once_per_visit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit} · {self.resource}"
+
+
+class TakeAwayEvent(models.Model):
+    """An event a counsellor suggested during an interview, on the visitor's take-away list."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="take_away_events")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "events_takeawayevent"
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "event"], name="takeaway_event_once_per_visit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit} · {self.event}"

@@ -23,6 +23,7 @@ from . import printouts, queues, services
 from .forms import CheckInForm, ProfileForm
 from .models import UNDO_WINDOW, Visit
 from .proof import looks_like_a_code, read_proof
+from .take_away import take_away_of
 
 RECEPTION_ROLES = (Role.RECEPTION, Role.MANAGER)
 VISITOR_LINK_DAYS = 7
@@ -265,8 +266,7 @@ def _visitor_context(visit: Visit) -> dict:
         "mark": mark,
         # A missed or walked-out ticket may be put back for a while: the page keeps following it.
         "follows": visit.is_open or visit.may_come_back(),
-        "take_away": printouts.take_away_items(visit),
-        "take_away_events": printouts.take_away_events(visit),
+        "take_away": take_away_of(visit),
     }
     if visit.status == Visit.Status.WAITING:
         queue = next(
