@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from citedesmetiers.access import staff_view
 from citedesmetiers.ids import parse_id
 from citedesmetiers.live import current_mark, live_poll
+from citedesmetiers.refusals import attempt
 from citedesmetiers.roles import Role
 from events.models import Event
 from reception.models import Call
@@ -127,7 +128,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 def desk_live(request: HttpRequest) -> HttpResponse:
     session = _session_or_none(request)
     if session is None:
-        return HttpResponse(status=286)  # htmx: stop polling; the desk was closed elsewhere
+        return HttpResponseStopPolling()  # the desk was closed elsewhere
     return render(request, "counselling/desk.html#queue", _desk_context(request, session))
 
 
@@ -135,10 +136,7 @@ def desk_live(request: HttpRequest) -> HttpResponse:
 @require_POST
 def open_desk(request: HttpRequest, desk_id: int) -> HttpResponse:
     desk = get_object_or_404(Desk, pk=desk_id, site=request.site)
-    try:
-        services.open_desk(counsellor=request.user, desk=desk)
-    except services.CounsellingError as refusal:
-        messages.error(request, str(refusal))
+    attempt(request, services.open_desk, counsellor=request.user, desk=desk)
     return redirect("counselling:desk")
 
 
