@@ -185,6 +185,20 @@ class Site(models.Model):
             if period.weekday == local.weekday()
         )
 
+    def last_closing(self, moment: dt.datetime) -> dt.datetime | None:
+        """The last closing time of the site's local day of `moment`, as an aware datetime; None
+        on a day the site does not open."""
+        local = moment.astimezone(self.zone)
+        closings = [p.closes for p in self.opening_periods.all() if p.weekday == local.weekday()]
+        if not closings:
+            return None
+        return dt.datetime.combine(local.date(), max(closings), tzinfo=self.zone)
+
+    def day_is_over(self, moment: dt.datetime) -> bool:
+        """Past the last closing time of the site's local day (or a day the site does not open)."""
+        closing = self.last_closing(moment)
+        return closing is None or moment >= closing
+
 
 class OpeningPeriod(models.Model):
     """One opening stretch of a weekday, in the site's local time. A day can have several

@@ -11,7 +11,9 @@ from .models import Outcome, Topic
 class FinishInterviewForm(forms.Form):
     """Coded topics and outcomes only: there is no field for free text about the person."""
 
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial="in_person")
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=Channel.choices, initial=Channel.IN_PERSON
+    )
     topics = forms.ModelMultipleChoiceField(
         label=_("Topics"),
         queryset=Topic.objects.none(),

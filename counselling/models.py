@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from citedesmetiers.models import Partner, Site, Theme
+from reception.models import Channel
 
 
 class Desk(models.Model):
@@ -118,7 +119,9 @@ class Interview(models.Model):
     theme = models.ForeignKey(
         Theme, on_delete=models.PROTECT, related_name="interviews", verbose_name=_("theme")
     )
-    channel = models.CharField(_("channel"), max_length=12, default="in_person")
+    channel = models.CharField(
+        _("channel"), max_length=12, choices=Channel.choices, default=Channel.IN_PERSON
+    )
     topics = models.ManyToManyField("Topic", blank=True, related_name="interviews")
     called_at = models.DateTimeField(
         _("called"),

@@ -7,16 +7,21 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from citedesmetiers.access import staff_view
 from citedesmetiers.ids import parse_id
 from citedesmetiers.live import current_mark, live_poll
+from citedesmetiers.refusals import attempt
 from citedesmetiers.roles import Role
+from events.models import Event
 from reception.models import Call
+from reception.take_away import take_away_of
+from resources.search import Filters, search
 
 from . import selectors, services
 from .forms import CallTicketForm, FinishInterviewForm
@@ -57,11 +62,10 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
         context["finish_form"] = FinishInterviewForm(
             theme=visit.theme, initial={"channel": visit.channel}
         )
-        context["take_away"] = _take_away(visit)
+        context["take_away"] = take_away_of(visit)
         context["tq"] = request.GET.get("tq", "")[:200]
         context["take_away_results"] = _catalogue_hits(context["tq"])
-        context["take_away_events"] = _take_away_events(visit)
-        context["upcoming_events"] = _upcoming_events(request.site, context["take_away_events"])
+        context["upcoming_events"] = _upcoming_events(request.site, context["take_away"].events)
     if visit is None:
         context["waiting"] = selectors.waiting_for_desk(session.desk)[:30]
         # Visitors this sitting referred on, left to another desk of their theme: marked.
@@ -73,23 +77,7 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
     return context
 
 
-def _take_away(visit):
-    from resources.models import TakeAwayItem
-
-    return TakeAwayItem.objects.filter(visit=visit).select_related("resource")
-
-
-def _take_away_events(visit):
-    from events.models import TakeAwayEvent
-
-    return list(TakeAwayEvent.objects.filter(visit=visit).select_related("event"))
-
-
 def _upcoming_events(site, chosen):
-    from django.utils import timezone
-
-    from events.models import Event
-
     return (
         Event.objects.filter(site=site, status=Event.Status.PUBLISHED, starts_at__gt=timezone.now())
         .exclude(pk__in=[item.event_id for item in chosen])
@@ -98,8 +86,6 @@ def _upcoming_events(site, chosen):
 
 
 def _catalogue_hits(query: str):
-    from resources.search import Filters, search
-
     if not query.strip():
         return None
     return search(Filters(q=query), 1).page.object_list[:8]
@@ -142,7 +128,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 def desk_live(request: HttpRequest) -> HttpResponse:
     session = _session_or_none(request)
     if session is None:
-        return HttpResponse(status=286)  # htmx: stop polling; the desk was closed elsewhere
+        return HttpResponseStopPolling()  # the desk was closed elsewhere
     return render(request, "counselling/desk.html#queue", _desk_context(request, session))
 
 
@@ -150,10 +136,7 @@ def desk_live(request: HttpRequest) -> HttpResponse:
 @require_POST
 def open_desk(request: HttpRequest, desk_id: int) -> HttpResponse:
     desk = get_object_or_404(Desk, pk=desk_id, site=request.site)
-    try:
-        services.open_desk(counsellor=request.user, desk=desk)
-    except services.CounsellingError as refusal:
-        messages.error(request, str(refusal))
+    attempt(request, services.open_desk, counsellor=request.user, desk=desk)
     return redirect("counselling:desk")
 
 

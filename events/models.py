@@ -269,22 +269,3 @@ class RegistrationKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id} · {self.purpose}"
-
-
-class TakeAwayEvent(models.Model):
-    """An event a counsellor suggested during an interview, on the visitor's take-away list."""
-
-    visit = models.ForeignKey(
-        "reception.Visit", on_delete=models.CASCADE, related_name="take_away_events"
-    )
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["added_at", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["visit", "event"], name="takeaway_event_once_per_visit")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.visit} · {self.event}"

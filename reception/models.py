@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from citedesmetiers.models import Site, Theme
+from events.models import Event
+from resources.models import Resource
 
 # How long a ticket missed at a desk ("did not come") or marked "Left" by reception may still be
 # put back in the queue at its place: the visitor's phone keeps following it that long.
@@ -57,6 +59,15 @@ class Area(models.TextChoices):
     METRO = "metro", _("the surrounding area")
     REGION = "region", _("elsewhere in the region")
     ELSEWHERE = "elsewhere", _("further away")
+
+
+class VisitQuerySet(models.QuerySet):
+    def leave_at_closing(self, at: dt.datetime) -> int:
+        """`Visit.leave(AT_CLOSING, at)` for every visit of the queryset still waiting or
+        called, in one statement. Returns how many it closed."""
+        return self.filter(status__in=[Visit.Status.WAITING, Visit.Status.CALLED]).update(
+            status=Visit.Status.LEFT, left_how=Visit.LeftHow.AT_CLOSING, desk=None, ended_at=at
+        )
 
 
 class Visit(models.Model):
@@ -136,6 +147,8 @@ class Visit(models.Model):
         _("lives in"), max_length=10, choices=Area.choices, blank=True, default=""
     )
 
+    objects = VisitQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
@@ -201,8 +214,83 @@ class Visit(models.Model):
             and now - self.ended_at <= UNDO_WINDOW
         )
 
+    # --- the visit's life: each transition checks it is allowed, sets the fields and returns
+    # the ones it changed, for `save(update_fields=…)`. The services lock the row first, refuse
+    # with a message the person understands, and publish the change; `NotAllowed` here is the
+    # last guard, for a service that forgot to check.
+
+    class NotAllowed(Exception):
+        """A transition asked of a visit in a status it cannot leave that way."""
+
+    def _from(self, transition: str, *statuses: str) -> None:
+        if self.status not in statuses:
+            raise self.NotAllowed(f"{self.code}: cannot {transition} a visit {self.status}")
+
+    def call(self, desk, at: dt.datetime) -> list[str]:
+        """A desk calls the waiting visitor."""
+        self._from("call", self.Status.WAITING)
+        self.status = self.Status.CALLED
+        self.desk = desk
+        self.called_at = at
+        self.referred_by = None
+        return ["status", "desk", "called_at", "referred_by"]
+
+    def start(self, at: dt.datetime) -> list[str]:
+        """The called visitor sits down: the interview begins (`started_at` keeps the first
+        one, before any referral)."""
+        self._from("start", self.Status.CALLED)
+        self.status = self.Status.IN_INTERVIEW
+        if self.started_at is None:
+            self.started_at = at
+        return ["status", "started_at"]
+
+    def finish(self, at: dt.datetime) -> list[str]:
+        """The interview is over, and so is the visit."""
+        self._from("finish", self.Status.IN_INTERVIEW)
+        self.status = self.Status.DONE
+        self.desk = None
+        self.ended_at = at
+        return ["status", "desk", "ended_at"]
+
+    def refer(self, theme: Theme, by) -> list[str]:
+        """After the interview, back to waiting for another theme, keeping the arrival time;
+        `by` (the desk sitting) is not to call them back itself."""
+        self._from("refer", self.Status.IN_INTERVIEW)
+        self.status = self.Status.WAITING
+        self.theme = theme
+        self.desk = None
+        self.called_at = None
+        self.referred_by = by
+        return ["status", "theme", "desk", "called_at", "referred_by"]
+
+    def hand_back(self) -> list[str]:
+        """The desk gives the visitor back to the queue, at their place."""
+        self._from("hand back", self.Status.CALLED, self.Status.IN_INTERVIEW)
+        self.status = self.Status.WAITING
+        self.desk = None
+        self.called_at = None
+        return ["status", "desk", "called_at"]
+
+    def miss(self, at: dt.datetime) -> list[str]:
+        """Called, the visitor did not come to the desk."""
+        self._from("mark as not come", self.Status.CALLED)
+        self.status = self.Status.NO_SHOW
+        self.no_show_at = at
+        self.desk = None
+        return ["status", "no_show_at", "desk"]
+
+    def put_back(self) -> list[str]:
+        """Missed at a desk, the visitor turns up after all: back to waiting at their place."""
+        self._from("put back", self.Status.NO_SHOW)
+        self.status = self.Status.WAITING
+        self.no_show_at = None
+        self.called_at = None
+        return ["status", "no_show_at", "called_at"]
+
     def leave(self, how: str, at: dt.datetime) -> list[str]:
-        """The visitor is gone from the queue. Returns the fields it changed."""
+        """The visitor is gone from the queue (or, at closing, from a desk that called them).
+        Returns the fields it changed."""
+        self._from("mark as left", self.Status.WAITING, self.Status.CALLED)
         self.status = self.Status.LEFT
         self.left_how = how
         self.desk = None
@@ -211,6 +299,7 @@ class Visit(models.Model):
 
     def come_back(self) -> list[str]:
         """Back to waiting, at the place its unchanged `queued_at` gives it."""
+        self._from("bring back", self.Status.LEFT)
         self.status = self.Status.WAITING
         self.left_how = ""
         self.ended_at = None
@@ -310,3 +399,45 @@ class LateCheckInDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.local_date}"
+
+
+# --- the take-away list: what a counsellor hands over during an interview -----------------------
+# (Their tables keep the names they had in resources and events, where they began.)
+
+
+class TakeAwayItem(models.Model):
+    """A resource a counsellor handed over during an interview: the visitor sees the list on their
+    phone and prints it. Tied to the anonymous visit only."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="take_away")
+    # Named so that the catalogue can tell a resource in use without knowing about visits.
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="take_away_items")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "resources_takeawayitem"
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "resource"], name="takeaway_once_per_visit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit} · {self.resource}"
+
+
+class TakeAwayEvent(models.Model):
+    """An event a counsellor suggested during an interview, on the visitor's take-away list."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="take_away_events")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "events_takeawayevent"
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "event"], name="takeaway_event_once_per_visit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit} · {self.event}"

@@ -20,27 +20,10 @@ from django.utils import timezone, translation
 from citedesmetiers import pdf
 from citedesmetiers.clients import client_key
 from citedesmetiers.qr import qr_data_uri
-from events.models import TakeAwayEvent
-from resources.models import Holding, TakeAwayItem
 
 from .models import Visit
 from .proof import proof_code
-
-
-def take_away_items(visit: Visit) -> list[TakeAwayItem]:
-    items = list(TakeAwayItem.objects.filter(visit=visit).select_related("resource"))
-    shelves = dict(
-        Holding.objects.filter(
-            site_id=visit.site_id, resource_id__in=[i.resource_id for i in items]
-        ).values_list("resource_id", "shelf_mark")
-    )
-    for item in items:
-        item.shelf_mark = shelves.get(item.resource_id)
-    return items
-
-
-def take_away_events(visit: Visit) -> list[TakeAwayEvent]:
-    return list(TakeAwayEvent.objects.filter(visit=visit).select_related("event"))
+from .take_away import take_away_of
 
 
 def _digest(text: str) -> str:
@@ -88,8 +71,8 @@ def proof_pdf(request: HttpRequest, visit: Visit, *, keep: int) -> bytes:
 
 def take_away_pdf(request: HttpRequest, visit: Visit, *, keep: int) -> bytes:
     """The take-away list with a QR code per document and event. No identity."""
-    items = take_away_items(visit)
-    events = take_away_events(visit)
+    take_away = take_away_of(visit)
+    items, events = take_away.items, take_away.events
     for item in events:
         item.qr = qr_data_uri(
             request.build_absolute_uri(reverse("events:detail", args=[item.event_id])), 2

@@ -27,6 +27,8 @@ from django.db.models import Avg, Count, F, Min, Q
 from django.utils import timezone
 
 from citedesmetiers.models import Site, Theme
+
+# The one upward link, allowed: the wait estimate needs the desks' capacity and interview lengths.
 from counselling.models import MAX_INTERVIEW, Desk, DeskSession, Interview
 
 from .models import Call, Visit

@@ -276,19 +276,9 @@ def leave_queue(*, token: str) -> Visit:
         return mark_left(site=visit.site, visit_id=visit.pk, how=Visit.LeftHow.BY_THEMSELVES)
 
 
-def last_closing(site: Site, now: dt.datetime) -> dt.datetime | None:
-    """Today's last closing time at the site, as an aware datetime; None on a closed day."""
-    local = now.astimezone(site.zone)
-    closings = [p.closes for p in site.opening_periods.all() if p.weekday == local.weekday()]
-    if not closings:
-        return None
-    return dt.datetime.combine(local.date(), max(closings), tzinfo=site.zone)
-
-
 def day_is_over(site: Site, now: dt.datetime) -> bool:
-    """Past the last closing time of the site's local day (or a day the site does not open)."""
-    closing = last_closing(site, now)
-    return closing is None or now >= closing
+    """Deprecated, to go: use `Site.day_is_over`. Kept only for `reception.tasks` meanwhile."""
+    return site.day_is_over(now)
 
 
 @transaction.atomic
@@ -301,15 +291,13 @@ def close_day(*, site: Site, now: dt.datetime | None = None) -> int:
     the counsellors still there, and are closed on the next run of the next day."""
     now = now or timezone.now()
     today = site.local_date(now)
-    closing = last_closing(site, now)
-    stale = Visit.objects.filter(site=site, status__in=[Visit.Status.WAITING, Visit.Status.CALLED])
+    closing = site.last_closing(now)
+    stale = Visit.objects.filter(site=site)
     if closing is not None and now >= closing:
         stale = stale.filter(Q(local_date__lt=today) | Q(queued_at__lt=closing))
     else:
         stale = stale.filter(local_date__lt=today)
-    closed = stale.update(
-        status=Visit.Status.LEFT, left_how=Visit.LeftHow.AT_CLOSING, desk=None, ended_at=now
-    )
+    closed = stale.leave_at_closing(now)
     if closed:
         publish_change(site.slug)
     return closed

@@ -17,12 +17,14 @@ from citedesmetiers.access import staff_view
 from citedesmetiers.live import current_mark, live_poll
 from citedesmetiers.models import Site
 from citedesmetiers.qr import qr_svg
+from citedesmetiers.refusals import attempt
 from citedesmetiers.roles import Role
 
 from . import printouts, queues, services
 from .forms import CheckInForm, ProfileForm
 from .models import UNDO_WINDOW, Visit
 from .proof import looks_like_a_code, read_proof
+from .take_away import take_away_of
 
 RECEPTION_ROLES = (Role.RECEPTION, Role.MANAGER)
 VISITOR_LINK_DAYS = 7
@@ -116,11 +118,8 @@ def late_check_ins(request: HttpRequest) -> HttpResponse:
     """Turn late check-ins on or off for the rest of today, for every tablet of the site."""
     choice = request.POST.get("late")
     if choice == "on":
-        try:
-            services.allow_late_check_ins(site=request.site)
+        if attempt(request, services.allow_late_check_ins, site=request.site):
             messages.success(request, _("Late arrivals can check in for the rest of today."))
-        except services.ReceptionError as refusal:
-            messages.error(request, str(refusal))
     elif choice == "off":
         services.stop_late_check_ins(site=request.site)
         messages.success(request, _("Late check-ins are off: the site's opening hours apply."))
@@ -265,8 +264,7 @@ def _visitor_context(visit: Visit) -> dict:
         "mark": mark,
         # A missed or walked-out ticket may be put back for a while: the page keeps following it.
         "follows": visit.is_open or visit.may_come_back(),
-        "take_away": printouts.take_away_items(visit),
-        "take_away_events": printouts.take_away_events(visit),
+        "take_away": take_away_of(visit),
     }
     if visit.status == Visit.Status.WAITING:
         queue = next(
@@ -309,11 +307,8 @@ def leave(request: HttpRequest, token: str) -> HttpResponse:
     visit = _visit_by_token(token)
     if visit is None:
         return _not_found(request)
-    try:
-        services.leave_queue(token=token)
+    if attempt(request, services.leave_queue, token=token):
         messages.success(request, _("You have left the queue. See you soon!"))
-    except services.ReceptionError as refusal:
-        messages.error(request, str(refusal))
     return redirect("reception:visitor", token=token)
 
 

@@ -47,7 +47,7 @@ from citedesmetiers.models import Site, User
 from citedesmetiers.refusals import Refusal
 
 from . import spreadsheets
-from .models import CatalogueImport, Holding, ImportBatch, Resource, TakeAwayItem
+from .models import CatalogueImport, Holding, ImportBatch, Resource
 from .search import refresh_terms
 from .services import decide_holding
 
@@ -560,7 +560,9 @@ def _undo(job: CatalogueImport) -> None:
 def _undo_batch(site: Site, batch: ImportBatch) -> None:
     # The records it made, but those somebody began to use meanwhile (they were visible): put
     # on a visitor's take-away list, or held at another site.
-    in_use = TakeAwayItem.objects.filter(resource_id__in=batch.created).values("resource_id")
+    in_use = Resource.objects.filter(pk__in=batch.created, take_away_items__isnull=False).values(
+        "pk"
+    )
     held_elsewhere = Holding.objects.filter(resource_id__in=batch.created).exclude(site=site)
     Resource.objects.filter(pk__in=batch.created).exclude(pk__in=in_use).exclude(
         pk__in=held_elsewhere.values("resource_id")

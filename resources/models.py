@@ -203,24 +203,6 @@ class SearchCount(models.Model):
         return f"{self.day} {self.query!r}: {self.searches}/{self.empty}"
 
 
-class TakeAwayItem(models.Model):
-    """A resource a counsellor handed over during an interview: the visitor sees the list on their
-    phone and prints it. Tied to the anonymous visit only."""
-
-    visit = models.ForeignKey("reception.Visit", on_delete=models.CASCADE, related_name="take_away")
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="+")
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["added_at", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["visit", "resource"], name="takeaway_once_per_visit")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.visit} · {self.resource}"
-
-
 class SearchTerm(models.Model):
     """The folded words of titles and keywords: what “did you mean …?” suggests from (trigram
     similarity on PostgreSQL, difflib on SQLite)."""

@@ -8,10 +8,13 @@ import io
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from pypdf import PdfReader
 
 from counselling import services
-from reception.models import Visit
-from resources.models import Holding, Resource, TakeAwayItem
+from events.models import Event
+from reception.models import TakeAwayEvent, TakeAwayItem, Visit
+from resources.models import Holding, Resource
 from tests.counselling_fixtures import (
     in_english,  # noqa: F401  (fixture)
     make_desk,
@@ -122,8 +125,6 @@ def test_the_counsellor_finds_a_document_and_hands_it_over(centre, login, sessio
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
 
-    from pypdf import PdfReader
-
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     assert "Réussir son entretien" in text
     assert "EMP 12" in text
@@ -189,10 +190,6 @@ def test_only_counsellors_use_the_take_away_list(centre, login, method, path):
 
 
 def make_event(site, title: str, *, days: float = 3, status: str = "published"):
-    from django.utils import timezone
-
-    from events.models import Event
-
     starts = timezone.now() + dt.timedelta(days=days)
     return Event.objects.create(
         site=site,
@@ -210,8 +207,6 @@ def add_event(session, event):
 
 
 def test_it_suggests_an_upcoming_event_once_and_removes_it(centre, session):
-    from events.models import TakeAwayEvent
-
     workshop = make_event(centre.alpha, "Atelier CV")
     visit = in_interview(session, centre)
     add_event(session, workshop)
@@ -227,8 +222,6 @@ def test_it_suggests_an_upcoming_event_once_and_removes_it(centre, session):
 
 @pytest.mark.parametrize("which", ["past", "draft", "cancelled", "other site"])
 def test_it_refuses_an_event_that_is_not_open(centre, session, which):
-    from events.models import TakeAwayEvent
-
     event = {
         "past": lambda: make_event(centre.alpha, "Past", days=-2),
         "draft": lambda: make_event(centre.alpha, "Draft", status="draft"),
@@ -242,8 +235,6 @@ def test_it_refuses_an_event_that_is_not_open(centre, session, which):
 
 
 def test_a_stale_page_does_not_suggest_an_event_to_the_next_visitor(centre, login, session):
-    from events.models import TakeAwayEvent
-
     workshop = make_event(centre.alpha, "Atelier CV")
     first = in_interview(session, centre)
     bob = login(centre.counsellor_a)

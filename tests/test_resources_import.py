@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from citedesmetiers import exports
 from reception import services as reception
+from reception.models import TakeAwayItem
 from resources import imports, spreadsheets
 from resources.models import (
     Audience,
@@ -25,7 +26,6 @@ from resources.models import (
     Purpose,
     Resource,
     SearchTerm,
-    TakeAwayItem,
 )
 from resources.search import refresh_terms
 

@@ -1,0 +1,177 @@
+"""Calling visitors to a desk: call next, call a ticket out of order, recall, mark as not come,
+put back in the queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+
+from citedesmetiers.live import publish_change
+from citedesmetiers.models import User
+from reception.models import UNDO_WINDOW, Call, Visit
+
+from ..models import Desk, DeskSession
+from .sessions import CounsellingError, _expect, _holds_somebody, _locked_session, _now
+
+
+def _waiting_for(desk: Desk):
+    """The desk's queue, oldest first, locked as it is read."""
+    queue = Visit.objects.filter(
+        site_id=desk.site_id,
+        status=Visit.Status.WAITING,
+        # A list, not a subquery: the planner then knows how many themes and walks the queue
+        # index in order instead of sorting every waiting visit.
+        theme_id__in=list(desk.themes.values_list("pk", flat=True)),
+    ).order_by("queued_at", "pk")
+    if connection.vendor == "postgresql":
+        # Skip visits another desk is calling right now instead of waiting for it.
+        queue = queue.select_for_update(skip_locked=True, of=("self",))
+    else:
+        queue = queue.select_for_update()
+    return queue
+
+
+def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: str = "") -> Visit:
+    try:
+        visit.save(update_fields=visit.call(session.desk, now))
+    except IntegrityError:
+        # `visit_one_per_desk`: the desk holds somebody already (the callers check first; this
+        # is the database's word on it). The call's transaction rolls back as this error leaves.
+        raise CounsellingError(_("You already have a visitor. Finish with them first.")) from None
+    Call.objects.create(
+        site_id=visit.site_id, visit=visit, desk=session.desk, at=now, out_of_order=out_of_order
+    )
+    publish_change(session.desk.site.slug)
+    return visit
+
+
+@transaction.atomic
+def call_next(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> Visit | None:
+    """Call the visitor who has waited longest for one of the desk's themes; None if nobody."""
+    session = _locked_session(session_id, counsellor)
+    if session.paused_since is not None:
+        raise CounsellingError(_("Your desk is paused. Resume it to call visitors."))
+    # Checked before the queue is read: a desk that cannot call must not hold the head of the
+    # queue locked for a moment (the other desks would skip that visitor), and a double click
+    # with nobody left waiting must still hear why nothing happened.
+    if _holds_somebody(session):
+        raise CounsellingError(_("You already have a visitor. Finish with them first."))
+    return _call_next_at(session, _now(now))
+
+
+def _call_next_at(
+    session: DeskSession, now: dt.datetime, *, passing_over: int | None = None
+) -> Visit | None:
+    """Call the head of the desk's queues, if anybody waits (the session is locked, the desk
+    holds nobody and is not paused).
+
+    A visitor this sitting referred to another theme went for another point of view: while
+    another open desk serves that theme, this one passes over them (the counsellor may still
+    call their ticket); with no other desk for it, they are called here at their turn.
+    `passing_over`: a visit not to call now (the one just finished here)."""
+    queue = _waiting_for(session.desk)
+    if passing_over is not None:
+        queue = queue.exclude(pk=passing_over)
+    if session.referred_on:
+        # In the query, not after it: a visitor passed over must not be locked meanwhile (another
+        # desk pressing now would skip them).
+        queue = queue.exclude(referred_by=session, theme_id__in=themes_served_elsewhere(session))
+    visit = queue.first()
+    if visit is None:
+        return None
+    return _call(session, visit, now)
+
+
+def themes_served_elsewhere(session: DeskSession) -> set[int]:
+    """The themes that another open, unpaused desk of the site serves."""
+    open_desks = (
+        DeskSession.objects.filter(
+            desk__site_id=session.desk.site_id, closed_at__isnull=True, paused_since__isnull=True
+        )
+        .exclude(desk_id=session.desk_id)
+        .values("desk_id")
+    )
+    return set(
+        Desk.themes.through.objects.filter(desk_id__in=open_desks).values_list(
+            "theme_id", flat=True
+        )
+    )
+
+
+@transaction.atomic
+def call_ticket(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Visit:
+    """Call a specific waiting ticket out of order, with a reason code (counted in statistics)."""
+    if reason not in Call.OutOfOrder.values:
+        raise CounsellingError(_("Choose why this ticket is called out of order."))
+    session = _locked_session(session_id, counsellor)
+    if session.paused_since is not None:
+        raise CounsellingError(_("Your desk is paused. Resume it to call visitors."))
+    if _holds_somebody(session):
+        raise CounsellingError(_("You already have a visitor. Finish with them first."))
+    visit = (
+        Visit.objects.select_for_update().filter(pk=visit_id, site_id=session.desk.site_id).first()
+    )
+    if visit is None or visit.status != Visit.Status.WAITING:
+        raise CounsellingError(_("This ticket is no longer waiting; another desk may have it."))
+    return _call(session, visit, _now(now), out_of_order=reason)
+
+
+@transaction.atomic
+def recall(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Visit:
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id, Visit.Status.CALLED)
+    Call.objects.create(
+        site_id=visit.site_id, visit=visit, desk=session.desk, kind=Call.Kind.RECALL, at=_now(now)
+    )
+    publish_change(session.desk.site.slug)
+    return visit
+
+
+@transaction.atomic
+def mark_no_show(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Visit:
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id, Visit.Status.CALLED)
+    visit.save(update_fields=visit.miss(_now(now)))
+    publish_change(session.desk.site.slug)
+    return visit
+
+
+@transaction.atomic
+def put_back(*, site_id: int, visit_id: int, now: dt.datetime | None = None) -> Visit:
+    """A visitor marked “did not come” turns up within 10 minutes: back in the queue with their
+    original time."""
+    visit = Visit.objects.select_for_update().filter(pk=visit_id, site_id=site_id).first()
+    if visit is None or visit.status != Visit.Status.NO_SHOW:
+        raise CounsellingError(_("This ticket cannot be put back in the queue."))
+    if _now(now) - visit.no_show_at > UNDO_WINDOW:
+        raise CounsellingError(
+            _(
+                "Ticket %(code)s was missed more than 10 minutes ago: "
+                "the visitor checks in again at reception."
+            )
+            % {"code": visit.code}
+        )
+    visit.save(update_fields=visit.put_back())
+    publish_change(visit.site.slug)
+    return visit

@@ -1,0 +1,189 @@
+"""Interviews: start, finish with coded topics and outcomes (a referral sends the visitor to
+another theme's queue), finish and call the next visitor at once, hand the visitor back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from citedesmetiers.live import publish_change
+from citedesmetiers.models import Partner, Theme, User
+from reception.models import Channel, Visit
+
+from ..models import DeskSession, Interview, Outcome, Topic
+from .calling import _call_next_at
+from .sessions import CounsellingError, _expect, _locked_session, _now
+
+
+@transaction.atomic
+def start_interview(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Interview:
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id, Visit.Status.CALLED)
+    now = _now(now)
+    visit.save(update_fields=visit.start(now))
+    interview = Interview.objects.create(
+        visit=visit,
+        session=session,
+        desk=session.desk,
+        counsellor=counsellor,
+        partner=session.partner,
+        theme=visit.theme,
+        channel=visit.channel,
+        called_at=visit.called_at,
+        started_at=now,
+    )
+    publish_change(session.desk.site.slug)
+    return interview
+
+
+def _open_interview(session: DeskSession, visit: Visit) -> Interview:
+    interview = (
+        Interview.objects.select_for_update()
+        .filter(session=session, visit=visit, ended_at__isnull=True)
+        .first()
+    )
+    if interview is None:
+        raise CounsellingError(_("This interview is already finished."))
+    return interview
+
+
+@transaction.atomic
+def finish_interview(
+    *, session_id: int, counsellor: User, now: dt.datetime | None = None, **answers
+) -> Interview:
+    """End the interview with its coded topics and outcomes (see `_finish` for `answers`)."""
+    session = _locked_session(session_id, counsellor)
+    return _finish(session, _now(now), **answers)
+
+
+@dataclass(frozen=True)
+class FinishedAndCalled:
+    interview: Interview
+    called: Visit | None  # None: nobody waits, or the desk is paused
+    paused: bool
+
+
+@transaction.atomic
+def finish_and_call_next(
+    *, session_id: int, counsellor: User, now: dt.datetime | None = None, **answers
+) -> FinishedAndCalled:
+    """End the interview and call the next visitor in one step, as a counsellor does when people
+    are waiting: one lock of the desk, one commit. A paused desk only finishes."""
+    session = _locked_session(session_id, counsellor)
+    now = _now(now)
+    interview = _finish(session, now, **answers)
+    paused = session.paused_since is not None
+    # Not the visitor just seen, were they referred to another theme of this desk: not straight
+    # back (they keep their place, for another desk or for a later call).
+    called = None if paused else _call_next_at(session, now, passing_over=interview.visit_id)
+    return FinishedAndCalled(interview, called, paused)
+
+
+def cannot_finish(session: DeskSession, visit_id: int | None) -> CounsellingError:
+    """Why the interview of `visit_id` cannot be finished at this desk, which does not hold that
+    visitor in interview: finished already (a repeat), or the page was out of date."""
+    if (
+        visit_id is not None
+        and Interview.objects.filter(
+            session=session, visit_id=visit_id, ended_at__isnull=False
+        ).exists()
+    ):
+        return CounsellingError(_("This interview is already finished."))
+    return CounsellingError(_("Your page was out of date; nothing was changed."))
+
+
+def _finish(
+    session: DeskSession,
+    now: dt.datetime,
+    *,
+    visit_id: int | None = None,
+    channel: str = Channel.IN_PERSON,
+    topic_ids: list[int] | tuple = (),
+    outcomes: list[str] | tuple = (),
+    refer_theme_id: int | None = None,
+    referral_reason: str = "",
+    partner_kind: str = "",
+) -> Interview:
+    """End the interview with its coded topics and outcomes. A referral to another desk's theme
+    puts the visit back in that queue with its original arrival time; otherwise the visit ends."""
+    try:
+        visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
+    except CounsellingError:
+        raise cannot_finish(session, visit_id) from None
+    interview = _open_interview(session, visit)
+
+    outcomes = list(dict.fromkeys(outcomes))
+    if any(code not in Outcome.Code.values for code in outcomes):
+        raise CounsellingError(_("One of the outcomes is not a valid choice."))
+    if channel not in Channel.values:
+        raise CounsellingError(_("Choose how the interview took place."))
+    topics = list(Topic.objects.filter(pk__in=topic_ids, theme=visit.theme, active=True))
+    if len(topics) != len(set(map(int, topic_ids))):
+        raise CounsellingError(_("One of the topics does not belong to this theme."))
+    refer_theme = None
+    if Outcome.Code.REFERRED_DESK in outcomes:
+        refer_theme = Theme.objects.filter(
+            pk=refer_theme_id or 0, site_id=visit.site_id, active=True
+        ).first()
+        if refer_theme is None:
+            raise CounsellingError(_("Choose the theme of the desk you refer the visitor to."))
+        if referral_reason not in Outcome.Reason.values:
+            raise CounsellingError(_("Choose why you refer the visitor to another desk."))
+    if Outcome.Code.REFERRED_PARTNER in outcomes and partner_kind not in Partner.Kind.values:
+        raise CounsellingError(_("Choose the kind of institution you refer the visitor to."))
+
+    interview.ended_at = now
+    interview.channel = channel
+    interview.save(update_fields=["ended_at", "channel"])
+    if topics:
+        interview.topics.add(*topics)  # a new interview: nothing to replace
+    Outcome.objects.bulk_create(
+        Outcome(
+            interview=interview,
+            code=code,
+            referred_theme=refer_theme if code == Outcome.Code.REFERRED_DESK else None,
+            referral_reason=referral_reason if code == Outcome.Code.REFERRED_DESK else "",
+            partner_kind=partner_kind if code == Outcome.Code.REFERRED_PARTNER else "",
+        )
+        for code in outcomes
+    )
+    if refer_theme is not None:
+        # Several points of view: back to waiting for the other theme, keeping the arrival time,
+        # and not called back here (see `_call_next_at`).
+        visit.save(update_fields=visit.refer(refer_theme, by=session))
+        if not session.referred_on:
+            session.referred_on = True
+            session.save(update_fields=["referred_on"])
+    else:
+        visit.save(update_fields=visit.finish(now))
+    publish_change(session.desk.site.slug)
+    return interview
+
+
+@transaction.atomic
+def hand_back(
+    *,
+    session_id: int,
+    counsellor: User,
+    visit_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Visit:
+    """Give the current visitor back to the queue (e.g. before closing the desk in a hurry): they
+    keep their place; an interview already started is closed without outcome."""
+    session = _locked_session(session_id, counsellor)
+    visit = _expect(session, visit_id)
+    Interview.objects.filter(session=session, visit=visit, ended_at__isnull=True).update(
+        ended_at=_now(now)
+    )
+    visit.save(update_fields=visit.hand_back())
+    publish_change(session.desk.site.slug)
+    return visit

@@ -1,0 +1,120 @@
+"""A counsellor's sitting at a desk: open, pause, resume, close; and the locks every desk action
+takes first (the session row, then the visitor the desk holds)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citedesmetiers.access import partner_at
+from citedesmetiers.live import publish_change
+from citedesmetiers.models import User
+from citedesmetiers.refusals import Refusal
+from reception.models import Visit
+
+from ..models import Desk, DeskSession
+
+
+class CounsellingError(Refusal):
+    """A refusal to show to the counsellor as it is."""
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def open_desk(*, counsellor: User, desk: Desk, now: dt.datetime | None = None) -> DeskSession:
+    if not desk.active:
+        raise CounsellingError(_("%(desk)s is not in use.") % {"desk": desk.name})
+    partner = partner_at(counsellor, desk.site)
+    try:
+        with transaction.atomic():
+            session = DeskSession.objects.create(
+                desk=desk,
+                counsellor=counsellor,
+                partner=partner,
+                opened_at=_now(now),
+            )
+            publish_change(desk.site.slug)
+    except IntegrityError:
+        if DeskSession.objects.filter(counsellor=counsellor, closed_at__isnull=True).exists():
+            raise CounsellingError(_("You already have a desk open.")) from None
+        raise CounsellingError(
+            _("%(desk)s is already open for a colleague.") % {"desk": desk.name}
+        ) from None
+    return session
+
+
+def _locked_session(session_id: int, counsellor: User) -> DeskSession:
+    # Lock the session row only (`of`): the joined desk and site must stay free for the others.
+    session = (
+        DeskSession.objects.select_for_update(of=("self",))
+        .select_related("desk", "desk__site")
+        .filter(pk=session_id, counsellor=counsellor)
+        .first()
+    )
+    if session is None or session.closed_at is not None:
+        raise CounsellingError(_("This desk is closed. Open a desk first."))
+    return session
+
+
+def _held(session: DeskSession):
+    """The visits the desk holds (called or in interview): one at most."""
+    return Visit.objects.filter(
+        desk_id=session.desk_id, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW]
+    )
+
+
+def _holds_somebody(session: DeskSession) -> bool:
+    return _held(session).exists()
+
+
+def current_visit(session: DeskSession) -> Visit | None:
+    """The visitor the desk holds (called or in interview), if any."""
+    return _held(session).select_related("theme").first()
+
+
+def _expect(session: DeskSession, visit_id: int | None, *statuses: str) -> Visit:
+    """The desk's current visitor, locked and checked against what the counsellor's page showed
+    (reception may be marking them as left at this very moment: the lock makes one of the two
+    wait and then see the other's change)."""
+    visit = _held(session).select_for_update(of=("self",)).select_related("theme").first()
+    if visit is None or (visit_id is not None and visit.pk != int(visit_id)):
+        raise CounsellingError(_("Your page was out of date; nothing was changed."))
+    if statuses and visit.status not in statuses:
+        raise CounsellingError(_("Your page was out of date; nothing was changed."))
+    return visit
+
+
+@transaction.atomic
+def pause_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
+    session = _locked_session(session_id, counsellor)
+    if session.paused_since is None:
+        session.paused_since = _now(now)
+        session.save(update_fields=["paused_since"])
+        publish_change(session.desk.site.slug)
+
+
+@transaction.atomic
+def resume_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
+    session = _locked_session(session_id, counsellor)
+    if session.paused_since is not None:
+        session.paused_since, session.resumed_at = None, _now(now)
+        session.save(update_fields=["paused_since", "resumed_at"])
+        publish_change(session.desk.site.slug)
+
+
+@transaction.atomic
+def close_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
+    session = _locked_session(session_id, counsellor)
+    if _holds_somebody(session):
+        raise CounsellingError(
+            _("Finish the interview, or hand the visitor back to the queue, before closing.")
+        )
+    session.closed_at = _now(now)
+    session.paused_since = None
+    session.save(update_fields=["closed_at", "paused_since"])
+    publish_change(session.desk.site.slug)
