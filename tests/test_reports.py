@@ -18,15 +18,9 @@ from pypdf import PdfReader
 
 from citedesmetiers.facts import key
 from citedesmetiers.models import DailyStat, MonthlyReport, Site, User
-from citedesmetiers.report_service import (
-    HARD_LIMIT_MARGIN,
-    MAX_ATTEMPTS,
-    ReportError,
-    make_report,
-    request_report,
-    run_limit,
-)
 from citedesmetiers.roles import Role
+from figures.report_runs import HARD_LIMIT_MARGIN, MAX_ATTEMPTS, make_report, run_limit
+from figures.report_service import ReportError, request_report
 from tests.conftest import Centre, make_staff
 from tests.counselling_fixtures import in_english, make_desk, theme  # noqa: F401  (fixture)
 
@@ -262,7 +256,7 @@ def test_a_report_whose_worker_is_lost_again_and_again_fails(centre):
 
 
 def test_the_report_task_has_time_limits_and_survives_its_worker(settings):
-    from citedesmetiers.tasks import generate_report
+    from figures.tasks import generate_report
 
     assert generate_report.acks_late and generate_report.reject_on_worker_lost
     assert generate_report.soft_time_limit == settings.REPORT_TIME_LIMIT
@@ -661,7 +655,7 @@ def test_a_sites_manager_gets_no_cite_report(mfa_enrolled, nord, login, persona)
 def test_the_daily_job_makes_the_reports_of_cites_of_several_sites(
     mfa_enrolled, nord, django_capture_on_commit_callbacks
 ):
-    from citedesmetiers.report_service import missing_reports
+    from figures.report_service import missing_reports
 
     with django_capture_on_commit_callbacks():
         missing_reports()
@@ -674,7 +668,7 @@ def test_the_daily_job_makes_the_reports_of_cites_of_several_sites(
 def test_a_run_made_again_meanwhile_stops_at_its_next_step_and_writes_nothing(
     centre, media, monkeypatch
 ):
-    from citedesmetiers import report_service
+    from figures import report_runs
 
     since_2024(centre.alpha)
     report = request_report(site=centre.alpha, month=FEBRUARY)
@@ -686,7 +680,7 @@ def test_a_run_made_again_meanwhile_stops_at_its_next_step_and_writes_nothing(
         steps.append("rendered on")  # never reached
         return b"%PDF-old"
 
-    monkeypatch.setattr(report_service, "render_pdf", render_while_a_manager_asks_again)
+    monkeypatch.setattr(report_runs, "render_pdf", render_while_a_manager_asks_again)
     make_report(report.pk, run="old")
 
     assert steps == []

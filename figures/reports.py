@@ -11,14 +11,15 @@ from django.utils import timezone, translation
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
-from counselling.models import Desk, Topic
+from citedesmetiers.facts import parse_key
+from citedesmetiers.models import Cite, DailyStat, Partner, Site, Theme, report_place_key
+from citedesmetiers.pdf import render
+from counselling.models import Desk, Outcome, Topic
+from events.models import Event
 from reception.models import AgeBracket, Area, Situation
 from resources import stats as resources_stats
 
 from . import charts
-from .facts import parse_key
-from .models import Cite, DailyStat, Partner, Site, Theme, report_place_key
-from .pdf import render
 from .stats import Figures, month_bounds, read, suppress
 
 WAIT_BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 45), (45, 60), (60, 10**6)]
@@ -165,8 +166,6 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
         _("Situation"): _profile(current.by("profile_situation", "v"), Situation),
         _("Lives in"): _profile(current.by("profile_area", "v"), Area),
     }
-    from events.models import Event
-
     events_by_kind = []
     kinds = dict(Event.Kind.choices)
     registered = current.by("event_registered", "kind")
@@ -229,8 +228,6 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
 
 
 def _outcome_rows(codes: Counter) -> list[tuple[str, int]]:
-    from counselling.models import Outcome
-
     labels = dict(Outcome.Code.choices)
     return sorted(((labels.get(code, code), n) for code, n in codes.items()), key=lambda r: -r[1])
 
@@ -255,7 +252,7 @@ def render_pdf(
         context = build(site, month, cite=cite)
         if progress:
             progress(40)
-        html = render_to_string("citedesmetiers/report.html", context)
+        html = render_to_string("figures/report.html", context)
     if progress:
         progress(60)
     name = f"report {report_place_key(site, cite)} {month:%Y-%m}"
