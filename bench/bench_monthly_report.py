@@ -91,7 +91,7 @@ class World:
 
     def day_rows(self, day: dt.date, visits: int, rng: random.Random) -> list:
         """The day's figures, as `aggregate_day` would make them from `visits` raw visits."""
-        from citedesmetiers.models import DailyStat
+        from figures.models import DailyStat
 
         rows: dict[tuple[str, str, str], int] = Counter()
 
@@ -182,7 +182,7 @@ class World:
         from django.db import transaction
         from django.utils import timezone
 
-        from citedesmetiers.models import AggregatedDay, DailyStat
+        from figures.models import AggregatedDay, DailyStat
 
         month_rows = 0
         for first in (PREVIOUS, MONTH):

@@ -19,8 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from citedesmetiers.models import MonthlyReport
-
+from .models import MonthlyReport
 from .reports import render_pdf
 
 

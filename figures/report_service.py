@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from citedesmetiers.models import Cite, MonthlyReport, Site
+from citedesmetiers.models import Cite, Site
 from citedesmetiers.refusals import Refusal
 
+from .models import MonthlyReport
 from .report_runs import generate_report, run_limit
 from .reports import covered_sites
 

@@ -12,7 +12,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
 from citedesmetiers.facts import parse_key
-from citedesmetiers.models import Cite, DailyStat, Partner, Site, Theme, report_place_key
+from citedesmetiers.models import Cite, Partner, Site, Theme
 from citedesmetiers.pdf import render
 from counselling.models import Desk, Outcome, Topic
 from events.models import Event
@@ -20,6 +20,7 @@ from reception.models import AgeBracket, Area, Situation
 from resources import stats as resources_stats
 
 from . import charts
+from .models import DailyStat, report_place_key
 from .stats import Figures, month_bounds, read, suppress
 
 WAIT_BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 45), (45, 60), (60, 10**6)]

@@ -15,10 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from citedesmetiers.facts import parse_key
-from citedesmetiers.models import AggregatedDay, DailyStat, Site
+from citedesmetiers.models import Site
 from counselling import stats as counselling_stats
 from events import stats as events_stats
 from reception import stats as reception_stats
+
+from .models import AggregatedDay, DailyStat
 
 SOURCES = {
     "reception": reception_stats.daily_facts,

@@ -4,11 +4,12 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from citedesmetiers.models import AggregatedDay, Site
+from citedesmetiers.models import Site
 from counselling.services import close_forgotten_desks
 from reception import services as reception_services
 
 from . import report_runs, report_service, stats
+from .models import AggregatedDay
 from .report_runs import generate_report  # noqa: F401 (the report's own task, found here by the worker)
 
 logger = logging.getLogger(__name__)

@@ -21,20 +21,13 @@ from django.views.decorators.http import require_GET, require_POST
 from citedesmetiers import audit, exports
 from citedesmetiers.access import managed_cites, network_wide, sites_for, staff_view
 from citedesmetiers.ids import MonthConverter, YearConverter, parse_id
-from citedesmetiers.models import (
-    AggregatedDay,
-    AuditEntry,
-    Cite,
-    MonthlyReport,
-    Partner,
-    Site,
-    Theme,
-)
+from citedesmetiers.models import AuditEntry, Cite, Partner, Site, Theme
 from citedesmetiers.roles import Role
 from counselling.models import DeskSession
 from reception.models import Call, Visit
 
 from . import charts, report_runs, report_service, stats
+from .models import AggregatedDay, MonthlyReport
 from .reports import key_figures
 from .stats import month_bounds
 

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from citedesmetiers.models import AggregatedDay, MonthlyReport, Site
+from citedesmetiers.models import Site
 from events import services as events
 from events.models import Registration
 from figures import stats
+from figures.models import AggregatedDay, MonthlyReport
 from figures.report_service import CATCH_UP_MONTHS, missing_reports
 from reception import services as reception
 from tests.events_fixtures import (

@@ -11,11 +11,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from citedesmetiers.models import DailyStat
 from citedesmetiers.roles import Role
 from counselling import services
 from counselling.models import DeskSession, Interview
 from figures import reports, stats
+from figures.models import DailyStat
 from figures.tasks import close_finished_days
 from reception import services as reception
 from reception.models import Visit

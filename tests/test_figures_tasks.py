@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from citedesmetiers.celery import app
-from citedesmetiers.models import MonthlyReport
 from figures import report_runs, report_service, stats, tasks
+from figures.models import MonthlyReport
 
 # old name → new name
 RENAMED = {

@@ -17,8 +17,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from citedesmetiers.facts import key
-from citedesmetiers.models import DailyStat, MonthlyReport, Site, User
+from citedesmetiers.models import Site, User
 from citedesmetiers.roles import Role
+from figures.models import DailyStat, MonthlyReport
 from figures.report_runs import HARD_LIMIT_MARGIN, MAX_ATTEMPTS, make_report, run_limit
 from figures.report_service import ReportError, request_report
 from tests.conftest import Centre, make_staff

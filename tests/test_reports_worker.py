@@ -24,7 +24,8 @@ from django.db import connection
 from django.utils import timezone
 
 from citedesmetiers.celery import app as celery_app
-from citedesmetiers.models import MonthlyReport, Site
+from citedesmetiers.models import Site
+from figures.models import MonthlyReport
 from figures.report_runs import HARD_LIMIT_MARGIN, make_report, run_limit
 from figures.report_service import request_report
 from figures.tasks import generate_report

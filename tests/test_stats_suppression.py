@@ -12,8 +12,8 @@ import pytest
 from django.utils import translation
 
 from citedesmetiers.facts import key
-from citedesmetiers.models import DailyStat
 from figures import reports
+from figures.models import DailyStat
 from figures.stats import SMALL_CELL, suppress
 
 HIDDEN = "< 5"
