@@ -6,7 +6,7 @@ Each site gets two months (the report's month and the one before, which the repo
 with) of daily figures as `stats.aggregate_day` makes them: each day's visits (10,000 a day for
 the large site, 1,000 for the small one) are drawn one by one — theme, hour, channel, profile,
 how the visit ended, wait — and counted by key, so a day has one row per distinct key, as the
-real aggregation gives. The PDF is rendered by `citedesmetiers.reports.render_pdf`, in this
+real aggregation gives. The PDF is rendered by `figures.reports.render_pdf`, in this
 process: WeasyPrint is warmed up once, then each site is rendered three times (alternately, so
 a change of load on the machine hits both alike) and the medians compared.
 
@@ -91,7 +91,7 @@ class World:
 
     def day_rows(self, day: dt.date, visits: int, rng: random.Random) -> list:
         """The day's figures, as `aggregate_day` would make them from `visits` raw visits."""
-        from citedesmetiers.models import DailyStat
+        from figures.models import DailyStat
 
         rows: dict[tuple[str, str, str], int] = Counter()
 
@@ -182,7 +182,7 @@ class World:
         from django.db import transaction
         from django.utils import timezone
 
-        from citedesmetiers.models import AggregatedDay, DailyStat
+        from figures.models import AggregatedDay, DailyStat
 
         month_rows = 0
         for first in (PREVIOUS, MONTH):
@@ -224,7 +224,7 @@ def _delete_leftovers() -> None:
 
 
 def _render(site) -> tuple[float, int]:
-    from citedesmetiers.reports import render_pdf
+    from figures.reports import render_pdf
 
     started = time.perf_counter()
     pdf = render_pdf(site, MONTH)
@@ -235,7 +235,7 @@ def _render(site) -> tuple[float, int]:
 
 
 def run() -> bool:
-    from citedesmetiers.reports import build
+    from figures.reports import build
 
     _delete_leftovers()
     run_id = uuid.uuid4().hex[:8]

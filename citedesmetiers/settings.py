@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "counselling",
     "resources",
     "events",
+    "figures",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -260,7 +261,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Reports run in a queue of their own, so a long PDF never delays reminders.
-CELERY_TASK_ROUTES = {"citedesmetiers.tasks.generate_report": {"queue": "reports"}}
+CELERY_TASK_ROUTES = {
+    "figures.generate_report": {"queue": "reports"},
+    # Its name before it moved into `figures`, kept for one release (see figures/tasks.py).
+    "citedesmetiers.tasks.generate_report": {"queue": "reports"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The one beat schedule of the project. Each app's jobs are safe to run twice.
@@ -271,7 +276,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
     },
     "reception-close-days": {
-        "task": "reception.tasks.close_finished_days",
+        "task": "figures.close_finished_days",
         "schedule": crontab(minute="*/15"),
     },
     "events-send-reminders": {
@@ -279,12 +284,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/10"),
     },
     "statistics-aggregate": {
-        "task": "citedesmetiers.tasks.aggregate_and_purge",
+        "task": "figures.aggregate_and_purge",
         "schedule": crontab(hour=2, minute=15),
     },
     # Daily, not only on the 1st: a month missed while the server was down is made the next day.
     "reports-missing": {
-        "task": "citedesmetiers.tasks.generate_missing_reports",
+        "task": "figures.generate_missing_reports",
         "schedule": crontab(hour=4, minute=0),
     },
     "resources-forget-searches": {

@@ -93,7 +93,7 @@ def main(argv: list[str]) -> None:
             ]
         )
     elif argv[0] == "make":
-        from citedesmetiers.report_service import make_report
+        from figures.report_runs import make_report
 
         make_report(int(argv[1]), run=argv[2] if len(argv) > 2 else None)
         tell("ended")

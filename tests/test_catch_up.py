@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from citedesmetiers import stats
-from citedesmetiers.models import AggregatedDay, MonthlyReport, Site
-from citedesmetiers.report_service import CATCH_UP_MONTHS, missing_reports
+from citedesmetiers.models import Site
 from events import services as events
 from events.models import Registration
+from figures import stats
+from figures.models import AggregatedDay, MonthlyReport
+from figures.report_service import CATCH_UP_MONTHS, missing_reports
 from reception import services as reception
 from tests.events_fixtures import (
     fixture_after_commit,  # noqa: F401 (a fixture)
@@ -89,7 +90,7 @@ def test_the_report_job_looks_back_a_bounded_number_of_months(
 
 def test_the_report_job_runs_every_day(settings):
     job = settings.CELERY_BEAT_SCHEDULE["reports-missing"]
-    assert job["task"] == "citedesmetiers.tasks.generate_missing_reports"
+    assert job["task"] == "figures.generate_missing_reports"
     assert job["schedule"].day_of_month == set(range(1, 32))
     assert job["schedule"].hour == {4}
 

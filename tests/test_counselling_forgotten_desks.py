@@ -11,14 +11,14 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from citedesmetiers import reports, stats
-from citedesmetiers.models import DailyStat
 from citedesmetiers.roles import Role
 from counselling import services
 from counselling.models import DeskSession, Interview
+from figures import reports, stats
+from figures.models import DailyStat
+from figures.tasks import close_finished_days
 from reception import services as reception
 from reception.models import Visit
-from reception.tasks import close_finished_days
 from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session
 from tests.day_fixtures import TODAY, YESTERDAY, at, fixture_gamma  # noqa: F401 (a fixture)

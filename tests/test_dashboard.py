@@ -16,10 +16,11 @@ from django.urls import get_resolver, resolve
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from citedesmetiers import stats
-from citedesmetiers.models import AggregatedDay, DailyStat, Site, Theme, User
+from citedesmetiers.models import Site, Theme, User
 from citedesmetiers.roles import Role
 from counselling import services as desk
+from figures import stats
+from figures.models import AggregatedDay, DailyStat
 from reception import services as reception
 from reception.models import Call, Visit
 from tests.browser import TABLET, log_in

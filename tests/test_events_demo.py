@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from citedesmetiers.demo import OPENING_HOURS
 from citedesmetiers.models import OpeningPeriod
 from events.demo import PLAN, easter, public_holidays, seed_events
 from events.models import Event
+from figures.demo import OPENING_HOURS
 from tests.conftest import make_site
 
 pytestmark = pytest.mark.django_db

@@ -353,7 +353,7 @@ def celery_config():
 @pytest.fixture(scope="session")
 def celery_includes():
     # Imported before the worker starts, so it knows the tasks however the tests are selected.
-    return ("events.tasks", "citedesmetiers.tasks")
+    return ("events.tasks", "citedesmetiers.tasks", "figures.tasks")
 
 
 @pytest.fixture

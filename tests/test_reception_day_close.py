@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from citedesmetiers.models import OpeningPeriod
 from counselling.models import Desk
+from figures.tasks import close_finished_days
 from reception import services
 from reception.models import Visit
-from reception.tasks import close_finished_days
 from tests.conftest import make_site
 from tests.day_fixtures import PARIS, TODAY, YESTERDAY, at, fixture_gamma  # noqa: F401 (a fixture)
 

@@ -24,21 +24,18 @@ from django.db import connection
 from django.utils import timezone
 
 from citedesmetiers.celery import app as celery_app
-from citedesmetiers.models import MonthlyReport, Site
-from citedesmetiers.report_service import (
-    HARD_LIMIT_MARGIN,
-    make_report,
-    request_report,
-    run_limit,
-)
-from citedesmetiers.tasks import generate_report
+from citedesmetiers.models import Site
+from figures.models import MonthlyReport
+from figures.report_runs import HARD_LIMIT_MARGIN, make_report, run_limit
+from figures.report_service import request_report
+from figures.tasks import generate_report
 from tests.counselling_fixtures import in_english  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("in_english")]
 
 ROOT = Path(__file__).resolve().parent.parent
 FEBRUARY = dt.date(2025, 2, 1)
-TASK = "citedesmetiers.tasks.generate_report"
+TASK = "figures.generate_report"
 WAIT_SECONDS = 90  # a worker's start and two renders on a busy machine, at most
 
 

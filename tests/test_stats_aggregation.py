@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from citedesmetiers import reports, stats
 from citedesmetiers.facts import key
-from citedesmetiers.models import AggregatedDay, DailyStat, Partner, Site, Theme
-from citedesmetiers.tasks import aggregate_and_purge
+from citedesmetiers.models import Partner, Site, Theme
 from counselling import services as desk
 from counselling.models import Desk, DeskSession, Interview, Outcome, Topic
+from figures import reports, stats
+from figures.models import AggregatedDay, DailyStat
+from figures.tasks import aggregate_and_purge
 from reception import services as reception
 from reception.models import Call, Visit
 from tests.conftest import Centre, make_site

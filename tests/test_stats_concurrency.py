@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection, transaction
 
-from citedesmetiers import stats
-from citedesmetiers.models import AggregatedDay, DailyStat
+from figures import stats
+from figures.models import AggregatedDay, DailyStat
 from reception import services as reception
 from tests.conftest import make_site
 from tests.test_counselling_concurrency import BARRIER_TIMEOUT, backend_pid, wait_until_blocked

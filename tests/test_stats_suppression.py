@@ -11,10 +11,10 @@ import re
 import pytest
 from django.utils import translation
 
-from citedesmetiers import reports
 from citedesmetiers.facts import key
-from citedesmetiers.models import DailyStat
-from citedesmetiers.stats import SMALL_CELL, suppress
+from figures import reports
+from figures.models import DailyStat
+from figures.stats import SMALL_CELL, suppress
 
 HIDDEN = "< 5"
 

@@ -1,33 +1,27 @@
-"""Asking for a monthly report, and making it (in the `reports` Celery queue).
+"""Asking for a monthly report, made in the `reports` Celery queue (`report_runs`).
 
-A run belongs to the task that claimed it. A worker that dies while rendering (killed, out of
-memory) has its message handed to another worker, whose run takes the report over; a run past
-its time limit, or a request no worker took up in that time, counts as failed and is queued
-again when asked; "make it again" always queues a new run and drops the old run's result."""
+A request while a run is on its way starts no second one; a run past its time limit, or a
+request no worker took up in that time, counts as failed and is queued again when asked;
+"make it again" always queues a new run and drops the old run's result."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
-from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Cite, MonthlyReport, Site
-from .refusals import Refusal
-from .reports import covered_sites, render_pdf
+from citedesmetiers.models import Cite, Site
+from citedesmetiers.refusals import Refusal
+
+from .models import MonthlyReport
+from .report_runs import generate_report, run_limit
+from .reports import covered_sites
 
 
 class ReportError(Refusal):
     pass
-
-
-class Superseded(Exception):
-    """The run was replaced by a newer one while it rendered: it stops without a result."""
 
 
 def check_month(
@@ -53,20 +47,6 @@ def first_month(site: Site | None, *, cite: Cite | None = None) -> dt.date:
     sites = Site.objects.filter(cite=cite) if cite is not None else Site.objects.all()
     created = sites.order_by("created").values_list("created", flat=True).first()
     return timezone.localdate(created or timezone.now()).replace(day=1)
-
-
-# The hard time limit is this much above the soft one (REPORT_TIME_LIMIT): time for the soft
-# limit's exception to record the failure before the worker is killed.
-HARD_LIMIT_MARGIN = 60
-# A worker lost this many times on one report (killed, out of memory) makes it count as failed,
-# instead of being handed again and again to the next worker.
-MAX_ATTEMPTS = 3
-
-
-def run_limit() -> dt.timedelta:
-    """How long a run may last: the task's hard time limit. A run older than that is over,
-    whatever its row still says (its worker was lost), and counts as failed."""
-    return dt.timedelta(seconds=settings.REPORT_TIME_LIMIT + HARD_LIMIT_MARGIN)
 
 
 def request_report(
@@ -104,76 +84,8 @@ def request_report(
                 return report  # already on its way
         fields = report.queue_again(now)
         report.save(update_fields=fields)
-        from .tasks import generate_report  # circular: the task calls make_report below
-
         generate_report.delay_on_commit(report.pk)
     return report
-
-
-def make_report(report_id: int, *, run: str | None = None) -> None:
-    """Make the PDF as run `run` (the Celery task's id). A run finds the report waiting, or
-    running under its own id: its message was handed out again because the worker making it
-    was lost (killed, out of memory), and this run takes over."""
-    run = run or uuid.uuid4().hex
-    with transaction.atomic():
-        report = (
-            MonthlyReport.objects.select_for_update(of=("self",))
-            .select_related("site", "cite")
-            .filter(pk=report_id)
-            .order_by()
-            .first()
-        )
-        if report is None:
-            return  # gone
-        lost_before = report.status == MonthlyReport.Status.RUNNING and report.task_id == run
-        if report.status != MonthlyReport.Status.PENDING and not lost_before:
-            return  # done, failed, or another run has it
-        if lost_before and report.attempts >= MAX_ATTEMPTS:
-            report.status = MonthlyReport.Status.FAILED
-            report.failure = MonthlyReport.Failure.WORKER_LOST
-            report.save(update_fields=["status", "failure"])
-            return
-        report.status = MonthlyReport.Status.RUNNING
-        report.task_id = run
-        report.started_at = timezone.now()
-        report.attempts += 1
-        report.progress = 5
-        report.save(update_fields=["status", "task_id", "started_at", "attempts", "progress"])
-
-    mine = MonthlyReport.objects.filter(
-        pk=report_id, task_id=run, status=MonthlyReport.Status.RUNNING
-    )
-
-    def progress(percent: int) -> None:
-        if not mine.update(progress=percent):
-            raise Superseded  # "make it again" queued a newer run: this one stops here
-
-    try:
-        pdf = render_pdf(report.site, report.month, progress, cite=report.cite)
-    except Superseded:
-        return
-    except SoftTimeLimitExceeded:
-        mine.update(status=MonthlyReport.Status.FAILED, failure=MonthlyReport.Failure.TIME_LIMIT)
-        raise
-    except Exception as error:
-        mine.update(
-            status=MonthlyReport.Status.FAILED,
-            failure=MonthlyReport.Failure.ERROR,
-            error=str(error)[:300],
-        )
-        raise
-    name = f"{report.place_key.replace(':', '-')}-{report.month:%Y-%m}.pdf"
-    with transaction.atomic():
-        report = mine.select_for_update(of=("self",)).first()
-        if report is None:
-            return  # superseded by a newer request while rendering: that run makes it
-        if report.file:
-            report.file.delete(save=False)
-        report.file.save(name, ContentFile(pdf), save=False)
-        report.status = MonthlyReport.Status.DONE
-        report.progress = 100
-        report.generated_at = timezone.now()
-        report.save(update_fields=["file", "status", "progress", "generated_at"])
 
 
 # How far back the daily job looks for a month without a report (the reports page offers as

@@ -11,11 +11,12 @@ from collections import Counter
 from django.db import transaction
 from django.utils import timezone
 
+from citedesmetiers import directory
+from citedesmetiers.facts import key
+from citedesmetiers.models import Partner, Site
 from counselling.models import Desk, Outcome, Topic
 
-from . import directory
-from .facts import key
-from .models import AggregatedDay, DailyStat, Partner, Site
+from .models import AggregatedDay, DailyStat
 
 HOURS = list(range(9, 18))
 HOUR_WEIGHT = {9: 5, 10: 9, 11: 10, 12: 6, 13: 5, 14: 9, 15: 10, 16: 8, 17: 4}

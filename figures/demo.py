@@ -7,9 +7,12 @@ import datetime as dt
 
 from django.db import transaction
 
-from .models import Cite, OpeningPeriod, Partner, Site, Theme, User
-from .roles import Role
-from .services import grant_role
+from citedesmetiers.models import Cite, OpeningPeriod, Partner, Site, Theme, User
+from citedesmetiers.roles import Role
+from citedesmetiers.services import grant_role
+from counselling.models import Desk, Topic
+from events.demo import seed_events
+from resources.demo import seed_catalogue
 
 DEMO_PASSWORD = "demo-password"
 
@@ -93,11 +96,7 @@ def seed_demo() -> Site:
         partner = partners[partner_index] if partner_index is not None else None
         grant_role(user=user, role=role, site=site, partner=partner)
     seed_desks(site)
-    from resources.demo import seed_catalogue
-
     seed_catalogue(site)
-    from events.demo import seed_events
-
     seed_events(site)
     return site
 
@@ -138,8 +137,6 @@ TOPICS = {
 
 
 def seed_desks(site: Site) -> None:
-    from counselling.models import Desk, Topic
-
     for theme in site.themes.all():
         for order, name in enumerate(TOPICS.get(theme.letter, [])):
             Topic.objects.update_or_create(theme=theme, name=name, defaults={"order": order})

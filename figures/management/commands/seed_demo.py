@@ -2,8 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from citedesmetiers.demo import DEMO_PASSWORD, STAFF, seed_demo
-from citedesmetiers.history import seed_history
+from figures.demo import DEMO_PASSWORD, STAFF, seed_demo
+from figures.history import seed_history
 
 FLAG = "--i-know-this-resets-passwords"
 

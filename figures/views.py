@@ -18,15 +18,17 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from citedesmetiers import audit, exports
+from citedesmetiers.access import managed_cites, network_wide, sites_for, staff_view
+from citedesmetiers.ids import MonthConverter, YearConverter, parse_id
+from citedesmetiers.models import AuditEntry, Cite, Partner, Site, Theme
+from citedesmetiers.roles import Role
 from counselling.models import DeskSession
 from reception.models import Call, Visit
 
-from . import audit, charts, exports, report_service, stats
-from .access import managed_cites, network_wide, sites_for, staff_view
-from .ids import MonthConverter, YearConverter, parse_id
-from .models import AggregatedDay, AuditEntry, Cite, MonthlyReport, Partner, Site, Theme
+from . import charts, report_runs, report_service, stats
+from .models import AggregatedDay, MonthlyReport
 from .reports import key_figures
-from .roles import Role
 from .stats import month_bounds
 
 MANAGER = (Role.MANAGER,)
@@ -264,7 +266,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if site is None
         else [],
     }
-    return render(request, "citedesmetiers/dashboard.html", context, status=400 if refusal else 200)
+    return render(request, "figures/dashboard.html", context, status=400 if refusal else 200)
 
 
 def _one_cite(sites: list[Site]) -> Cite | None:
@@ -298,7 +300,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
 
 
 def _with_states(reports) -> list[MonthlyReport]:
-    now, limit = timezone.now(), report_service.run_limit()
+    now, limit = timezone.now(), report_runs.run_limit()
     reports = list(reports)
     for report in reports:
         report.shown_state = report.state(now, limit)
@@ -325,7 +327,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         month = (month - dt.timedelta(days=1)).replace(day=1)
     return render(
         request,
-        "citedesmetiers/reports.html",
+        "figures/reports.html",
         {
             "reports": _with_states(
                 reports.select_related("site", "cite").order_by("-month", "site__name")[:100]
@@ -390,13 +392,13 @@ def report_pdf(request: HttpRequest, place: str, year: int, month: int) -> HttpR
             report_service.check_month(site, first, cite=cite)
         except report_service.ReportError as refusal:
             context["error"] = str(refusal)
-            return render(request, "citedesmetiers/report_status.html", context, status=400)
-        return render(request, "citedesmetiers/report_status.html", context, status=404)
+            return render(request, "figures/report_status.html", context, status=400)
+        return render(request, "figures/report_status.html", context, status=404)
     context["report"] = _with_states([report])[0]
     in_progress = report.shown_state in ("waiting", "running")
     return render(
         request,
-        "citedesmetiers/report_status.html",
+        "figures/report_status.html",
         context,
         status=202 if in_progress else 404,
     )

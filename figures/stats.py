@@ -14,12 +14,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from citedesmetiers.facts import parse_key
+from citedesmetiers.models import Site
 from counselling import stats as counselling_stats
 from events import stats as events_stats
 from reception import stats as reception_stats
 
-from .facts import parse_key
-from .models import AggregatedDay, DailyStat, Site
+from .models import AggregatedDay, DailyStat
 
 SOURCES = {
     "reception": reception_stats.daily_facts,

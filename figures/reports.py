@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
-from counselling.models import Desk, Topic
+from citedesmetiers.facts import parse_key
+from citedesmetiers.models import Cite, Partner, Site, Theme
+from citedesmetiers.pdf import render
+from counselling.models import Desk, Outcome, Topic
+from events.models import Event
 from reception.models import AgeBracket, Area, Situation
 from resources import stats as resources_stats
 
 from . import charts
-from .facts import parse_key
-from .models import Cite, DailyStat, Partner, Site, Theme, report_place_key
-from .pdf import render
+from .models import DailyStat, report_place_key
 from .stats import Figures, month_bounds, read, suppress
 
 WAIT_BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 45), (45, 60), (60, 10**6)]
@@ -74,58 +77,116 @@ def covered_sites(site: Site | None, cite: Cite | None) -> list[Site]:
     return list(sites.filter(cite=cite) if cite is not None else sites)
 
 
+@dataclass(frozen=True)
+class Month:
+    """What every section of a report reads: its sites, its month [start, end), and the month's
+    figures (read once for all the sections)."""
+
+    sites: list[Site]
+    start: dt.date
+    end: dt.date
+    current: Figures
+
+    @property
+    def days(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days)]
+
+
 def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dict:
     """Everything the report (and the dashboard's month view) shows, for a site, a Cité or
-    (neither) the network."""
+    (neither) the network: one builder per section."""
     sites = covered_sites(site, cite)
     start, end = month_bounds(month)
-    current = read(sites, start, end)
-    previous = read(sites, *month_bounds(_shift(start, -1)))
-    last_year = read(sites, *month_bounds(_shift(start, -12)))
-    figures = {
-        "now": key_figures(current),
-        "previous": key_figures(previous),
-        "last_year": key_figures(last_year),
+    m = Month(sites, start, end, read(sites, start, end))
+    theme_names = _names(Theme, m.current.by("visits", "theme"))
+    return {
+        "site": site,
+        "cite": cite,
+        "sites": sites,
+        "month": start,
+        "figures": _key_figures_section(m),
+        **_themes_section(m, theme_names),
+        **_days_section(m),
+        "heat_map": _heat_map_section(m),
+        **_waits_section(m),
+        **_partners_section(m, theme_names),
+        "flows": _flows_section(m),
+        "referrals_out": sorted(m.current.by("referrals_out", "kind").items(), key=lambda r: -r[1]),
+        "audiences": _audiences_section(m),
+        "events_by_kind": _events_section(m),
+        "documentation": resources_stats.usage(start, end),
+        "by_site": _sites_section(m) if site is None else [],
+        "topics": _topics_section(m),
+        "generated": timezone.now(),
     }
 
-    theme_names = _names(Theme, current.by("visits", "theme"))
-    by_theme = Counter()
-    for theme_id, n in current.by("visits", "theme").items():
-        by_theme[theme_names.get(theme_id, _("other"))] += n
-    days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
-    by_day = [(f"{d.day}", current.by_day["visits"].get(d, 0)) for d in days]
 
+def _key_figures_section(m: Month) -> dict:
+    """The key figures against the month before and the same month last year."""
+    return {
+        "now": key_figures(m.current),
+        "previous": key_figures(read(m.sites, *month_bounds(_shift(m.start, -1)))),
+        "last_year": key_figures(read(m.sites, *month_bounds(_shift(m.start, -12)))),
+    }
+
+
+def _themes_section(m: Month, theme_names: dict[str, str]) -> dict:
+    by_theme = Counter()
+    for theme_id, n in m.current.by("visits", "theme").items():
+        by_theme[theme_names.get(theme_id, _("other"))] += n
+    rows = sorted(by_theme.items(), key=lambda item: -item[1])
+    return {"theme_rows": rows, "theme_chart": charts.bar_chart(rows, _("Visits by theme"))}
+
+
+def _days_section(m: Month) -> dict:
+    rows = [(f"{d.day}", m.current.by_day["visits"].get(d, 0)) for d in m.days]
+    return {"day_rows": rows, "day_chart": charts.column_chart(rows, _("Visits by day"))}
+
+
+def _heat_map_section(m: Month) -> str:
     # Weekday × hour needs each row's day: one more query over the month's visit figures.
     heat: Counter = Counter()
-    hours = {int(parse_key(k)["hour"]) for k in current.totals["visits"]}
+    hours = {int(parse_key(k)["hour"]) for k in m.current.totals["visits"]}
     for day, k, n in DailyStat.objects.filter(
-        site__in=sites, metric="visits", day__gte=start, day__lt=end
+        site__in=m.sites, metric="visits", day__gte=m.start, day__lt=m.end
     ).values_list("day", "key", "value"):
         heat[(day.weekday(), int(parse_key(k)["hour"]))] += n
-    hour_columns = list(range(min(hours, default=9), max(hours, default=17) + 1))
+    return charts.heat_map(
+        heat,
+        [str(WEEKDAYS_ABBR[i]) for i in range(7)],
+        list(range(min(hours, default=9), max(hours, default=17) + 1)),
+        _("Visits by weekday and hour"),
+    )
 
+
+def _waits_section(m: Month) -> dict:
     waits = Counter()
-    for k, n in current.totals["wait_minutes"].items():
+    for k, n in m.current.totals["wait_minutes"].items():
         minutes = int(parse_key(k)["m"])
         for low, high in WAIT_BUCKETS:
             if low <= minutes < high:
                 waits[(low, high)] += n
-    wait_rows = [
+    rows = [
         (f"{low}–{high} min" if high < 10**6 else f"≥ {low} min", waits[(low, high)])
         for low, high in WAIT_BUCKETS
     ]
+    return {
+        "wait_rows": rows,
+        "wait_chart": charts.bar_chart(rows, _("Waiting time before the call")),
+    }
 
-    partner_names = _names(Partner, current.by("interviews", "partner"))
-    desk_names = _names(Desk, current.by("interviews", "desk"))
-    topic_names = _names(Topic, current.by("topics", "topic"))
+
+def _partners_section(m: Month, theme_names: dict[str, str]) -> dict:
+    """One page per partner institution: its interviews, hours, themes, desks and outcomes."""
+    interviews = m.current.by("interviews", "partner")
+    partner_names = _names(Partner, interviews)
+    desk_names = _names(Desk, m.current.by("interviews", "desk"))
     partners = []
-    for partner_id, count in sorted(
-        current.by("interviews", "partner").items(), key=lambda item: -item[1]
-    ):
+    for partner_id, count in sorted(interviews.items(), key=lambda item: -item[1]):
         scoped = read(
-            sites,
-            start,
-            end,
+            m.sites,
+            m.start,
+            m.end,
             metrics=["interviews", "interview_seconds", "outcomes"],
             partner=partner_id,
         )
@@ -151,32 +212,45 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
                 "outcomes": _outcome_rows(scoped.by("outcomes", "code")),
             }
         )
-
-    flows = []
-    flow_names = _names(
-        Theme, list(current.by("referrals", "src")) + list(current.by("referrals", "dst"))
-    )
-    for k, n in sorted(current.totals["referrals"].items(), key=lambda item: -item[1]):
-        dims = parse_key(k)
-        flows.append((flow_names.get(dims["src"], "?"), flow_names.get(dims["dst"], "?"), n))
-
-    audiences = {
-        _("Age"): _profile(current.by("profile_age", "v"), AgeBracket),
-        _("Situation"): _profile(current.by("profile_situation", "v"), Situation),
-        _("Lives in"): _profile(current.by("profile_area", "v"), Area),
+    return {
+        "partners": partners,
+        "partner_chart": charts.bar_chart(
+            [(p["name"], p["interviews"]) for p in partners], _("Interviews by partner institution")
+        ),
     }
-    from events.models import Event
 
-    events_by_kind = []
-    kinds = dict(Event.Kind.choices)
-    registered = current.by("event_registered", "kind")
-    attended = current.by("event_attended", "kind")
-    no_show = current.by("event_no_show", "kind")
-    for kind, label in kinds.items():
-        count = current.by("events", "kind").get(kind, 0)
+
+def _flows_section(m: Month) -> list[tuple[str, str, int]]:
+    """Referrals from one theme's desk to another's: (from, to, count), the largest first."""
+    referrals = m.current.totals["referrals"]
+    names = _names(
+        Theme, list(m.current.by("referrals", "src")) + list(m.current.by("referrals", "dst"))
+    )
+    flows = []
+    for k, n in sorted(referrals.items(), key=lambda item: -item[1]):
+        dims = parse_key(k)
+        flows.append((names.get(dims["src"], "?"), names.get(dims["dst"], "?"), n))
+    return flows
+
+
+def _audiences_section(m: Month) -> dict[str, list[tuple[str, str]]]:
+    return {
+        _("Age"): _profile(m.current.by("profile_age", "v"), AgeBracket),
+        _("Situation"): _profile(m.current.by("profile_situation", "v"), Situation),
+        _("Lives in"): _profile(m.current.by("profile_area", "v"), Area),
+    }
+
+
+def _events_section(m: Month) -> list[dict]:
+    registered = m.current.by("event_registered", "kind")
+    attended = m.current.by("event_attended", "kind")
+    no_show = m.current.by("event_no_show", "kind")
+    rows = []
+    for kind, label in dict(Event.Kind.choices).items():
+        count = m.current.by("events", "kind").get(kind, 0)
         if count:
             seen = attended.get(kind, 0) + no_show.get(kind, 0)
-            events_by_kind.append(
+            rows.append(
                 {
                     "kind": label,
                     "events": count,
@@ -185,52 +259,22 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
                     "no_show_rate": round(100 * no_show.get(kind, 0) / seen) if seen else None,
                 }
             )
+    return rows
 
-    by_site = []
-    if site is None:
-        for each in sites:
-            by_site.append((each.name, key_figures(read([each], start, end))))
 
-    theme_rows = sorted(by_theme.items(), key=lambda item: -item[1])
-    return {
-        "site": site,
-        "cite": cite,
-        "sites": sites,
-        "month": start,
-        "figures": figures,
-        "theme_rows": theme_rows,
-        "theme_chart": charts.bar_chart(theme_rows, _("Visits by theme")),
-        "day_rows": by_day,
-        "day_chart": charts.column_chart(by_day, _("Visits by day")),
-        "heat_map": charts.heat_map(
-            heat,
-            [str(WEEKDAYS_ABBR[i]) for i in range(7)],
-            hour_columns,
-            _("Visits by weekday and hour"),
-        ),
-        "wait_rows": wait_rows,
-        "wait_chart": charts.bar_chart(wait_rows, _("Waiting time before the call")),
-        "partners": partners,
-        "partner_chart": charts.bar_chart(
-            [(p["name"], p["interviews"]) for p in partners], _("Interviews by partner institution")
-        ),
-        "flows": flows,
-        "referrals_out": sorted(current.by("referrals_out", "kind").items(), key=lambda r: -r[1]),
-        "audiences": audiences,
-        "events_by_kind": events_by_kind,
-        "documentation": resources_stats.usage(start, end),
-        "by_site": by_site,
-        "topics": sorted(
-            ((topic_names.get(t, "?"), n) for t, n in current.by("topics", "topic").items()),
-            key=lambda r: -r[1],
-        )[:15],
-        "generated": timezone.now(),
-    }
+def _sites_section(m: Month) -> list[tuple[str, dict]]:
+    """A Cité's or the network's report compares its sites' key figures."""
+    return [(each.name, key_figures(read([each], m.start, m.end))) for each in m.sites]
+
+
+def _topics_section(m: Month) -> list[tuple[str, int]]:
+    """The 15 interview topics most often coded."""
+    topics = m.current.by("topics", "topic")
+    names = _names(Topic, topics)
+    return sorted(((names.get(t, "?"), n) for t, n in topics.items()), key=lambda r: -r[1])[:15]
 
 
 def _outcome_rows(codes: Counter) -> list[tuple[str, int]]:
-    from counselling.models import Outcome
-
     labels = dict(Outcome.Code.choices)
     return sorted(((labels.get(code, code), n) for code, n in codes.items()), key=lambda r: -r[1])
 
@@ -255,7 +299,7 @@ def render_pdf(
         context = build(site, month, cite=cite)
         if progress:
             progress(40)
-        html = render_to_string("citedesmetiers/report.html", context)
+        html = render_to_string("figures/report.html", context)
     if progress:
         progress(60)
     name = f"report {report_place_key(site, cite)} {month:%Y-%m}"
