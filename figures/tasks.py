@@ -32,7 +32,7 @@ def close_finished_days() -> int:
             continue
         closed += now_closed
         today = site.local_date()
-        if reception_services.day_is_over(site, timezone.now()) and (
+        if site.day_is_over(timezone.now()) and (
             now_closed or not AggregatedDay.objects.filter(site=site, day=today).exists()
         ):
             days.add(today)

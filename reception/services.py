@@ -276,11 +276,6 @@ def leave_queue(*, token: str) -> Visit:
         return mark_left(site=visit.site, visit_id=visit.pk, how=Visit.LeftHow.BY_THEMSELVES)
 
 
-def day_is_over(site: Site, now: dt.datetime) -> bool:
-    """Deprecated, to go: use `Site.day_is_over`. Kept only for `reception.tasks` meanwhile."""
-    return site.day_is_over(now)
-
-
 @transaction.atomic
 def close_day(*, site: Site, now: dt.datetime | None = None) -> int:
     """Mark the visits still waiting or called after closing as “left at closing”. Running it twice
