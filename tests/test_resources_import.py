@@ -298,7 +298,7 @@ def test_it_undoes_every_chunk_written_when_a_later_one_fails(centre, monkeypatc
     ISBN of the last row meanwhile makes that chunk fail, and the chunks before are undone."""
     existing = make_resource("Le CV du soin", isbn="9780306406157", site=centre.alpha)
     before = snapshot()
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(imports.writing, "CHUNK_ROWS", 2)
     pauses = []
 
     def someone_saves_the_same_isbn_meanwhile():
@@ -306,7 +306,7 @@ def test_it_undoes_every_chunk_written_when_a_later_one_fails(centre, monkeypatc
         if len(pauses) == 2:  # after two chunks are written
             make_resource("Saisi à la main", isbn="9782765410058")
 
-    monkeypatch.setattr(imports, "_pause", someone_saves_the_same_isbn_meanwhile)
+    monkeypatch.setattr(imports.writing, "pause", someone_saves_the_same_isbn_meanwhile)
     data = csv_bytes(
         [
             row(titre="Le CV du soin, 2e édition", isbn="9780306406157", cote="NEUF 1"),
@@ -594,7 +594,7 @@ def test_an_edit_made_during_the_import_is_never_overwritten(centre, monkeypatch
     """The plan read a record before an officer edited it; writing the plan would overwrite the
     edit: the import is refused instead, and undone."""
     soin = make_resource("Le CV du soin", isbn="9780306406157", site=centre.alpha)
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(imports.writing, "CHUNK_ROWS", 2)
     pauses = []
 
     def an_officer_edits_a_record_meanwhile():
@@ -604,7 +604,7 @@ def test_an_edit_made_during_the_import_is_never_overwritten(centre, monkeypatch
                 summary="Corrigé à la main", updated=timezone.now()
             )
 
-    monkeypatch.setattr(imports, "_pause", an_officer_edits_a_record_meanwhile)
+    monkeypatch.setattr(imports.writing, "pause", an_officer_edits_a_record_meanwhile)
     data = csv_bytes(
         [
             *(row(titre=f"Guide {n}") for n in range(2)),
@@ -621,7 +621,7 @@ def test_an_edit_made_during_the_import_is_never_overwritten(centre, monkeypatch
 
 
 def test_an_undone_import_keeps_a_record_a_counsellor_already_handed_out(centre, monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(imports.writing, "CHUNK_ROWS", 1)
     visit, _ = reception.check_in(site=centre.alpha, theme_id=centre.alpha.themes.first().pk)
     pauses = []
 
@@ -632,7 +632,7 @@ def test_an_undone_import_keeps_a_record_a_counsellor_already_handed_out(centre,
             TakeAwayItem.objects.create(visit=visit, resource=guide)
             make_resource("Saisi à la main", isbn="9782765410058")
 
-    monkeypatch.setattr(imports, "_pause", handed_out_then_a_conflict)
+    monkeypatch.setattr(imports.writing, "pause", handed_out_then_a_conflict)
     data = csv_bytes([row(titre="Guide 0"), row(titre="Dernier", isbn="978-2-7654-1005-8")])
 
     with pytest.raises(imports.ImportRefused):

@@ -270,8 +270,8 @@ def test_two_officers_importing_at_once_are_imported_one_after_the_other(
             seen.append(job_of(second).status)
             seen.append(other.get(page(second)).content.decode())
 
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
-    monkeypatch.setattr(imports, "_pause", meanwhile)
+    monkeypatch.setattr(imports.writing, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(imports.writing, "pause", meanwhile)
 
     with django_capture_on_commit_callbacks() as sent:
         imports.run(import_id=job_of(first).pk)
@@ -305,7 +305,7 @@ def test_two_imports_claimed_at_the_same_moment_run_one_after_the_other(centre, 
         imports.check(import_id=job.pk)
         CatalogueImport.objects.filter(pk=job.pk).update(status=Status.QUEUED)
         jobs.append(job.pk)
-    claimed = in_parallel(2, lambda i: imports._claim(jobs[i]))
+    claimed = in_parallel(2, lambda i: imports.running.claim(jobs[i]))
 
     assert len([job for job in claimed if job is not None]) == 1
     assert CatalogueImport.objects.filter(status=Status.RUNNING).count() == 1
@@ -319,7 +319,7 @@ class WorkerKilled(BaseException):
 
 
 def stops_after_two_writes(monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(imports.writing, "CHUNK_ROWS", 5)
     pauses = []
 
     def pause():
@@ -327,7 +327,7 @@ def stops_after_two_writes(monkeypatch):
         if len(pauses) == 2:
             raise WorkerKilled
 
-    monkeypatch.setattr(imports, "_pause", pause)
+    monkeypatch.setattr(imports.writing, "pause", pause)
 
 
 def test_an_import_whose_worker_stopped_is_undone_and_can_run_again(
@@ -391,7 +391,7 @@ def test_a_worker_thought_dead_that_wakes_up_writes_nothing_more(centre, large, 
     )
     imports.check(import_id=job.pk)
     CatalogueImport.objects.filter(pk=job.pk).update(status=Status.QUEUED)
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(imports.writing, "CHUNK_ROWS", 5)
     pauses = []
 
     def swept_meanwhile():
@@ -403,7 +403,7 @@ def test_a_worker_thought_dead_that_wakes_up_writes_nothing_more(centre, large, 
             )
             assert imports.recover_stale() == 1
 
-    monkeypatch.setattr(imports, "_pause", swept_meanwhile)
+    monkeypatch.setattr(imports.writing, "pause", swept_meanwhile)
 
     imports.run(import_id=job.pk)
 
