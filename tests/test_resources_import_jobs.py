@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 from celery.signals import task_postrun
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ from tests.test_resources_import import (
     xlsx_bytes,
 )
 from tests.test_resources_search import ensure_purposes
-from tests.threads import in_parallel, needs_postgresql
+from tests.threads import in_parallel, needs_postgresql, together
 
 # The worker fixtures (`celery_app`, `celery_worker`) of Celery's own pytest plugin.
 pytest_plugins = ("celery.contrib.pytest",)
@@ -218,25 +218,8 @@ def test_two_confirmations_at_the_same_moment_import_once(centre, login, large):
     upload_id = uploaded(client, guides(30))
     job_id = job_of(upload_id).pk
     imports.check(import_id=job_id)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
+    results = in_parallel(2, lambda i: imports.confirm(import_id=job_id).status)
 
-    def click():
-        try:
-            barrier.wait(timeout=30)
-            results.append(imports.confirm(import_id=job_id).status)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=click) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
     assert sorted(results) == [Status.QUEUED, Status.QUEUED]
     imports.run(import_id=job_id)
     imports.run(import_id=job_id)  # a second delivery of the task finds it done
@@ -453,39 +436,24 @@ def test_check_ins_go_on_while_a_large_import_is_written(centre, monkeypatch):
     data = guides(rows)
     theme = centre.alpha.themes.get(letter="E")
     finished = threading.Event()
-    errors: list[BaseException] = []
     seen: list[int] = []
     latencies: list[float] = []
 
     def import_file():
         try:
             imports.import_catalogue(site=centre.alpha, data=data)
-        except BaseException as error:  # reported below
-            errors.append(error)
         finally:
             finished.set()
-            connection.close()
 
     def check_in_visitors():
-        try:
-            while not finished.is_set() and len(seen) < 100_000:
-                started = time.monotonic()
-                reception.check_in(site=centre.alpha, theme_id=theme.pk, checkin_key=uuid.uuid4())
-                latencies.append(time.monotonic() - started)
-                seen.append(Resource.objects.count())
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        while not finished.is_set() and len(seen) < 100_000:
+            started = time.monotonic()
+            reception.check_in(site=centre.alpha, theme_id=theme.pk, checkin_key=uuid.uuid4())
+            latencies.append(time.monotonic() - started)
+            seen.append(Resource.objects.count())
 
-    threads = [threading.Thread(target=import_file), threading.Thread(target=check_in_visitors)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    together(import_file, check_in_visitors, timeout=300)
 
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
     assert Resource.objects.count() == rows
     during = [count for count in seen if 0 < count < rows]
     assert during, f"no check-in while the import was being written (saw {sorted(set(seen))})"
