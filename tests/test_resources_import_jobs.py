@@ -22,8 +22,7 @@ from citedesmetiers.roles import Role
 from reception import services as reception
 from resources import imports
 from resources.models import CatalogueImport, ImportBatch, Resource
-from tests.conftest import make_staff
-from tests.test_resources_import import (
+from tests.catalogue_spreadsheets import (
     confirm,
     csv_bytes,
     make_resource,
@@ -32,6 +31,7 @@ from tests.test_resources_import import (
     upload,
     xlsx_bytes,
 )
+from tests.conftest import make_staff
 from tests.test_resources_search import ensure_purposes
 from tests.threads import in_parallel, needs_postgresql, together
 
