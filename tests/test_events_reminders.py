@@ -1,7 +1,8 @@
 """Reminders: one e-mail per confirmed registrant with an address, `reminder_days` days before the
 event on the site's local calendar (the same wall-clock time whatever daylight saving time does);
 exactly once, even when the sweep runs twice, in two workers at once, or through a real Celery
-worker (eager mode hides the bugs that matter here: LESSONS.md)."""
+worker (eager mode runs the task inline, in the caller's thread and transaction, and so hides
+what a real worker meets: arguments that must survive the broker, another database connection)."""
 
 from __future__ import annotations
 

@@ -3,9 +3,9 @@ centres of the network. `columns` names the columns, `help` tells the import pag
 `reading` streams a file's rows within limits, `planning` makes the dry run, `export` writes the
 catalogue; the import itself (the write, all or nothing) is `resources.imports`.
 
-Columns — the first row names them. French headers, as in the network's shared database (seed 001,
-“Sharing documentary resources”); English aliases are accepted, and case, accents, spaces and
-hyphens do not matter (“Mots-clés” = “mots_cles” = “keywords”). Other columns are ignored.
+Columns — the first row names them. French headers, as in the database the centres of the network
+share their records in; English aliases are accepted, and case, accents, spaces and hyphens do not
+matter (“Mots-clés” = “mots_cles” = “keywords”). Other columns are ignored.
 
     column        alias         field                   values
     titre*        title         title
