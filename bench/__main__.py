@@ -43,7 +43,8 @@ def main(argv: list[str]) -> int:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    from bench.harness import bench_environ, start_steal_clock
+    from bench.report import start_steal_clock
+    from bench.server import bench_environ
 
     # The same settings here (for benchmarks that prepare data with the ORM) as in the servers.
     os.environ.update(bench_environ())

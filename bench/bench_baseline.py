@@ -6,7 +6,9 @@ server set-up are sane: the probe must keep at least a fifth of what Django alon
 
 from __future__ import annotations
 
-from bench.harness import bare_around, measure_rate, report, serve
+from bench.load import bare_around, measure_rate
+from bench.report import report
+from bench.server import serve
 
 TARGET = 0.2
 SECONDS = 5.0

@@ -28,13 +28,9 @@ import time
 import uuid
 from collections import Counter
 
-from bench.harness import (
-    measure_cycles,
-    ratios_text,
-    report,
-    rounds_against_bare,
-    serve,
-)
+from bench.load import measure_cycles, ratios_text, rounds_against_bare
+from bench.report import report
+from bench.server import serve
 from bench.urls import FLOOR_PATH
 
 DESKS = 16

@@ -25,7 +25,7 @@ import os
 import sys
 import time
 
-from bench.harness import report
+from bench.report import report
 
 TARGET = 10.0
 COUNT = 100_000

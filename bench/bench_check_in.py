@@ -22,14 +22,9 @@ import uuid
 from collections import defaultdict
 from urllib.parse import urlencode
 
-from bench.harness import (
-    LOOPBACK,
-    measure_rate,
-    ratios_text,
-    report,
-    rounds_against_bare,
-    serve,
-)
+from bench.load import measure_rate, ratios_text, rounds_against_bare
+from bench.report import report
+from bench.server import LOOPBACK, serve
 
 # A site of this module older than this was left by an interrupted run: the next run deletes it.
 LEFTOVER_AGE = dt.timedelta(minutes=10)

@@ -18,7 +18,9 @@ import http.client
 import sys
 import uuid
 
-from bench.harness import LOOPBACK, bare_around, measure_rate, report, serve
+from bench.load import bare_around, measure_rate
+from bench.report import report
+from bench.server import LOOPBACK, serve
 
 # A site of this module older than this was left by an interrupted run: the next run deletes it.
 LEFTOVER_AGE = dt.timedelta(minutes=10)

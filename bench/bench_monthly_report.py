@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import Counter
 
-from bench.harness import report
+from bench.report import report
 from citedesmetiers.facts import key  # plain Python: no Django needed to import it
 
 # A site of this module older than this was left by an interrupted run: the next run deletes it.

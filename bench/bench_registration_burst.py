@@ -33,15 +33,9 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from bench.harness import (
-    LOOPBACK,
-    Rate,
-    measure_rate,
-    ratios_text,
-    report,
-    rounds_against_bare,
-    serve,
-)
+from bench.load import Rate, measure_rate, ratios_text, rounds_against_bare
+from bench.report import report
+from bench.server import LOOPBACK, serve
 
 NAME = "registration_burst"
 SLUG_PREFIX = "bench-regburst-"

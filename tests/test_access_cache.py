@@ -18,6 +18,7 @@ from citedesmetiers.models import Site, StaffMembership, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
 from tests.conftest import PASSWORD
+from tests.threads import in_background
 
 TABLET = reverse("reception:tablet")
 
@@ -74,13 +75,11 @@ def test_a_grant_read_just_before_a_change_is_not_used_after_it(centre, login, m
             membership_of(centre.reception).roles.remove(role(Role.RECEPTION))
         finally:
             committed.set()
-            connection.close()
 
     monkeypatch.setattr(cache_of_this_thread, "set_many", write_late)
-    change = threading.Thread(target=take_the_role_away)
-    change.start()
+    change = in_background(take_the_role_away, timeout=10)
     slow = client.get(TABLET)
-    change.join(timeout=10)
+    change.join()
     monkeypatch.undo()
 
     assert slow.status_code == 200  # it was let in: it read the grant before the change

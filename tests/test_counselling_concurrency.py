@@ -7,8 +7,6 @@ CI runs the whole suite against as well; on other databases they are skipped, no
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections import Counter, defaultdict
 
 import pytest
@@ -20,6 +18,7 @@ from counselling.models import DeskSession, Interview, Outcome
 from reception.models import Call, Visit
 from tests.conftest import make_staff
 from tests.counselling_fixtures import T0, make_desk, open_session, queue_visit, theme
+from tests.threads import in_background, together
 
 pytestmark = [
     pytest.mark.skipif(
@@ -33,29 +32,6 @@ DESKS = 20
 VISITS = 500
 CALLS_PER_DESK = 50
 BARRIER_TIMEOUT = 60
-
-
-def run_together(workers) -> list[BaseException]:
-    """Start one thread per worker behind a barrier; return what they raised."""
-    barrier = threading.Barrier(len(workers), timeout=BARRIER_TIMEOUT)
-    errors: list[BaseException] = []
-
-    def run(worker):
-        try:
-            barrier.wait()
-            worker()
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(worker,)) for worker in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker is stuck"
-    return errors
 
 
 def waiting_visits(site, count: int) -> None:
@@ -104,10 +80,8 @@ def test_twenty_desks_calling_at_once_call_every_visitor_once_oldest_first(centr
 
         return work
 
-    errors = run_together([desk_worker(session) for session in sessions])
-
     # Nothing surfaced: no IntegrityError from the constraints, no refusal, no deadlock.
-    assert errors == []
+    together(*(desk_worker(session) for session in sessions), timeout=2 * BARRIER_TIMEOUT)
 
     # Every visit called exactly once, and seen through to the end.
     everyone = [visit.pk for visits in called.values() for visit in visits]
@@ -157,7 +131,7 @@ def test_two_desks_pressing_together_for_one_visitor(centre, round_):
 
         return work
 
-    assert run_together([press(session) for session in sessions]) == []
+    together(*(press(session) for session in sessions), timeout=2 * BARRIER_TIMEOUT)
 
     winners = [s for s in sessions if results[s.pk] is not None]
     assert len(winners) == 1
@@ -199,7 +173,7 @@ def test_finish_and_call_next_racing_a_call_next_for_the_last_visitor(centre, ro
     def call_next():
         results.append(services.call_next(session_id=second.pk, counsellor=centre.counsellor_b))
 
-    assert run_together([finish_and_call_next, finish_and_call_next, call_next]) == []
+    together(finish_and_call_next, finish_and_call_next, call_next, timeout=2 * BARRIER_TIMEOUT)
 
     # One refusal (the threads speak the site's default language, not the test's).
     assert len([r for r in results if isinstance(r, str)]) == 1
@@ -210,25 +184,6 @@ def test_finish_and_call_next_racing_a_call_next_for_the_last_visitor(centre, ro
     last.refresh_from_db()
     assert last.status == Visit.Status.CALLED
     assert Call.objects.filter(visit=last).count() == 1
-
-
-def backend_pid() -> int:
-    """The PostgreSQL backend of this thread's connection."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def wait_until_blocked(pid: int, by: int) -> None:
-    """Return once the backend `pid` waits for a lock held by the backend `by` (asked to
-    PostgreSQL itself, so nothing depends on timing)."""
-    deadline = time.monotonic() + BARRIER_TIMEOUT
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT %s = ANY(pg_blocking_pids(%s))", [by, pid])
-            if cursor.fetchone()[0]:
-                return
-    pytest.fail(f"backend {pid} never waited for backend {by}")
 
 
 def test_finish_and_call_next_waits_for_the_desk_and_sees_a_pause_made_meanwhile(centre):
@@ -242,33 +197,20 @@ def test_finish_and_call_next_waits_for_the_desk_and_sees_a_pause_made_meanwhile
     who = {"session_id": session.pk, "counsellor": centre.counsellor_a}
     services.call_next(**who)
     services.start_interview(**who, visit_id=visit.pk)
-    ready = threading.Event()
-    button: dict = {}
 
     def press():
-        try:
-            button["pid"] = backend_pid()
-            ready.set()
-            button["result"] = services.finish_and_call_next(
-                **who, visit_id=visit.pk, outcomes=[Outcome.Code.INFORMATION]
-            )
-        except BaseException as exc:
-            button["result"] = exc
-        finally:
-            connection.close()
+        return services.finish_and_call_next(
+            **who, visit_id=visit.pk, outcomes=[Outcome.Code.INFORMATION]
+        )
 
     with transaction.atomic():
         # The other tab's pause holds the desk session's lock until it commits.
         DeskSession.objects.select_for_update().get(pk=session.pk)
-        tab_pid = backend_pid()
-        thread = threading.Thread(target=press)
-        thread.start()
-        assert ready.wait(BARRIER_TIMEOUT)
-        wait_until_blocked(button["pid"], by=tab_pid)
+        button = in_background(press, timeout=BARRIER_TIMEOUT, waits_for_locks=True)
+        button.wait_until_blocked()
         DeskSession.objects.filter(pk=session.pk).update(paused_since=T0)
-    thread.join(BARRIER_TIMEOUT)
 
-    result = button["result"]
+    result = button.join()
     assert isinstance(result, services.FinishedAndCalled), result
     assert (result.called, result.paused) == (None, True)
     visit.refresh_from_db()
@@ -289,36 +231,24 @@ def test_reception_marking_a_called_visitor_left_meanwhile_wins_cleanly(centre, 
     visit = queue_visit(alpha, "E", T0)
     session = open_session(centre.counsellor_a, make_desk(alpha, "Desk 1", "E"))
     services.call_next(session_id=session.pk, counsellor=centre.counsellor_a)
-    counsellor_ready = threading.Event()
-    counsellor: dict = {}
 
     def press():
         try:
-            counsellor["pid"] = backend_pid()
-            counsellor_ready.set()
             getattr(services, action)(
                 session_id=session.pk, counsellor=centre.counsellor_a, visit_id=visit.pk
             )
-            counsellor["result"] = "done"
+            return "done"
         except services.CounsellingError:
-            counsellor["result"] = "refused"
-        except BaseException as exc:
-            counsellor["result"] = exc
-        finally:
-            connection.close()
+            return "refused"
 
     with transaction.atomic():
         # The next day's close job closes the called visit; its UPDATE holds the row lock.
         assert reception.close_day(site=alpha, now=T0 + dt.timedelta(days=1)) == 1
-        reception_pid = backend_pid()
-        thread = threading.Thread(target=press)
-        thread.start()
-        assert counsellor_ready.wait(BARRIER_TIMEOUT)
-        wait_until_blocked(counsellor["pid"], by=reception_pid)
-    thread.join(BARRIER_TIMEOUT)
+        counsellor = in_background(press, timeout=BARRIER_TIMEOUT, waits_for_locks=True)
+        counsellor.wait_until_blocked()
 
     # The counsellor is told their page is out of date (the visitor is not theirs any more).
-    assert counsellor["result"] == "refused"
+    assert counsellor.join() == "refused"
     visit.refresh_from_db()
     assert (visit.status, visit.desk_id) == (Visit.Status.LEFT, None)
     assert not Interview.objects.filter(ended_at__isnull=True).exists()

@@ -296,7 +296,8 @@ def test_the_detail_page_shows_the_time_of_the_event_site(centre, client):
 
 
 def test_the_detail_page_never_names_the_partners_behind_an_event(centre, client):
-    # PRODUCT.md: partners are recorded for reports, never shown to visitors.
+    # Partners are recorded for the reports, never shown to visitors: the visitor stays anonymous
+    # to the institutions, and they to the visitor.
     event = make_event(centre.alpha)
     event.partners.add(centre.partner_a)
 

@@ -1,7 +1,8 @@
 """Reminders: one e-mail per confirmed registrant with an address, `reminder_days` days before the
 event on the site's local calendar (the same wall-clock time whatever daylight saving time does);
 exactly once, even when the sweep runs twice, in two workers at once, or through a real Celery
-worker (eager mode hides the bugs that matter here: LESSONS.md)."""
+worker (eager mode runs the task inline, in the caller's thread and transaction, and so hides
+what a real worker meets: arguments that must survive the broker, another database connection)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from celery.signals import task_postrun
 from django.core import mail
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from events import services
@@ -25,6 +26,7 @@ from tests.events_fixtures import (
     register,
     sent,
 )
+from tests.threads import in_parallel, needs_postgresql
 
 # The worker fixtures (`celery_app`, `celery_worker`) of Celery's own pytest plugin.
 pytest_plugins = ("celery.contrib.pytest",)
@@ -32,10 +34,6 @@ pytest_plugins = ("celery.contrib.pytest",)
 PARIS = ZoneInfo("Europe/Paris")
 MONTREAL = ZoneInfo("America/Montreal")
 UTC = dt.UTC
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="Row locks and parallel transactions need PostgreSQL (CI runs this on it).",
-)
 
 
 def at(*args) -> dt.datetime:
@@ -311,27 +309,10 @@ def test_sweeps_running_at_the_same_time_send_one_reminder_each(eager_celery, wo
     for n in range(30):
         registered_well_before(event, f"Visitor {n}", f"v{n}@example.org")
     mail.outbox.clear()
-    barrier = threading.Barrier(workers)
-    results: list[int] = []
-    errors: list[BaseException] = []
+    results = in_parallel(
+        workers, lambda i: services.send_reminders(now=start - dt.timedelta(days=1))
+    )
 
-    def sweep() -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(services.send_reminders(now=start - dt.timedelta(days=1)))
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
     assert sum(results) == 30
     addresses = [m.to[0] for m in reminders()]
     assert sorted(addresses) == sorted(f"v{n}@example.org" for n in range(30))

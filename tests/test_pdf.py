@@ -9,7 +9,6 @@ import base64
 import http.server
 import io
 import struct
-import threading
 import zlib
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from citedesmetiers import pdf
+from tests.threads import in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,8 +107,7 @@ def test_it_never_calls_another_machine():
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serving = in_background(server.serve_forever)
     origin = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         document = pdf.render(
@@ -122,7 +121,7 @@ def test_it_never_calls_another_machine():
     finally:
         server.shutdown()
         server.server_close()
-        thread.join()
+        serving.join()
 
     assert asked == []
     assert images(document) == 0

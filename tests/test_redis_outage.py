@@ -10,7 +10,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 import uuid
 
@@ -28,6 +27,7 @@ from reception import services as reception_services
 from reception.models import Visit
 from tests.counselling_fixtures import make_desk
 from tests.events_fixtures import make_event
+from tests.threads import in_background
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -179,9 +179,7 @@ def test_what_changed_during_the_outage_does_not_come_back_stale(centre, on_our_
 
     stop(on_our_redis)
     # The logout happens in another thread (another cache object, as in another request).
-    logout = threading.Thread(target=lambda: (reception.post("/accounts/logout/"), close()))
-    logout.start()
-    logout.join(timeout=30)
+    in_background(lambda: reception.post("/accounts/logout/"), timeout=30).join()
     StaffMembership.objects.get(user=centre.counsellor_a).roles.remove(
         Group.objects.get(name=Role.COUNSELLOR.value)
     )

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from resources import imports
 from resources.models import CatalogueImport, Resource
+from tests.catalogue_spreadsheets import csv_bytes, row
 from tests.conftest import PASSWORD
-from tests.test_resources_import import csv_bytes, row
 from tests.test_resources_search import ensure_purposes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 from celery.signals import task_postrun
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,8 +22,7 @@ from citedesmetiers.roles import Role
 from reception import services as reception
 from resources import imports
 from resources.models import CatalogueImport, ImportBatch, Resource
-from tests.conftest import make_staff
-from tests.test_resources_import import (
+from tests.catalogue_spreadsheets import (
     confirm,
     csv_bytes,
     make_resource,
@@ -32,8 +31,9 @@ from tests.test_resources_import import (
     upload,
     xlsx_bytes,
 )
+from tests.conftest import make_staff
 from tests.test_resources_search import ensure_purposes
-from tests.threads import in_parallel, needs_postgresql
+from tests.threads import in_parallel, needs_postgresql, together
 
 # The worker fixtures (`celery_app`, `celery_worker`) of Celery's own pytest plugin.
 pytest_plugins = ("celery.contrib.pytest",)
@@ -218,25 +218,8 @@ def test_two_confirmations_at_the_same_moment_import_once(centre, login, large):
     upload_id = uploaded(client, guides(30))
     job_id = job_of(upload_id).pk
     imports.check(import_id=job_id)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
+    results = in_parallel(2, lambda i: imports.confirm(import_id=job_id).status)
 
-    def click():
-        try:
-            barrier.wait(timeout=30)
-            results.append(imports.confirm(import_id=job_id).status)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=click) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
     assert sorted(results) == [Status.QUEUED, Status.QUEUED]
     imports.run(import_id=job_id)
     imports.run(import_id=job_id)  # a second delivery of the task finds it done
@@ -270,8 +253,8 @@ def test_two_officers_importing_at_once_are_imported_one_after_the_other(
             seen.append(job_of(second).status)
             seen.append(other.get(page(second)).content.decode())
 
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
-    monkeypatch.setattr(imports, "_pause", meanwhile)
+    monkeypatch.setattr(imports.writing, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(imports.writing, "pause", meanwhile)
 
     with django_capture_on_commit_callbacks() as sent:
         imports.run(import_id=job_of(first).pk)
@@ -305,7 +288,7 @@ def test_two_imports_claimed_at_the_same_moment_run_one_after_the_other(centre, 
         imports.check(import_id=job.pk)
         CatalogueImport.objects.filter(pk=job.pk).update(status=Status.QUEUED)
         jobs.append(job.pk)
-    claimed = in_parallel(2, lambda i: imports._claim(jobs[i]))
+    claimed = in_parallel(2, lambda i: imports.running.claim(jobs[i]))
 
     assert len([job for job in claimed if job is not None]) == 1
     assert CatalogueImport.objects.filter(status=Status.RUNNING).count() == 1
@@ -319,7 +302,7 @@ class WorkerKilled(BaseException):
 
 
 def stops_after_two_writes(monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(imports.writing, "CHUNK_ROWS", 5)
     pauses = []
 
     def pause():
@@ -327,7 +310,7 @@ def stops_after_two_writes(monkeypatch):
         if len(pauses) == 2:
             raise WorkerKilled
 
-    monkeypatch.setattr(imports, "_pause", pause)
+    monkeypatch.setattr(imports.writing, "pause", pause)
 
 
 def test_an_import_whose_worker_stopped_is_undone_and_can_run_again(
@@ -391,7 +374,7 @@ def test_a_worker_thought_dead_that_wakes_up_writes_nothing_more(centre, large, 
     )
     imports.check(import_id=job.pk)
     CatalogueImport.objects.filter(pk=job.pk).update(status=Status.QUEUED)
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(imports.writing, "CHUNK_ROWS", 5)
     pauses = []
 
     def swept_meanwhile():
@@ -403,7 +386,7 @@ def test_a_worker_thought_dead_that_wakes_up_writes_nothing_more(centre, large, 
             )
             assert imports.recover_stale() == 1
 
-    monkeypatch.setattr(imports, "_pause", swept_meanwhile)
+    monkeypatch.setattr(imports.writing, "pause", swept_meanwhile)
 
     imports.run(import_id=job.pk)
 
@@ -453,39 +436,24 @@ def test_check_ins_go_on_while_a_large_import_is_written(centre, monkeypatch):
     data = guides(rows)
     theme = centre.alpha.themes.get(letter="E")
     finished = threading.Event()
-    errors: list[BaseException] = []
     seen: list[int] = []
     latencies: list[float] = []
 
     def import_file():
         try:
             imports.import_catalogue(site=centre.alpha, data=data)
-        except BaseException as error:  # reported below
-            errors.append(error)
         finally:
             finished.set()
-            connection.close()
 
     def check_in_visitors():
-        try:
-            while not finished.is_set() and len(seen) < 100_000:
-                started = time.monotonic()
-                reception.check_in(site=centre.alpha, theme_id=theme.pk, checkin_key=uuid.uuid4())
-                latencies.append(time.monotonic() - started)
-                seen.append(Resource.objects.count())
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        while not finished.is_set() and len(seen) < 100_000:
+            started = time.monotonic()
+            reception.check_in(site=centre.alpha, theme_id=theme.pk, checkin_key=uuid.uuid4())
+            latencies.append(time.monotonic() - started)
+            seen.append(Resource.objects.count())
 
-    threads = [threading.Thread(target=import_file), threading.Thread(target=check_in_visitors)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    together(import_file, check_in_visitors, timeout=300)
 
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
     assert Resource.objects.count() == rows
     during = [count for count in seen if 0 < count < rows]
     assert during, f"no check-in while the import was being written (saw {sorted(set(seen))})"

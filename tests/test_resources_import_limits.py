@@ -18,7 +18,7 @@ from defusedxml import DefusedXmlException
 
 from resources import spreadsheets
 from resources.models import CatalogueImport, Resource
-from tests.test_resources_import import upload, upload_errors, xlsx_bytes
+from tests.catalogue_spreadsheets import upload, upload_errors, xlsx_bytes
 
 HEADER = ["titre", "type", "objectifs"]
 ROW = ["Guide des métiers du soin", "livre", "Trouver un emploi"]

@@ -3,15 +3,13 @@ password: all eight are let in. Wrong passwords still fill the limit."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from citedesmetiers.roles import Role
 from tests.conftest import PASSWORD, make_staff
+from tests.threads import in_parallel
 
 TABLETS = 8
 
@@ -21,25 +19,15 @@ def test_eight_tablets_log_in_to_one_account_at_once(centre, settings):
     # A real password hash: checking it takes long enough for the eight logins to overlap.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     make_staff("tablets@alpha.test", Role.RECEPTION, centre.alpha)
-    start = threading.Barrier(TABLETS)
-    answers: list[int] = []
 
-    def tablet() -> None:
-        try:
-            client = Client()
-            start.wait(timeout=20)
-            response = client.post(
-                reverse("account_login"), {"login": "tablets@alpha.test", "password": PASSWORD}
-            )
-            answers.append(response.status_code)
-        finally:
-            connection.close()
+    def tablet(_i: int) -> int:
+        return (
+            Client()
+            .post(reverse("account_login"), {"login": "tablets@alpha.test", "password": PASSWORD})
+            .status_code
+        )
 
-    threads = [threading.Thread(target=tablet) for _ in range(TABLETS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = in_parallel(TABLETS, tablet)
 
     assert answers == [302] * TABLETS
 

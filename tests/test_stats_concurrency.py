@@ -7,7 +7,6 @@ SQLite serialises writers, so there is no race there; these run on PostgreSQL on
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +16,8 @@ from figures import stats
 from figures.models import AggregatedDay, DailyStat
 from reception import services as reception
 from tests.conftest import make_site
-from tests.test_counselling_concurrency import BARRIER_TIMEOUT, backend_pid, wait_until_blocked
+from tests.test_counselling_concurrency import BARRIER_TIMEOUT
+from tests.threads import in_background
 
 pytestmark = [
     pytest.mark.skipif(
@@ -49,31 +49,17 @@ def test_two_aggregations_of_one_day_at_once_count_it_once(settings, before):
         )
     if before == "aggregated already":
         stats.aggregate_day(site, DAY)
-    ready = threading.Event()
-    day_close: dict = {}
 
     def close_the_day():
-        try:
-            day_close["pid"] = backend_pid()
-            ready.set()
-            day_close["rows"] = stats.aggregate_day(site, DAY)
-        except BaseException as exc:  # reported by the assertion below
-            day_close["rows"] = exc
-        finally:
-            connection.close()
+        return stats.aggregate_day(site, DAY)
 
     with transaction.atomic():
         # The nightly run has replaced the day's figures and not committed yet.
         nightly = stats.aggregate_day(site, DAY)
-        nightly_pid = backend_pid()
-        thread = threading.Thread(target=close_the_day)
-        thread.start()
-        assert ready.wait(BARRIER_TIMEOUT)
-        wait_until_blocked(day_close["pid"], by=nightly_pid)
-    thread.join(BARRIER_TIMEOUT)
-    assert not thread.is_alive()
+        day_close = in_background(close_the_day, timeout=BARRIER_TIMEOUT, waits_for_locks=True)
+        day_close.wait_until_blocked()
 
-    assert day_close["rows"] == nightly > 0
+    assert day_close.join() == nightly > 0
     counted = figures(site)
     assert len(counted) == nightly
     assert sum(value for _day, _source, metric, _key, value in counted if metric == "visits") == 3

@@ -1,6 +1,7 @@
 from django.db import migrations
 
-# The network's five purposes (seed 001, "Sharing documentary resources") and common audiences.
+# The network's five purposes, the same at every centre so that a shared record means the same
+# everywhere, and common audiences.
 PURPOSES = [
     ("find-a-job", "Trouver un emploi"),
     ("learn-about-professions", "S'informer sur les métiers"),

@@ -1,11 +1,11 @@
 """The catalogue as a spreadsheet (CSV or XLSX): what information officers share with the other
-centres of the network. `columns` names the columns, `reading` streams a file's rows within
-limits, `planning` makes the dry run, `export` writes the catalogue; the import itself (the
-write, all or nothing) is `resources.imports`.
+centres of the network. `columns` names the columns, `help` tells the import page what to upload,
+`reading` streams a file's rows within limits, `planning` makes the dry run, `export` writes the
+catalogue; the import itself (the write, all or nothing) is `resources.imports`.
 
-Columns — the first row names them. French headers, as in the network's shared database (seed 001,
-“Sharing documentary resources”); English aliases are accepted, and case, accents, spaces and
-hyphens do not matter (“Mots-clés” = “mots_cles” = “keywords”). Other columns are ignored.
+Columns — the first row names them. French headers, as in the database the centres of the network
+share their records in; English aliases are accepted, and case, accents, spaces and hyphens do not
+matter (“Mots-clés” = “mots_cles” = “keywords”). Other columns are ignored.
 
     column        alias         field                   values
     titre*        title         title
@@ -43,14 +43,9 @@ Export. The same columns. Any text cell starting with =, +, -, @, a tab or a car
 prefixed with ' so that a spreadsheet never runs it as a formula; the import removes that ' again.
 """
 
-from .columns import (
-    COLUMNS,
-    HEADERS,
-    KIND_WORDS,
-    UPLOAD_HELP,
-    column_help,
-)
+from .columns import COLUMNS, HEADERS, KIND_WORDS
 from .export import export_catalogue, export_filename
+from .help import UPLOAD_HELP, column_help
 from .planning import (
     ERROR,
     NEW,
