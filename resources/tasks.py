@@ -5,20 +5,15 @@ from celery import shared_task
 
 from . import imports, usage
 
+# The two import tasks are defined beside the work they run, which queues them: found here by
+# the worker all the same.
+from .imports.jobs import check_catalogue_import  # noqa: F401
+from .imports.running import run_catalogue_import  # noqa: F401
+
 
 @shared_task(name="resources.tasks.forget_searches")
 def forget_searches() -> int:
     return usage.forget_searches()
-
-
-@shared_task(name="resources.tasks.check_catalogue_import")
-def check_catalogue_import(import_id: int) -> None:
-    imports.check(import_id=import_id)
-
-
-@shared_task(name="resources.tasks.run_catalogue_import")
-def run_catalogue_import(import_id: int) -> None:
-    imports.run(import_id=import_id)
 
 
 @shared_task(name="resources.tasks.sweep_imports")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -64,9 +65,12 @@ def _start_check(job: CatalogueImport) -> None:
     if runs_here(job):
         check(import_id=job.pk)
     else:
-        from ..tasks import check_catalogue_import  # circular: the task calls this module
-
         check_catalogue_import.delay_on_commit(job.pk)
+
+
+@shared_task(name="resources.tasks.check_catalogue_import")
+def check_catalogue_import(import_id: int) -> None:
+    check(import_id=import_id)
 
 
 def check(*, import_id: int) -> None:
@@ -134,9 +138,7 @@ def _start_run(job: CatalogueImport) -> CatalogueImport:
         if job.status != Status.QUEUED:
             return job
         # Another import is being written: this one waits for its turn in a worker.
-    from ..tasks import run_catalogue_import  # circular: the task calls this module
-
-    run_catalogue_import.delay_on_commit(job.pk)
+    running.run_catalogue_import.delay_on_commit(job.pk)
     return job
 
 

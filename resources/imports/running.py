@@ -9,6 +9,7 @@ import logging
 import uuid
 from typing import Any
 
+from celery import shared_task
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +49,11 @@ def claim(import_id: int, waiting: str = Status.QUEUED) -> CatalogueImport | Non
     except IntegrityError:
         return None  # another import started at the same moment (the unique index said so)
     return job
+
+
+@shared_task(name="resources.tasks.run_catalogue_import")
+def run_catalogue_import(import_id: int) -> None:
+    run(import_id=import_id)
 
 
 def run(*, import_id: int) -> None:
@@ -146,8 +152,6 @@ def start_next() -> None:
         .first()
     )
     if waiting is not None:
-        from ..tasks import run_catalogue_import  # circular: the task calls this module
-
         run_catalogue_import.delay_on_commit(waiting)
 
 
