@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
+from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
+
+from .ids import IdConverter, MonthConverter, YearConverter
+from .roles import sync_role_permissions
+from .sessions import mark_login
 
 
 class CiteDesMetiersConfig(AppConfig):
@@ -8,13 +14,8 @@ class CiteDesMetiersConfig(AppConfig):
     verbose_name = _("Cité des métiers")
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
-        from django.urls import register_converter
-
+        # circular: the directory imports models, which Django loads only after this module
         from .directory import connect_signals
-        from .ids import IdConverter, MonthConverter, YearConverter
-        from .roles import sync_role_permissions
-        from .sessions import mark_login
 
         connect_signals()
         user_logged_in.connect(mark_login, dispatch_uid="session_mark_login")
