@@ -276,19 +276,20 @@ class SeriesForm(_SiteEventForm):
             raise forms.ValidationError(str(refusal)) from None
         return data
 
-    def create(self):
+    def series_arguments(self) -> dict:
+        """What `services.create_series` makes the series of, once the form is valid."""
         data = self.cleaned_data
-        return series.create_series(
-            site=self.site,
-            recurrence=self.recurrence(),
-            first=data["first_date"],
-            last=data["last_date"],
-            at=data["start_time"],
-            duration=dt.timedelta(minutes=data["duration"]),
-            details={name: data[name] for name in series.COPIED_FIELDS if name in data},
-            themes=data.get("themes") or (),
-            partners=data.get("partners") or (),
-        )
+        return {
+            "site": self.site,
+            "recurrence": self.recurrence(),
+            "first": data["first_date"],
+            "last": data["last_date"],
+            "at": data["start_time"],
+            "duration": dt.timedelta(minutes=data["duration"]),
+            "details": {name: data[name] for name in series.COPIED_FIELDS if name in data},
+            "themes": data.get("themes") or (),
+            "partners": data.get("partners") or (),
+        }
 
     @classmethod
     def initial_from(cls, event: Event) -> dict:

@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 import tablib
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -121,11 +120,11 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 
 # --- create, edit, publish, cancel ----------------------------------------------------------------
 
-# What saving the form writes; the capacity goes through services.change_capacity (which
-# promotes from the waiting list), and the status, walk-ins and purge date are not the form's.
-SAVED_FIELDS = [
-    name for name in EventForm.Meta.fields if name not in ("themes", "partners", "capacity")
-]
+
+def _details(form: EventForm) -> dict:
+    return {
+        name: form.cleaned_data[name] for name in services.EDITABLE if name in form.cleaned_data
+    }
 
 
 @staff_view(*ORGANISER)
@@ -133,12 +132,12 @@ SAVED_FIELDS = [
 def event_create(request: HttpRequest) -> HttpResponse:
     form = EventForm(request.POST or None, site=request.site)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            event = form.save(commit=False)
-            event.site = request.site
-            event.status = Event.Status.DRAFT
-            event.save()
-            form.save_m2m()
+        event = services.create_event(
+            site=request.site,
+            details=_details(form),
+            themes=form.cleaned_data["themes"],
+            partners=form.cleaned_data["partners"],
+        )
         messages.success(
             request,
             _("“%(title)s” is saved as a draft. Publish it when it is ready.")
@@ -157,65 +156,63 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     old_capacity = event.capacity
     form = EventForm(request.POST or None, instance=event, site=request.site)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            # As stored, under the lock: a second save of the same change is no change.
-            was = services.when_and_where(services.locked_event(event.pk))
-            event = form.save(commit=False)
-            new_capacity = event.capacity
-            event.capacity = old_capacity
-            event.save(update_fields=SAVED_FIELDS)
-            form.save_m2m()
-            promoted = 0
-            if new_capacity != old_capacity:
-                waiting = event.registrations.filter(status=Registration.Status.WAITING)
-                before = waiting.count()
-                event = services.change_capacity(event_id=event.pk, capacity=new_capacity)
-                promoted = before - waiting.count()
-            confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
-            told = services.tell_of_changes(event_id=event.pk, before=was)
-        messages.success(request, _("Changes saved."))
-        if told:
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)d person registered was told of the new date or place by e-mail.",
-                    "%(count)d people registered were told of the new date or place by e-mail.",
-                    told,
-                )
-                % {"count": told},
-            )
-        if promoted:
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)d person moved from the waiting list to a place.",
-                    "%(count)d people moved from the waiting list to a place.",
-                    promoted,
-                )
-                % {"count": promoted},
-            )
-        if new_capacity is not None and confirmed > new_capacity:
-            messages.warning(
-                request,
-                _(
-                    "%(confirmed)d people already hold a place, more than the %(capacity)d "
-                    "places: nobody loses theirs, and nobody new gets one until some cancel."
-                )
-                % {"confirmed": confirmed, "capacity": new_capacity},
-            )
-        if new_capacity is None and old_capacity is not None and confirmed:
-            messages.warning(
-                request,
-                _(
-                    "The event is now open door: registration is closed, the %(count)d people "
-                    "already registered keep their place."
-                )
-                % {"count": confirmed},
-            )
+        update = services.update_event(
+            event_id=event.pk,
+            details=_details(form),
+            themes=form.cleaned_data["themes"],
+            partners=form.cleaned_data["partners"],
+        )
+        _tell_what_saving_did(request, update, old_capacity)
         return redirect("events_organiser:detail", event_id=event.pk)
     return render(
         request, "events/organiser/form.html", {"form": form, "event": event, "site": request.site}
     )
+
+
+def _tell_what_saving_did(
+    request: HttpRequest, update: services.EventUpdate, old_capacity: int | None
+) -> None:
+    told, promoted, confirmed = len(update.told), len(update.promoted), update.confirmed
+    new_capacity = update.event.capacity
+    messages.success(request, _("Changes saved."))
+    if told:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d person registered was told of the new date or place by e-mail.",
+                "%(count)d people registered were told of the new date or place by e-mail.",
+                told,
+            )
+            % {"count": told},
+        )
+    if promoted:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d person moved from the waiting list to a place.",
+                "%(count)d people moved from the waiting list to a place.",
+                promoted,
+            )
+            % {"count": promoted},
+        )
+    if new_capacity is not None and confirmed > new_capacity:
+        messages.warning(
+            request,
+            _(
+                "%(confirmed)d people already hold a place, more than the %(capacity)d "
+                "places: nobody loses theirs, and nobody new gets one until some cancel."
+            )
+            % {"confirmed": confirmed, "capacity": new_capacity},
+        )
+    if new_capacity is None and old_capacity is not None and confirmed:
+        messages.warning(
+            request,
+            _(
+                "The event is now open door: registration is closed, the %(count)d people "
+                "already registered keep their place."
+            )
+            % {"count": confirmed},
+        )
 
 
 @staff_view(*ORGANISER)
@@ -490,7 +487,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
         initial = SeriesForm.initial_from(_event_of_site(request, source))
     form = SeriesForm(request.POST or None, initial=initial, site=request.site)
     if request.method == "POST" and form.is_valid() and "preview" not in request.POST:
-        created = form.create()
+        created = services.create_series(**form.series_arguments())
         count = created.events.count()
         messages.success(
             request,
@@ -542,11 +539,11 @@ def series_detail(request: HttpRequest, series_id: int) -> HttpResponse:
 def series_publish(request: HttpRequest, series_id: int) -> HttpResponse:
     """Publish every draft session of the series that has not started yet."""
     found = _series_of_site(request, series_id)
-    drafts = found.events.filter(status=Event.Status.DRAFT, starts_at__gt=timezone.now())
-    published = 0
-    for event_id in list(drafts.values_list("pk", flat=True)):
-        services.publish_event(event_id=event_id)
-        published += 1
+    try:
+        published = services.publish_series(series_id=found.pk)
+    except services.EventError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("events_organiser:series", series_id=found.pk)
     messages.success(
         request,
         ngettext("%(count)d session published.", "%(count)d sessions published.", published)

@@ -13,14 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from citedesmetiers.models import Partner, Site, Theme
 from citedesmetiers.refusals import Refusal
 
-from .models import FIRST_YEAR, LAST_YEAR, WINDOW_MESSAGE, Event, Series
+from .models import FIRST_YEAR, LAST_YEAR, WINDOW_MESSAGE
 
 MAX_SESSIONS = 60
 LAST = -1  # the ordinal of “the last <weekday> of the month”
@@ -170,61 +168,3 @@ def plan(
             % {"count": len(dates), "max": MAX_SESSIONS}
         )
     return session_times(dates=dates, at=at, duration=duration, zone=zone)
-
-
-@transaction.atomic
-def create_series(
-    *,
-    site: Site,
-    recurrence: Recurrence,
-    first: dt.date,
-    last: dt.date,
-    at: dt.time,
-    duration: dt.timedelta,
-    details: dict,
-    themes: Iterable[Theme] = (),
-    partners: Iterable[Partner] = (),
-) -> Series:
-    """Make a Series and one draft Event per date, each a copy of `details` (title, kind,
-    description, place, capacity…). Themes must be the site's own."""
-    sessions = plan(
-        recurrence=recurrence, first=first, last=last, at=at, duration=duration, zone=site.zone
-    )
-    themes, partners = list(themes), list(partners)
-    if any(theme.site_id != site.pk for theme in themes):
-        raise SeriesError(_("A theme of another site cannot be used here."))
-    copied = {name: details[name] for name in COPIED_FIELDS if name in details}
-    if not copied.get("title"):
-        raise SeriesError(_("Give the workshop a title."))
-    series = Series.objects.create(
-        site=site,
-        name=copied["title"],
-        frequency=recurrence.frequency,
-        weekday=recurrence.weekday,
-        interval=recurrence.interval,
-        ordinal=recurrence.ordinal,
-    )
-    events = Event.objects.bulk_create(
-        Event(
-            site=site,
-            series=series,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            status=Event.Status.DRAFT,
-            **copied,
-        )
-        for starts_at, ends_at in sessions
-    )
-    if themes:
-        Event.themes.through.objects.bulk_create(
-            Event.themes.through(event_id=event.pk, theme_id=theme.pk)
-            for event in events
-            for theme in themes
-        )
-    if partners:
-        Event.partners.through.objects.bulk_create(
-            Event.partners.through(event_id=event.pk, partner_id=partner.pk)
-            for event in events
-            for partner in partners
-        )
-    return series

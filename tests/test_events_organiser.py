@@ -23,10 +23,11 @@ from django.urls import get_resolver, resolve
 from django.utils import timezone
 from icalendar import Calendar
 
-from citedesmetiers.models import User
+from citedesmetiers.models import OutboxMessage, User
 from events import services
 from events.models import Event, Registration, Series
-from events.series import Frequency, Recurrence, create_series
+from events.series import Frequency, Recurrence
+from events.services import create_series
 from tests.conftest import Centre
 from tests.events_fixtures import already_sent
 
@@ -1064,3 +1065,97 @@ def test_an_export_of_registrants_is_written_to_the_audit_log(centre, login):
     assert (entry.actor, entry.action, entry.site) == (centre.organiser, "export", centre.alpha)
     assert entry.subject == f"registrants: {event.title}"
     assert "xlsx" in entry.detail
+
+
+def _queued(event: Event) -> list[tuple[str, str]]:
+    """The e-mails queued (not yet sent) for `event`'s registrants: (kind, pseudonym)."""
+    names = dict(event.registrations.values_list("pk", "pseudonym"))
+    return sorted(
+        (message.payload["kind"], names[message.payload["registration"]])
+        for message in OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING)
+        if message.payload.get("registration") in names
+    )
+
+
+def _effects(event: Event, moved_to: dt.datetime) -> tuple:
+    event.refresh_from_db()
+    people = sorted(
+        (r.pseudonym, r.status, r.reminder_sent_at is None) for r in event.registrations.all()
+    )
+    return event.sequence, event.capacity, event.starts_at == moved_to, people, _queued(event)
+
+
+def test_the_admin_saves_an_event_with_the_same_effects_as_the_organisers_screen(
+    centre, superuser, client, login
+):
+    """Both go through services.update_event: a place more and a day later promote the one
+    waiting, and tell everyone with an address, the same way."""
+    effects = []
+    for via_admin in (False, True):
+        event = make_event(centre.alpha, days=1.5, capacity=1, place="Room 2", reminder_days=2)
+        register(event, "Ana", "ana@example.org")
+        register(event, "Ben", "ben@example.org")  # waiting
+        later = (event.starts_at + dt.timedelta(days=1)).astimezone(PARIS)
+        later = later.replace(second=0, microsecond=0)
+        if via_admin:
+            admin = _admin(client, superuser)
+            data = _admin_change(
+                admin,
+                event,
+                capacity="2",
+                starts_at_0=later.strftime("%Y-%m-%d"),
+                starts_at_1=later.strftime("%H:%M:%S"),
+                ends_at_0=(later + dt.timedelta(hours=2)).strftime("%Y-%m-%d"),
+                ends_at_1=(later + dt.timedelta(hours=2)).strftime("%H:%M:%S"),
+            )
+            response = admin.post(f"/admin/events/event/{event.pk}/change/", data)
+        else:
+            data = _unchanged_post(
+                centre,
+                event,
+                capacity="2",
+                starts_at=later.strftime("%Y-%m-%dT%H:%M"),
+                ends_at=(later + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            )
+            response = login(centre.organiser).post(f"{MANAGE}/{event.pk}/edit/", data)
+        assert response.status_code == 302
+        effects.append(_effects(event, later))
+
+    organiser, admin = effects
+    assert admin == organiser
+    sequence, capacity, moved, people, queued = organiser
+    assert (sequence, capacity, moved) == (1, 2, True)
+    assert [status for _name, status, _none in people] == ["confirmed", "confirmed"]
+    assert queued == [("event_changed", "Ana"), ("event_changed", "Ben"), ("promoted", "Ben")]
+
+
+def test_the_admin_adds_an_event_as_a_draft_through_the_services(centre, superuser, client):
+    admin = _admin(client, superuser)
+    form = admin.get("/admin/events/event/add/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        site=centre.alpha.pk,
+        title="Mock interviews",
+        kind=Event.Kind.WORKSHOP,
+        audience=Event.Audience.EVERYONE,
+        starts_at_0="2030-05-06",
+        starts_at_1="10:00:00",
+        ends_at_0="2030-05-06",
+        ends_at_1="12:00:00",
+        capacity="8",
+        reminder_days="2",
+        themes=[centre.alpha.themes.get(letter="E").pk],
+        **{
+            "registrations-TOTAL_FORMS": "0",
+            "registrations-INITIAL_FORMS": "0",
+            "registrations-MIN_NUM_FORMS": "0",
+            "registrations-MAX_NUM_FORMS": "1000",
+        },
+    )
+
+    response = admin.post("/admin/events/event/add/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = Event.objects.get(title="Mock interviews")
+    assert (event.site, event.status, event.capacity) == (centre.alpha, "draft", 8)
+    assert list(event.themes.values_list("letter", flat=True)) == ["E"]
