@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from citedesmetiers.ids import parse_id
 from citedesmetiers.models import OpeningPeriod, Partner, Site, Theme
 
-from . import series
-from .models import FIRST_YEAR, LAST_YEAR, Event, window_error
+from .. import series
+from ..models import FIRST_YEAR, LAST_YEAR, Event, window_error
 
 EVENT_FIELDS = [
     "title",
