@@ -26,7 +26,7 @@ from icalendar import Calendar
 from citedesmetiers.models import OutboxMessage, User
 from events import services
 from events.models import Event, Registration, Series
-from events.series import Frequency, Recurrence
+from events.recurrence import Frequency, Recurrence
 from events.services import create_series
 from tests.conftest import Centre
 from tests.events_fixtures import already_sent

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from events import series, services
 from events.models import Event, Series
-from events.series import LAST, Frequency, Recurrence, SeriesError
+from events.recurrence import LAST, Frequency, Recurrence, SeriesError
 from events.services import planning
 
 PARIS = ZoneInfo("Europe/Paris")

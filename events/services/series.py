@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from citedesmetiers.models import Partner, Site, Theme
 
 from ..models import Event, Series
-from ..series import COPIED_FIELDS, Recurrence, SeriesError, plan
+from ..recurrence import Recurrence, SeriesError
+from ..series import COPIED_FIELDS, plan
 from .planning import publish_event
 
 
