@@ -85,7 +85,7 @@ def promote(event: Event, now: dt.datetime) -> list[Registration]:
         registration.save(
             update_fields=["status", "confirmed_at", "promoted_at", "reminder_sent_at"]
         )
-    emails.queue_each([r.pk for r in promoted if r.email], "promoted")
+    emails.queue_each([r.pk for r in promoted if r.email], emails.MailKind.PROMOTED)
     return promoted
 
 

@@ -169,7 +169,7 @@ def _tell_of_changes(event: Event, before: tuple, now: dt.datetime) -> list[int]
     elif after[0] != before[0]:
         holders.filter(reminder_sent_at__isnull=False).update(reminder_sent_at=None)
     told = list(active.exclude(email="").values_list("pk", flat=True))
-    emails.queue_each(told, "event_changed")
+    emails.queue_each(told, emails.MailKind.EVENT_CHANGED)
     return told
 
 
@@ -196,5 +196,5 @@ def cancel_event(*, event_id: int) -> int:
         .exclude(email="")
         .values_list("pk", flat=True)
     )
-    emails.queue_each(told, "event_cancelled")
+    emails.queue_each(told, emails.MailKind.EVENT_CANCELLED)
     return len(told)

@@ -24,7 +24,7 @@ def _mail_again(registration: Registration, now: dt.datetime) -> None:
     an hour, so a script repeating an address cannot flood its owner."""
     emails.queue(
         registration.pk,
-        registration.status,
+        emails.MailKind.of(registration.status),
         again=True,
         once_key=f"events.again:{registration.pk}:{now:%Y%m%d%H}",
     )
@@ -125,7 +125,7 @@ def _register_once(
             # bookkeeping; no signal listens to registrations).
             Registration.objects.bulk_create([registration])
             if email:
-                emails.queue(registration.pk, registration.status)
+                emails.queue(registration.pk, emails.MailKind.of(registration.status))
             else:
                 registration.manage_token = keys.issue(registration.pk, keys.MANAGE)
     except IntegrityError:
@@ -168,7 +168,7 @@ def confirm_email(*, registration_id: int, now: dt.datetime | None = None) -> Re
     registration.save(
         update_fields=["status", "confirmed_at", "reminder_sent_at", "email_confirmed_at"]
     )
-    emails.queue(registration.pk, registration.status)
+    emails.queue(registration.pk, emails.MailKind.of(registration.status))
     return registration
 
 

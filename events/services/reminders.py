@@ -44,6 +44,6 @@ def send_reminders(*, now: dt.datetime | None = None) -> int:
                 continue  # another worker has it, or it was cancelled meanwhile
             registration.reminder_sent_at = now
             registration.save(update_fields=["reminder_sent_at"])
-            emails.queue(registration.pk, "reminder")
+            emails.queue(registration.pk, emails.MailKind.REMINDER)
             sent += 1
     return sent
