@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -394,6 +395,22 @@ def test_the_event_form_refuses_bad_input(centre, login, changes, field):
     assert not Event.objects.exists()
     # Said at the top too: on a phone the field may be far below.
     assert "Some fields need attention" in response.content.decode()
+
+
+def test_each_error_is_tied_to_its_field_for_screen_readers(centre, login):
+    beta_theme = centre.beta.themes.first()
+    response = login(centre.organiser).post(
+        f"{MANAGE}/new/", _event_post(centre, capacity="0", themes=[beta_theme.pk]), **ENGLISH
+    )
+
+    html = response.content.decode()
+    (capacity,) = [tag for tag in re.findall(r"<input[^>]*>", html) if 'id="id_capacity"' in tag]
+    fieldset = re.search(r'<fieldset[^>]*aria-describedby="([^"]+)"[^>]*>\s*<legend>Themes', html)
+    assert "id_capacity_error" in re.search(r'aria-describedby="([^"]+)"', capacity).group(1)
+    assert 'id="id_capacity_error"' in html
+    # A group of boxes is a fieldset: it points at the group's error itself.
+    assert "id_themes_error" in fieldset.group(1).split()
+    assert 'id="id_themes_error"' in html
 
 
 def test_the_event_form_offers_only_the_sites_themes(centre, login):
