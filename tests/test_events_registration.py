@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from citedesmetiers import outbox
 from events import services
 from events.models import Event, Registration, RegistrationKey
 from tests.events_fixtures import (
@@ -386,7 +387,6 @@ def test_on_the_spot_registrations_skip_the_email_confirmation(centre):
 
 
 def test_an_email_queued_before_a_cancellation_is_not_sent_after_it(centre):
-    from citedesmetiers import outbox
 
     event = make_event(centre.alpha, capacity=3)
     nadia = register(event, "Nadia", "nadia@example.org")  # its confirmation waits in the outbox
