@@ -95,9 +95,7 @@ class EventAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through the services, as the organisers' screen: more places promote people from the
         # waiting list, a new date or place is told. Themes and partners follow in save_related.
-        details = {
-            name: form.cleaned_data[name] for name in services.EDITABLE if name in form.cleaned_data
-        }
+        details = services.editable(form.cleaned_data)
         if change:
             services.update_event(event_id=obj.pk, details=details)
         else:

@@ -48,7 +48,12 @@ class EventUpdate:
     confirmed: int  # places held once saved (may exceed fewer places: nobody loses theirs)
 
 
-def _editable(details: dict) -> dict:
+def editable(values: dict) -> dict:
+    """The values an organiser may change, out of a form's (say): what `update_event` takes."""
+    return {name: values[name] for name in EDITABLE if name in values}
+
+
+def _checked(details: dict) -> dict:
     unknown = set(details) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable here: {sorted(unknown)}")
@@ -64,7 +69,7 @@ def create_event(
     partners: Iterable[Partner] = (),
 ) -> Event:
     """A new event of `site`, as a draft (nobody can register before it is published)."""
-    details = {name: value for name, value in _editable(details).items() if name != "site"}
+    details = {name: value for name, value in _checked(details).items() if name != "site"}
     event = Event.objects.create(site=site, status=Event.Status.DRAFT, **details)
     event.themes.set(themes)
     event.partners.set(partners)
@@ -88,7 +93,7 @@ def update_event(
     event = locked_event(event_id)
     before = when_and_where(event)
     old_capacity = event.capacity
-    for name, value in _editable(details).items():
+    for name, value in _checked(details).items():
         setattr(event, name, value)
     if details:
         event.save(update_fields=list(details))

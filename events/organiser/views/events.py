@@ -65,12 +65,6 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 # --- create, edit, publish, cancel ----------------------------------------------------------------
 
 
-def _details(form: EventForm) -> dict:
-    return {
-        name: form.cleaned_data[name] for name in services.EDITABLE if name in form.cleaned_data
-    }
-
-
 @staff_view(*ORGANISER)
 @require_http_methods(["GET", "POST"])
 def event_create(request: HttpRequest) -> HttpResponse:
@@ -78,7 +72,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         event = services.create_event(
             site=request.site,
-            details=_details(form),
+            details=services.editable(form.cleaned_data),
             themes=form.cleaned_data["themes"],
             partners=form.cleaned_data["partners"],
         )
@@ -102,7 +96,7 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         update = services.update_event(
             event_id=event.pk,
-            details=_details(form),
+            details=services.editable(form.cleaned_data),
             themes=form.cleaned_data["themes"],
             partners=form.cleaned_data["partners"],
         )
