@@ -19,7 +19,7 @@ urlpatterns = [
     path("desk/", include("counselling.urls")),
     path("catalogue/staff/", include("resources.staff_urls")),
     path("catalogue/", include("resources.urls")),
-    path("events/manage/", include("events.organiser_urls")),
+    path("events/manage/", include("events.organiser.urls")),
     path("events/", include("events.urls")),
     path("manage/", include("figures.urls")),
     path("accounts/", include("allauth.urls")),

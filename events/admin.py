@@ -1,7 +1,7 @@
 """Events in the Django admin: for looking things up and fixing details. Everything with a
 consequence for people (publishing, cancelling, places, attendance) goes through the organisers'
-screens and services, so registrations are read-only here, the capacity goes through
-services.change_capacity and a new date or place is told by services.tell_of_changes."""
+screens and services, so registrations are read-only here, and an event is saved by
+services.create_event and services.update_event."""
 
 from __future__ import annotations
 
@@ -93,27 +93,15 @@ class EventAdmin(admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
-        # `obj` holds the new values already: compare with what is stored, under the lock (the
-        # admin's save is one transaction).
-        before = services.when_and_where(services.locked_event(obj.pk))
-        capacity = obj.capacity
-        if "capacity" in form.changed_data:
-            obj.capacity = form.initial.get("capacity")
-        # Every field but the calendar sequence, which only the services count up.
-        obj.save(
-            update_fields=[
-                f.name for f in Event._meta.concrete_fields if f.name not in ("id", "sequence")
-            ]
-        )
-        if "capacity" in form.changed_data:
-            # More places promote people from the waiting list (and tell them).
-            services.change_capacity(event_id=obj.pk, capacity=capacity)
-        # A new date or place is told to everyone registered.
-        services.tell_of_changes(event_id=obj.pk, before=before)
-        obj.refresh_from_db(fields=["capacity", "sequence"])
+        # Through the services, as the organisers' screen: more places promote people from the
+        # waiting list, a new date or place is told. Themes and partners follow in save_related.
+        details = services.editable(form.cleaned_data)
+        if change:
+            services.update_event(event_id=obj.pk, details=details)
+        else:
+            obj.pk = services.create_event(site=details.pop("site"), details=details).pk
+            obj._state.adding = False
+        obj.refresh_from_db()
 
 
 @admin.register(Series)

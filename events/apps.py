@@ -7,8 +7,8 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
+        # circular: both import models, which Django loads only after this module (its registry)
         from citedesmetiers import outbox
-
-        from .emails import MAIL, deliver
+        from events.emails import MAIL, deliver
 
         outbox.register(MAIL, deliver)

@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from citedesmetiers.models import Partner, Site, Theme
 
+from .recurrence import Recurrence
+
 # Events take place between these years (in the site's local time): a typo such as year 1 or
 # 9999 is refused with a message instead of stored. (Year 1 at midnight in Paris is before year
 # 1 in UTC: PostgreSQL stores it, then cannot hand it back, and every list holding it failed.)
@@ -52,7 +54,7 @@ class Series(models.Model):
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="event_series")
     name = models.CharField(_("name"), max_length=200)
-    # How the sessions recur (events.series.Recurrence), told in the reader's language.
+    # How the sessions recur (events.recurrence.Recurrence), told in the reader's language.
     frequency = models.CharField(max_length=10, blank=True, editable=False)
     weekday = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     interval = models.PositiveSmallIntegerField(default=1, editable=False)
@@ -70,8 +72,6 @@ class Series(models.Model):
 
     def describe(self) -> str:
         """“the 2nd Tuesday of each month”, in the active language."""
-        from .series import Recurrence
-
         if not self.frequency or self.weekday is None:
             return self.rule
         return Recurrence(

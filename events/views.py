@@ -25,6 +25,7 @@ from citedesmetiers.cache import CacheUnavailable
 from citedesmetiers.ids import parse_id
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.qr import qr_svg
+from citedesmetiers.refusals import attempt
 from citedesmetiers.roles import Role
 
 from . import guard, keys, services
@@ -355,10 +356,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
         return _bad_link(request)
     if not trusted:
         return _legacy_page(request, found, token)
-    try:
-        services.cancel_registration(registration_id=found.pk)
-    except services.EventError as refusal:
-        messages.error(request, str(refusal))
+    if not attempt(request, services.cancel_registration, registration_id=found.pk):
         return redirect("events:registration", token=token)
     # The registration's links no longer work (this one included): a page that says so, with
     # nothing left to do for this place (no calendar entry to add).
@@ -429,10 +427,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return _bad_link(request)
     if request.method == "POST":
-        try:
-            services.confirm_email(registration_id=found.pk)
-        except services.EventError as refusal:
-            messages.error(request, str(refusal))
+        attempt(request, services.confirm_email, registration_id=found.pk)
         return redirect("events:confirm", token=token)
     with timezone.override(found.event.site.zone):
         return render(

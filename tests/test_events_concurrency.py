@@ -13,9 +13,10 @@ import pytest
 from django.core import mail
 from django.db import connection
 
+from citedesmetiers.roles import Role
 from events import services
 from events.models import Registration
-from tests.conftest import make_site
+from tests.conftest import make_site, make_staff
 from tests.events_fixtures import (
     fixture_eager_celery,  # noqa: F401 (a fixture)
     make_event,
@@ -122,9 +123,6 @@ def test_the_same_new_place_saved_twice_at_once_is_told_once():
     """A double submit, or two organisers typing the same correction: the second save compares
     with what the first wrote, so each registrant gets one e-mail."""
     from django.test import Client
-
-    from citedesmetiers.roles import Role
-    from tests.conftest import make_staff
 
     site = make_site("alpha")
     organiser = make_staff("erin@alpha.test", Role.EVENT_ORGANISER, site)

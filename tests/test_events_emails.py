@@ -14,6 +14,7 @@ from icalendar import Calendar
 
 from events import emails, services
 from events.models import Registration
+from events.tasks import send_registration_mail
 from tests.events_fixtures import (
     fixture_after_commit,  # noqa: F401 (a fixture)
     fixture_eager_celery,  # noqa: F401 (a fixture)
@@ -265,7 +266,6 @@ def test_nothing_is_sent_without_an_address_or_for_an_unknown_kind(montreal_even
 
 
 def test_the_mail_task_skips_a_registration_that_is_gone(db, eager_celery):
-    from events.tasks import send_registration_mail
 
     send_registration_mail.delay(987654, "confirmed")
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from events import services
 from events.models import Event, Registration
+from tests.conftest import make_site
 from tests.events_fixtures import (
     fixture_after_commit,  # noqa: F401 (a fixture)
     fixture_eager_celery,  # noqa: F401 (a fixture)
@@ -301,7 +302,6 @@ def test_running_the_sweep_twice_sends_one_reminder_each(centre, after_commit):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("workers", [2, 4])
 def test_sweeps_running_at_the_same_time_send_one_reminder_each(eager_celery, workers):
-    from tests.conftest import make_site
 
     site = make_site("alpha")
     start = dt.datetime(2027, 5, 10, 14, 0, tzinfo=PARIS)

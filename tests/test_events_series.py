@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
-from events import series
+from events import series, services
 from events.models import Event, Series
-from events.series import LAST, Frequency, Recurrence, SeriesError
+from events.recurrence import LAST, Frequency, Recurrence, SeriesError
+from events.services import planning
 
 PARIS = ZoneInfo("Europe/Paris")
 TUESDAY, FRIDAY, MONDAY = 1, 4, 0
@@ -225,7 +226,7 @@ def test_it_describes_the_rule_in_words():
 
 def test_a_series_is_told_in_the_language_of_whoever_reads_it(centre):
     with translation.override("fr"):  # made by a French-speaking organiser
-        made = series.create_series(
+        made = services.create_series(
             site=centre.alpha,
             recurrence=Recurrence(frequency=Frequency.MONTHLY, weekday=TUESDAY, ordinal=2),
             first=dt.date(2030, 1, 1),
@@ -255,7 +256,7 @@ def test_a_series_from_before_the_stored_recurrence_keeps_its_description(centre
 def test_it_creates_one_draft_event_per_date_with_the_same_details(centre):
     theme = centre.alpha.themes.get(letter="E")
 
-    made = series.create_series(
+    made = services.create_series(
         site=centre.alpha,
         recurrence=Recurrence(frequency=Frequency.MONTHLY, weekday=TUESDAY, ordinal=2),
         first=dt.date(2030, 1, 1),
@@ -295,7 +296,7 @@ def test_it_creates_one_draft_event_per_date_with_the_same_details(centre):
 
 def test_it_refuses_another_sites_theme_and_creates_nothing(centre):
     with pytest.raises(SeriesError):
-        series.create_series(
+        services.create_series(
             site=centre.alpha,
             recurrence=Recurrence(frequency=Frequency.WEEKLY, weekday=TUESDAY),
             first=dt.date(2030, 1, 1),
@@ -397,4 +398,56 @@ def test_another_sites_series_is_not_found(mfa_enrolled, login):
 
     assert other.get(f"/events/manage/series/{made.pk}/").status_code == 404
     assert other.post(f"/events/manage/series/{made.pk}/publish/").status_code == 404
+    assert set(made.events.values_list("status", flat=True)) == {Event.Status.DRAFT}
+
+
+def _cancelled_while_publishing(monkeypatch, nth: int) -> None:
+    """The `nth` session the publishing locks was cancelled just before (by another organiser)."""
+    real = planning.locked_event
+    locked = []
+
+    def locked_event(event_id):
+        locked.append(event_id)
+        if len(locked) == nth:
+            Event.objects.filter(pk=event_id).update(status=Event.Status.CANCELLED)
+        return real(event_id)
+
+    monkeypatch.setattr(planning, "locked_event", locked_event)
+
+
+def test_a_series_is_published_all_or_nothing(centre, monkeypatch):
+    made = services.create_series(
+        site=centre.alpha,
+        recurrence=Recurrence(frequency=Frequency.WEEKLY, weekday=FRIDAY),
+        first=dt.date(2030, 3, 1),
+        last=dt.date(2030, 3, 31),
+        at=dt.time(9, 30),
+        duration=dt.timedelta(minutes=90),
+        details={"title": "Job club"},
+    )
+    _cancelled_while_publishing(monkeypatch, nth=3)
+
+    with pytest.raises(services.EventError):
+        services.publish_series(series_id=made.pk)
+
+    # The refusal undid the whole publishing (the cancellation made inside it too).
+    assert set(made.events.values_list("status", flat=True)) == {Event.Status.DRAFT}
+    monkeypatch.undo()
+    assert services.publish_series(series_id=made.pk) == 5
+    assert set(made.events.values_list("status", flat=True)) == {Event.Status.PUBLISHED}
+
+
+def test_a_refused_session_publishes_none_of_the_series_and_says_why(centre, login, monkeypatch):
+    client = login(centre.organiser)
+    client.post("/events/manage/series/new/", _series_post(centre))
+    made = Series.objects.get()
+    _cancelled_while_publishing(monkeypatch, nth=2)
+
+    response = client.post(
+        f"/events/manage/series/{made.pk}/publish/", follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.redirect_chain == [(f"/events/manage/series/{made.pk}/", 302)]
+    told = [str(m) for m in response.context["messages"]]
+    assert told[1:] == ["A cancelled event cannot be published again."]  # after the creation's
     assert set(made.events.values_list("status", flat=True)) == {Event.Status.DRAFT}

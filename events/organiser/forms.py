@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from citedesmetiers.ids import parse_id
 from citedesmetiers.models import OpeningPeriod, Partner, Site, Theme
 
-from . import series
-from .models import FIRST_YEAR, LAST_YEAR, Event, window_error
+from .. import recurrence, series
+from ..models import FIRST_YEAR, LAST_YEAR, Event, window_error
 
 EVENT_FIELDS = [
     "title",
@@ -192,11 +192,11 @@ class SeriesForm(_SiteEventForm):
     frequency = forms.ChoiceField(
         label=_("Repeat"),
         choices=[
-            (series.Frequency.WEEKLY, _("every week, or every few weeks")),
-            (series.Frequency.MONTHLY, _("once a month, on the same weekday")),
+            (recurrence.Frequency.WEEKLY, _("every week, or every few weeks")),
+            (recurrence.Frequency.MONTHLY, _("once a month, on the same weekday")),
         ],
         widget=forms.RadioSelect,
-        initial=series.Frequency.WEEKLY,
+        initial=recurrence.Frequency.WEEKLY,
     )
     weekday = forms.TypedChoiceField(
         label=_("Day of the week"), choices=OpeningPeriod.Weekday.choices, coerce=int
@@ -216,7 +216,7 @@ class SeriesForm(_SiteEventForm):
             (2, _("2nd")),
             (3, _("3rd")),
             (4, _("4th")),
-            (series.LAST, _("last")),
+            (recurrence.LAST, _("last")),
         ],
         coerce=int,
         required=False,
@@ -249,9 +249,9 @@ class SeriesForm(_SiteEventForm):
         }
         self.sessions: list[tuple[dt.datetime, dt.datetime]] = []
 
-    def recurrence(self) -> series.Recurrence:
+    def recurrence(self) -> recurrence.Recurrence:
         data = self.cleaned_data
-        return series.Recurrence(
+        return recurrence.Recurrence(
             frequency=data["frequency"],
             weekday=data["weekday"],
             interval=data.get("interval") or 1,
@@ -272,23 +272,24 @@ class SeriesForm(_SiteEventForm):
                 duration=dt.timedelta(minutes=data["duration"]),
                 zone=self.site.zone,
             )
-        except series.SeriesError as refusal:
+        except recurrence.SeriesError as refusal:
             raise forms.ValidationError(str(refusal)) from None
         return data
 
-    def create(self):
+    def series_arguments(self) -> dict:
+        """What `services.create_series` makes the series of, once the form is valid."""
         data = self.cleaned_data
-        return series.create_series(
-            site=self.site,
-            recurrence=self.recurrence(),
-            first=data["first_date"],
-            last=data["last_date"],
-            at=data["start_time"],
-            duration=dt.timedelta(minutes=data["duration"]),
-            details={name: data[name] for name in series.COPIED_FIELDS if name in data},
-            themes=data.get("themes") or (),
-            partners=data.get("partners") or (),
-        )
+        return {
+            "site": self.site,
+            "recurrence": self.recurrence(),
+            "first": data["first_date"],
+            "last": data["last_date"],
+            "at": data["start_time"],
+            "duration": dt.timedelta(minutes=data["duration"]),
+            "details": {name: data[name] for name in series.COPIED_FIELDS if name in data},
+            "themes": data.get("themes") or (),
+            "partners": data.get("partners") or (),
+        }
 
     @classmethod
     def initial_from(cls, event: Event) -> dict:

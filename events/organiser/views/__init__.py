@@ -1,0 +1,1 @@
+"""The organiser's screens, one module each (`urls` names them all)."""
