@@ -51,11 +51,13 @@ run: setup
 	$(CELERY) -A citedesmetiers beat --loglevel=WARNING & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# ruff, migrations in step with models, then the suite. DATABASE_URL/REDIS_URL choose the backends.
+# ruff, the apps' layers (import-linter), migrations in step with models, then the suite.
+# DATABASE_URL/REDIS_URL choose the backends.
 test: export DEBUG ?= true
 test: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
