@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
@@ -25,10 +24,3 @@ def parse_key(text: str) -> dict[str, str]:
 
 def facts_from(metric: str, counter: Counter) -> list[Fact]:
     return [Fact(metric, k, int(v)) for k, v in counter.items() if v]
-
-
-def local_day_bounds(zone, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The UTC instants where a local day starts and ends (23 or 25 hours long on DST days)."""
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)

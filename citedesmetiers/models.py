@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .clock import local_day_bounds
 from .roles import Role
 
 
@@ -176,6 +177,10 @@ class Site(models.Model):
 
     def local_date(self, moment: dt.datetime | None = None) -> dt.date:
         return (moment or timezone.now()).astimezone(self.zone).date()
+
+    def day_bounds(self, day: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
+        """Where the site's local `day` (today by default) starts and ends, in UTC."""
+        return local_day_bounds(self.zone, day or self.local_date())
 
     def is_open(self, moment: dt.datetime | None = None) -> bool:
         local = (moment or timezone.now()).astimezone(self.zone)

@@ -78,9 +78,7 @@ def referral_to(visit: Visit) -> Outcome | None:
 
 
 def interviews_today(counsellor, site):
-    start = timezone.localtime(timezone.now(), site.zone).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    start, _end = site.day_bounds()
     return (
         Interview.objects.filter(counsellor=counsellor, started_at__gte=start)
         .select_related("desk", "theme")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from citedesmetiers.facts import Fact, facts_from, key, local_day_bounds
+from citedesmetiers.clock import local_day_bounds
+from citedesmetiers.facts import Fact, facts_from, key
 from citedesmetiers.models import Site
 from reception.models import Call
 

@@ -124,7 +124,7 @@ def _fitting_start(
 
 
 def event_start(
-    site: Site, today: dt.datetime, days: int, hour: int, minutes: int
+    site: Site, today: dt.date, days: int, hour: int, minutes: int
 ) -> dt.datetime | None:
     """The start of a demo event planned `days` from today at `hour`: that day if the site is
     open then, else the next day it is (within a week), inside its opening hours and never on a
@@ -132,7 +132,7 @@ def event_start(
     periods: dict[int, list] = {}
     for period in site.opening_periods.order_by("weekday", "opens"):
         periods.setdefault(period.weekday, []).append((period.opens, period.closes))
-    first = today.date() + dt.timedelta(days=days)
+    first = today + dt.timedelta(days=days)
     holidays = public_holidays(first.year) | public_holidays(first.year + 1)
     for shift in range(8):
         day = first + dt.timedelta(days=shift)
@@ -146,7 +146,7 @@ def event_start(
 def seed_events(site: Site) -> None:
     partners = list(Partner.objects.order_by("name"))
     themes = {theme.letter: theme for theme in site.themes.all()}
-    today = site.local_now().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = site.local_date()
     for days, hour, minutes, title, kind, capacity, audience, letters, partner in PLAN:
         starts = event_start(site, today, days, hour, minutes)
         if starts is None:

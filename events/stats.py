@@ -8,7 +8,8 @@ from collections import Counter
 
 from django.db.models import Count, Q
 
-from citedesmetiers.facts import Fact, facts_from, key, local_day_bounds
+from citedesmetiers.clock import local_day_bounds
+from citedesmetiers.facts import Fact, facts_from, key
 from citedesmetiers.models import Site
 
 from .models import Event

@@ -135,7 +135,7 @@ def seed_history(site: Site, months: int) -> int:
     for _ in range(months - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
     # The history makes the site older: its reports are refused for months before it existed.
-    start_of_history = dt.datetime.combine(first, dt.time.min, tzinfo=site.zone)
+    start_of_history, _end = site.day_bounds(first)
     if site.created > start_of_history:
         Site.objects.filter(pk=site.pk).update(created=start_of_history)
         directory.forget(sites=True)  # an update() sends no signal

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Max
 
-from citedesmetiers.facts import local_day_bounds
+from citedesmetiers.clock import local_day_bounds
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site
 from reception.models import Call, Visit
