@@ -9,7 +9,7 @@ from collections import Counter
 from citedesmetiers.clock import local_day_bounds
 from citedesmetiers.facts import Fact, facts_from, key
 from citedesmetiers.models import Site
-from reception.models import Call
+from reception.models import Call, Channel
 
 from .models import MAX_INTERVIEW, Interview, Outcome
 
@@ -39,7 +39,7 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
             seconds[k] += int(length.total_seconds())
         else:  # running, ended by the day close or left running: no length to trust
             untimed[k] += 1
-        if i.channel == "in_person" and i.called_at and i.called_at <= i.started_at:
+        if i.channel == Channel.IN_PERSON and i.called_at and i.called_at <= i.started_at:
             # From the call to the start: the walk to the desk (remote visitors do not walk).
             walks[k] += 1
             walk_seconds[k] += int((i.started_at - i.called_at).total_seconds())

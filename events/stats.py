@@ -12,7 +12,7 @@ from citedesmetiers.clock import local_day_bounds
 from citedesmetiers.facts import Fact, facts_from, key
 from citedesmetiers.models import Site
 
-from .models import Event
+from .models import Event, Registration
 
 
 def daily_facts(site: Site, day: dt.date) -> list[Fact]:
@@ -21,10 +21,16 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         Event.objects.filter(site=site, starts_at__gte=start, starts_at__lt=end)
         .exclude(status=Event.Status.DRAFT)
         .annotate(
-            confirmed=Count("registrations", filter=Q(registrations__status="confirmed")),
-            waiting=Count("registrations", filter=Q(registrations__status="waiting")),
+            confirmed=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)
+            ),
+            waiting=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.WAITING)
+            ),
             attended=Count("registrations", filter=Q(registrations__attended=True)),
-            cancelled=Count("registrations", filter=Q(registrations__status="cancelled")),
+            cancelled=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.CANCELLED)
+            ),
         )
     )
     figures = {

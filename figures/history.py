@@ -15,6 +15,8 @@ from citedesmetiers import directory
 from citedesmetiers.facts import key
 from citedesmetiers.models import Partner, Site
 from counselling.models import Desk, Outcome, Topic
+from events.models import Event
+from reception.models import Channel
 
 from .models import AggregatedDay, DailyStat
 
@@ -68,7 +70,9 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
         hour = rng.choices(HOURS, weights=[HOUR_WEIGHT[h] for h in HOURS])[0]
         if day.weekday() == 5 and hour > 12:
             hour = rng.choice([10, 11, 12])
-        channel = "in_person" if rng.random() < 0.92 else rng.choice(["phone", "video"])
+        channel = (
+            Channel.IN_PERSON if rng.random() < 0.92 else rng.choice([Channel.PHONE, Channel.VIDEO])
+        )
         add("reception", "visits", key(channel=channel, hour=hour, theme=theme.pk))
         add("reception", "profile_age", key(v=_pick(rng, AGES)))
         add("reception", "profile_situation", key(v=_pick(rng, SITUATIONS)))
@@ -100,11 +104,15 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
         elif code == Outcome.Code.REFERRED_PARTNER:
             add("counselling", "referrals_out", key(kind=partner.kind))
     if day.weekday() in (1, 3):
-        kind = "workshop" if day.weekday() == 1 else rng.choice(["information_day", "club"])
+        kind = (
+            Event.Kind.WORKSHOP
+            if day.weekday() == 1
+            else rng.choice([Event.Kind.INFORMATION_DAY, Event.Kind.CLUB])
+        )
         registered = rng.randint(8, 15)
         attended = int(registered * rng.uniform(0.65, 0.9))
         k = key(event=0, kind=kind)
-        add("events", "events", key(kind=kind, status="published"))
+        add("events", "events", key(kind=kind, status=Event.Status.PUBLISHED))
         add("events", "event_registered", k, registered)
         add("events", "event_attended", k, attended)
         add("events", "event_no_show", k, registered - attended)
