@@ -15,6 +15,13 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlparse
 
+import django
+from django.core.management import call_command
+from django.db import connection
+
+from bench.report import start_steal_clock
+from bench.server import bench_environ
+
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
@@ -40,17 +47,9 @@ def main(argv: list[str]) -> int:
         )
         return 2
 
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    from bench.report import start_steal_clock
-    from bench.server import bench_environ
-
     # The same settings here (for benchmarks that prepare data with the ORM) as in the servers.
     os.environ.update(bench_environ())
-    import django
-    from django.core.management import call_command
-
     django.setup()
     try:
         call_command("migrate", interactive=False, verbosity=0)
@@ -61,6 +60,7 @@ def main(argv: list[str]) -> int:
     failed = []
     for name in wanted:
         _settle()
+        # Only now, Django set up: the benchmarks import the apps' models at their top.
         module = importlib.import_module(f"bench.bench_{name}")
         start_steal_clock()
         started = time.monotonic()
@@ -80,8 +80,6 @@ def _settle() -> None:
     """Start each benchmark from a settled database: what the previous one wrote and deleted is
     vacuumed and analysed now, and flushed to disk, instead of by autovacuum and a checkpoint in
     the middle of the next measurement."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
         try:

@@ -23,15 +23,34 @@ an index can give. The line names that plan (`plan_10000=<index>+<sort>`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import statistics
+import sys
 import time
 import uuid
 from collections import Counter
+
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.test import Client
+from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from bench.load import measure_cycles, ratios_text, rounds_against_bare
 from bench.report import report
 from bench.server import serve
 from bench.urls import FLOOR_PATH
+from citedesmetiers import live
+from citedesmetiers.models import OpeningPeriod, Site, Theme, User
+from citedesmetiers.roles import Role
+from citedesmetiers.services import grant_role
+from counselling import services
+from counselling.models import Desk, DeskSession, Interview
+from counselling.services import _waiting_for
+from reception.models import Call, Visit
 
 DESKS = 16
 WAITING = 12_000  # several times what 16 desks get through in ROUNDS × SECONDS
@@ -57,12 +76,6 @@ LEFTOVER_AGE = dt.timedelta(minutes=10)
 def _make_site(kind: str, desks: int):
     """A site open all day with three themes and `desks` counsellors, each at an open desk
     serving every theme. Returns the site, its themes and each desk's (session id, counsellor)."""
-    from citedesmetiers.models import OpeningPeriod, Site, Theme, User
-    from citedesmetiers.roles import Role
-    from citedesmetiers.services import grant_role
-    from counselling import services
-    from counselling.models import Desk
-
     _delete_leftovers()
     slug = f"bench-{kind}-{uuid.uuid4().hex[:8]}"
     site = Site.objects.create(slug=slug, name=f"Bench {slug}")
@@ -87,11 +100,6 @@ def _make_site(kind: str, desks: int):
 
 def _add_waiting(site, themes, count: int, *, first: int = 0) -> None:
     """`count` more waiting visits, round-robin over the themes, each queued after the last."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from reception.models import Visit
-
     now = timezone.now()
     local_date = site.local_date(now)
     start = now - dt.timedelta(hours=2)
@@ -118,13 +126,6 @@ def _add_waiting(site, themes, count: int, *, first: int = 0) -> None:
 
 
 def _delete_site(site) -> None:
-    from django.core.cache import caches
-
-    from citedesmetiers import live
-    from citedesmetiers.models import User
-    from counselling.models import Desk, DeskSession, Interview
-    from reception.models import Visit
-
     Interview.objects.filter(desk__site=site).delete()  # outcomes, topics
     Visit.objects.filter(site=site).delete()  # calls
     DeskSession.objects.filter(desk__site=site).delete()
@@ -136,11 +137,6 @@ def _delete_site(site) -> None:
 
 def _delete_leftovers() -> None:
     """Sites an interrupted run of this module left behind (old enough not to be running)."""
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from citedesmetiers.models import Site
-
     stale = Site.objects.filter(
         Q(slug__startswith="bench-desks-") | Q(slug__startswith="bench-scaling-"),
         created__lt=timezone.now() - LEFTOVER_AGE,
@@ -152,8 +148,6 @@ def _delete_leftovers() -> None:
 def _delete_quietly(site) -> None:
     """Delete the site's data; a failure is told on stderr (the next run retries), not raised
     over the benchmark's result."""
-    import sys
-
     try:
         _delete_site(site)
     except Exception as exc:
@@ -183,10 +177,6 @@ FLOOR = [("POST", FLOOR_PATH, b"")]
 def _desk_clients(seats) -> tuple[list[dict[str, str]], list[str]]:
     """Each counsellor's browser: a logged-in session (made with the ORM, in the shared database
     and cache) and a CSRF token. Returns their headers and the session keys (to delete)."""
-    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
-    from django.test import Client
-    from django.utils.crypto import get_random_string
-
     clients, keys = [], []
     for _session_id, counsellor in seats:
         browser = Client()
@@ -206,8 +196,6 @@ def _desk_clients(seats) -> tuple[list[dict[str, str]], list[str]]:
 
 def _first_calls(seats) -> None:
     """Each desk calls its first visitor, as a counsellor does on opening the desk."""
-    from counselling import services
-
     for session_id, counsellor in seats:
         if services.call_next(session_id=session_id, counsellor=counsellor) is None:
             raise RuntimeError("nobody waiting for the first call")
@@ -215,11 +203,6 @@ def _first_calls(seats) -> None:
 
 def _shown(seats) -> list[dict[str, str]]:
     """The visitor each desk holds now, as its page shows them (read between rounds)."""
-    from django.db import connection
-
-    from counselling import services
-    from counselling.models import DeskSession
-
     shown = []
     for session_id, _counsellor in seats:
         visit = services.current_visit(DeskSession.objects.get(pk=session_id))
@@ -232,11 +215,6 @@ def _consistent(site, cycles: int, desks: int) -> bool:
     """As many visits done as cycles answered, each called once, by one desk, with one finished
     interview; and each desk holding the visitor its last cycle called, not yet in interview (a
     refused step shows as a missing or extra visit)."""
-    from django.db.models import Count
-
-    from counselling.models import Interview
-    from reception.models import Call, Visit
-
     calls = Counter(Call.objects.filter(site=site).values_list("visit_id", flat=True))
     done = set(
         Visit.objects.filter(site=site, status=Visit.Status.DONE).values_list("pk", flat=True)
@@ -262,11 +240,6 @@ def _consistent(site, cycles: int, desks: int) -> bool:
 
 
 def run_call_next() -> bool:
-    from django.contrib.sessions.models import Session
-    from django.db import connection
-
-    from reception.models import Visit
-
     site, themes, seats = _make_site("desks", DESKS)
     keys: list[str] = []
     try:
@@ -338,8 +311,6 @@ def run_call_next() -> bool:
 def _timed_calls(session_id: int, counsellor, calls: int) -> list[float]:
     """`calls` call-nexts (after a few untimed), each timed in ms; the visitor is handed back
     after each, so the queue keeps its length."""
-    from counselling import services
-
     timings = []
     for n in range(SCALING_WARMUP + calls):
         started = time.perf_counter()
@@ -356,12 +327,6 @@ def _timed_calls(session_id: int, counsellor, calls: int) -> list[float]:
 def _plan(session) -> str:
     """The index call next's queue query reads and how it sorts, e.g.
     `visit_site_queue_idx+no_sort`."""
-    import json
-
-    from django.db import connection, transaction
-
-    from counselling.services import _waiting_for
-
     with transaction.atomic(), connection.cursor() as cursor:
         sql, params = _waiting_for(session.desk)[:1].query.sql_with_params()
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
@@ -380,11 +345,6 @@ def _plan(session) -> str:
 def run_call_next_scaling() -> bool:
     """One site, one desk: the short queue is timed before and after the long one (A-B-A), so a
     steady change of load on the machine weighs on both medians alike."""
-    from django.db import connection
-
-    from counselling.models import DeskSession
-    from reception.models import Visit
-
     site, themes, ((session_id, counsellor),) = _make_site("scaling", 1)
     try:
         session = DeskSession.objects.select_related("desk").get(pk=session_id)

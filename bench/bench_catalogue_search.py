@@ -25,7 +25,12 @@ import os
 import sys
 import time
 
+from django.db.models import Count, Q
+
+from bench import catalogue_data
 from bench.report import report
+from resources.models import Resource
+from resources.search import Filters, search
 
 TARGET = 10.0
 COUNT = 100_000
@@ -58,18 +63,12 @@ QUERIES = [
 
 
 def _real(q: str) -> int:
-    from resources.search import Filters, search
-
     results = search(Filters(q=q), 1)
     list(results.page.object_list)  # the page is lazy: evaluate it as the template does
     return results.total
 
 
 def _naive(q: str) -> int:
-    from django.db.models import Count, Q
-
-    from resources.models import Resource
-
     queryset = Resource.objects.filter(withdrawn=False)
     for word in q.split():
         queryset = queryset.filter(
@@ -109,13 +108,9 @@ def _measure(seconds: float) -> tuple[list[float], list[float]]:
 
 
 def run() -> bool:
-    from bench import catalogue_data
-
     keep = os.environ.get("BENCH_KEEP_CATALOGUE", "").lower() in ("1", "true", "yes")
     reused, generation_s, terms_before = catalogue_data.ensure(COUNT)
     try:
-        from resources.models import Resource
-
         rows = Resource.objects.filter(withdrawn=False).count()
         real, naive = _measure(SECONDS)
     finally:

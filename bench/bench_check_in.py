@@ -22,9 +22,22 @@ import uuid
 from collections import defaultdict
 from urllib.parse import urlencode
 
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.db import connection
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.test import Client
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
 from bench.load import measure_rate, ratios_text, rounds_against_bare
 from bench.report import report
 from bench.server import LOOPBACK, serve
+from citedesmetiers import live
+from citedesmetiers.models import OpeningPeriod, Site, Theme, User
+from citedesmetiers.roles import Role
+from citedesmetiers.services import grant_role
+from reception.models import TicketCounter, Visit
 
 # A site of this module older than this was left by an interrupted run: the next run deletes it.
 LEFTOVER_AGE = dt.timedelta(minutes=10)
@@ -38,8 +51,6 @@ PATH = "/reception/check-in/"
 
 
 def _make_site():
-    from citedesmetiers.models import OpeningPeriod, Site, Theme
-
     _delete_leftovers()
     slug = f"bench-checkin-{uuid.uuid4().hex[:8]}"
     site = Site.objects.create(slug=slug, name=f"Bench {slug}")
@@ -58,12 +69,6 @@ def _make_site():
 
 def _make_agent(site):
     """A reception agent of `site` and a logged-in session for them, in the shared database."""
-    from django.test import Client
-
-    from citedesmetiers.models import User
-    from citedesmetiers.roles import Role
-    from citedesmetiers.services import grant_role
-
     user = User.objects.create_user(email=f"{site.slug}-agent@bench.test")
     grant_role(user=user, role=Role.RECEPTION, site=site)
     client = Client()
@@ -73,13 +78,6 @@ def _make_agent(site):
 
 def _delete_site(site, session_key: str | None = None) -> None:
     """The site, its visits, its agent and (when known) the agent's session."""
-    from django.contrib.sessions.models import Session
-    from django.core.cache import caches
-
-    from citedesmetiers import live
-    from citedesmetiers.models import User
-    from reception.models import Visit
-
     Visit.objects.filter(site=site).delete()
     site.delete()  # themes, opening hours, ticket counters, memberships
     User.objects.filter(email__startswith=f"{site.slug}-", email__endswith="@bench.test").delete()
@@ -100,10 +98,6 @@ def _delete_quietly(site, session_key: str | None = None) -> None:
 def _delete_leftovers() -> None:
     """Sites an interrupted run of this module left behind (old enough not to be running; their
     agent's session expires by itself)."""
-    from django.utils import timezone
-
-    from citedesmetiers.models import Site
-
     stale = Site.objects.filter(
         slug__startswith="bench-checkin-", created__lt=timezone.now() - LEFTOVER_AGE
     )
@@ -124,8 +118,6 @@ def _post(port: int, headers: dict[str, str], body: bytes) -> tuple[int, str]:
 
 def _ticket_numbers_ok(site) -> tuple[int, bool]:
     """How many visits the site has, and whether each day and letter numbers them 1..N."""
-    from reception.models import TicketCounter, Visit
-
     numbers = defaultdict(list)
     for local_date, letter, number in Visit.objects.filter(site=site).values_list(
         "local_date", "letter", "number"
@@ -142,10 +134,6 @@ def _ticket_numbers_ok(site) -> tuple[int, bool]:
 
 
 def run() -> bool:
-    from django.db import connection
-    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
-    from django.utils.crypto import get_random_string
-
     site = _make_site()
     session_key = None
     try:

@@ -18,9 +18,19 @@ import http.client
 import sys
 import uuid
 
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.utils import timezone
+
 from bench.load import bare_around, measure_rate
 from bench.report import report
 from bench.server import LOOPBACK, serve
+from citedesmetiers import live
+from citedesmetiers.live import current_mark
+from citedesmetiers.models import OpeningPeriod, Site, Theme
+from reception import services
+from reception.models import Visit
 
 # A site of this module older than this was left by an interrupted run: the next run deletes it.
 LEFTOVER_AGE = dt.timedelta(minutes=10)
@@ -30,8 +40,6 @@ SECONDS = 4.0
 
 
 def _make_site():
-    from citedesmetiers.models import OpeningPeriod, Site, Theme
-
     _delete_leftovers()
     slug = f"bench-poll-{uuid.uuid4().hex[:8]}"
     site = Site.objects.create(slug=slug, name=f"Bench {slug}")
@@ -49,11 +57,6 @@ def _make_site():
 
 
 def _delete_site(site) -> None:
-    from django.core.cache import caches
-
-    from citedesmetiers import live
-    from reception.models import Visit
-
     Visit.objects.filter(site=site).delete()
     site.delete()  # themes, opening hours, ticket counters, calls
     caches["live"].delete(live._key(site.slug))
@@ -70,10 +73,6 @@ def _delete_quietly(site) -> None:
 
 def _delete_leftovers() -> None:
     """Sites an interrupted run of this module left behind (old enough not to be running)."""
-    from django.utils import timezone
-
-    from citedesmetiers.models import Site
-
     stale = Site.objects.filter(
         slug__startswith="bench-poll-", created__lt=timezone.now() - LEFTOVER_AGE
     )
@@ -93,11 +92,6 @@ def _status(port: int, path: str) -> int:
 
 
 def run() -> bool:
-    from django.db import connection
-
-    from citedesmetiers.live import current_mark
-    from reception import services
-
     site = _make_site()
     try:
         theme = site.themes.first()
@@ -169,6 +163,4 @@ def run() -> bool:
 
 
 def _uses_redis() -> bool:
-    from django.conf import settings
-
     return "redis" in settings.CACHES["live"]["BACKEND"].lower()

@@ -24,8 +24,15 @@ import time
 import uuid
 from collections import Counter
 
+from django.db import transaction
+from django.utils import timezone
+
 from bench.report import report
-from citedesmetiers.facts import key  # plain Python: no Django needed to import it
+from citedesmetiers.facts import key
+from citedesmetiers.models import Partner, Site, Theme
+from counselling.models import Desk, Topic
+from figures.models import AggregatedDay, DailyStat
+from figures.reports import build, render_pdf
 
 # A site of this module older than this was left by an interrupted run: the next run deletes it.
 LEFTOVER_AGE = dt.timedelta(minutes=30)
@@ -62,9 +69,6 @@ class World:
     """A bench site with its themes, desks, partners and topics (what the keys point to)."""
 
     def __init__(self, run: str, label: str):
-        from citedesmetiers.models import Partner, Site, Theme
-        from counselling.models import Desk, Topic
-
         self.site = Site.objects.create(slug=f"{PREFIX}{run}-{label}", name=f"Bench {label} {run}")
         themes = Theme.objects.bulk_create(
             Theme(site=self.site, letter=letter, name=name, order=i)
@@ -91,8 +95,6 @@ class World:
 
     def day_rows(self, day: dt.date, visits: int, rng: random.Random) -> list:
         """The day's figures, as `aggregate_day` would make them from `visits` raw visits."""
-        from figures.models import DailyStat
-
         rows: dict[tuple[str, str, str], int] = Counter()
 
         def count(source: str, metric: str, keys) -> None:
@@ -179,11 +181,6 @@ class World:
 
     def fill(self, visits_a_day: int, rng: random.Random) -> int:
         """Two months of daily figures; returns the number of rows of the report's month."""
-        from django.db import transaction
-        from django.utils import timezone
-
-        from figures.models import AggregatedDay, DailyStat
-
         month_rows = 0
         for first in (PREVIOUS, MONTH):
             day = first
@@ -199,8 +196,6 @@ class World:
 
 def _delete(slugs: list[str]) -> None:
     """The sites (their figures, themes, desks and topics go with them) and their partners."""
-    from citedesmetiers.models import Partner, Site
-
     for slug in slugs:
         try:
             Site.objects.filter(slug=slug).delete()
@@ -210,10 +205,6 @@ def _delete(slugs: list[str]) -> None:
 
 
 def _delete_leftovers() -> None:
-    from django.utils import timezone
-
-    from citedesmetiers.models import Site
-
     _delete(
         list(
             Site.objects.filter(
@@ -224,8 +215,6 @@ def _delete_leftovers() -> None:
 
 
 def _render(site) -> tuple[float, int]:
-    from figures.reports import render_pdf
-
     started = time.perf_counter()
     pdf = render_pdf(site, MONTH)
     elapsed = time.perf_counter() - started
@@ -235,8 +224,6 @@ def _render(site) -> tuple[float, int]:
 
 
 def run() -> bool:
-    from figures.reports import build
-
     _delete_leftovers()
     run_id = uuid.uuid4().hex[:8]
     rng = random.Random(20250601)

@@ -33,9 +33,18 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.cache import cache
+from django.db import connection
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
 from bench.load import Rate, measure_rate, ratios_text, rounds_against_bare
 from bench.report import report
 from bench.server import LOOPBACK, serve
+from citedesmetiers.models import OutboxMessage, Site
+from events.emails import MAIL
+from events.models import Event, Registration
 
 NAME = "registration_burst"
 SLUG_PREFIX = "bench-regburst-"
@@ -63,8 +72,6 @@ SERVER_ENV = {
 
 
 def _make_site():
-    from citedesmetiers.models import Site
-
     _delete_leftovers()
     slug = f"{SLUG_PREFIX}{uuid.uuid4().hex[:8]}"
     return Site.objects.create(slug=slug, name=f"Bench {slug}")
@@ -72,10 +79,6 @@ def _make_site():
 
 def _make_event(site):
     """A published 20-place workshop of `site`, starting tomorrow."""
-    from django.utils import timezone
-
-    from events.models import Event
-
     starts_at = timezone.now() + dt.timedelta(days=1)
     return Event.objects.create(
         site=site,
@@ -92,10 +95,6 @@ def _delete_quietly(site) -> None:
     """The site with its event and registrations (cascade), and their e-mails waiting in the
     outbox; a failure is told on stderr (the next run retries), not raised over the benchmark's
     result."""
-    from citedesmetiers.models import OutboxMessage
-    from events.emails import MAIL
-    from events.models import Registration
-
     try:
         ids = list(Registration.objects.filter(event__site=site).values_list("pk", flat=True))
         for start in range(0, len(ids), 1000):
@@ -108,10 +107,6 @@ def _delete_quietly(site) -> None:
 
 
 def _delete_leftovers() -> None:
-    from django.utils import timezone
-
-    from citedesmetiers.models import Site
-
     stale = Site.objects.filter(
         slug__startswith=SLUG_PREFIX, created__lt=timezone.now() - LEFTOVER_AGE
     )
@@ -122,8 +117,6 @@ def _delete_leftovers() -> None:
 def _limit_keys(started) -> list[str]:
     """The counters of 127.0.0.1 and its network (events.guard) this run may have bumped (those
     of the run's own events do not matter)."""
-    from django.utils import timezone
-
     hours = {f"{started:%Y%m%d%H}", f"{timezone.now():%Y%m%d%H}"}
     network = LOOPBACK.rsplit(".", 1)[0] + ".0/24"
     return [
@@ -134,16 +127,12 @@ def _limit_keys(started) -> list[str]:
 
 
 def _limit_counters(keys: list[str]) -> dict[str, object]:
-    from django.core.cache import cache
-
     return cache.get_many(keys)
 
 
 def _restore_limit(keys: list[str], before: dict[str, object]) -> None:
     """Put the counters of 127.0.0.1 back as they were: 500 attempts of this run must not make
     the default limit refuse the next registrations of a dev server or a test on this machine."""
-    from django.core.cache import cache
-
     try:
         for key in keys:
             if key in before:
@@ -167,8 +156,6 @@ def _get_status(port: int, path: str) -> int:
 
 def _check_places(event) -> tuple[int, int, int, bool]:
     """Confirmed, waiting, other registrations, and whether the order is the decision order."""
-    from events.models import Registration
-
     rows = list(
         Registration.objects.filter(event=event)
         .order_by("created_at", "pk")
@@ -208,10 +195,6 @@ class Burst:
 
 
 def run() -> bool:
-    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
-    from django.utils import timezone
-    from django.utils.crypto import get_random_string
-
     site = _make_site()
     started = timezone.now()
     limit_before = _limit_counters(_limit_keys(started))
@@ -240,8 +223,6 @@ def run() -> bool:
 
             def burst() -> Burst:
                 """500 attempts at once on a new workshop, then what the database holds."""
-                from django.db import connection
-
                 event = _make_event(site)
                 connection.close()  # no transaction of this process open while gunicorn writes
                 rate = measure_rate(

@@ -16,20 +16,23 @@ from __future__ import annotations
 import itertools
 import time
 
+from django.db import connection, transaction
+
+from resources.demo import records
+from resources.models import Audience, Purpose, Resource, SearchTerm
+from resources.search import refresh_terms
+from resources.text import fold
+
 MARKER = "bench-catalogue-v1"
 BATCH = 5_000
 RECORD_FIELDS = ("title", "kind", "authors", "publisher", "year", "url", "summary", "keywords")
 
 
 def marked():
-    from resources.models import Resource
-
     return Resource.objects.filter(opinion=MARKER)
 
 
 def _terms() -> set[str]:
-    from resources.models import SearchTerm
-
     return set(SearchTerm.objects.values_list("term", flat=True))
 
 
@@ -48,19 +51,12 @@ def ensure(count: int) -> tuple[bool, float, set[str]]:
     terms_before = _terms()
     _insert(count)
     _analyze()
-    from resources.search import refresh_terms
 
     refresh_terms(marked())
     return False, time.monotonic() - started, terms_before
 
 
 def _insert(count: int) -> None:
-    from django.db import transaction
-
-    from resources.demo import records
-    from resources.models import Audience, Purpose, Resource
-    from resources.text import fold
-
     purposes = dict(Purpose.objects.values_list("slug", "pk"))
     audiences = dict(Audience.objects.values_list("slug", "pk"))
     PurposeLink = Resource.purposes.through
@@ -90,8 +86,6 @@ def _insert(count: int) -> None:
 
 
 def _analyze() -> None:
-    from django.db import connection
-
     with connection.cursor() as cursor:
         for table in (
             "resources_resource",
@@ -104,10 +98,6 @@ def _analyze() -> None:
 def delete(terms_before: set[str] | None = None) -> None:
     """Delete the marked resources (and, given the terms that existed before `ensure`, the
     suggestion terms it added), in SQL: the ORM's cascade would load 100,000 objects."""
-    from django.db import connection, transaction
-
-    from resources.models import SearchTerm
-
     marked_ids = "SELECT id FROM resources_resource WHERE opinion = %s"
     with transaction.atomic(), connection.cursor() as cursor:
         for table in (

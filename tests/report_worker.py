@@ -25,6 +25,9 @@ django.setup()
 from celery.signals import task_postrun  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
 
+from citedesmetiers.celery import app  # noqa: E402
+from figures.report_runs import make_report  # noqa: E402
+
 TELL = int(os.environ["TELL_FD"])
 WAIT = int(os.environ["WAIT_FD"])
 HOLD_ONCE = os.environ.get("HOLD_ONCE", "")
@@ -71,8 +74,6 @@ def ended(sender=None, task_id=None, **kwargs):
 
 def main(argv: list[str]) -> None:
     if argv[0] == "worker":
-        from citedesmetiers.celery import app
-
         task_postrun.connect(ended, weak=False)
         app.worker_main(
             [
@@ -93,8 +94,6 @@ def main(argv: list[str]) -> None:
             ]
         )
     elif argv[0] == "make":
-        from figures.report_runs import make_report
-
         make_report(int(argv[1]), run=argv[2] if len(argv) > 2 else None)
         tell("ended")
 

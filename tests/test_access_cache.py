@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import reverse
 
 from citedesmetiers import directory
-from citedesmetiers.cache import RedisCache
+from citedesmetiers.cache import RedisCache, count_hit, count_hits
 from citedesmetiers.models import Site, StaffMembership, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
@@ -150,10 +150,6 @@ def test_the_redis_cache_keeps_one_client_per_server():
 
 
 def test_count_hit_counts_and_expires(db):
-    from django.core.cache import cache
-
-    from citedesmetiers.cache import count_hit
-
     assert [count_hit("bench:hits", 60) for _ in range(3)] == [1, 2, 3]
     assert cache.get("bench:hits") == 3
     if isinstance(cache, RedisCache):  # the first hit set the period; later hits kept it
@@ -218,10 +214,6 @@ def test_a_password_changed_elsewhere_ends_the_other_sessions(centre, reception_
 
 
 def test_count_hits_counts_several_keys_at_once_and_expires_them(db):
-    from django.core.cache import cache
-
-    from citedesmetiers.cache import count_hits
-
     assert count_hits(["bench:a", "bench:b"], 60) == [1, 1]
     assert count_hits(["bench:a", "bench:b", "bench:c"], 60) == [2, 2, 1]
     assert cache.get_many(["bench:a", "bench:b", "bench:c"]) == {

@@ -8,6 +8,7 @@ from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value
 from django.core import mail
 from django.urls import reverse
 
+from citedesmetiers.models import User
 from tests.conftest import PASSWORD
 
 DEMO = "demo-password"
@@ -52,7 +53,6 @@ def test_there_is_no_public_sign_up(client, db):
         reverse("account_signup"),
         {"email": "mallory@example.org", "password1": "x" * 20, "password2": "x" * 20},
     )
-    from citedesmetiers.models import User
 
     assert not User.objects.filter(email="mallory@example.org").exists()
     assert response.status_code == 200

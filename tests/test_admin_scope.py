@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from django.core import mail
 
+from citedesmetiers import audit, outbox
 from citedesmetiers.models import AuditEntry, Cite, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
@@ -26,8 +28,6 @@ def frank(mfa_enrolled, login):
 
 @pytest.fixture
 def root(mfa_enrolled):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
     user = User.objects.create_superuser(email="root@network.test", password=PASSWORD)
     TOTP.activate(user, generate_totp_secret())
     return user
@@ -282,8 +282,6 @@ def test_a_partner_shared_with_another_site_is_not_hers_to_rename(mfa_enrolled, 
 
 
 def test_a_cite_manager_manages_every_site_of_her_cite(mfa_enrolled, login):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
     nord = Cite.objects.create(slug="nord", name="Nord")
     Site.objects.filter(pk=mfa_enrolled.alpha.pk).update(cite=nord)
     henri = make_staff("henri@nord.test", None, None, is_staff=True)
@@ -307,8 +305,6 @@ def test_a_site_manager_adds_no_site(mfa_enrolled, frank):
 
 
 def test_the_audit_log_shows_a_manager_her_places_only(mfa_enrolled, frank):
-    from citedesmetiers import audit
-
     audit.record(actor=None, action="export", subject="registrants", site=mfa_enrolled.alpha)
     audit.record(actor=None, action="export", subject="registrants", site=mfa_enrolled.beta)
     response = frank.get("/admin/citedesmetiers/auditentry/")
@@ -333,8 +329,6 @@ def test_a_superuser_still_does_everything(mfa_enrolled, root, login):
 
 
 def test_a_cite_manager_manages_staff_who_also_work_at_one_of_its_sites(mfa_enrolled, login):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
     nord = Cite.objects.create(slug="nord", name="Nord")
     Site.objects.filter(pk=mfa_enrolled.alpha.pk).update(cite=nord)
     henri = make_staff("henri@nord.test", None, None, is_staff=True)
@@ -369,10 +363,6 @@ def test_an_accounts_flags_changed_are_logged_where_its_managers_read_them(
 
 
 def test_a_network_manager_reads_the_entries_of_no_place(mfa_enrolled, login):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    from citedesmetiers import audit
-
     nina = make_staff("nina@network.test", Role.MANAGER, None, is_staff=True)
     TOTP.activate(nina, generate_totp_secret())
     entry = audit.record(actor=None, action="export", subject="figures: visits_by_theme")
@@ -383,8 +373,6 @@ def test_a_network_manager_reads_the_entries_of_no_place(mfa_enrolled, login):
 
 
 def test_the_outbox_is_read_by_superusers_only(mfa_enrolled, root, frank, login):
-    from citedesmetiers import outbox
-
     outbox.enqueue("events.mail", {"registration": 1, "kind": "confirmed"})
     assert frank.get("/admin/citedesmetiers/outboxmessage/").status_code == 403
     assert login(root).get("/admin/citedesmetiers/outboxmessage/").status_code == 200

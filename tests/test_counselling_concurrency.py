@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from citedesmetiers.roles import Role
 from counselling import services
 from counselling.models import DeskSession, Interview, Outcome
+from reception import services as reception
 from reception.models import Call, Visit
 from tests.conftest import make_staff
 from tests.counselling_fixtures import T0, make_desk, open_session, queue_visit, theme
@@ -225,7 +226,6 @@ def test_reception_marking_a_called_visitor_left_meanwhile_wins_cleanly(centre, 
     presses a button.
     Whatever the order, the visit ends up left, and the desk holds nobody and no open interview
     (else the counsellor could never start another interview)."""
-    from reception import services as reception
 
     alpha = centre.alpha
     visit = queue_visit(alpha, "E", T0)

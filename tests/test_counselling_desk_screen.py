@@ -8,6 +8,7 @@ from django.test import Client
 
 from citedesmetiers.live import current_mark
 from citedesmetiers.roles import Role
+from counselling import services
 from counselling.models import DeskSession
 from reception.models import Call, Visit
 from resources.models import Resource
@@ -163,7 +164,6 @@ def test_the_day_lists_interviews_without_anything_that_identifies_a_visitor(cen
 def test_the_day_shows_only_my_interviews(centre, login, desk, other_desk):
     visit = queue_visit(centre.alpha, "E")
     carol = open_session(centre.counsellor_b, other_desk)
-    from counselling import services
 
     services.call_next(session_id=carol.pk, counsellor=centre.counsellor_b)
     services.start_interview(session_id=carol.pk, counsellor=centre.counsellor_b)

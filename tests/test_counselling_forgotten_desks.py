@@ -14,11 +14,13 @@ from django.utils import timezone
 from citedesmetiers.roles import Role
 from counselling import services
 from counselling.models import DeskSession, Interview
+from counselling.stats import daily_facts
 from figures import reports, stats
 from figures.models import DailyStat
 from figures.tasks import close_finished_days
 from reception import services as reception
 from reception.models import Visit
+from reception.queues import _service_minutes
 from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session
 from tests.day_fixtures import TODAY, YESTERDAY, at, fixture_gamma  # noqa: F401 (a fixture)
@@ -160,8 +162,6 @@ def test_acting_on_yesterdays_desk_this_morning_counts_as_using_it(gamma, bob, d
 
 
 def test_an_interview_finished_only_the_next_morning_has_no_length_in_the_figures(gamma, bob, desk):
-    from counselling.stats import daily_facts
-
     session, visit = left_in_interview(gamma, bob, desk)
     who = {"session_id": session.pk, "counsellor": bob}
     services.resume_desk(**who, now=at(9, 0))
@@ -214,8 +214,6 @@ def test_the_day_close_job_closes_forgotten_desks_and_counts_their_interviews(
 
 
 def test_interviews_of_forgotten_desks_do_not_lengthen_the_wait_estimates(gamma, bob, desk):
-    from reception.queues import _service_minutes
-
     session = open_session(bob, desk, at(9, 30, YESTERDAY))
     e = gamma.themes.get(letter="E")
 

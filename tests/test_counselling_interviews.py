@@ -9,6 +9,7 @@ from django.db import transaction
 from citedesmetiers.roles import Role
 from counselling import services
 from counselling.models import Interview, Outcome
+from reception import services as reception
 from reception.models import Call, Visit
 from tests.conftest import make_staff
 from tests.counselling_actions import (
@@ -288,8 +289,6 @@ def test_a_desk_leaves_a_visitor_it_referred_on_to_another_desk_of_that_theme(ce
 
 
 def test_a_ticket_reception_moves_is_anybodys_again(centre, desks):
-    from reception import services as reception
-
     mixed, visit = _referred_from_the_mixed_desk(centre, desks)
     open_session(centre.counsellor_b, desks.training)
     dana = make_staff("dana@alpha.test", Role.COUNSELLOR, centre.alpha)

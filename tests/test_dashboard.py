@@ -16,7 +16,7 @@ from django.urls import get_resolver, resolve
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from citedesmetiers.models import Site, Theme, User
+from citedesmetiers.models import AuditEntry, Site, Theme, User
 from citedesmetiers.roles import Role
 from counselling import services as desk
 from figures import stats
@@ -283,8 +283,6 @@ def test_every_manage_address_is_in_the_access_matrix():
 
 
 def test_an_export_of_figures_is_written_to_the_audit_log(mfa_enrolled, login):
-    from citedesmetiers.models import AuditEntry
-
     login(mfa_enrolled.manager).get("/manage/export/visits_by_theme.csv")
     entry = AuditEntry.objects.get()
     assert (entry.actor, entry.action, entry.subject, entry.site) == (

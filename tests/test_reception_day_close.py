@@ -13,11 +13,13 @@ import pytest
 from django.utils import timezone
 
 from citedesmetiers.models import OpeningPeriod
+from citedesmetiers.roles import Role
 from counselling.models import Desk
+from counselling.services import open_desk
 from figures.tasks import close_finished_days
 from reception import services
 from reception.models import Visit
-from tests.conftest import make_site
+from tests.conftest import make_site, make_staff
 from tests.day_fixtures import PARIS, TODAY, YESTERDAY, at, fixture_gamma  # noqa: F401 (a fixture)
 
 
@@ -171,10 +173,6 @@ def test_the_beat_task_closes_every_site_whose_day_is_over(gamma, monkeypatch):
 
 
 def test_one_sites_trouble_does_not_keep_the_other_sites_open(gamma, monkeypatch, caplog):
-    from citedesmetiers.roles import Role
-    from counselling.services import open_desk
-    from tests.conftest import make_staff
-
     alpha = make_site("alpha")
     stuck = visit_at(gamma, at(10, day=YESTERDAY))
     leftover = visit_at(alpha, at(10, day=YESTERDAY))

@@ -21,6 +21,7 @@ from django.test import Client
 
 from citedesmetiers.models import StaffMembership
 from citedesmetiers.roles import Role
+from citedesmetiers.sessions import CACHED_SECONDS
 from counselling.models import DeskSession, Interview
 from events.models import Registration
 from reception import services as reception_services
@@ -193,8 +194,6 @@ def test_what_changed_during_the_outage_does_not_come_back_stale(centre, on_our_
 
 
 def test_a_sessions_cached_copy_lives_a_few_minutes_at_most(centre, on_our_redis):
-    from citedesmetiers.sessions import CACHED_SECONDS
-
     client = logged_in(centre.reception)
     assert client.get("/reception/").status_code == 200
     cache = caches["default"]

@@ -8,10 +8,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
-from citedesmetiers.models import Site
+from citedesmetiers.models import Cite, Site
 from citedesmetiers.roles import Role
+from citedesmetiers.services import grant_role
 from figures.models import MonthlyReport
 from figures.report_runs import make_report
 from figures.report_service import missing_reports, request_report
@@ -31,6 +33,7 @@ from tests.report_fixtures import (  # noqa: F401  (fixtures)
     running,
     since_2024,
 )
+from tests.test_settings import PRODUCTION, run_django
 
 # --- over HTTP -----------------------------------------------------------------------------------
 
@@ -244,8 +247,6 @@ def test_the_report_queue_is_its_own(settings):
 def test_redis_never_hands_a_report_still_rendering_to_another_worker():
     # Tasks are acknowledged late: Redis gives an unacknowledged one to another worker after
     # its visibility timeout, which must outlast the longest render.
-    from tests.test_settings import PRODUCTION, run_django
-
     result = run_django(
         {**PRODUCTION, "REPORT_TIME_LIMIT": "7200"},
         "import django; django.setup(); from django.conf import settings; "
@@ -262,7 +263,6 @@ def test_redis_never_hands_a_report_still_rendering_to_another_worker():
 @pytest.fixture
 def nord(mfa_enrolled):
     """Alpha and Beta form the Cité du Nord; Gamma is in another Cité."""
-    from citedesmetiers.models import Cite
 
     cite = Cite.objects.create(slug="nord", name="Cité des métiers du Nord")
     Site.objects.filter(pk__in=[mfa_enrolled.alpha.pk, mfa_enrolled.beta.pk]).update(cite=cite)
@@ -275,10 +275,6 @@ def nord(mfa_enrolled):
 
 @pytest.fixture
 def cite_manager(nord):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    from citedesmetiers.services import grant_role
-
     user = make_staff("henri@nord.test", None, None, is_staff=True)
     grant_role(user=user, role=Role.MANAGER, cite=nord)
     TOTP.activate(user, generate_totp_secret())

@@ -476,9 +476,6 @@ def test_a_large_workbook_without_the_required_columns_is_refused_by_its_check(
 
 
 def test_confirming_an_import_forgotten_meanwhile_is_refused_not_raised(centre):
-    from resources import imports
-    from resources.models import CatalogueImport
-
     job = CatalogueImport.objects.create(site=centre.alpha, created_by=centre.officer)
     gone = job.pk
     job.delete()

@@ -13,8 +13,10 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from citedesmetiers.settings import CELERY_BEAT_SCHEDULE
 from resources import stats, usage
 from resources.models import SearchCount
+from resources.tasks import forget_searches
 from tests.test_resources_search import purposes, search  # noqa: F401 (a fixture)
 
 TODAY = dt.date(2026, 5, 20)
@@ -115,9 +117,6 @@ def test_contact_details_kept_before_this_rule_are_forgotten(db):
 
 
 def test_the_nightly_job_forgets_the_words(db):
-    from citedesmetiers.settings import CELERY_BEAT_SCHEDULE
-    from resources.tasks import forget_searches
-
     empty_search("madame michu", timezone.localdate() - dt.timedelta(days=30))
 
     assert forget_searches.apply().get() == 1

@@ -2,9 +2,11 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
+from events.models import Registration
 
 
 def snapshot() -> dict:
@@ -51,10 +53,6 @@ def test_it_seeds_the_demo_and_a_second_run_changes_nothing(db):
 
 
 def test_the_demo_events_have_addresses_ahead_and_none_in_the_past(db):
-    from django.utils import timezone
-
-    from events.models import Registration
-
     call_command("seed_demo", "--i-know-this-resets-passwords")
 
     now = timezone.now()
