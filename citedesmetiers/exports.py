@@ -53,7 +53,8 @@ def encode(sheet: tablib.Dataset, fmt: str) -> bytes:
 
 
 def _printable(value: Any) -> Any:
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    # Neutralised again once stripped: "\x01=HYPERLINK(…)" would become a formula.
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value)) if isinstance(value, str) else value
 
 
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
