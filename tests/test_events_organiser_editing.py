@@ -250,14 +250,12 @@ def test_a_new_place_for_an_event_not_published_tells_nobody(
     event = make_event(centre.alpha, place="Room 2")
     register(event, "Ana", "ana@example.org")
     Event.objects.filter(pk=event.pk).update(status=status)
-    before = services.when_and_where(event)
     mailoutbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        Event.objects.filter(pk=event.pk).update(place="Room 9")
-        told = services.tell_of_changes(event_id=event.pk, before=before)
+        told = services.update_event(event_id=event.pk, details={"place": "Room 9"}).told
 
-    assert told == 0
+    assert told == []
     assert mailoutbox == []
 
 
@@ -266,11 +264,12 @@ def test_a_later_date_lets_the_reminder_go_again_before_it(centre):
     # Registered a week before (now the place's e-mail would be the reminder itself).
     ana = register(event, "Ana", "ana@example.org", now=timezone.now() - dt.timedelta(days=7))
     assert services.send_reminders() == 1
-    before = services.when_and_where(event)
     later = event.starts_at + dt.timedelta(days=7)
-    Event.objects.filter(pk=event.pk).update(starts_at=later, ends_at=later + dt.timedelta(hours=2))
 
-    services.tell_of_changes(event_id=event.pk, before=before)
+    services.update_event(
+        event_id=event.pk,
+        details={"starts_at": later, "ends_at": later + dt.timedelta(hours=2)},
+    )
 
     ana.refresh_from_db()
     assert ana.reminder_sent_at is None
@@ -283,13 +282,12 @@ def test_a_date_moved_into_the_reminder_days_is_reminded_by_the_change(centre):
     ana = register(event, "Ana", "ana@example.org")
     ben = register(event, "Ben")
     assert services.send_reminders() == 0
-    before = services.when_and_where(event)
     sooner = timezone.now() + dt.timedelta(days=1)
-    Event.objects.filter(pk=event.pk).update(
-        starts_at=sooner, ends_at=sooner + dt.timedelta(hours=2)
-    )
 
-    services.tell_of_changes(event_id=event.pk, before=before)
+    services.update_event(
+        event_id=event.pk,
+        details={"starts_at": sooner, "ends_at": sooner + dt.timedelta(hours=2)},
+    )
 
     ana.refresh_from_db()
     ben.refresh_from_db()
@@ -303,13 +301,12 @@ def test_a_date_moved_inside_the_reminder_days_sends_no_second_reminder(centre):
     # Registered a week before (now the place's e-mail would be the reminder itself).
     ana = register(event, "Ana", "ana@example.org", now=timezone.now() - dt.timedelta(days=7))
     assert services.send_reminders() == 1
-    before = services.when_and_where(event)
     sooner = event.starts_at - dt.timedelta(hours=3)
-    Event.objects.filter(pk=event.pk).update(
-        starts_at=sooner, ends_at=sooner + dt.timedelta(hours=2)
-    )
 
-    services.tell_of_changes(event_id=event.pk, before=before)
+    services.update_event(
+        event_id=event.pk,
+        details={"starts_at": sooner, "ends_at": sooner + dt.timedelta(hours=2)},
+    )
 
     ana.refresh_from_db()
     assert ana.reminder_sent_at is not None  # the e-mail about the change reminds them

@@ -12,13 +12,10 @@ from .planning import (
     EDITABLE,
     EventUpdate,
     cancel_event,
-    change_capacity,
     create_event,
     editable,
     publish_event,
-    tell_of_changes,
     update_event,
-    when_and_where,
 )
 from .purge import purge_contacts
 from .registration import (
@@ -39,7 +36,6 @@ __all__ = [
     "add_walk_ins",
     "cancel_event",
     "cancel_registration",
-    "change_capacity",
     "confirm_email",
     "create_event",
     "create_series",
@@ -53,7 +49,5 @@ __all__ = [
     "send_links_again",
     "send_reminders",
     "set_attendance",
-    "tell_of_changes",
     "update_event",
-    "when_and_where",
 ]

@@ -91,7 +91,7 @@ def update_event(
     (`_tell_of_changes`). Themes and partners are replaced when given."""
     now = now or timezone.now()
     event = locked_event(event_id)
-    before = when_and_where(event)
+    before = _when_and_where(event)
     old_capacity = event.capacity
     for name, value in _checked(details).items():
         setattr(event, name, value)
@@ -120,21 +120,9 @@ def publish_event(*, event_id: int) -> Event:
     return event
 
 
-@transaction.atomic
-def change_capacity(*, event_id: int, capacity: int | None, now: dt.datetime | None = None):
-    """More places promote people from the waiting list at once."""
-    event = locked_event(event_id)
-    event.capacity = capacity
-    event.save(update_fields=["capacity"])
-    if capacity is not None and event.status == Event.Status.PUBLISHED:
-        promote(event, now or timezone.now())
-    return event
-
-
-def when_and_where(event: Event) -> tuple:
+def _when_and_where(event: Event) -> tuple:
     """What registrants plan their day around: the minute the event starts and ends, the site,
-    its room and its online link. Take it from `locked_event` before a change, give it to
-    `tell_of_changes` after, in the same transaction."""
+    its room and its online link, compared before and after a change in `update_event`."""
 
     def minute(at: dt.datetime) -> dt.datetime:
         return at.replace(second=0, microsecond=0)
@@ -148,13 +136,6 @@ def when_and_where(event: Event) -> tuple:
     )
 
 
-@transaction.atomic
-def tell_of_changes(*, event_id: int, before: tuple, now: dt.datetime | None = None) -> int:
-    """After the event was saved (`before` is `when_and_where` of the event as it was): what
-    `update_event` does after its write. Returns how many are told."""
-    return len(_tell_of_changes(locked_event(event_id), before, now or timezone.now()))
-
-
 def _tell_of_changes(event: Event, before: tuple, now: dt.datetime) -> list[int]:
     """An event moved after its purge is purged again later. When a published event still ahead
     has a new date, time or place, tell everyone registered who left an e-mail address, those
@@ -162,7 +143,7 @@ def _tell_of_changes(event: Event, before: tuple, now: dt.datetime) -> list[int]
     old one). Inside the reminder days the e-mail about the change is the reminder; a start
     moved further ahead lets the reminder go again before it. Returns the registrations told
     (`event` comes locked, as saved)."""
-    after = when_and_where(event)
+    after = _when_and_where(event)
     _purge_again_if_moved(event, now)
     if event.status != Event.Status.PUBLISHED or event.ends_at <= now or after == before:
         return []
