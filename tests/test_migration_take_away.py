@@ -75,3 +75,28 @@ def test_the_lists_made_before_the_move_are_read_through_reception():
     # The catalogue sees a resource in use without a model of reception's.
     Resource = new.get_model("resources", "Resource")
     assert Resource.objects.filter(take_away_items__isnull=False).get().title == "Guide"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_the_latest_schema")
+def test_their_content_types_and_permissions_follow_them_and_back():
+    before_types = [("reception", "0008_take_away")]
+    old = migrate(before_types)
+    ContentType = old.get_model("contenttypes", "ContentType")
+    Permission = old.get_model("auth", "Permission")
+    ContentType.objects.filter(model__in=["takeawayitem", "takeawayevent"]).delete()
+    item = ContentType.objects.create(app_label="resources", model="takeawayitem")
+    event = ContentType.objects.create(app_label="events", model="takeawayevent")
+    Permission.objects.create(content_type=item, codename="view_takeawayitem", name="View")
+
+    new = migrate([("reception", "0009_take_away_content_types")])
+    moved = new.get_model("contenttypes", "ContentType").objects
+    assert moved.get(pk=item.pk).app_label == moved.get(pk=event.pk).app_label == "reception"
+    permission = new.get_model("auth", "Permission").objects.get(codename="view_takeawayitem")
+    assert permission.content_type_id == item.pk
+
+    back = migrate(before_types).get_model("contenttypes", "ContentType").objects
+    assert (back.get(pk=item.pk).app_label, back.get(pk=event.pk).app_label) == (
+        "resources",
+        "events",
+    )

@@ -6,16 +6,24 @@ from django.db import migrations
 MOVED = ["aggregatedday", "dailystat", "monthlyreport"]
 
 
-def move_content_types(apps, schema_editor):
+def _move(apps, source: str, target: str) -> None:
     ContentType = apps.get_model("contenttypes", "ContentType")
     taken = set(
-        ContentType.objects.filter(app_label="figures", model__in=MOVED).values_list(
+        ContentType.objects.filter(app_label=target, model__in=MOVED).values_list(
             "model", flat=True
         )
     )
-    ContentType.objects.filter(app_label="citedesmetiers", model__in=MOVED).exclude(
-        model__in=taken
-    ).update(app_label="figures")
+    ContentType.objects.filter(app_label=source, model__in=MOVED).exclude(model__in=taken).update(
+        app_label=target
+    )
+
+
+def move_content_types(apps, schema_editor):
+    _move(apps, "citedesmetiers", "figures")
+
+
+def move_them_back(apps, schema_editor):
+    _move(apps, "figures", "citedesmetiers")
 
 
 class Migration(migrations.Migration):
@@ -24,4 +32,4 @@ class Migration(migrations.Migration):
         ("figures", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(move_content_types, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(move_content_types, move_them_back)]
