@@ -34,6 +34,7 @@ from django.utils.crypto import salted_hmac
 
 from citedesmetiers.cache import count_hits
 from citedesmetiers.clients import client_key, client_network
+from citedesmetiers.limits import over_hourly_limits
 
 CHALLENGE_MINUTES = 30
 # Attempts on one event in an hour after which everyone gets the check (a spread-out script).
@@ -125,19 +126,12 @@ CODE_LOOKUPS_PER_HOUR_EVERYWHERE = 1000
 def count_code_lookup(request: HttpRequest) -> bool:
     """Count one more code typed on the code page; whether it is over a limit (then it is not
     looked up). Raises CacheUnavailable when nothing can count."""
-    hour = f"{timezone.now():%Y%m%d%H}"
-    address, network, everyone = count_hits(
-        [
-            f"events:code:{client_key(request)}:{hour}",
-            f"events:code-net:{client_network(request)}:{hour}",
-            f"events:code-all:{hour}",
-        ],
-        HOUR,
-    )
-    return (
-        address > CODE_LOOKUPS_PER_HOUR
-        or network > CODE_LOOKUPS_PER_NETWORK_PER_HOUR
-        or everyone > CODE_LOOKUPS_PER_HOUR_EVERYWHERE
+    return over_hourly_limits(
+        request,
+        "events:code",
+        per_address=CODE_LOOKUPS_PER_HOUR,
+        per_network=CODE_LOOKUPS_PER_NETWORK_PER_HOUR,
+        everyone=CODE_LOOKUPS_PER_HOUR_EVERYWHERE,
     )
 
 

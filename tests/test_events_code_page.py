@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from citedesmetiers import limits
 from citedesmetiers.cache import CacheUnavailable
 from events import guard, services
 from events.models import Event, Registration, RegistrationKey
@@ -152,7 +153,7 @@ def test_without_a_cache_to_count_no_code_is_looked_up(centre, client, monkeypat
     def down(*args, **kwargs):
         raise CacheUnavailable
 
-    monkeypatch.setattr(guard, "count_hits", down)
+    monkeypatch.setattr(limits, "count_hits", down)
     nadia = register(make_event(centre.alpha, capacity=5), "Nadia")
     links = RegistrationKey.objects.count()
 
