@@ -467,6 +467,8 @@ LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 2, minimum=1)
 KIOSK_IDLE_SECONDS = env_int("KIOSK_IDLE_SECONDS", 90, minimum=10)
 # Raw visits and interviews are deleted this many days after they were rolled into daily figures.
 RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
+# A proof of attendance can be checked (`/verify/`) for this many days after the visit.
+PROOF_RETENTION_DAYS = env_int("PROOF_RETENTION_DAYS", 366, minimum=1)
 # Contact data of event registrations is erased this many days after the event.
 EVENT_CONTACT_RETENTION_DAYS = env_int("EVENT_CONTACT_RETENTION_DAYS", 7)
 # Online registrations allowed per address (IP) per hour, against spam; also what one network

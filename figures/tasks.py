@@ -7,6 +7,7 @@ from django.utils import timezone
 from citedesmetiers.models import Site
 from counselling.services import close_forgotten_desks
 from reception import services as reception_services
+from reception.proof import forget_old_proofs
 
 from . import report_runs, report_service, stats
 from .models import AggregatedDay
@@ -52,8 +53,13 @@ def close_finished_days() -> int:
 
 @shared_task(name="figures.aggregate_and_purge")
 def aggregate_and_purge() -> dict:
-    """Nightly: roll the last days into anonymous figures, then delete expired raw rows."""
-    return {"days": stats.aggregate_recent(), "deleted": stats.purge_raw()}
+    """Nightly: roll the last days into anonymous figures, then delete expired raw rows and the
+    codes of proofs too old to be checked."""
+    return {
+        "days": stats.aggregate_recent(),
+        "deleted": stats.purge_raw(),
+        "proofs": forget_old_proofs(),
+    }
 
 
 @shared_task(name="figures.generate_missing_reports")

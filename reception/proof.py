@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from citedesmetiers.models import Site
@@ -90,6 +91,14 @@ def read_proof(typed: str) -> Proof | None:
         arrived = row.arrived_at.astimezone(row.site.zone)
         return Proof(site=row.site, ticket=row.ticket, arrived_at=arrived, code=grouped(code))
     return read_signed(code)
+
+
+def forget_old_proofs(*, now: dt.datetime | None = None) -> int:
+    """Nightly: the codes of visits older than PROOF_RETENTION_DAYS are deleted (the slip then
+    no longer verifies). Returns how many."""
+    limit = (now or timezone.now()) - dt.timedelta(days=settings.PROOF_RETENTION_DAYS)
+    deleted, _by_model = ProofOfAttendance.objects.filter(arrived_at__lt=limit).delete()
+    return deleted
 
 
 def looks_like_a_code(typed: str) -> bool:

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from citedesmetiers import pdf
 from citedesmetiers.access import staff_view
+from citedesmetiers.cache import CacheUnavailable
+from citedesmetiers.limits import over_hourly_limits
 from citedesmetiers.live import current_mark, live_poll
 from citedesmetiers.models import Site
 from citedesmetiers.qr import qr_svg
@@ -347,6 +349,10 @@ def take_away_pdf(request: HttpRequest, token: str) -> HttpResponse:
     return _printout(request, token, printouts.take_away_pdf, "list")
 
 
+# Enough for an employer checking a pile of slips; not for a script reading them all.
+VERIFY_LIMITS = {"per_address": 60, "per_network": 300, "everyone": 5000}
+
+
 @require_GET
 def verify(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """The page to type a proof's code into (`/verify/`, `?code=`), and its answer (also at
@@ -355,6 +361,13 @@ def verify(request: HttpRequest, code: str | None = None) -> HttpResponse:
     typed = (code if code is not None else request.GET.get("code", ""))[:200]
     if not typed.strip():
         return render(request, "reception/verify.html", {"typed": ""})
+    try:
+        refused = over_hourly_limits(request, "verify", **VERIFY_LIMITS)
+    except CacheUnavailable:
+        refused = False  # a proof names nobody: it is still checked when nothing can count
+    if refused:
+        context = {"typed": typed, "too_many": True}
+        return render(request, "reception/verify.html", context, status=429)
     proof = read_proof(typed)
     if proof is None:
         context = {"typed": typed, "malformed": not looks_like_a_code(typed)}

@@ -50,7 +50,7 @@ def test_the_old_report_task_has_the_same_limits_as_the_new():
 @pytest.mark.parametrize(
     ("old", "expected"),
     [
-        ("citedesmetiers.tasks.aggregate_and_purge", {"days": 3, "deleted": 4}),
+        ("citedesmetiers.tasks.aggregate_and_purge", {"days": 3, "deleted": 4, "proofs": 0}),
         ("citedesmetiers.tasks.generate_missing_reports", 2),
     ],
 )
