@@ -236,3 +236,108 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return self.get_code_display()
+
+
+class PlanMode(models.TextChoices):
+    WALK_IN = "walk_in", _("walk-in")
+    APPOINTMENTS = "appointments", _("appointments")
+
+
+class PlannedSession(models.Model):
+    """A weekly range of the presence plan: on `weekday`, from `starts` to `ends` (wall-clock
+    times in the site's zone), a partner staffs a desk for some themes, every week from
+    `valid_from` until `valid_until` (open-ended when empty). Ended, never deleted."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="planned_sessions")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="planned_sessions")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="planned_sessions")
+    themes = models.ManyToManyField(Theme, related_name="planned_sessions")
+    mode = models.CharField(_("mode"), max_length=12, choices=PlanMode.choices)
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="planned_sessions",
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"))
+    starts = models.TimeField(_("starts"))
+    ends = models.TimeField(_("ends"))
+    valid_from = models.DateField(_("from"))
+    valid_until = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("planned session")
+        verbose_name_plural = _("planned sessions")
+        ordering = ["site", "weekday", "starts", "desk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends__gt=models.F("starts")), name="planned_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="planned_weekday_range"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="planned_valid_until_after_from",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "weekday"], name="planned_site_weekday_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.desk} {self.weekday} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+class PlanException(models.Model):
+    """A date where the weekly plan does not hold: the site closed, a public holiday, a partner
+    absent, or an extra session (with its own desk, partner, themes, mode and times)."""
+
+    class Kind(models.TextChoices):
+        SITE_CLOSED = "site_closed", _("site closed")
+        PUBLIC_HOLIDAY = "public_holiday", _("public holiday")
+        PARTNER_ABSENT = "partner_absent", _("partner absent")
+        EXTRA_SESSION = "extra_session", _("extra session")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="plan_exceptions")
+    day = models.DateField(_("day"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    label = models.CharField(_("label"), max_length=80, blank=True)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="plan_exceptions"
+    )
+    desk = models.ForeignKey(
+        Desk, on_delete=models.PROTECT, null=True, blank=True, related_name="plan_exceptions"
+    )
+    themes = models.ManyToManyField(Theme, blank=True, related_name="plan_exceptions")
+    mode = models.CharField(_("mode"), max_length=12, choices=PlanMode.choices, blank=True)
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="plan_exceptions",
+    )
+    starts = models.TimeField(_("starts"), null=True, blank=True)
+    ends = models.TimeField(_("ends"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("plan exception")
+        verbose_name_plural = _("plan exceptions")
+        ordering = ["site", "day", "starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="partner_absent") | Q(partner__isnull=False),
+                name="plan_absence_has_partner",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="extra_session")
+                | (
+                    Q(desk__isnull=False, partner__isnull=False, starts__isnull=False)
+                    & Q(ends__isnull=False, ends__gt=models.F("starts"))
+                    & ~Q(mode="")
+                ),
+                name="plan_extra_session_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "day"], name="planexception_site_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.get_kind_display()}"
