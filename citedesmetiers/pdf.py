@@ -63,6 +63,8 @@ def static_file(url: str) -> str | None:
         if staticfiles_storage.exists(name):  # collected, with hashed names in production
             return staticfiles_storage.path(name)
     except (SuspiciousFileOperation, NotImplementedError, ValueError):
+        # A name outside the static roots, a storage with no local path (its `path()` raises
+        # NotImplementedError), or a malformed name: not a file we serve to the renderer.
         return None
     return None
 

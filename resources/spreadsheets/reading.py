@@ -251,7 +251,8 @@ def _check_workbook(data: bytes) -> int:
                             rows += len(_ROW_TAG.findall(chunk))
                         tail = chunk[-16:]
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as error:
-        # Damaged, truncated, encrypted, or a compression openpyxl cannot read either.
+        # Damaged, truncated, encrypted (RuntimeError), or a compression method zipfile does not
+        # implement (NotImplementedError), which openpyxl could not read either.
         raise _unreadable_workbook() from error
     return rows
 
