@@ -83,20 +83,7 @@ def measure_rate(
         "bodies": bodies,
         "timeout": timeout,
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.loadgen"],
-        cwd=ROOT,
-        input=json.dumps(job),
-        capture_output=True,
-        text=True,
-        timeout=warmup + seconds + 2 * timeout + 30,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"the load generator failed:\n{result.stderr}")
-    data = json.loads(result.stdout)
-    data["statuses"] = {int(k): v for k, v in data["statuses"].items()}
-    data["warmup_statuses"] = {int(k): v for k, v in data["warmup_statuses"].items()}
-    return Rate(**data)
+    return _generate(job, limit=warmup + seconds + 2 * timeout + 30)
 
 
 BARE_PATH = "/bench/bare/"
@@ -210,13 +197,18 @@ def measure_cycles(
         "ok_statuses": sorted(ok_statuses) if ok_statuses is not None else None,
         "timeout": timeout,
     }
+    return _generate(job, limit=warmup + seconds + 2 * timeout + 30)
+
+
+def _generate(job: dict, *, limit: float) -> Rate:
+    """Run the load generator (`bench.loadgen`, its own process) on `job`; what it measured."""
     result = subprocess.run(
         [sys.executable, "-m", "bench.loadgen"],
         cwd=ROOT,
         input=json.dumps(job),
         capture_output=True,
         text=True,
-        timeout=warmup + seconds + 2 * timeout + 30,
+        timeout=limit,
     )
     if result.returncode != 0:
         raise RuntimeError(f"the load generator failed:\n{result.stderr}")
