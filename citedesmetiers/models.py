@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -16,6 +16,19 @@ from django.utils.translation import gettext_lazy as _
 
 from .clock import local_day_bounds
 from .roles import Role
+
+
+def video_room_validator(value: str) -> None:
+    """A video room address template: https, and `{room}` where the room's name goes."""
+    if not value:
+        return
+    if not value.startswith("https://") or value.count("{room}") != 1:
+        raise ValidationError(
+            _("Give an https:// address with {room} once, where the room's name goes.")
+        )
+    rest = value.replace("{room}", "")
+    if "{" in rest or "}" in rest:
+        raise ValidationError(_("Only {room} may stand between braces."))
 
 
 class StaffManager(BaseUserManager):
@@ -157,6 +170,18 @@ class Site(models.Model):
             "For example: “Free, anonymous, without appointment. Please keep this ticket.”"
         ),
     )
+    video_room_template = models.CharField(
+        _("video room address"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",  # rows written by code that predates the field (a rolling deployment)
+        validators=[video_room_validator],
+        help_text=_(
+            "The address of a video appointment's room, with {room} where its unguessable name "
+            "goes; for example https://visio.example.org/cdm-{room} (the centre's own Jitsi)."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -290,6 +315,23 @@ class Theme(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    appointment_minutes = models.PositiveSmallIntegerField(
+        _("length of an appointment (minutes)"),
+        default=45,
+        db_default=45,  # rows written by code that predates the field (a rolling deployment)
+        validators=[MinValueValidator(10), MaxValueValidator(240)],
+        help_text=_("Appointment hours of the presence plan are cut into slots of this length."),
+    )
+    last_check_in_minutes = models.PositiveSmallIntegerField(
+        _("last check-in (minutes before the last desk ends)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(240)],
+        help_text=_(
+            "Reception stops checking visitors in for this theme this many minutes before the "
+            "last walk-in desk planned for it that day ends. Empty: until it ends."
+        ),
+    )
 
     class Meta:
         verbose_name = _("theme")

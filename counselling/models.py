@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -60,6 +61,15 @@ class DeskSession(models.Model):
         null=True,
         blank=True,
         help_text=_("The end of the last pause (a desk resumed this morning is in use)."),
+    )
+    outside_plan = models.BooleanField(
+        _("opened outside the plan"),
+        default=False,
+        db_default=False,  # rows written by code that predates the field (a rolling deployment)
+        help_text=_(
+            "Set when the presence plan had no session for this desk or this counsellor at the "
+            "opening: allowed, and counted apart."
+        ),
     )
     referred_on = models.BooleanField(
         _("referred a visitor on"),
@@ -243,6 +253,10 @@ class PlanMode(models.TextChoices):
     APPOINTMENTS = "appointments", _("appointments")
 
 
+# How appointments may be held: on site, or remotely.
+APPOINTMENT_CHANNELS = (Channel.IN_PERSON, Channel.PHONE, Channel.VIDEO)
+
+
 class PlannedSession(models.Model):
     """A weekly range of the presence plan: on `weekday`, from `starts` to `ends` (wall-clock
     times in the site's zone), a partner staffs a desk for some themes, every week from
@@ -253,6 +267,12 @@ class PlannedSession(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="planned_sessions")
     themes = models.ManyToManyField(Theme, related_name="planned_sessions")
     mode = models.CharField(_("mode"), max_length=12, choices=PlanMode.choices)
+    channels = models.JSONField(
+        _("channels"),
+        default=list,
+        blank=True,
+        help_text=_("Appointments only: how they are held (in person, phone, video)."),
+    )
     counsellor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -308,6 +328,12 @@ class PlanException(models.Model):
     )
     themes = models.ManyToManyField(Theme, blank=True, related_name="plan_exceptions")
     mode = models.CharField(_("mode"), max_length=12, choices=PlanMode.choices, blank=True)
+    channels = models.JSONField(
+        _("channels"),
+        default=list,
+        blank=True,
+        help_text=_("Appointments only: how they are held (in person, phone, video)."),
+    )
     counsellor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -341,3 +367,82 @@ class PlanException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.get_kind_display()}"
+
+
+# --- What the plan says about a day ------------------------------------------------------------
+# Reads of the plan live beside its models so that reception (the queue, the display, the phone
+# page) can say when a theme is next served through the one allowed `reception -> counselling`
+# dependency on models.
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One planned session on one day, its times aware and in UTC."""
+
+    desk_id: int
+    partner_id: int
+    theme_ids: frozenset[int]
+    mode: str
+    channels: tuple[str, ...]
+    counsellor_id: int | None
+    starts: dt.datetime
+    ends: dt.datetime
+
+    @property
+    def walk_in(self) -> bool:
+        return self.mode == PlanMode.WALK_IN
+
+
+def _occurrence(site: Site, day: dt.date, planned, theme_ids) -> Occurrence:
+    def utc(time: dt.time) -> dt.datetime:
+        return dt.datetime.combine(day, time, tzinfo=site.zone).astimezone(dt.UTC)
+
+    return Occurrence(
+        desk_id=planned.desk_id,
+        partner_id=planned.partner_id,
+        theme_ids=frozenset(theme_ids),
+        mode=planned.mode,
+        channels=tuple(planned.channels or ()),
+        counsellor_id=planned.counsellor_id,
+        starts=utc(planned.starts),
+        ends=utc(planned.ends),
+    )
+
+
+def sessions_on(site: Site, day: dt.date) -> list[Occurrence]:
+    """What the plan holds on the site's local `day`, exceptions applied, by start."""
+    Kind = PlanException.Kind
+    exceptions = list(PlanException.objects.filter(site=site, day=day).prefetch_related("themes"))
+    if any(e.kind in (Kind.SITE_CLOSED, Kind.PUBLIC_HOLIDAY) for e in exceptions):
+        return []
+    absent = {e.partner_id for e in exceptions if e.kind == Kind.PARTNER_ABSENT}
+    weekly = (
+        PlannedSession.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day),
+            site=site,
+            weekday=day.weekday(),
+            valid_from__lte=day,
+        )
+        .exclude(partner__in=absent)
+        .prefetch_related("themes")
+    )
+    occurrences = [_occurrence(site, day, p, (t.pk for t in p.themes.all())) for p in weekly]
+    occurrences += [
+        _occurrence(site, day, e, (t.pk for t in e.themes.all()))
+        for e in exceptions
+        if e.kind == Kind.EXTRA_SESSION
+    ]
+    return sorted(occurrences, key=lambda o: (o.starts, o.desk_id))
+
+
+def next_served(
+    site: Site, theme: Theme, after: dt.datetime, horizon_days: int = 14
+) -> Occurrence | None:
+    """The first walk-in session serving `theme` that is ongoing at `after` or starts later,
+    looking `horizon_days` ahead; None when the plan has none."""
+    first = site.local_date(after)
+    for offset in range(horizon_days + 1):
+        for occurrence in sessions_on(site, first + dt.timedelta(days=offset)):
+            if occurrence.walk_in and theme.pk in occurrence.theme_ids and occurrence.ends > after:
+                return occurrence
+    return None

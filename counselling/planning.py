@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
@@ -21,7 +20,16 @@ from django.utils.translation import gettext as _
 
 from citedesmetiers.models import Partner, Site, Theme, User
 
-from .models import Desk, PlanException, PlanMode, PlannedSession
+from .models import (  # noqa: F401 — the plan's reads, re-exported for its callers
+    APPOINTMENT_CHANNELS,
+    Desk,
+    Occurrence,
+    PlanException,
+    PlanMode,
+    PlannedSession,
+    next_served,
+    sessions_on,
+)
 from .services import CounsellingError
 
 Kind = PlanException.Kind
@@ -29,19 +37,6 @@ Kind = PlanException.Kind
 
 class PlanError(CounsellingError):
     """A change of the plan refused, with a message for the manager; nothing was changed."""
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One planned session on one day, its times aware and in UTC."""
-
-    desk_id: int
-    partner_id: int
-    theme_ids: frozenset[int]
-    mode: str
-    counsellor_id: int | None
-    starts: dt.datetime
-    ends: dt.datetime
 
 
 # --- Checks ---------------------------------------------------------------------------------
@@ -92,6 +87,19 @@ def _mode(mode: str) -> str:
     if mode not in PlanMode.values:
         raise PlanError(_("Choose walk-in or appointments."))
     return mode
+
+
+def _channels(mode: str, channels: Iterable[str]) -> list[str]:
+    """Appointments say how they are held (at least one of in person, phone, video); walk-in
+    hours have no channel."""
+    if mode != PlanMode.APPOINTMENTS:
+        return []
+    wanted = set(channels)
+    if not wanted:
+        raise PlanError(_("Say how the appointments are held: in person, phone or video."))
+    if not wanted <= set(APPOINTMENT_CHANNELS):
+        raise PlanError(_("Appointments are held in person, by phone or by video."))
+    return [c for c in APPOINTMENT_CHANNELS if c in wanted]
 
 
 def _times(starts: dt.time | None, ends: dt.time | None) -> None:
@@ -216,6 +224,7 @@ def plan_session(
     valid_from: dt.date,
     valid_until: dt.date | None = None,
     counsellor_id: int | None = None,
+    channels: Iterable[str] = (),
 ) -> PlannedSession:
     """Add a weekly range to the plan of `site`."""
     site = _lock_site(site.pk)
@@ -231,6 +240,7 @@ def plan_session(
         valid_from=valid_from,
         valid_until=valid_until,
         counsellor_id=counsellor_id,
+        channels=channels,
     )
 
 
@@ -263,6 +273,7 @@ def _save_session(
     valid_from,
     valid_until=None,
     counsellor_id=None,
+    channels=(),
 ) -> PlannedSession:
     site = session.site
     desk = _desk(site, desk_id)
@@ -285,6 +296,7 @@ def _save_session(
     )
     session.desk, session.partner, session.counsellor = desk, partner, counsellor
     session.mode = _mode(mode)
+    session.channels = _channels(session.mode, channels)
     session.weekday, session.starts, session.ends = weekday, starts, ends
     session.valid_from, session.valid_until = valid_from, valid_until
     session.save()
@@ -323,6 +335,7 @@ def add_exception(
     counsellor_id: int | None = None,
     starts: dt.time | None = None,
     ends: dt.time | None = None,
+    channels: Iterable[str] = (),
 ) -> PlanException:
     """Add an exception to the plan of `site` on `day`."""
     site = _lock_site(site.pk)
@@ -341,6 +354,7 @@ def add_exception(
         exception.partner = _partner(partner_id)
         themes = _themes(site, theme_ids)
         exception.mode = _mode(mode)
+        exception.channels = _channels(exception.mode, channels)
         exception.counsellor = _counsellor(counsellor_id)
         _times(starts, ends)
         exception.starts, exception.ends = starts, ends
@@ -372,63 +386,3 @@ def remove_exception(*, exception_id: int) -> None:
         raise PlanError(_("This exception does not exist."))
     _lock_site(exception.site_id)
     PlanException.objects.filter(pk=exception.pk).delete()
-
-
-# --- Reads ----------------------------------------------------------------------------------
-
-
-def _occurrence(site: Site, day: dt.date, planned, theme_ids) -> Occurrence:
-    def utc(time: dt.time) -> dt.datetime:
-        return dt.datetime.combine(day, time, tzinfo=site.zone).astimezone(dt.UTC)
-
-    return Occurrence(
-        desk_id=planned.desk_id,
-        partner_id=planned.partner_id,
-        theme_ids=frozenset(theme_ids),
-        mode=planned.mode,
-        counsellor_id=planned.counsellor_id,
-        starts=utc(planned.starts),
-        ends=utc(planned.ends),
-    )
-
-
-def sessions_on(site: Site, day: dt.date) -> list[Occurrence]:
-    """What the plan holds on the site's local `day`, exceptions applied, by start."""
-    exceptions = list(PlanException.objects.filter(site=site, day=day).prefetch_related("themes"))
-    if any(e.kind in (Kind.SITE_CLOSED, Kind.PUBLIC_HOLIDAY) for e in exceptions):
-        return []
-    absent = {e.partner_id for e in exceptions if e.kind == Kind.PARTNER_ABSENT}
-    weekly = (
-        PlannedSession.objects.filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gte=day),
-            site=site,
-            weekday=day.weekday(),
-            valid_from__lte=day,
-        )
-        .exclude(partner__in=absent)
-        .prefetch_related("themes")
-    )
-    occurrences = [_occurrence(site, day, p, (t.pk for t in p.themes.all())) for p in weekly]
-    occurrences += [
-        _occurrence(site, day, e, (t.pk for t in e.themes.all()))
-        for e in exceptions
-        if e.kind == Kind.EXTRA_SESSION
-    ]
-    return sorted(occurrences, key=lambda o: (o.starts, o.desk_id))
-
-
-def next_served(
-    site: Site, theme: Theme, after: dt.datetime, horizon_days: int = 14
-) -> Occurrence | None:
-    """The first walk-in session serving `theme` that is ongoing at `after` or starts later,
-    looking `horizon_days` ahead; None when the plan has none."""
-    first = site.local_date(after)
-    for offset in range(horizon_days + 1):
-        for occurrence in sessions_on(site, first + dt.timedelta(days=offset)):
-            if (
-                occurrence.mode == PlanMode.WALK_IN
-                and theme.pk in occurrence.theme_ids
-                and occurrence.ends > after
-            ):
-                return occurrence
-    return None

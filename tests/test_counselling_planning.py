@@ -121,6 +121,7 @@ def test_changing_a_session_does_not_clash_with_itself_but_with_others(centre, d
         "partner_id": centre.partner_b.pk,
         "theme_ids": [theme(centre.alpha, "F").pk],
         "mode": PlanMode.APPOINTMENTS,
+        "channels": ["video", "phone"],
         "weekday": 0,
         "starts": t(10),
         "ends": t(13),
@@ -134,6 +135,7 @@ def test_changing_a_session_does_not_clash_with_itself_but_with_others(centre, d
         t(13),
     )
     assert list(session.themes.all()) == [theme(centre.alpha, "F")]
+    assert session.channels == ["phone", "video"]  # in the plan's order
     with pytest.raises(PlanError, match="already planned"):
         planning.change_session(session_id=session.pk, **fields | {"ends": t(15)})
     session.refresh_from_db()
@@ -168,6 +170,8 @@ def test_ending_a_session_keeps_its_past(centre, desks):
         ({"theme_ids": [999_999]}, "not a theme of this site"),
         ({"theme_ids": []}, "Choose at least one theme."),
         ({"mode": "video"}, "Choose walk-in or appointments."),
+        ({"mode": "appointments"}, "Say how the appointments are held"),
+        ({"mode": "appointments", "channels": ["chat"]}, "held in person, by phone or by video"),
         ({"weekday": 7}, "Choose a day of the week."),
     ],
 )
@@ -260,14 +264,16 @@ def test_exceptions_close_the_day_drop_an_absent_partner_and_add_extra_sessions(
         partner_id=centre.partner_b.pk,
         theme_ids=[theme(alpha, "F").pk],
         mode=PlanMode.APPOINTMENTS,
+        channels=["in_person"],
         starts=t(15),
         ends=t(17),
     )
     extra = planning.sessions_on(alpha, day)[-1]
-    assert (extra.desk_id, extra.mode, extra.theme_ids) == (
+    assert (extra.desk_id, extra.mode, extra.theme_ids, extra.channels) == (
         desks[0].pk,
         PlanMode.APPOINTMENTS,
         frozenset({theme(alpha, "F").pk}),
+        ("in_person",),
     )
     planning.remove_exception(exception_id=absence.pk)
     assert len(planning.sessions_on(alpha, day)) == 3
@@ -297,7 +303,15 @@ def test_next_served_is_the_first_walk_in_session_of_the_theme(centre, desks):
     alpha = centre.alpha
     e, f = theme(alpha, "E"), theme(alpha, "F")
     plan(alpha, desks[0], centre.partner_a, "E", weekday=1, starts=t(14), ends=t(17))
-    plan(alpha, desks[1], centre.partner_b, "F", weekday=0, mode=PlanMode.APPOINTMENTS)
+    plan(
+        alpha,
+        desks[1],
+        centre.partner_b,
+        "F",
+        weekday=0,
+        mode=PlanMode.APPOINTMENTS,
+        channels=["phone"],
+    )
     monday_noon = dt.datetime(2026, 3, 9, 12, tzinfo=PARIS)
     found = planning.next_served(alpha, e, after=monday_noon)
     assert found.starts == dt.datetime(2026, 3, 10, 14, tzinfo=PARIS)
