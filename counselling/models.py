@@ -409,40 +409,109 @@ def _occurrence(site: Site, day: dt.date, planned, theme_ids) -> Occurrence:
     )
 
 
+def plan_between(site: Site, first: dt.date, last: dt.date) -> dict[dt.date, list[Occurrence]]:
+    """What the plan holds on each of the site's local days from `first` to `last` (both
+    included), exceptions applied, each day's sessions by start. A fixed four queries whatever
+    the range: the polled screens ask it for a fortnight."""
+    Kind = PlanException.Kind
+    exceptions: dict[dt.date, list[PlanException]] = {}
+    for exception in PlanException.objects.filter(
+        site=site, day__range=(first, last)
+    ).prefetch_related("themes"):
+        exceptions.setdefault(exception.day, []).append(exception)
+    weekly = list(
+        PlannedSession.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=first),
+            site=site,
+            valid_from__lte=last,
+        ).prefetch_related("themes")
+    )
+    themes = {p.pk: [t.pk for t in p.themes.all()] for p in weekly}
+    plan: dict[dt.date, list[Occurrence]] = {}
+    for offset in range((last - first).days + 1):
+        day = first + dt.timedelta(days=offset)
+        todays = exceptions.get(day, [])
+        if any(e.kind in (Kind.SITE_CLOSED, Kind.PUBLIC_HOLIDAY) for e in todays):
+            plan[day] = []
+            continue
+        absent = {e.partner_id for e in todays if e.kind == Kind.PARTNER_ABSENT}
+        occurrences = [
+            _occurrence(site, day, p, themes[p.pk])
+            for p in weekly
+            if p.weekday == day.weekday()
+            and p.valid_from <= day
+            and (p.valid_until is None or p.valid_until >= day)
+            and p.partner_id not in absent
+        ]
+        occurrences += [
+            _occurrence(site, day, e, (t.pk for t in e.themes.all()))
+            for e in todays
+            if e.kind == Kind.EXTRA_SESSION
+        ]
+        plan[day] = sorted(occurrences, key=lambda o: (o.starts, o.desk_id))
+    return plan
+
+
 def sessions_on(site: Site, day: dt.date) -> list[Occurrence]:
     """What the plan holds on the site's local `day`, exceptions applied, by start."""
-    Kind = PlanException.Kind
-    exceptions = list(PlanException.objects.filter(site=site, day=day).prefetch_related("themes"))
-    if any(e.kind in (Kind.SITE_CLOSED, Kind.PUBLIC_HOLIDAY) for e in exceptions):
-        return []
-    absent = {e.partner_id for e in exceptions if e.kind == Kind.PARTNER_ABSENT}
-    weekly = (
-        PlannedSession.objects.filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gte=day),
-            site=site,
-            weekday=day.weekday(),
-            valid_from__lte=day,
-        )
-        .exclude(partner__in=absent)
-        .prefetch_related("themes")
-    )
-    occurrences = [_occurrence(site, day, p, (t.pk for t in p.themes.all())) for p in weekly]
-    occurrences += [
-        _occurrence(site, day, e, (t.pk for t in e.themes.all()))
-        for e in exceptions
-        if e.kind == Kind.EXTRA_SESSION
-    ]
-    return sorted(occurrences, key=lambda o: (o.starts, o.desk_id))
+    return plan_between(site, day, day)[day]
+
+
+# How far ahead the screens look for a theme's next walk-in session.
+NEXT_SERVED_HORIZON_DAYS = 14
+
+
+def next_served_by_theme(
+    site: Site, after: dt.datetime, horizon_days: int = NEXT_SERVED_HORIZON_DAYS
+) -> dict[int, Occurrence]:
+    """For each theme the plan serves, its first walk-in session that is ongoing at `after` or
+    starts later, looking `horizon_days` ahead (themes with none are left out)."""
+    first = site.local_date(after)
+    plan = plan_between(site, first, first + dt.timedelta(days=horizon_days))
+    found: dict[int, Occurrence] = {}
+    for day in sorted(plan):
+        for occurrence in plan[day]:
+            if occurrence.walk_in and occurrence.ends > after:
+                for theme_id in occurrence.theme_ids:
+                    found.setdefault(theme_id, occurrence)
+    return found
 
 
 def next_served(
-    site: Site, theme: Theme, after: dt.datetime, horizon_days: int = 14
+    site: Site, theme: Theme, after: dt.datetime, horizon_days: int = NEXT_SERVED_HORIZON_DAYS
 ) -> Occurrence | None:
     """The first walk-in session serving `theme` that is ongoing at `after` or starts later,
     looking `horizon_days` ahead; None when the plan has none."""
-    first = site.local_date(after)
-    for offset in range(horizon_days + 1):
-        for occurrence in sessions_on(site, first + dt.timedelta(days=offset)):
-            if occurrence.walk_in and theme.pk in occurrence.theme_ids and occurrence.ends > after:
-                return occurrence
-    return None
+    return next_served_by_theme(site, after, horizon_days).get(theme.pk)
+
+
+# A desk opened this long before its planned start is opened as planned.
+OPENED_EARLY = dt.timedelta(minutes=30)
+
+
+def planned_for(
+    today: list[Occurrence], counsellor, partner: Partner | None, now: dt.datetime
+) -> list[Occurrence]:
+    """Of the day's plan `today` (sessions_on), the sessions the counsellor may open at `now`:
+    planned for them by name, or for their partner with nobody named; ongoing, or starting
+    within OPENED_EARLY."""
+    return [
+        o
+        for o in today
+        if o.starts - OPENED_EARLY <= now < o.ends
+        and (
+            o.counsellor_id == counsellor.pk
+            or (o.counsellor_id is None and partner is not None and o.partner_id == partner.pk)
+        )
+    ]
+
+
+def opens_outside_plan(desk: Desk, counsellor, partner: Partner | None, now: dt.datetime) -> bool:
+    """Whether opening `desk` at `now` is outside the plan: the site's plan has sessions that
+    day, and none the counsellor may open now at that desk. A day without any plan (a site that
+    does not plan) has nothing to be outside of."""
+    site = desk.site
+    today = sessions_on(site, site.local_date(now))
+    if not today:
+        return False
+    return not any(o.desk_id == desk.pk for o in planned_for(today, counsellor, partner, now))

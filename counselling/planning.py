@@ -28,6 +28,8 @@ from .models import (  # noqa: F401 — the plan's reads, re-exported for its ca
     PlanMode,
     PlannedSession,
     next_served,
+    next_served_by_theme,
+    plan_between,
     sessions_on,
 )
 from .services import CounsellingError
