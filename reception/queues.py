@@ -12,7 +12,9 @@ Estimated wait — the formula (also in the README):
                (ahead − free + ½) / desks × service, rounded up to 5 minutes
                (the ½: on average, half of the current interview is left)
 
-With no desk serving the theme there is no honest number: the screens say so instead. A desk that
+With no desk serving the theme there is no honest number: the screens say so instead, and when
+the presence plan has a walk-in desk for the theme in the next fortnight, when that is ("next:
+Tuesday 14:00"). A desk that
 serves several themes is counted whole for each of them, so the estimate is optimistic when themes
 share desks; it never invents a wait when nobody can serve.
 """
@@ -29,13 +31,45 @@ from django.utils import timezone
 from citedesmetiers.models import Site, Theme
 
 # The one upward link, allowed: the wait estimate needs the desks' capacity and interview lengths.
-from counselling.models import MAX_INTERVIEW, Desk, DeskSession, Interview
+from counselling.models import (
+    MAX_INTERVIEW,
+    Desk,
+    DeskSession,
+    Interview,
+    Occurrence,
+    next_served_by_theme,
+    plan_between,
+)
 
 from .models import Call, Visit
 
 DEFAULT_SERVICE_MINUTES = 20
 SERVICE_WINDOW = dt.timedelta(days=14)
 MIN_SAMPLES = 3
+
+
+@dataclass(frozen=True)
+class NextServed:
+    """When the plan next has a walk-in desk for a theme nobody serves now, in the site's
+    wall-clock time (naive: templates show it as it is)."""
+
+    starts: dt.datetime
+    ends: dt.datetime
+    days_ahead: int  # 0 today, 1 tomorrow…
+    ongoing: bool  # planned now, but the desk is not open (yet)
+
+    @classmethod
+    def of(cls, occurrence: Occurrence, site: Site, now: dt.datetime) -> NextServed:
+        def local(moment: dt.datetime) -> dt.datetime:
+            return moment.astimezone(site.zone).replace(tzinfo=None)
+
+        starts = local(occurrence.starts)
+        return cls(
+            starts=starts,
+            ends=local(occurrence.ends),
+            days_ahead=(starts.date() - site.local_date(now)).days,
+            ongoing=occurrence.starts <= now,
+        )
 
 
 @dataclass
@@ -46,6 +80,7 @@ class ThemeQueue:
     desks: int
     free_desks: int
     service_minutes: float
+    next_served: NextServed | None = None  # only for a theme no open desk serves
 
     def estimate_for(self, ahead: int) -> int | None:
         """Minutes a visitor with `ahead` people before them should expect; None if no desk."""
@@ -125,7 +160,46 @@ def theme_queues(site: Site, now: dt.datetime | None = None) -> list[ThemeQueue]
                 service_minutes=per_theme_service.get(theme.pk, site_service),
             )
         )
+    unserved = [q for q in queues if q.desks == 0]
+    if unserved:  # four queries, only when a theme has no desk open
+        planned = next_served_by_theme(site, now)
+        for queue in unserved:
+            occurrence = planned.get(queue.theme.pk)
+            if occurrence is not None:
+                queue.next_served = NextServed.of(occurrence, site, now)
     return queues
+
+
+@dataclass(frozen=True)
+class CheckInCutOff:
+    """When reception stops checking visitors in for a theme today (see
+    Theme.last_check_in_minutes), and when its last planned walk-in desk ends; both aware."""
+
+    at: dt.datetime
+    last_desk_ends: dt.datetime
+    passed: bool
+
+
+def check_in_cut_offs(
+    site: Site, themes: list[Theme], now: dt.datetime | None = None
+) -> dict[int, CheckInCutOff]:
+    """For each of `themes` with a last check-in time, today's cut-off: that many minutes before
+    the end of the last walk-in desk the plan has for it today. A theme without one, or that the
+    plan does not serve today, has none (reception checks in as long as the site is open). No
+    query unless a theme has a last check-in time."""
+    now = now or timezone.now()
+    with_cut_off = [t for t in themes if t.last_check_in_minutes is not None]
+    if not with_cut_off:
+        return {}
+    today = site.local_date(now)
+    walk_in = [o for o in plan_between(site, today, today)[today] if o.walk_in]
+    cut_offs = {}
+    for theme in with_cut_off:
+        ends = [o.ends for o in walk_in if theme.pk in o.theme_ids]
+        if ends:
+            at = max(ends) - dt.timedelta(minutes=theme.last_check_in_minutes)
+            cut_offs[theme.pk] = CheckInCutOff(at=at, last_desk_ends=max(ends), passed=now >= at)
+    return cut_offs
 
 
 def waiting_visits(site: Site):

@@ -8,6 +8,7 @@ Screenshots land in var/screenshots/ (artefacts, not assertions)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from playwright.sync_api import expect
 
 from citedesmetiers.models import Theme
 from citedesmetiers.roles import Role
-from counselling import services
+from counselling import planning, services
+from counselling.models import PlanMode
 from reception.models import Visit
 from resources.models import Resource
 from tests.browser import PHONE, TV, TV_FULL_HD, overflows
@@ -98,6 +100,44 @@ def test_the_tv_shows_eight_calls_and_six_themes_in_one_screen(new_page, centre,
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tv.screenshot(path=str(SCREENSHOTS / f"display-{size['width']}x{size['height']}.png"))
+    assert tv.js_errors == []
+
+
+@pytest.mark.parametrize("size", [TV, TV_FULL_HD], ids=["1280x720", "1920x1080"])
+def test_when_the_plan_says_when_a_theme_is_next_served_it_fits_too(new_page, centre, size):
+    busy_morning(centre)
+    alpha = centre.alpha
+    # Work abroad (no desk now) next on a Wednesday, the longest weekday name, two to eight
+    # days ahead (never "tomorrow").
+    today = alpha.local_date()
+    wednesday = next(
+        today + dt.timedelta(days=n) for n in range(2, 9) if (today.weekday() + n) % 7 == 2
+    )
+    planning.plan_session(
+        site=alpha,
+        desk_id=make_desk(alpha, "Desk 9", "W").pk,
+        partner_id=centre.partner_a.pk,
+        theme_ids=[alpha.themes.get(letter="W").pk],
+        mode=PlanMode.WALK_IN,
+        weekday=2,
+        starts=dt.time(14),
+        ends=dt.time(17),
+        valid_from=wednesday,
+    )
+    label = (
+        "next: Wednesday 14:00"
+        if (wednesday - today).days < 7
+        else (f"next: {wednesday.day} {wednesday:%B} 14:00")
+    )
+
+    tv = new_page(size)
+    tv.goto("/display/alpha/")
+
+    expect(tv.locator(".theme-waits li", has_text="Work abroad")).to_contain_text(label)
+    assert not overflows(tv)
+    for wait in tv.locator(".theme-wait").all():
+        assert wait.evaluate("el => el.scrollWidth <= el.clientWidth")
+    tv.screenshot(path=str(SCREENSHOTS / f"display-plan-{size['width']}x{size['height']}.png"))
     assert tv.js_errors == []
 
 
