@@ -329,7 +329,8 @@ class Theme(models.Model):
         validators=[MaxValueValidator(240)],
         help_text=_(
             "Reception stops checking visitors in for this theme this many minutes before the "
-            "last walk-in desk planned for it that day ends. Empty: until it ends."
+            "last walk-in desk planned for it that day ends (it can still check one in anyway). "
+            "Empty: as long as the site is open."
         ),
     )
 

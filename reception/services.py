@@ -29,14 +29,23 @@ from .models import (
     TicketCounter,
     Visit,
 )
+from .queues import check_in_cut_offs
 
 
 class ReceptionError(Refusal):
     """A refusal to show to the person at the screen, as it is."""
 
 
-class SiteClosed(ReceptionError):
+class OutOfHours(ReceptionError):
+    """Refused for the hour only: reception may check the visitor in anyway (`override_hours`)."""
+
+
+class SiteClosed(OutOfHours):
     pass
+
+
+class CheckInsOver(OutOfHours):
+    """The theme's last check-in time of today has passed (its last planned desk ends soon)."""
 
 
 def _next_number(*, site: Site, local_date: dt.date, letter: str) -> int:
@@ -70,7 +79,9 @@ def check_in(
     (a double tap, a resubmitted form) returns the visit already made.
 
     While the site is closed, only a day of late check-ins lets the visit in; `override_hours`
-    (reception's “check in anyway”) turns that day on first, for every tablet of the site.
+    (reception's “check in anyway”) turns that day on first, for every tablet of the site. While
+    it is open, a theme whose last check-in time of today has passed is refused the same way,
+    and `override_hours` lets that one visitor in.
 
     The common case costs no read for that: the key is unique per site, so a repeat fails on
     insert (rolling back its ticket number) and the visit already made is fetched then."""
@@ -81,6 +92,8 @@ def check_in(
         )
         # After the request is known to be acceptable, so a refused one never turns it on.
         _expect_open_or_late_check_ins(site=site, override_hours=override_hours, now=now)
+        if not override_hours:
+            _expect_check_ins_for(site=site, theme=theme, now=now)
     except ReceptionError:
         # Refused now, but perhaps a resubmission of a check-in that went through before.
         existing = _checked_in_with(site, checkin_key)
@@ -147,6 +160,20 @@ def _expect_open_or_late_check_ins(*, site: Site, override_hours: bool, now) -> 
     if not override_hours:
         raise SiteClosed(_("%(site)s is closed now.") % {"site": site.name})
     allow_late_check_ins(site=site, now=now)
+
+
+def _expect_check_ins_for(*, site: Site, theme: Theme, now: dt.datetime) -> None:
+    cut_off = check_in_cut_offs(site, [theme], now).get(theme.pk)
+    if cut_off is None or not cut_off.passed or not site.is_open(now):
+        return  # after hours, the late check-ins of the day decide (see above)
+    raise CheckInsOver(
+        _("Check-ins for “%(theme)s” closed at %(time)s: its last desk of the day ends at %(end)s.")
+        % {
+            "theme": theme.name,
+            "time": timezone.localtime(cut_off.at, site.zone).strftime("%H:%M"),
+            "end": timezone.localtime(cut_off.last_desk_ends, site.zone).strftime("%H:%M"),
+        }
+    )
 
 
 # --- late arrivals after hours --------------------------------------------------------------------

@@ -59,6 +59,8 @@ def _tablet_context(request: HttpRequest, **extra) -> dict:
         late_check_ins=None if site_open else services.late_check_ins(site),
         themes=[q.theme for q in context["queues"]],
     )
+    cut_offs = queues.check_in_cut_offs(site, context["themes"])
+    context["theme_buttons"] = [(theme, cut_offs.get(theme.pk)) for theme in context["themes"]]
     context.update(extra)
     return context
 
@@ -96,7 +98,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
             area=data["area"] or "",
             override_hours=data["override_hours"],
         )
-    except services.SiteClosed as refusal:
+    except services.OutOfHours as refusal:
         # Not a message after a redirect: the tablet itself says it once, with this very
         # check-in ready to go through in one more tap (same key, so never twice).
         context = _tablet_context(
@@ -106,7 +108,12 @@ def check_in(request: HttpRequest) -> HttpResponse:
         if theme is None:  # closed in between: the message says so, there is nothing to offer
             messages.error(request, str(refusal))
             return redirect("reception:tablet")
-        context["refused"] = {"reason": str(refusal), "theme": theme, "answers": data}
+        context["refused"] = {
+            "reason": str(refusal),
+            "theme": theme,
+            "answers": data,
+            "late_day": isinstance(refusal, services.SiteClosed),
+        }
         return render(request, "reception/tablet.html", context)
     except services.ReceptionError as refusal:
         messages.error(request, str(refusal))
@@ -277,6 +284,7 @@ def _visitor_context(visit: Visit) -> dict:
             position=position,
             estimate=queue.estimate_for(position - 1) if queue else None,
             desks=queue.desks if queue else 0,
+            next_served=queue.next_served if queue else None,
         )
     return context
 

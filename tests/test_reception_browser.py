@@ -7,19 +7,24 @@ the README, not assertions)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from citedesmetiers.models import Theme
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
+from counselling import planning
+from counselling.models import PlanMode
 from reception import services
 from reception.models import Visit
 from tests.browser import PHONE, TABLET, inside_viewport, log_in
 from tests.conftest import make_site, make_staff
+from tests.counselling_fixtures import make_desk
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -285,3 +290,39 @@ def test_the_site_select_switches_by_itself_on_one_row(new_page, centre):
     expect(page.get_by_role("combobox", name="Site")).to_have_value(str(centre.beta.pk))
     expect(page).to_have_url(re.compile(r"/reception/$"))
     assert page.js_errors == []
+
+
+def test_the_plan_on_the_tablet_keeps_the_six_themes_on_the_first_screen(new_page, centre):
+    """Every theme button with a last check-in line (one passed), and the overview saying when
+    the themes without a desk are next served."""
+    themes = six_themes(centre.alpha, LONG_NAME)
+    alpha, now = centre.alpha, timezone.localtime(timezone.now(), centre.alpha.zone)
+    desk = make_desk(alpha, "Desk 2", *(t.letter for t in themes))
+    ends = min(now + dt.timedelta(minutes=10), now.replace(hour=23, minute=59))
+    for theme in themes:
+        theme.last_check_in_minutes = 30 if theme.letter == "E" else 0
+        theme.save(update_fields=["last_check_in_minutes"])
+    planning.plan_session(
+        site=alpha,
+        desk_id=desk.pk,
+        partner_id=centre.partner_a.pk,
+        theme_ids=[t.pk for t in themes],
+        mode=PlanMode.WALK_IN,
+        weekday=now.weekday(),
+        starts=dt.time(0),
+        ends=ends.time().replace(second=0, microsecond=0),
+        valid_from=now.date(),
+    )
+    tablet = new_page(TABLET)
+    log_in(tablet, centre.reception.email)
+
+    buttons = theme_buttons(tablet)
+    expect(buttons).to_have_count(6)
+    expect(tablet.locator(".theme-button.closed")).to_have_count(1)  # E: 30 min before the end
+    for i in range(6):
+        assert_tappable_on_first_screen(buttons.nth(i))
+    expect(tablet.locator(".overview").get_by_text("desk opening soon").first).to_be_visible()
+    assert tablet.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tablet.screenshot(path=str(SCREENSHOTS / "tablet-plan.png"))
+    assert tablet.js_errors == []
