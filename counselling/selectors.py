@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from citedesmetiers.access import partner_at
 from reception.models import UNDO_WINDOW, Visit
 
-from .models import Desk, DeskSession, Interview, Outcome
+from .models import Desk, DeskSession, Interview, Occurrence, Outcome, planned_for, sessions_on
 
 
 def open_session_of(counsellor) -> DeskSession | None:
@@ -16,6 +17,13 @@ def open_session_of(counsellor) -> DeskSession | None:
         .filter(counsellor=counsellor, closed_at__isnull=True)
         .first()
     )
+
+
+def planned_desks(counsellor, site) -> dict[int, Occurrence]:
+    """The desks the plan has for the counsellor now (see planned_for), each with its session."""
+    now = timezone.now()
+    today = sessions_on(site, site.local_date(now))
+    return {o.desk_id: o for o in planned_for(today, counsellor, partner_at(counsellor, site), now)}
 
 
 def desk_queues(desk: Desk) -> list[dict]:

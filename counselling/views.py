@@ -108,10 +108,13 @@ def desk(request: HttpRequest) -> HttpResponse:
             )
         )
         other = selectors.open_session_of(request.user)
+        planned = selectors.planned_desks(request.user, request.site)
+        # The plan's desks for this counsellor now come first; the others stay one tap away.
+        tiles = sorted(((d, planned.get(d.pk)) for d in desks), key=lambda t: t[1] is None)
         return render(
             request,
             "counselling/choose_desk.html",
-            {"desks": desks, "taken": taken, "other_session": other},
+            {"tiles": tiles, "taken": taken, "other_session": other},
         )
     context = _desk_context(request, session)
     if context["visit"] is not None:

@@ -15,7 +15,7 @@ from citedesmetiers.models import User
 from citedesmetiers.refusals import Refusal
 from reception.models import Visit
 
-from ..models import Desk, DeskSession
+from ..models import Desk, DeskSession, opens_outside_plan
 
 
 class CounsellingError(Refusal):
@@ -30,13 +30,17 @@ def open_desk(*, counsellor: User, desk: Desk, now: dt.datetime | None = None) -
     if not desk.active:
         raise CounsellingError(_("%(desk)s is not in use.") % {"desk": desk.name})
     partner = partner_at(counsellor, desk.site)
+    now = _now(now)
+    # Allowed whatever the plan says: a desk opened outside it is only recorded as such.
+    outside_plan = opens_outside_plan(desk, counsellor, partner, now)
     try:
         with transaction.atomic():
             session = DeskSession.objects.create(
                 desk=desk,
                 counsellor=counsellor,
                 partner=partner,
-                opened_at=_now(now),
+                opened_at=now,
+                outside_plan=outside_plan,
             )
             publish_change(desk.site.slug)
     except IntegrityError:
