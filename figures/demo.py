@@ -10,8 +10,10 @@ from django.db import transaction
 from citedesmetiers.models import Cite, OpeningPeriod, Partner, Site, Theme, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
-from counselling.models import Desk, Topic
+from counselling import planning
+from counselling.models import Desk, PlanMode, PlannedSession, Topic
 from events.demo import seed_events
+from reception.models import Channel
 from resources.demo import seed_catalogue
 
 DEMO_PASSWORD = "demo-password"
@@ -96,6 +98,7 @@ def seed_demo() -> Site:
         partner = partners[partner_index] if partner_index is not None else None
         grant_role(user=user, role=role, site=site, partner=partner)
     seed_desks(site)
+    seed_plan(site, partners)
     seed_catalogue(site)
     seed_events(site)
     return site
@@ -149,3 +152,54 @@ def seed_desks(site: Site) -> None:
             defaults={"order": order, "spoken_name": SPOKEN_FR[spoken], "active": True},
         )
         desk.themes.set([themes[letter] for letter in letters])
+
+
+MORNING, AFTERNOON, DAY = ((9, 30), (12, 30)), ((13, 30), (17, 30)), ((9, 30), (17, 30))
+SATURDAY = ((10, 0), (13, 0))
+WALK_IN, APPOINTMENTS = PlanMode.WALK_IN, PlanMode.APPOINTMENTS
+# The week's presence plan: desk number, partner index, counsellor's e-mail (None: whoever the
+# partner sends), themes, mode, weekdays, hours. Six desks and four partners; one desk takes
+# appointments (phone and video) on Tuesday and Thursday afternoons; work abroad (I) is served
+# on Friday afternoons only, so the screens say when it is next.
+PLAN = [
+    (1, 1, "counsellor2@demo.test", "OF", WALK_IN, (0, 1, 2, 3, 4), MORNING),
+    (1, 1, "counsellor2@demo.test", "OF", WALK_IN, (0, 1, 2, 3, 4), AFTERNOON),
+    (1, 1, None, "OF", WALK_IN, (5,), SATURDAY),
+    (2, 0, "counsellor1@demo.test", "E", WALK_IN, (0, 1, 2, 3, 4), DAY),
+    (2, 0, None, "E", WALK_IN, (5,), SATURDAY),
+    (3, 2, "counsellor3@demo.test", "EC", WALK_IN, (0, 2, 4), DAY),
+    (3, 2, "counsellor3@demo.test", "EC", WALK_IN, (1, 3), MORNING),
+    (4, 2, "counsellor3@demo.test", "C", APPOINTMENTS, (1, 3), ((14, 0), (17, 30))),
+    (5, 4, "counsellor4@demo.test", "A", WALK_IN, (0, 1, 3), DAY),
+    (5, 4, None, "A", WALK_IN, (2,), AFTERNOON),
+    (6, 1, None, "IF", WALK_IN, (4,), AFTERNOON),
+]
+
+
+def seed_plan(site: Site, partners: list[Partner]) -> None:
+    """The demo week, valid from the Monday of the week it is seeded. A weekly range already
+    planned at that desk, day and hour (from an earlier seeding) is kept as it is."""
+    desks = {n: site.desks.get(name=f"Guichet {n}") for n in range(1, len(DESKS) + 1)}
+    themes = {theme.letter: theme.pk for theme in site.themes.all()}
+    today = site.local_date()
+    monday = today - dt.timedelta(days=today.weekday())
+    for number, partner, email, letters, mode, weekdays, (starts, ends) in PLAN:
+        counsellor = User.objects.get(email=email) if email else None
+        for weekday in weekdays:
+            if PlannedSession.objects.filter(
+                site=site, desk=desks[number], weekday=weekday, starts=dt.time(*starts)
+            ).exists():
+                continue
+            planning.plan_session(
+                site=site,
+                desk_id=desks[number].pk,
+                partner_id=partners[partner].pk,
+                theme_ids=[themes[letter] for letter in letters],
+                mode=mode,
+                weekday=weekday,
+                starts=dt.time(*starts),
+                ends=dt.time(*ends),
+                valid_from=monday,
+                counsellor_id=counsellor.pk if counsellor else None,
+                channels=(Channel.PHONE, Channel.VIDEO) if mode == APPOINTMENTS else (),
+            )

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
+from counselling.models import PlanMode, PlannedSession, sessions_on
 from events.models import Registration
 
 
@@ -21,6 +22,9 @@ def snapshot() -> dict:
             )
         ),
         "memberships": StaffMembership.objects.count(),
+        "plan": sorted(
+            PlannedSession.objects.values_list("desk__name", "weekday", "starts", "mode")
+        ),
     }
 
 
@@ -50,6 +54,20 @@ def test_it_seeds_the_demo_and_a_second_run_changes_nothing(db):
     # Counsellors come from different partner institutions.
     partners = {p for e, _r, p in first["staff"] if e.startswith("counsellor")}
     assert len(partners) >= 2
+
+
+def test_the_demo_has_a_weeks_plan_with_an_appointments_desk(db):
+    call_command("seed_demo", "--i-know-this-resets-passwords")
+    site = Site.objects.get(slug="demo")
+    plan = PlannedSession.objects.filter(site=site)
+    assert plan.order_by().values("desk").distinct().count() == 6
+    assert plan.order_by().values("partner").distinct().count() == 4
+    appointments = plan.filter(mode=PlanMode.APPOINTMENTS)
+    assert sorted(appointments.values_list("weekday", flat=True)) == [1, 3]
+    assert {tuple(p.channels) for p in appointments} == {("phone", "video")}
+    # It holds from the week it is seeded, today included (a Sunday plans nothing).
+    today = site.local_date()
+    assert len(sessions_on(site, today)) == plan.filter(weekday=today.weekday()).count()
 
 
 def test_the_demo_events_have_addresses_ahead_and_none_in_the_past(db):
