@@ -72,8 +72,8 @@ format: $(VENV)/.installed
 
 # Extract strings for every language into locale/*/LC_MESSAGES/django.po.
 messages: $(VENV)/.installed
-	DEBUG=true $(PY) manage.py makemessages --ignore=.venv --ignore=var --ignore=static/vendor --ignore=bench --ignore=tests -l fr -l en -l it -l es -l pt
-	DEBUG=true $(PY) manage.py makemessages -d djangojs --ignore=.venv --ignore=var --ignore=static/vendor --ignore=bench --ignore=tests -l fr -l en -l it -l es -l pt
+	DEBUG=true $(PY) manage.py makemessages --add-location=file --ignore=.venv --ignore=var --ignore=static/vendor --ignore=bench --ignore=tests -l fr -l en -l it -l es -l pt
+	DEBUG=true $(PY) manage.py makemessages -d djangojs --add-location=file --ignore=.venv --ignore=var --ignore=static/vendor --ignore=bench --ignore=tests -l fr -l en -l it -l es -l pt
 
 clean:
 	rm -rf var $(VENV)
