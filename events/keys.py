@@ -26,7 +26,9 @@ import secrets
 from django.core import signing
 from django.utils import timezone
 
-from .models import CODE_ALPHABET, CODE_LENGTH, Event, Registration, RegistrationKey
+from citedesmetiers.codes import CODE_ALPHABET, CODE_LENGTH
+
+from .models import Event, Registration, RegistrationKey
 
 MANAGE, CONFIRM = RegistrationKey.Purpose.MANAGE, RegistrationKey.Purpose.CONFIRM
 SECRET_BYTES = 32

@@ -7,7 +7,6 @@ which keeps the rows (anonymous) so the counts stay true."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from citedesmetiers.codes import CODE_ALPHABET, CODE_LENGTH, new_code  # noqa: F401 — migrations
 from citedesmetiers.models import Partner, Site, Theme
 
 from .recurrence import Recurrence
@@ -39,14 +39,6 @@ def window_error() -> ValidationError:
 def validate_event_moment(value: dt.datetime) -> None:
     if not EARLIEST_MOMENT <= value <= LATEST_MOMENT:
         raise window_error()
-
-
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-CODE_LENGTH = 8  # 32⁸ = 2⁴⁰ codes
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 class Series(models.Model):

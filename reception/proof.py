@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import hmac
 import re
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,34 +26,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from citedesmetiers.codes import grouped, new_code, normal_form
 from citedesmetiers.models import Site
 
 from .models import ProofOfAttendance, Visit
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
 LENGTH = 8
-GROUP = 4
-# What people put between the groups, or around the code, when they type it back.
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—.·_]+")
 _SHORT = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
 
 MAC_BYTES = 10  # the signed codes of the first slips: 80 bits, 16 characters of base 32
 _MAC_CHARS = 16
-
-
-def normal_form(typed: str) -> str:
-    """The code as stored: without separators or spaces, in capitals. Only ASCII letters and
-    digits are kept as they are: anything else makes a code that matches nothing."""
-    return _SEPARATORS.sub("", typed or "").upper()
-
-
-def grouped(code: str) -> str:
-    """`K7PM4QXD` as printed: `K7PM-4QXD`."""
-    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
-
-
-def _new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
 
 
 def proof_code(visit: Visit) -> str:
@@ -67,7 +49,7 @@ def proof_code(visit: Visit) -> str:
             return grouped(found)
         try:
             with transaction.atomic():
-                ProofOfAttendance.objects.create(code=_new_code(), **wanted)
+                ProofOfAttendance.objects.create(code=new_code(ALPHABET, LENGTH), **wanted)
         except IntegrityError:
             continue  # printed at the same moment elsewhere, or (rarely) a code already taken
     raise RuntimeError("no free proof code after five tries")
