@@ -100,6 +100,7 @@ for origin in CSRF_TRUSTED_ORIGINS:
 INSTALLED_APPS = [
     "citedesmetiers",
     "reception",
+    "appointments",
     "counselling",
     "resources",
     "events",
@@ -471,6 +472,10 @@ RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 PROOF_RETENTION_DAYS = env_int("PROOF_RETENTION_DAYS", 366, minimum=1)
 # Contact data of event registrations is erased this many days after the event.
 EVENT_CONTACT_RETENTION_DAYS = env_int("EVENT_CONTACT_RETENTION_DAYS", 7)
+# An appointment's pseudonym and contact are erased this many days after its slot.
+APPOINTMENT_CONTACT_RETENTION_DAYS = env_int("APPOINTMENT_CONTACT_RETENTION_DAYS", 1)
+# An on-site visitor more than this many minutes late for an appointment joins the walk-in queue.
+APPOINTMENT_LATE_MINUTES = env_int("APPOINTMENT_LATE_MINUTES", 15)
 # Online registrations allowed per address (IP) per hour, against spam; also what one network
 # may take of one event in an hour (events/guard.py).
 EVENT_REGISTRATIONS_PER_HOUR = env_int("EVENT_REGISTRATIONS_PER_HOUR", 10, minimum=1)

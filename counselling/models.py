@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from citedesmetiers.models import Partner, Site, Theme
-from reception.models import Channel
+from reception.models import APPOINTMENT_CHANNELS, Channel  # noqa: F401 — re-exported
 
 
 class Desk(models.Model):
@@ -142,6 +142,7 @@ class Interview(models.Model):
             "the desk lasts from here to the start."
         ),
     )
+    by_appointment = models.BooleanField(_("by appointment"), default=False, db_default=False)
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     ended_by_day_close = models.BooleanField(
@@ -251,10 +252,6 @@ class Outcome(models.Model):
 class PlanMode(models.TextChoices):
     WALK_IN = "walk_in", _("walk-in")
     APPOINTMENTS = "appointments", _("appointments")
-
-
-# How appointments may be held: on site, or remotely.
-APPOINTMENT_CHANNELS = (Channel.IN_PERSON, Channel.PHONE, Channel.VIDEO)
 
 
 class PlannedSession(models.Model):

@@ -34,6 +34,10 @@ class Channel(models.TextChoices):
     CHAT = "chat", _("chat")
 
 
+# How appointments may be held: on site, or remotely.
+APPOINTMENT_CHANNELS = (Channel.IN_PERSON, Channel.PHONE, Channel.VIDEO)
+
+
 class AgeBracket(models.TextChoices):
     UNDISCLOSED = "", _("prefer not to say")
     UNDER_18 = "u18", _("under 18")
@@ -127,6 +131,12 @@ class Visit(models.Model):
             "The desk sitting that referred the visitor to another theme: while another desk "
             "serves that theme, it leaves the visitor to it (another point of view)."
         ),
+    )
+    by_appointment = models.BooleanField(
+        _("by appointment"),
+        default=False,
+        db_default=False,  # rows written by code that predates the field (a rolling deployment)
+        help_text=_("Made by a desk taking an appointment: never in the walk-in queue."),
     )
     arrived_at = models.DateTimeField(_("arrived"))
     queued_at = models.DateTimeField(

@@ -48,7 +48,7 @@ class CheckInsOver(OutOfHours):
     """The theme's last check-in time of today has passed (its last planned desk ends soon)."""
 
 
-def _next_number(*, site: Site, local_date: dt.date, letter: str) -> int:
+def next_ticket_number(*, site: Site, local_date: dt.date, letter: str) -> int:
     """The next ticket number of the site, day and letter, in one statement: insert the day's
     counter or increment it. The row stays locked until this check-in commits, so a second
     tablet waits here: numbers never repeat nor skip."""
@@ -121,7 +121,7 @@ def check_in(
             # From here to the commit the day's counter row is locked: every other tablet of
             # the site waits, so only the number and one plain INSERT happen in between
             # (bulk_create skips save()'s bookkeeping; no signal listens to visits).
-            visit.number = _next_number(site=site, local_date=local_date, letter=theme.letter)
+            visit.number = next_ticket_number(site=site, local_date=local_date, letter=theme.letter)
             Visit.objects.bulk_create([visit])
             publish_change(site.slug)
     except IntegrityError:

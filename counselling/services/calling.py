@@ -13,6 +13,7 @@ from citedesmetiers.models import User
 from reception.models import UNDO_WINDOW, Call, Visit
 
 from ..models import Desk, DeskSession
+from .appointments import call_due_appointment
 from .sessions import CounsellingError, _expect, _holds_somebody, _locked_session, _now
 
 
@@ -70,7 +71,13 @@ def _call_next_at(
     A visitor this sitting referred to another theme went for another point of view: while
     another open desk serves that theme, this one passes over them (the counsellor may still
     call their ticket); with no other desk for it, they are called here at their turn.
-    `passing_over`: a visit not to call now (the one just finished here)."""
+    `passing_over`: a visit not to call now (the one just finished here).
+
+    At an appointment desk, a checked-in appointment due now comes first; with none due, the
+    desk calls walk-ins like any other (a walk-in desk has no appointment to call)."""
+    appointment = call_due_appointment(session, now)
+    if appointment is not None:
+        return appointment
     queue = _waiting_for(session.desk)
     if passing_over is not None:
         queue = queue.exclude(pk=passing_over)

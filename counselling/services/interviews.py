@@ -38,6 +38,7 @@ def start_interview(
         partner=session.partner,
         theme=visit.theme,
         channel=visit.channel,
+        by_appointment=visit.by_appointment,
         called_at=visit.called_at,
         started_at=now,
     )
