@@ -15,6 +15,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("staff/", views.staff_home, name="staff_home"),
     path("staff/site/", views.choose_site, name="choose_site"),
+    path("reception/appointments/", include("counselling.reception_urls")),
     path("", include("reception.urls")),
     path("desk/", include("counselling.urls")),
     path("catalogue/staff/", include("resources.staff_urls")),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from appointments.models import Appointment
 from citedesmetiers.access import partner_at
+from citedesmetiers.clock import local_day_bounds
 from reception.models import UNDO_WINDOW, Visit
 
 from .models import Desk, DeskSession, Interview, Occurrence, Outcome, planned_for, sessions_on
@@ -24,6 +26,24 @@ def planned_desks(counsellor, site) -> dict[int, Occurrence]:
     now = timezone.now()
     today = sessions_on(site, site.local_date(now))
     return {o.desk_id: o for o in planned_for(today, counsellor, partner_at(counsellor, site), now)}
+
+
+def appointments_today(desk: Desk, now=None) -> list[Appointment]:
+    """The desk's appointments of the site's day that are still to come or happening, by time:
+    booked (on site, checked in or not; remote) or being taken."""
+    now = now or timezone.now()
+    start, end = local_day_bounds(desk.site.zone, desk.site.local_date(now))
+    return list(
+        Appointment.objects.filter(
+            desk=desk,
+            starts__gte=start,
+            starts__lt=end,
+            ends__gt=now,
+            status=Appointment.Status.BOOKED,
+        )
+        .select_related("theme", "site")
+        .order_by("starts", "pk")
+    )
 
 
 def desk_queues(desk: Desk) -> list[dict]:

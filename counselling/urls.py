@@ -15,6 +15,7 @@ urlpatterns = [
     path("no-show/", views.no_show, name="no_show"),
     path("put-back/", views.put_back, name="put_back"),
     path("start/", views.start, name="start"),
+    path("start-appointment/", views.start_appointment, name="start_appointment"),
     path("finish/", views.finish, name="finish"),
     path("hand-back/", views.hand_back, name="hand_back"),
     path("pause/", views.pause, name="pause"),

@@ -13,19 +13,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
+from appointments.models import Appointment
 from citedesmetiers.access import staff_view
 from citedesmetiers.ids import parse_id
 from citedesmetiers.live import current_mark, live_poll
 from citedesmetiers.refusals import attempt
 from citedesmetiers.roles import Role
 from events.models import Event
-from reception.models import Call
+from reception.models import Call, Channel
 from reception.take_away import take_away_of
 from resources.search import Filters, search
 
 from . import selectors, services
 from .forms import CallTicketForm, FinishInterviewForm
 from .models import Desk, DeskSession, Interview
+from .services import appointments
 
 COUNSELLOR = (Role.COUNSELLOR,)
 
@@ -74,6 +76,13 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
         )
         context["reasons"] = Call.OutOfOrder.choices
         context["no_shows"] = selectors.recent_no_shows(session.desk)
+        now = timezone.now()
+        context["appointments"] = [
+            (a, a.channel != Channel.IN_PERSON and a.starts - appointments.DUE_EARLY <= now)
+            for a in selectors.appointments_today(session.desk, now)
+        ]
+    elif visit.by_appointment:
+        context["appointment"] = Appointment.objects.filter(visit=visit).first()
     return context
 
 
@@ -285,6 +294,22 @@ def put_back(request: HttpRequest, visit_id: int) -> HttpResponse:
     except services.CounsellingError as refusal:
         messages.error(request, str(refusal))
     return redirect("counselling:desk")
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def start_appointment(request: HttpRequest) -> HttpResponse:
+    """Start a phone or video appointment of the desk, during its slot."""
+    appointment_id = parse_id(request.POST.get("appointment", ""))
+    if appointment_id is None:
+        messages.error(request, _("Your page was out of date; nothing was changed."))
+        return redirect("counselling:desk")
+
+    def start_it(**desk):
+        interview = appointments.start_remote(**desk, appointment_id=appointment_id)
+        return _desk_showing(interview.visit_id)
+
+    return _act(request, start_it)
 
 
 @staff_view(*COUNSELLOR)

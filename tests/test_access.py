@@ -172,6 +172,31 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         "POST",
         reception_staff(reception=TABLET, manager=TABLET, beta_manager=TABLET),
     ),
+    # Appointments at reception: the day's list, check-in by code, booking for someone. A post
+    # without a code or a time is refused with a message on the list.
+    (
+        "/reception/appointments/",
+        "GET",
+        reception_staff(reception=200, manager=200, beta_manager=200),
+    ),
+    (
+        "/reception/appointments/check-in/",
+        "POST",
+        reception_staff(
+            reception=Redirect("/reception/appointments/", writes=False),
+            manager=Redirect("/reception/appointments/", writes=False),
+            beta_manager=Redirect("/reception/appointments/", writes=False),
+        ),
+    ),
+    (
+        "/reception/appointments/book/",
+        "POST",
+        reception_staff(
+            reception=Redirect("/reception/appointments/?*", writes=False),
+            manager=Redirect("/reception/appointments/?*", writes=False),
+            beta_manager=Redirect("/reception/appointments/?*", writes=False),
+        ),
+    ),
     # Public screens: no login, only ticket codes, desk names and counts.
     ("/display/alpha/", "GET", everyone(200)),
     ("/display/alpha/live/", "GET", everyone(200)),
@@ -233,6 +258,12 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     ),
     (
         "/desk/put-back/",
+        "POST",
+        {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+    # A phone or video appointment started from the desk: without one named, nothing happens.
+    (
+        AtDesk("/desk/start-appointment/"),
         "POST",
         {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
     ),

@@ -12,7 +12,10 @@ from tests.test_access import ACCESS, Placeholders, build
 def test_every_counselling_address_is_in_the_access_matrix(mfa_enrolled):
     values = Placeholders(mfa_enrolled)
     covered = {resolve(urlsplit(build(t, values)).path).view_name for t, _m, _e in ACCESS}
-    namespace = get_resolver().namespace_dict["counselling"][1]
-    names = {f"counselling:{p.name}" for p in namespace.url_patterns}
+    names = {
+        f"{name}:{p.name}"
+        for name in ("counselling", "reception_appointments")
+        for p in get_resolver().namespace_dict[name][1].url_patterns
+    }
 
     assert names - covered == set()

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('counselling', '0008_plan_channels_outside_plan'),
+        ("counselling", "0008_plan_channels_outside_plan"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='interview',
-            name='by_appointment',
-            field=models.BooleanField(db_default=False, default=False, verbose_name='by appointment'),
+            model_name="interview",
+            name="by_appointment",
+            field=models.BooleanField(
+                db_default=False, default=False, verbose_name="by appointment"
+            ),
         ),
     ]

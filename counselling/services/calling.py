@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
+from appointments.models import Appointment
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import User
 from reception.models import UNDO_WINDOW, Call, Visit
@@ -160,6 +161,8 @@ def mark_no_show(
     session = _locked_session(session_id, counsellor)
     visit = _expect(session, visit_id, Visit.Status.CALLED)
     visit.save(update_fields=visit.miss(_now(now)))
+    if visit.by_appointment:
+        Appointment.objects.filter(visit=visit).update(status=Appointment.Status.NO_SHOW)
     publish_change(session.desk.site.slug)
     return visit
 
@@ -169,7 +172,8 @@ def put_back(*, site_id: int, visit_id: int, now: dt.datetime | None = None) -> 
     """A visitor marked “did not come” turns up within 10 minutes: back in the queue with their
     original time."""
     visit = Visit.objects.select_for_update().filter(pk=visit_id, site_id=site_id).first()
-    if visit is None or visit.status != Visit.Status.NO_SHOW:
+    if visit is None or visit.status != Visit.Status.NO_SHOW or visit.by_appointment:
+        # An appointment missed when called checks in again at reception, as a walk-in.
         raise CounsellingError(_("This ticket cannot be put back in the queue."))
     if _now(now) - visit.no_show_at > UNDO_WINDOW:
         raise CounsellingError(

@@ -160,7 +160,13 @@ def _finish(
     if refer_theme is not None:
         # Several points of view: back to waiting for the other theme, keeping the arrival time,
         # and not called back here (see `_call_next_at`).
-        visit.save(update_fields=visit.refer(refer_theme, by=session))
+        fields = visit.refer(refer_theme, by=session)
+        if visit.by_appointment:
+            # Their time was the appointment's: in a walk-in queue they are a fresh arrival,
+            # never ahead of those already waiting.
+            visit.queued_at = now
+            fields.append("queued_at")
+        visit.save(update_fields=fields)
         if not session.referred_on:
             session.referred_on = True
             session.save(update_fields=["referred_on"])
@@ -182,6 +188,10 @@ def hand_back(
     keep their place; an interview already started is closed without outcome."""
     session = _locked_session(session_id, counsellor)
     visit = _expect(session, visit_id)
+    if visit.by_appointment:
+        raise CounsellingError(
+            _("An appointment never joins the walk-in queue: finish it, or say they did not come.")
+        )
     Interview.objects.filter(session=session, visit=visit, ended_at__isnull=True).update(
         ended_at=_now(now)
     )
