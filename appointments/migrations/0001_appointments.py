@@ -5,50 +5,167 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('citedesmetiers', '0014_theme_last_check_in_help'),
-        ('counselling', '0009_interview_by_appointment'),
-        ('reception', '0010_visit_by_appointment'),
+        ("citedesmetiers", "0014_theme_last_check_in_help"),
+        ("counselling", "0009_interview_by_appointment"),
+        ("reception", "0010_visit_by_appointment"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Appointment',
+            name="Appointment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('in_person', 'in person'), ('phone', 'phone'), ('video', 'video call'), ('chat', 'chat')], max_length=12, verbose_name='channel')),
-                ('starts', models.DateTimeField(verbose_name='starts')),
-                ('ends', models.DateTimeField(verbose_name='ends')),
-                ('status', models.CharField(choices=[('booked', 'booked'), ('attended', 'attended'), ('no_show', 'did not come'), ('cancelled', 'cancelled')], default='booked', max_length=10, verbose_name='status')),
-                ('code', models.CharField(max_length=8, unique=True, verbose_name='booking code')),
-                ('manage_digest', models.CharField(editable=False, max_length=64, unique=True)),
-                ('room', models.CharField(blank=True, editable=False, max_length=40)),
-                ('pseudonym', models.CharField(blank=True, max_length=40, verbose_name='first name or pseudonym')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone number')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail address')),
-                ('contact_digest', models.CharField(blank=True, editable=False, max_length=64)),
-                ('booked_at', models.DateTimeField(verbose_name='booked')),
-                ('booked_by_staff', models.BooleanField(default=False, verbose_name='booked by staff')),
-                ('checked_in_at', models.DateTimeField(blank=True, null=True, verbose_name='checked in')),
-                ('ticket_number', models.PositiveIntegerField(blank=True, editable=False, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled')),
-                ('reminded_at', models.DateTimeField(blank=True, null=True, verbose_name='reminded')),
-                ('contact_erased_at', models.DateTimeField(blank=True, null=True, verbose_name='contact erased')),
-                ('desk', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='counselling.desk')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='citedesmetiers.partner')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='citedesmetiers.site')),
-                ('theme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='citedesmetiers.theme')),
-                ('visit', models.OneToOneField(blank=True, help_text='The visit the desk made of it when it took the appointment.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='appointment', to='reception.visit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("in_person", "in person"),
+                            ("phone", "phone"),
+                            ("video", "video call"),
+                            ("chat", "chat"),
+                        ],
+                        max_length=12,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("starts", models.DateTimeField(verbose_name="starts")),
+                ("ends", models.DateTimeField(verbose_name="ends")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("booked", "booked"),
+                            ("attended", "attended"),
+                            ("no_show", "did not come"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="booked",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("code", models.CharField(max_length=8, unique=True, verbose_name="booking code")),
+                ("manage_digest", models.CharField(editable=False, max_length=64, unique=True)),
+                ("room", models.CharField(blank=True, editable=False, max_length=40)),
+                (
+                    "pseudonym",
+                    models.CharField(
+                        blank=True, max_length=40, verbose_name="first name or pseudonym"
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone number")),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="e-mail address"),
+                ),
+                ("contact_digest", models.CharField(blank=True, editable=False, max_length=64)),
+                ("booked_at", models.DateTimeField(verbose_name="booked")),
+                (
+                    "booked_by_staff",
+                    models.BooleanField(default=False, verbose_name="booked by staff"),
+                ),
+                (
+                    "checked_in_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="checked in"),
+                ),
+                (
+                    "ticket_number",
+                    models.PositiveIntegerField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="cancelled"),
+                ),
+                (
+                    "reminded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="reminded"),
+                ),
+                (
+                    "contact_erased_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="contact erased"),
+                ),
+                (
+                    "desk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="counselling.desk",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="citedesmetiers.partner",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="citedesmetiers.site",
+                    ),
+                ),
+                (
+                    "theme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="citedesmetiers.theme",
+                    ),
+                ),
+                (
+                    "visit",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="The visit the desk made of it when it took the appointment.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="appointment",
+                        to="reception.visit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'appointment',
-                'verbose_name_plural': 'appointments',
-                'ordering': ['starts', 'desk'],
-                'indexes': [models.Index(fields=['site', 'starts'], name='appointment_site_starts_idx'), models.Index(fields=['status', 'starts'], name='appointment_status_starts_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['booked', 'attended'])), fields=('desk', 'starts'), name='appointment_one_per_slot'), models.UniqueConstraint(condition=models.Q(('status', 'booked'), models.Q(('contact_digest', ''), _negated=True)), fields=('theme', 'contact_digest'), name='appointment_one_per_contact'), models.CheckConstraint(condition=models.Q(('ends__gt', models.F('starts'))), name='appointment_ends_after_start'), models.CheckConstraint(condition=models.Q(('channel__in', ['in_person', 'phone', 'video'])), name='appointment_channel')],
+                "verbose_name": "appointment",
+                "verbose_name_plural": "appointments",
+                "ordering": ["starts", "desk"],
+                "indexes": [
+                    models.Index(fields=["site", "starts"], name="appointment_site_starts_idx"),
+                    models.Index(fields=["status", "starts"], name="appointment_status_starts_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ["booked", "attended"])),
+                        fields=("desk", "starts"),
+                        name="appointment_one_per_slot",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("status", "booked"), models.Q(("contact_digest", ""), _negated=True)
+                        ),
+                        fields=("theme", "contact_digest"),
+                        name="appointment_one_per_contact",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("ends__gt", models.F("starts"))),
+                        name="appointment_ends_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("channel__in", ["in_person", "phone", "video"])),
+                        name="appointment_channel",
+                    ),
+                ],
             },
         ),
     ]
