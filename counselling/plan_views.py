@@ -225,7 +225,7 @@ def session_add(request: HttpRequest) -> HttpResponse:
 def _session_words(session: PlannedSession) -> dict:
     return {
         "desk": session.desk.name,
-        "weekday": str(WEEKDAYS[session.weekday]).lower(),
+        "weekday": WEEKDAYS[session.weekday],
         "starts": f"{session.starts:%H:%M}",
         "ends": f"{session.ends:%H:%M}",
     }

@@ -193,7 +193,7 @@ def test_a_manager_adds_a_weekly_session(mfa_enrolled, desks, frank):
     )  # fmt: skip
     assert session.counsellor == c.counsellor_b
     assert {th.letter for th in session.themes.all()} == {"E", "F"}
-    assert "Desk 1 is planned every wednesday, 10:00–12:00." in page(response)
+    assert "Desk 1 is planned every Wednesday, 10:00–12:00." in page(response)
     assert response.context["days"][2].occurrences[0].session_id == session.pk
 
 
