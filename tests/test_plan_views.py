@@ -423,3 +423,9 @@ def test_only_managers_see_or_change_the_plan(mfa_enrolled, desks, login):
     assert grace.get(WEEK).context["site"] == c.beta
     assert grace.post(ADD, session_post(c, desks[0])).status_code == 200
     assert not PlannedSession.objects.exists()
+
+
+def test_the_managers_menu_offers_the_plan(frank, login, mfa_enrolled):
+    assert f'href="{WEEK}"' in page(frank.get(reverse("staff_home") + "?menu"))
+    reception = login(mfa_enrolled.reception).get(reverse("staff_home") + "?menu", follow=True)
+    assert f'href="{WEEK}"' not in page(reception)
