@@ -119,8 +119,8 @@ class _SiteChoicesForm(forms.Form):
         empty_label=_("not known yet"),
         help_text=_("Only managers see it."),
     )
-    starts = PlanTimeField(label=_("From"))
-    ends = PlanTimeField(label=_("To"))
+    starts = PlanTimeField(label=_("Starts at"))
+    ends = PlanTimeField(label=_("Ends at"))
 
     def __init__(self, *args, site: Site, current=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -107,8 +107,8 @@ def test_a_manager_adds_a_weekly_session_and_sees_it_in_the_week(new_page, mfa_e
     page.wait_for_load_state()
 
     page.get_by_label("Day of the week").select_option(label="Saturday")
-    page.get_by_label(re.compile(r"^From")).fill("10:00")
-    page.get_by_label(re.compile(r"^To")).fill("12:30")
+    page.get_by_label(re.compile(r"^Starts at")).fill("10:00")
+    page.get_by_label(re.compile(r"^Ends at")).fill("12:30")
     page.get_by_label(re.compile(r"^Desk")).select_option(label="Desk 5")
     page.get_by_label(re.compile(r"^Partner")).select_option(label="Guidance centre")
     page.get_by_label("Create a business").check()
