@@ -49,6 +49,12 @@ SCREENS: list[Screen] = [
         (Role.MANAGER,),
     ),
     Screen(
+        "planning:week",
+        _("Presence plan"),
+        _("Which partner staffs which desk, for which themes, week by week."),
+        (Role.MANAGER,),
+    ),
+    Screen(
         "admin:index",
         _("Administration"),
         _("Sites, opening hours, themes, partner institutions and staff accounts."),

@@ -22,6 +22,7 @@ urlpatterns = [
     path("catalogue/", include("resources.urls")),
     path("events/manage/", include("events.organiser.urls")),
     path("events/", include("events.urls")),
+    path("manage/planning/", include("counselling.plan_urls")),
     path("manage/", include("figures.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -26,7 +26,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from counselling import planning
 from counselling import services as desk
+from counselling.models import PlanException, PlanMode
 from events.models import Registration
 from reception import services as reception
 from resources.models import Resource
@@ -130,6 +132,26 @@ def world(mfa_enrolled) -> World:
     )
     resource = Resource.objects.create(title="Guide", kind=Resource.Kind.BOOK)
     beta_desk = make_desk(centre.beta, "Desk B", "E", order=1)
+    planned, beta_planned = (
+        planning.plan_session(
+            site=site,
+            desk_id=planned_desk.pk,
+            partner_id=centre.partner_a.pk,
+            theme_ids=[site.themes.get(letter="E").pk],
+            mode=PlanMode.WALK_IN,
+            weekday=0,
+            starts=dt.time(10),
+            ends=dt.time(12),
+            valid_from=dt.date(2026, 3, 2),
+        )
+        for site, planned_desk in ((centre.alpha, desk_one), (centre.beta, beta_desk))
+    )
+    closed, beta_closed = (
+        planning.add_exception(
+            site=site, day=dt.date(2026, 5, 1), kind=PlanException.Kind.SITE_CLOSED
+        )
+        for site in (centre.alpha, centre.beta)
+    )
     last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     common = {"year": str(last_month.year), "month": f"{last_month.month:02d}"}
     return World(
@@ -144,6 +166,8 @@ def world(mfa_enrolled) -> World:
             "token": held.token,
             "code": "AAAA-BBBB",
             "table": "visits_by_theme",
+            "session_id": str(planned.pk),
+            "exception_id": str(closed.pk),
         },
         fields={
             "visit": str(held.pk),
@@ -152,6 +176,10 @@ def world(mfa_enrolled) -> World:
             "event": str(event.pk),
             "site": str(centre.alpha.pk),
             "checkin_key": str(uuid.uuid4()),
+            "desk": str(desk_one.pk),
+            "partner": str(centre.partner_a.pk),
+            "themes": str(alpha_theme.pk),
+            "counsellor": str(centre.counsellor_a.pk),
         },
         others={
             **common,
@@ -161,6 +189,8 @@ def world(mfa_enrolled) -> World:
             "registration_id": str(beta_registration.pk),
             "site_slug": "beta",
             "token": beta_visit.token,
+            "session_id": str(beta_planned.pk),
+            "exception_id": str(beta_closed.pk),
         },
     )
 
@@ -271,7 +301,16 @@ def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(world, mfa
 
 
 # Path parameters naming an object of one site (World.others has Beta's).
-SITE_BOUND = {"visit_id", "desk_id", "event_id", "registration_id", "site_slug", "place"}
+SITE_BOUND = {
+    "visit_id",
+    "desk_id",
+    "event_id",
+    "registration_id",
+    "site_slug",
+    "place",
+    "session_id",
+    "exception_id",
+}
 
 
 def _names(route: str) -> set[str]:
@@ -317,6 +356,17 @@ PLAUSIBLE = {
     "attended": "1",
     "force": "1",
     "format": "csv",
+    # the presence plan's forms (desk, partner, themes and counsellor come from the world)
+    "week": "2026-03-02",
+    "weekday": "1",
+    "starts": "14:00",
+    "ends": "16:00",
+    "valid_from": "2026-03-02",
+    "last_day": "2026-06-30",
+    "mode": "walk_in",
+    "kind": "extra_session",
+    "day": "2026-03-05",
+    "label": "Forum",
 }
 # (Long texts and the rest are sent to every field at once by the sweep above.)
 SHORT_VALUES = ["", "9" * 25, "１２", ["a", "b"]]
