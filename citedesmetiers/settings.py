@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "resources",
     "events",
     "figures",
+    "sitepage",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
