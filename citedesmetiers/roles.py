@@ -29,7 +29,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "citedesmetiers.delete_staffmembership",
         "citedesmetiers.view_cite",
         "citedesmetiers.view_auditentry",
-    ],
+    ]
+    + [f"sitepage.{action}_receptionprotocol" for action in ("view", "add", "change", "delete")],
     Role.INFORMATION_OFFICER: [],
     Role.EVENT_ORGANISER: [],
     Role.RECEPTION: [],

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "resources",
     "events",
     "figures",
+    "sitepage",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("manage/planning/", include("counselling.plan_urls")),
     path("manage/", include("figures.urls")),
+    path("s/", include("sitepage.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

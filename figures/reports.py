@@ -21,8 +21,8 @@ from reception.models import AgeBracket, Area, Situation
 from resources import stats as resources_stats
 
 from . import charts
-from .models import DailyStat, report_place_key
-from .stats import Figures, month_bounds, read, suppress
+from .models import report_place_key
+from .stats import Figures, month_bounds, read, suppress, visits_by_weekday_hour
 
 WAIT_BUCKETS = [(0, 10), (10, 20), (20, 30), (30, 45), (45, 60), (60, 10**6)]
 
@@ -145,12 +145,8 @@ def _days_section(m: Month) -> dict:
 
 def _heat_map_section(m: Month) -> str:
     # Weekday × hour needs each row's day: one more query over the month's visit figures.
-    heat: Counter = Counter()
-    hours = {int(parse_key(k)["hour"]) for k in m.current.totals["visits"]}
-    for day, k, n in DailyStat.objects.filter(
-        site__in=m.sites, metric="visits", day__gte=m.start, day__lt=m.end
-    ).values_list("day", "key", "value"):
-        heat[(day.weekday(), int(parse_key(k)["hour"]))] += n
+    heat = visits_by_weekday_hour(m.sites, m.start, m.end)
+    hours = {hour for _day, hour in heat}
     return charts.heat_map(
         heat,
         [str(WEEKDAYS_ABBR[i]) for i in range(7)],

@@ -162,6 +162,52 @@ def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def visits_by_weekday_hour(sites, start: dt.date, end: dt.date) -> Counter:
+    """Visits of [start, end) at these sites by (weekday, local hour of arrival), Monday = 0.
+    The daily figures keep the hour, not the weekday: this reads each row's day."""
+    heat: Counter = Counter()
+    for day, k, n in DailyStat.objects.filter(
+        site__in=sites, metric="visits", day__gte=start, day__lt=end
+    ).values_list("day", "key", "value"):
+        heat[(day.weekday(), int(parse_key(k)["hour"]))] += n
+    return heat
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """Visits by weekday and hour, fit to publish: a cell with fewer than SMALL_CELL visits is
+    only said to be "few", its count is not kept at all. No total is given either, so nothing
+    hidden can be recomputed by subtraction (no secondary suppression needed)."""
+
+    start: dt.date
+    end: dt.date  # exclusive
+    counts: dict[tuple[int, int], int]  # (weekday, hour) → visits, SMALL_CELL or more
+    few: frozenset[tuple[int, int]]  # cells with 1 to SMALL_CELL − 1 visits
+
+    @property
+    def peak(self) -> int:
+        return max(self.counts.values(), default=0)
+
+    @property
+    def hours(self) -> set[int]:
+        return {hour for _day, hour in (*self.counts, *self.few)}
+
+    @property
+    def weekdays(self) -> set[int]:
+        return {day for day, _hour in (*self.counts, *self.few)}
+
+
+def suppressed_heat_map(sites, start: dt.date, end: dt.date) -> HeatMap:
+    """`visits_by_weekday_hour` with its small cells suppressed (see HeatMap), for public pages."""
+    heat = visits_by_weekday_hour(sites, start, end)
+    return HeatMap(
+        start=start,
+        end=end,
+        counts={cell: n for cell, n in heat.items() if n >= SMALL_CELL},
+        few=frozenset(cell for cell, n in heat.items() if 0 < n < SMALL_CELL),
+    )
+
+
 def suppress(cells: dict[str, int]) -> dict[str, str]:
     """Counts under 5 become "< 5"; if exactly one cell is hidden while the total is shown, the
     smallest other non-zero cell is hidden too, so nothing can be recomputed by subtraction."""

@@ -243,6 +243,11 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     ("/t/not-a-ticket/", "GET", everyone(404)),
     ("/verify/", "GET", everyone(200)),
     ("/verify/not-a-code/", "GET", everyone(404)),
+    # A site's public page and its poster: no login, counts and estimates only (test_sitepage).
+    ("/s/alpha/", "GET", everyone(200)),
+    ("/s/alpha/poster.pdf", "GET", everyone(200)),
+    ("/s/alpha/poster.pdf?size=a5", "GET", everyone(404)),
+    ("/s/nowhere/", "GET", everyone(404)),
     # The counsellor's desk: counsellors only (Bob), at their own site; a desk of Beta is not
     # found from Alpha. Without an open desk, actions are refused with a message on /desk/.
     ("/desk/", "GET", {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN}),

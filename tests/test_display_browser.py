@@ -83,6 +83,15 @@ def test_the_tv_shows_eight_calls_and_six_themes_in_one_screen(new_page, centre,
         box = row.bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
         assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"]
+    # The line giving the site's page is on screen too, under every call and every theme.
+    footer = tv.locator(".display-footer")
+    expect(footer).to_contain_text("/s/alpha/")
+    foot = footer.bounding_box()
+    assert foot["y"] + foot["height"] <= size["height"]
+    for row in [*calls.all(), *tv.locator(".theme-waits li").all()]:
+        box = row.bounding_box()
+        assert box["y"] + box["height"] <= foot["y"]
+    assert footer.evaluate("el => el.scrollWidth <= el.clientWidth")
     # The estimates are never cut, the longest ("no desk open now") included.
     abroad_queue = tv.locator(".theme-waits li", has_text="Work abroad")
     expect(abroad_queue).to_contain_text("no desk open now")
