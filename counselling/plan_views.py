@@ -25,7 +25,7 @@ from citedesmetiers.models import Partner, Site, Theme, User
 from citedesmetiers.roles import Role
 
 from . import planning
-from .models import Desk, Occurrence, PlanException, PlanMode, PlannedSession, sessions_on
+from .models import Desk, Occurrence, PlanException, PlanMode, PlannedSession, plan_between
 from .plan_forms import (
     EndSessionForm,
     ExceptionForm,
@@ -101,7 +101,7 @@ def _key(site: Site, day: dt.date, desk_id: int, starts: dt.time) -> tuple:
 def _week(site: Site, monday: dt.date) -> list[Day]:
     sunday = monday + dt.timedelta(days=6)
     days = [monday + dt.timedelta(days=i) for i in range(7)]
-    occurrences = {day: sessions_on(site, day) for day in days}
+    occurrences = plan_between(site, days[0], days[-1])
     weekly = list(
         PlannedSession.objects.filter(site=site, valid_from__lte=sunday).exclude(
             valid_until__lt=monday

@@ -146,6 +146,8 @@ def test_each_theme_is_served_now_with_its_wait_or_says_when_next(centre):
 
 def test_the_wait_is_the_displays_estimate(centre):
     alpha = centre.alpha
+    alpha.language = "en"  # the display speaks the site's language
+    alpha.save(update_fields=["language"])
     open_session(centre.counsellor_a, make_desk(alpha, "Desk 1", "E"))
     for _n in range(3):
         queue_visit(alpha, "E")
