@@ -17,7 +17,7 @@ from citedesmetiers.models import Cite, Partner, Site, Theme
 from citedesmetiers.pdf import render
 from counselling.models import Desk, Outcome, Topic
 from events.models import Event
-from reception.models import AgeBracket, Area, Situation
+from reception.models import AgeBracket, Area, Channel, Situation
 from resources import stats as resources_stats
 
 from . import charts
@@ -114,6 +114,7 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
         "referrals_out": sorted(m.current.by("referrals_out", "kind").items(), key=lambda r: -r[1]),
         "audiences": _audiences_section(m),
         "events_by_kind": _events_section(m),
+        "appointments": _appointments_section(m, theme_names),
         "documentation": resources_stats.usage(start, end),
         "by_site": _sites_section(m) if site is None else [],
         "topics": _topics_section(m),
@@ -256,6 +257,32 @@ def _events_section(m: Month) -> list[dict]:
                 }
             )
     return rows
+
+
+def _appointments_section(m: Month, theme_names: dict[str, str]) -> list[dict]:
+    """Appointments of the month by channel and theme: booked in all (cancelled ones apart),
+    attended, did not come, and the no-show rate of those whose slot came."""
+    rows: dict[tuple[str, str], Counter] = {}
+    for k, n in m.current.totals["appointments"].items():
+        dims = parse_key(k)
+        rows.setdefault((dims["channel"], dims["theme"]), Counter())[dims["status"]] += n
+    channels = dict(Channel.choices)
+    names = theme_names | _names(Theme, {theme for _channel, theme in rows})
+    table = []
+    for (channel, theme), status in sorted(rows.items()):
+        seen = status["attended"] + status["no_show"]
+        table.append(
+            {
+                "channel": channels.get(channel, channel),
+                "theme": names.get(theme, _("other")),
+                "booked": sum(status.values()) - status["cancelled"],
+                "cancelled": status["cancelled"],
+                "attended": status["attended"],
+                "no_show": status["no_show"],
+                "no_show_rate": round(100 * status["no_show"] / seen) if seen else None,
+            }
+        )
+    return table
 
 
 def _sites_section(m: Month) -> list[tuple[str, dict]]:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from appointments import stats as appointments_stats
 from citedesmetiers.facts import parse_key
 from citedesmetiers.models import Site
 from counselling import stats as counselling_stats
@@ -26,6 +27,7 @@ SOURCES = {
     "reception": reception_stats.daily_facts,
     "counselling": counselling_stats.daily_facts,
     "events": events_stats.daily_facts,
+    "appointments": appointments_stats.daily_facts,
 }
 SMALL_CELL = 5
 REAGGREGATE_DAYS = 7  # late changes (attendance ticked the next day) are caught up
