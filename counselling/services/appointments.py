@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from appointments import keys
 from appointments.models import Appointment
 from citedesmetiers.codes import new_code, normal_form
 from citedesmetiers.live import publish_change
@@ -284,7 +285,7 @@ def by_secret(secret: str) -> Appointment | None:
         return None
     return (
         Appointment.objects.select_related("site", "theme", "desk")
-        .filter(manage_digest=_digest(secret))
+        .filter(keys.opened_by(_digest(secret)))  # the booking's link, or an e-mail's
         .first()
     )
 
