@@ -11,12 +11,20 @@ read the plan."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from citedesmetiers.models import Partner, Site, Theme
 from reception.models import APPOINTMENT_CHANNELS, Channel
+
+
+def booking_language() -> str:
+    """The language the booking was made in (the active one, in the request that books): the
+    appointment's e-mails speak it, the reminder too, which is sent by a worker."""
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 class Appointment(models.Model):
@@ -54,6 +62,12 @@ class Appointment(models.Model):
     email = models.EmailField(_("e-mail address"), blank=True)
     # SHA-256 of the normalised contact: one active booking per contact and theme.
     contact_digest = models.CharField(max_length=64, blank=True, editable=False)
+    language = models.CharField(
+        max_length=8,
+        default=booking_language,
+        db_default="",  # rows written by code that predates the field: the project's language
+        editable=False,
+    )
     booked_at = models.DateTimeField(_("booked"))
     booked_by_staff = models.BooleanField(_("booked by staff"), default=False)
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
@@ -114,3 +128,17 @@ class Appointment(models.Model):
         if self.channel != Channel.VIDEO or not template or not self.room:
             return ""
         return template.replace("{room}", self.room)
+
+
+class AppointmentKey(models.Model):
+    """One more manage link to an appointment, made for one e-mail as it is sent (the one shown
+    at booking is `Appointment.manage_digest`). Only the SHA-256 of the secret is stored: the
+    secret itself is in the e-mail, and nowhere else (appointments.keys). Deleted with the
+    contact data, which ends every link."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="keys")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -285,6 +285,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.send_reminders",
         "schedule": crontab(minute="*/10"),
     },
+    "appointments-send-reminders": {
+        "task": "appointments.tasks.send_reminders",
+        "schedule": crontab(minute="*/10"),
+    },
     "statistics-aggregate": {
         "task": "figures.aggregate_and_purge",
         "schedule": crontab(hour=2, minute=15),
@@ -305,6 +309,12 @@ CELERY_BEAT_SCHEDULE = {
     "events-purge-contacts": {
         "task": "events.tasks.purge_contacts",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Hourly, not daily: the visitor is told the day their contact is erased, and one ended at
+    # 17:00 is erased by 18:00 the day after, not at night a day later. Also says the no-shows.
+    "appointments-purge-contacts": {
+        "task": "appointments.tasks.purge_contacts",
+        "schedule": crontab(minute=40),
     },
 }
 

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from appointments import emails, keys
 from appointments.models import Appointment
 from citedesmetiers.codes import new_code, normal_form
 from citedesmetiers.live import publish_change
@@ -256,6 +257,7 @@ def book(
     try:
         with transaction.atomic():
             appointment.save()
+            emails.queue(appointment, emails.MailKind.CONFIRMATION)
             publish_change(site.slug)
     except IntegrityError:
         raise _why_not_saved(appointment) from None
@@ -284,7 +286,7 @@ def by_secret(secret: str) -> Appointment | None:
         return None
     return (
         Appointment.objects.select_related("site", "theme", "desk")
-        .filter(manage_digest=_digest(secret))
+        .filter(keys.opened_by(_digest(secret)))  # the booking's link, or an e-mail's
         .first()
     )
 
@@ -318,6 +320,7 @@ def cancel(*, appointment_id: int, now: dt.datetime | None = None) -> Appointmen
         _expect_changeable(appointment, now)
         appointment.status, appointment.cancelled_at = Status.CANCELLED, now
         appointment.save(update_fields=["status", "cancelled_at"])
+        emails.queue(appointment, emails.MailKind.CANCELLED)
         publish_change(appointment.site.slug)
     return appointment
 
@@ -341,6 +344,7 @@ def move(
             raise AppointmentError(
                 _("This time has just been taken: choose another one.")
             ) from None
+        emails.queue(appointment, emails.MailKind.MOVED)
         publish_change(appointment.site.slug)
     return appointment
 
