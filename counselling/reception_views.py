@@ -77,7 +77,9 @@ def day(request: HttpRequest) -> HttpResponse:
 @require_POST
 def check_in(request: HttpRequest) -> HttpResponse:
     try:
-        appointment = appointments.check_in(site=request.site, code=request.POST.get("code", "")[:40])
+        appointment = appointments.check_in(
+            site=request.site, code=request.POST.get("code", "")[:40]
+        )
     except AppointmentError as refusal:
         messages.error(request, str(refusal))
         return redirect("reception_appointments:day")
