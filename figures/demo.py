@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from citedesmetiers.models import Cite, OpeningPeriod, Partner, Site, Theme, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
 from counselling import planning
 from counselling.models import Desk, PlanMode, PlannedSession, Topic
+from counselling.services import appointments
 from events.demo import seed_events
 from reception.models import Channel
 from resources.demo import seed_catalogue
@@ -68,6 +70,7 @@ def seed_demo() -> Site:
             "time_zone": "Europe/Paris",
             "language": "fr",
             "reception_protocol": "Gratuit, anonyme, sans rendez-vous. Gardez ce ticket.",
+            "video_room_template": "https://visio.example.org/cdm-{room}",
         },
     )
     for weekday, opens, closes in OPENING_HOURS:
@@ -99,6 +102,7 @@ def seed_demo() -> Site:
         grant_role(user=user, role=role, site=site, partner=partner)
     seed_desks(site)
     seed_plan(site, partners)
+    seed_bookings(site)
     seed_catalogue(site)
     seed_events(site)
     return site
@@ -202,4 +206,32 @@ def seed_plan(site: Site, partners: list[Partner]) -> None:
                 valid_from=monday,
                 counsellor_id=counsellor.pk if counsellor else None,
                 channels=(Channel.PHONE, Channel.VIDEO) if mode == APPOINTMENTS else (),
+            )
+
+
+# A few bookings of the appointment desk's next free slots: pseudonyms and the contact their
+# channel needs (the demo's e-mails go to the console).
+BOOKINGS = [
+    ("Amina", Channel.PHONE, {"phone": "06 12 34 56 78"}),
+    ("Lucas", Channel.VIDEO, {"email": "lucas@example.org"}),
+    ("Inès", Channel.PHONE, {"phone": "07 98 76 54 32"}),
+]
+
+
+def seed_bookings(site: Site) -> None:
+    """Book the demo's appointments, unless some are still to come (a second seeding)."""
+    if site.appointments.filter(status="booked", starts__gt=timezone.now()).exists():
+        return
+    change = site.themes.get(letter="C")
+    for pseudonym, channel, contact in BOOKINGS:
+        free = appointments.slots(site, change, channel=channel)
+        if free:
+            appointments.book(
+                site=site,
+                theme_id=change.pk,
+                channel=channel,
+                desk_id=free[0].desk_id,
+                starts=free[0].starts,
+                pseudonym=pseudonym,
+                **contact,
             )

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
+from appointments.models import Appointment
 from counselling.models import PlanMode, PlannedSession, sessions_on
 from events.models import Registration
 
@@ -22,6 +23,7 @@ def snapshot() -> dict:
             )
         ),
         "memberships": StaffMembership.objects.count(),
+        "bookings": sorted(Appointment.objects.values_list("pseudonym", "channel", "starts")),
         "plan": sorted(
             PlannedSession.objects.values_list("desk__name", "weekday", "starts", "mode")
         ),
@@ -65,6 +67,10 @@ def test_the_demo_has_a_weeks_plan_with_an_appointments_desk(db):
     appointments = plan.filter(mode=PlanMode.APPOINTMENTS)
     assert sorted(appointments.values_list("weekday", flat=True)) == [1, 3]
     assert {tuple(p.channels) for p in appointments} == {("phone", "video")}
+    # A few bookings of the appointment desk, by phone and video, with their contact only.
+    booked = Appointment.objects.filter(site=site, status="booked")
+    assert {a.channel for a in booked} == {"phone", "video"} and booked.count() == 3
+    assert all(bool(a.phone) != bool(a.email) for a in booked)
     # It holds from the week it is seeded, today included (a Sunday plans nothing).
     today = site.local_date()
     assert len(sessions_on(site, today)) == plan.filter(weekday=today.weekday()).count()
