@@ -33,6 +33,7 @@ from .plan_forms import (
     channel_label,
     in_plan_years,
 )
+from .services import appointments
 
 MANAGER = (Role.MANAGER,)
 Kind = PlanException.Kind
@@ -180,6 +181,7 @@ def week(request: HttpRequest) -> HttpResponse:
             "previous": f"{previous:%Y-%m-%d}" if in_plan_years(previous) else "",
             "following": f"{following:%Y-%m-%d}" if in_plan_years(following) else "",
             "this_week": monday == monday_of(site.local_date()),
+            "unplanned": appointments.without_planned_desk(site),
         },
     )
 

@@ -389,3 +389,40 @@ def test_fifty_people_taking_the_last_slot_at_once_make_exactly_one_booking(cent
     assert len(booked) == 1
     assert all("just been taken" in str(r) for r in results if not isinstance(r, Appointment))
     assert Appointment.objects.count() == 1
+
+
+def test_a_plan_changed_under_booked_appointments_keeps_them_and_says_which(mfa_enrolled, login):
+    alpha = mfa_enrolled.alpha
+    desk = make_desk(alpha, "Desk 4", "E")
+    next_week = alpha.local_date() + dt.timedelta(days=7)
+    session = planning.plan_session(
+        site=alpha,
+        desk_id=desk.pk,
+        partner_id=mfa_enrolled.partner_b.pk,
+        theme_ids=[theme(alpha, "E").pk],
+        mode=PlanMode.APPOINTMENTS,
+        weekday=next_week.weekday(),
+        starts=dt.time(14),
+        ends=dt.time(17),
+        valid_from=alpha.local_date(),
+        channels=["phone"],
+    )
+    starts = dt.datetime.combine(next_week, dt.time(14), tzinfo=alpha.zone)
+    kept, _secret = appointments.book(
+        site=alpha,
+        theme_id=theme(alpha, "E").pk,
+        channel="phone",
+        desk_id=desk.pk,
+        starts=starts,
+        pseudonym="Zoé",
+        phone="0601020304",
+    )
+    assert appointments.without_planned_desk(alpha) == []
+    # The manager ends the appointment hours before that day: the booking stays, flagged.
+    planning.end_session(session_id=session.pk, last_day=alpha.local_date())
+    assert appointments.without_planned_desk(alpha) == [kept]
+    kept.refresh_from_db()
+    assert kept.status == Appointment.Status.BOOKED
+    page = login(mfa_enrolled.manager).get("/manage/planning/").content.decode()
+    assert "1 appointment no longer has a planned desk" in page
+    assert 'href="tel:0601020304"' in page

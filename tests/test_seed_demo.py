@@ -4,9 +4,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from appointments.models import Appointment
 from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
-from appointments.models import Appointment
 from counselling.models import PlanMode, PlannedSession, sessions_on
 from events.models import Registration
 

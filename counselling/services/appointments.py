@@ -349,6 +349,32 @@ def move(
     return appointment
 
 
+def without_planned_desk(site: Site, now: dt.datetime | None = None) -> list[Appointment]:
+    """Booked appointments still to come that no appointments session of the plan holds any more
+    (the plan was changed after they were booked). They stay booked: the manager is told, to
+    plan their desk back or to let the visitor know."""
+    now = _now(now)
+    booked = list(
+        Appointment.objects.filter(site=site, status=Status.BOOKED, ends__gt=now)
+        .select_related("theme", "desk")
+        .order_by("starts", "pk")
+    )
+    if not booked:
+        return []
+    plan = plan_between(site, site.local_date(booked[0].starts), site.local_date(booked[-1].starts))
+
+    def held(appointment: Appointment) -> bool:
+        return any(
+            o.mode == PlanMode.APPOINTMENTS
+            and o.desk_id == appointment.desk_id
+            and o.starts <= appointment.starts
+            and appointment.ends <= o.ends
+            for o in plan[site.local_date(appointment.starts)]
+        )
+
+    return [a for a in booked if not held(a)]
+
+
 # --- on the day -----------------------------------------------------------------------------------
 
 
