@@ -239,6 +239,12 @@ def verify(shots: Shots) -> None:
     shots.take("verify-phone", page)
 
 
+def public(shots: Shots, name: str, path: str) -> None:
+    page = shots.page(PHONE)
+    goto(page, path)
+    shots.take(name, page)
+
+
 def staff_screen(shots: Shots, name: str, email: str, path: str, viewport: dict) -> None:
     page = shots.page(viewport, email)
     goto(page, path)
@@ -260,8 +266,17 @@ def main() -> int:
             shots.attempt("kiosk", lambda s=shots: kiosk(s))
             shots.attempt("events", lambda s=shots: events(s))
             shots.attempt("verify-phone", lambda s=shots: verify(s))
+            for name, path in (("site-page", "/s/demo/"), ("booking-phone", "/appointments/demo/")):
+                shots.attempt(name, lambda s=shots, n=name, p=path: public(s, n, p))
             for name, email, path, viewport in (
                 ("dashboard", "manager@demo.test", "/manage/", TABLET),
+                ("planning", "manager@demo.test", "/manage/planning/", TABLET),
+                (
+                    "reception-appointments",
+                    "reception@demo.test",
+                    "/reception/appointments/",
+                    TABLET,
+                ),
                 ("organiser", "organiser@demo.test", "/events/manage/", PC),
                 ("information-officer", "librarian@demo.test", "/catalogue/staff/", PC),
             ):
