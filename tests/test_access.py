@@ -369,6 +369,17 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     # Managers' dashboard, exports and monthly reports: managers only, each at their own sites
     # (Frank at Alpha, Grace at Beta). See test_dashboard and test_reports for what they show.
     ("/manage/", "GET", {**everyone(403), "manager": 200, "beta_manager": 200, "anonymous": LOGIN}),
+    # The plan's coverage, of the manager's own site (Beta's for Grace), and its print.
+    (
+        "/manage/coverage/?day=2",
+        "GET",
+        {**everyone(403), "manager": 200, "beta_manager": 200, "anonymous": LOGIN},
+    ),
+    (
+        "/manage/coverage.pdf?day=x",
+        "GET",
+        {**everyone(403), "manager": 200, "beta_manager": 200, "anonymous": LOGIN},
+    ),
     (
         "/manage/?site=beta",
         "GET",
