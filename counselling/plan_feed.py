@@ -30,7 +30,15 @@ from citedesmetiers.models import Site, Theme, User
 from citedesmetiers.roles import Role
 from reception.models import Channel
 
-from .models import Desk, Occurrence, PlanException, PlanFeed, PlanMode, PlannedSession, sessions_on
+from .models import (
+    Desk,
+    Occurrence,
+    PlanException,
+    PlanFeed,
+    PlanMode,
+    PlannedSession,
+    plan_between,
+)
 from .services import CounsellingError
 
 PAGE_DAYS = 28  # the page: the next four weeks
@@ -87,8 +95,17 @@ def _utc(site: Site, day: dt.date, time: dt.time) -> dt.datetime:
 
 def plan_of(counsellor: User, site: Site, first: dt.date, days: int) -> list[MySession]:
     """Every session planned for `counsellor` by name at `site` on the `days` local days from
-    `first`, exceptions applied (`sessions_on`), by start."""
+    `first`, exceptions applied (`plan_between`), by start."""
     last = first + dt.timedelta(days=days - 1)
+    found = [
+        (day, occurrence)
+        for day, occurrences in sorted(plan_between(site, first, last).items())
+        for occurrence in occurrences
+        if occurrence.counsellor_id == counsellor.pk
+    ]
+    if not found:
+        return []
+    # What the sessions come from, to name each one for the calendar (see `_uid`).
     weekly = list(
         PlannedSession.objects.filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=first),
@@ -105,29 +122,12 @@ def plan_of(counsellor: User, site: Site, first: dt.date, days: int) -> list[MyS
             day__range=(first, last),
         ).only("pk", "day", "desk_id", "starts", "ends")
     )
-    found: list[tuple[dt.date, Occurrence, str]] = []
-    for offset in range(days):
-        day = first + dt.timedelta(days=offset)
-        planned = [
-            p
-            for p in weekly
-            if p.weekday == day.weekday()
-            and p.valid_from <= day
-            and (p.valid_until is None or p.valid_until >= day)
-        ]
-        extra = [e for e in extras if e.day == day]
-        # Only the days where something names them: the others cannot hold a session of theirs.
-        if not planned and not extra:
-            continue
-        for occurrence in sessions_on(site, day):
-            if occurrence.counsellor_id == counsellor.pk:
-                found.append((day, occurrence, _uid(site, day, occurrence, planned, extra)))
     desks = dict(
-        Desk.objects.filter(pk__in={o.desk_id for _d, o, _u in found}).values_list("pk", "name")
+        Desk.objects.filter(pk__in={o.desk_id for _day, o in found}).values_list("pk", "name")
     )
     themes = {
         t.pk: t
-        for t in Theme.objects.filter(pk__in={pk for _d, o, _u in found for pk in o.theme_ids})
+        for t in Theme.objects.filter(pk__in={pk for _day, o in found for pk in o.theme_ids})
     }
     return [
         MySession(
@@ -141,16 +141,16 @@ def plan_of(counsellor: User, site: Site, first: dt.date, days: int) -> list[MyS
                     key=lambda t: (t.order, t.pk),
                 )
             ),
-            uid=uid,
+            uid=_uid(site, day, occurrence, weekly, extras),
         )
-        for day, occurrence, uid in found
+        for day, occurrence in found
     ]
 
 
-def _uid(site: Site, day: dt.date, occurrence: Occurrence, planned, extras) -> str:
+def _uid(site: Site, day: dt.date, occurrence: Occurrence, weekly, extras) -> str:
     """The calendar's name for this session on this day, the same at every reading: the weekly
     range it comes from and the date, or the extra session. A desk is never planned twice at
-    once, so its desk and times tell which one it is."""
+    once, so its desk and times on that day tell which one it is."""
 
     def same(row) -> bool:
         return (
@@ -159,11 +159,11 @@ def _uid(site: Site, day: dt.date, occurrence: Occurrence, planned, extras) -> s
             and _utc(site, day, row.ends) == occurrence.ends
         )
 
-    for row in planned:
-        if same(row):
+    for row in weekly:
+        if row.weekday == day.weekday() and same(row):
             return f"plan-{row.pk}-{day:%Y%m%d}@citedesmetiers"
     for row in extras:
-        if same(row):
+        if row.day == day and same(row):
             return f"plan-extra-{row.pk}@citedesmetiers"
     # Changed between the two reads: a name from what it is, still the same next time.
     return f"plan-desk-{occurrence.desk_id}-{occurrence.starts:%Y%m%dT%H%M}Z@citedesmetiers"
