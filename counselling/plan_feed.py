@@ -160,7 +160,8 @@ def _uid(site: Site, day: dt.date, occurrence: Occurrence, weekly, extras) -> st
         )
 
     for row in weekly:
-        if row.weekday == day.weekday() and same(row):
+        holds = row.valid_from <= day and (row.valid_until is None or row.valid_until >= day)
+        if holds and row.weekday == day.weekday() and same(row):
             return f"plan-{row.pk}-{day:%Y%m%d}@citedesmetiers"
     for row in extras:
         if row.day == day and same(row):

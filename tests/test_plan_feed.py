@@ -14,10 +14,10 @@ from icalendar import Calendar
 from citedesmetiers import limits
 from citedesmetiers.cache import CacheUnavailable
 from citedesmetiers.roles import Role
-from counselling import views
-from counselling.models import PlanFeed
+from counselling import planning, views
+from counselling.models import PlanFeed, PlanMode
 from tests.conftest import make_staff
-from tests.counselling_fixtures import in_english, queue_visit  # noqa: F401  (fixture)
+from tests.counselling_fixtures import in_english, queue_visit, theme  # noqa: F401  (fixture)
 from tests.plan_fixtures import Plan, t
 
 pytestmark = pytest.mark.usefixtures("in_english")
@@ -297,3 +297,27 @@ def test_without_a_cache_to_count_the_feed_is_still_read(centre, plan, login, mo
     monkeypatch.setattr(limits, "count_hits", down)
 
     assert len(entries(feed(secret))) == 16
+
+
+def test_a_session_planned_again_from_a_date_gets_new_names_from_then(centre, plan, login):
+    alpha, walk_in = centre.alpha, plan.walk_in
+    planning.end_session(session_id=walk_in.pk, last_day=plan.day(7))
+    again = planning.plan_session(
+        site=alpha,
+        desk_id=plan.desk_1.pk,
+        partner_id=centre.partner_a.pk,
+        theme_ids=[theme(alpha, "E").pk],
+        mode=PlanMode.WALK_IN,
+        weekday=walk_in.weekday,
+        starts=walk_in.starts,
+        ends=walk_in.ends,
+        valid_from=plan.day(8),
+        counsellor_id=centre.counsellor_a.pk,
+    )
+    secret = make_address(login, centre.counsellor_a)
+
+    uids = {str(e["UID"]) for e in entries(feed(secret))}
+
+    assert f"plan-{walk_in.pk}-{plan.day(1):%Y%m%d}@citedesmetiers" in uids
+    assert f"plan-{again.pk}-{plan.day(15):%Y%m%d}@citedesmetiers" in uids
+    assert f"plan-{walk_in.pk}-{plan.day(15):%Y%m%d}@citedesmetiers" not in uids
