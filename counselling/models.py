@@ -512,3 +512,26 @@ def opens_outside_plan(desk: Desk, counsellor, partner: Partner | None, now: dt.
     if not today:
         return False
     return not any(o.desk_id == desk.pk for o in planned_for(today, counsellor, partner, now))
+
+
+class PlanFeed(models.Model):
+    """A counsellor's private calendar address (`/desk/plan/feed/<secret>.ics`): calendar apps
+    cannot log in, so the address itself is the key. Only the SHA-256 of its secret is stored;
+    replacing the address draws a new secret (the old one stops working) and turning it off
+    deletes the row."""
+
+    counsellor = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_feed"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    # The feed is read by a calendar app with no language of its own: it speaks the language of
+    # the page where the counsellor made the address.
+    language = models.CharField(_("language"), max_length=10)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("calendar address")
+        verbose_name_plural = _("calendar addresses")
+
+    def __str__(self) -> str:
+        return f"{self.counsellor} {self.created_at:%Y-%m-%d}"

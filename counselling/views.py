@@ -4,10 +4,11 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -15,7 +16,9 @@ from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from appointments.models import Appointment
 from citedesmetiers.access import staff_view
+from citedesmetiers.cache import CacheUnavailable
 from citedesmetiers.ids import parse_id
+from citedesmetiers.limits import over_hourly_limits
 from citedesmetiers.live import current_mark, live_poll
 from citedesmetiers.refusals import attempt
 from citedesmetiers.roles import Role
@@ -24,9 +27,9 @@ from reception.models import Call, Channel
 from reception.take_away import take_away_of
 from resources.search import Filters, search
 
-from . import selectors, services
+from . import plan_feed, selectors, services
 from .forms import CallTicketForm, FinishInterviewForm
-from .models import Desk, DeskSession, Interview
+from .models import Desk, DeskSession, Interview, PlanFeed
 from .services import appointments
 
 COUNSELLOR = (Role.COUNSELLOR,)
@@ -496,3 +499,96 @@ def take_away_remove_event(request: HttpRequest, visit_id: int) -> HttpResponse:
         event_id=_event_id(request),
         visit_id=visit_id,
     )
+
+
+# --- The counsellor's own plan, and its calendar address ---------------------------------------
+
+
+def _plan_page(request: HttpRequest, secret: str | None = None) -> HttpResponse:
+    first = request.site.local_date()
+    sessions = plan_feed.plan_of(request.user, request.site, first, plan_feed.PAGE_DAYS)
+    context = {
+        "days": plan_feed.by_day(sessions),
+        "feed": PlanFeed.objects.filter(counsellor=request.user).first(),
+        "weeks": plan_feed.PAGE_DAYS // 7,
+        "feed_weeks": plan_feed.FEED_DAYS // 7,
+    }
+    if secret is not None:
+        address = request.build_absolute_uri(reverse("counselling:plan_feed", args=[secret]))
+        context["address"] = address
+        context["webcal"] = "webcal://" + address.split("://", 1)[1]
+    response = render(request, "counselling/plan.html", context)
+    # The address shown once goes to no other site as a referrer.
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@never_cache
+@staff_view(*COUNSELLOR)
+@require_GET
+def my_plan(request: HttpRequest) -> HttpResponse:
+    return _plan_page(request)
+
+
+def _new_address(request: HttpRequest, action) -> HttpResponse:
+    """Run `action` (create or replace) and show the page with the new address: the only time
+    it is shown (a reload posts again and asks first, as a browser does)."""
+    try:
+        secret = action(counsellor=request.user, language=translation.get_language())
+    except plan_feed.PlanFeedError as refusal:
+        messages.error(request, str(refusal))
+        return redirect("counselling:plan")
+    return _plan_page(request, secret)
+
+
+@never_cache
+@staff_view(*COUNSELLOR)
+@require_POST
+def plan_feed_create(request: HttpRequest) -> HttpResponse:
+    return _new_address(request, plan_feed.create_plan_feed)
+
+
+@never_cache
+@staff_view(*COUNSELLOR)
+@require_POST
+def plan_feed_replace(request: HttpRequest) -> HttpResponse:
+    return _new_address(request, plan_feed.replace_plan_feed)
+
+
+@staff_view(*COUNSELLOR)
+@require_POST
+def plan_feed_turn_off(request: HttpRequest) -> HttpResponse:
+    if attempt(request, plan_feed.turn_off_plan_feed, counsellor=request.user):
+        messages.success(request, _("Your calendar address is turned off."))
+    return redirect("counselling:plan")
+
+
+# A calendar app reads a feed every few minutes to every few hours. Those of the big providers
+# read from shared networks: the limits are for load, not for guessing (a secret of 256 bits is
+# not guessed).
+FEED_LIMITS = {"per_address": 120, "per_network": 1200, "everyone": 20000}
+
+
+@require_GET
+def plan_calendar(request: HttpRequest, secret: str) -> HttpResponse:
+    """The counsellor's plan as a calendar, at the private address: no login (calendar apps
+    cannot log in). An unknown or replaced secret, or an account no longer in use: 404."""
+    try:
+        refused = over_hourly_limits(request, "plan-feed", **FEED_LIMITS)
+    except CacheUnavailable:
+        refused = False  # nothing can count: the feed is still read
+    if refused:
+        response = HttpResponse(status=429)
+        response["Retry-After"] = "3600"
+        return response
+    feed = plan_feed.find_plan_feed(secret)
+    sites = plan_feed.feed_sites(feed.counsellor) if feed is not None else []
+    if not sites:
+        raise Http404
+    with translation.override(feed.language):
+        body = plan_feed.feed_bytes(feed.counsellor, sites)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    add_never_cache_headers(response)
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex"
+    return response

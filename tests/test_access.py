@@ -13,6 +13,7 @@ Redirect(..., writes=False) — and every GET must leave visits and ticket count
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.urls import get_resolver, resolve
 
 from citedesmetiers.models import Partner
-from counselling import planning
+from counselling import plan_feed, planning
 from counselling.models import Desk, PlanException, PlanMode
 from reception import services
 from reception.models import TicketCounter, Visit
@@ -113,6 +114,8 @@ PLACEHOLDERS: dict[str, Callable[[Centre], object]] = {
     "alpha_session": lambda c: _planned(c.alpha),
     "beta_session": lambda c: _planned(c.beta),
     "alpha_exception": lambda c: _closed(c.alpha),
+    "bob_feed": lambda c: plan_feed.create_plan_feed(counsellor=c.counsellor_a, language="en"),
+    "unknown_feed": lambda c: secrets.token_urlsafe(plan_feed.SECRET_BYTES),
 }
 
 ADMIN_LOGIN = Redirect("/admin/login/?next=/admin/", writes=False)
@@ -257,6 +260,35 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN},
     ),
     ("/desk/day/", "GET", {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN}),
+    # Bob's own plan, and his calendar address: made (the page shows it once), and without one
+    # nothing to replace or turn off (refused with a message).
+    ("/desk/plan/", "GET", {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN}),
+    (
+        "/desk/plan/address/create/",
+        "POST",
+        {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN},
+    ),
+    (
+        "/desk/plan/address/replace/",
+        "POST",
+        {
+            **everyone(403),
+            "counsellor_a": Redirect("/desk/plan/", writes=False),
+            "anonymous": LOGIN,
+        },
+    ),
+    (
+        "/desk/plan/address/turn-off/",
+        "POST",
+        {
+            **everyone(403),
+            "counsellor_a": Redirect("/desk/plan/", writes=False),
+            "anonymous": LOGIN,
+        },
+    ),
+    # The calendar address needs no login (calendar apps cannot log in): the secret is the key.
+    ("/desk/plan/feed/{bob_feed}.ics", "GET", everyone(200)),
+    ("/desk/plan/feed/{unknown_feed}.ics", "GET", everyone(404)),
     # htmx's "stop polling" (286) when the counsellor has no desk open.
     ("/desk/live/?s=alpha", "GET", {**everyone(403), "counsellor_a": 286, "anonymous": LOGIN}),
     (
