@@ -1,6 +1,8 @@
 """What stands between a script and the public registration form, besides the honeypot: limits
 per address, per network and per event, and a proof-of-work check once they are near. And the
-limits of the page where a registration's code is typed (`count_code_lookup`).
+limits of the page where a registration's code is typed (`count_code_lookup`). The public
+appointment booking (counselling.booking_views) stands behind the same limits and check, with its
+own counters (`BOOKING`), a site taking the place of the event.
 
 Limits, per clock hour (counted on every well-formed attempt, whatever its outcome):
 - one address (IPv6: its /64) makes at most EVENT_REGISTRATIONS_PER_HOUR attempts;
@@ -49,6 +51,11 @@ class Reason:
     BUSY = "busy"  # in an hour the check may not be needed
 
 
+# The public forms counted, each with counters of its own (the same limits apply to both).
+REGISTRATION = "events:register"
+BOOKING = "appointments:book"
+
+
 @dataclass(frozen=True)
 class Counts:
     address: int
@@ -57,25 +64,26 @@ class Counts:
     event: int
 
 
-def _keys(request: HttpRequest, event_id: int) -> tuple[str, str, str, str]:
+def _keys(request: HttpRequest, event_id: int, form: str) -> tuple[str, str, str, str]:
     hour = f"{timezone.now():%Y%m%d%H}"
     network = client_network(request)
     return (
-        f"events:register:{client_key(request)}:{hour}",
-        f"events:register-net:{network}:{hour}",
-        f"events:register-event-net:{event_id}:{network}:{hour}",
-        f"events:register-event:{event_id}:{hour}",
+        f"{form}:{client_key(request)}:{hour}",
+        f"{form}-net:{network}:{hour}",
+        f"{form}-event-net:{event_id}:{network}:{hour}",
+        f"{form}-event:{event_id}:{hour}",
     )
 
 
-def count_attempt(request: HttpRequest, event_id: int) -> Counts:
-    """Count one more attempt (of this address, its network, on this event); the counts after."""
-    return Counts(*count_hits(list(_keys(request, event_id)), HOUR))
+def count_attempt(request: HttpRequest, event_id: int, *, form: str = REGISTRATION) -> Counts:
+    """Count one more attempt (of this address, its network, on this event); the counts after.
+    For a booking (`form=BOOKING`), `event_id` is the site's id."""
+    return Counts(*count_hits(list(_keys(request, event_id, form)), HOUR))
 
 
-def counts_so_far(request: HttpRequest, event_id: int) -> Counts:
+def counts_so_far(request: HttpRequest, event_id: int, *, form: str = REGISTRATION) -> Counts:
     """The counts as they are, for the page that shows the form (nothing is counted)."""
-    keys = _keys(request, event_id)
+    keys = _keys(request, event_id, form)
     found = cache.get_many(keys)
     return Counts(*(int(found.get(key) or 0) for key in keys))
 
@@ -139,8 +147,9 @@ def _hmac_key() -> str:
     return salted_hmac("events.guard.challenge", "altcha").hexdigest()
 
 
-def new_challenge(event_id: int) -> dict:
-    """A challenge for the registration form of `event_id`, as the browser reads it."""
+def new_challenge(event_id: int | str) -> dict:
+    """A challenge for the registration form of `event_id`, as the browser reads it (or for
+    another form: any name that is not an event's id, such as `booking:<site id>`)."""
     challenge = create_challenge_v1(
         hmac_key=_hmac_key(),
         max_number=settings.EVENT_CHALLENGE_DIFFICULTY,
@@ -150,7 +159,7 @@ def new_challenge(event_id: int) -> dict:
     return challenge.to_dict()
 
 
-def solved(payload: str, event_id: int) -> bool:
+def solved(payload: str, event_id: int | str) -> bool:
     """Whether `payload` (what the browser sends) solves a challenge of ours for this event,
     not expired and not used before. Anything malformed is simply not solved."""
     if not payload or len(payload) > 2000:
