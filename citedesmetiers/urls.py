@@ -23,6 +23,7 @@ urlpatterns = [
     path("events/manage/", include("events.organiser.urls")),
     path("events/", include("events.urls")),
     path("manage/planning/", include("counselling.plan_urls")),
+    path("appointments/", include("counselling.booking_urls")),
     path("manage/", include("figures.urls")),
     path("s/", include("sitepage.urls")),
     path("accounts/", include("allauth.urls")),

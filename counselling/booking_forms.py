@@ -1,0 +1,47 @@
+"""The public booking form: who (a first name or pseudonym) and one way to reach them. Which
+contact a channel needs is the service's rule (counselling.services.appointments): the form only
+carries what was typed, as it was typed, so that a refusal shows it again."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .services.appointments import PSEUDONYM_MAX
+
+
+class BookingForm(forms.Form):
+    # The steps chosen before (theme, channel, slot) travel with the form as hidden fields.
+    theme = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    channel = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    slot = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    pseudonym = forms.CharField(
+        label=_("First name or pseudonym"),
+        # The service says what is too long, in a sentence; the field only keeps junk out.
+        max_length=PSEUDONYM_MAX * 4,
+        required=False,
+        help_text=_("So that the counsellor can greet you. No surname needed."),
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("E-mail address"),
+        max_length=254,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "email", "autocomplete": "email", "inputmode": "email"}
+        ),
+    )
+    # The solution of the automatic check, when the page asks for it (static/js/challenge.js).
+    altcha = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    # A field people never see: robots fill it in.
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this field empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )

@@ -1,0 +1,68 @@
+"""A site with appointment hours every day, for the public booking pages (which run on the real
+clock): Alpha's Desk 4 takes appointments for theme E every afternoon, 14:00–17:30, in person,
+by phone and by video (Alpha has a video room address); Desk 1 is walk-in for E all day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from citedesmetiers.models import Site, Theme
+from counselling import planning
+from counselling.models import Desk, PlanMode
+from counselling.services import appointments
+from tests.counselling_fixtures import make_desk, theme
+
+CHANNELS = ("in_person", "phone", "video")
+
+
+@dataclass
+class Planned:
+    site: Site
+    theme: Theme
+    desk: Desk  # the appointments desk
+    walk_in_desk: Desk
+
+
+def plan_appointments(centre, *, channels=CHANNELS) -> Planned:
+    alpha = centre.alpha
+    alpha.video_room_template = "https://visio.example.org/cdm-{room}"
+    alpha.save(update_fields=["video_room_template"])
+    walk_in = make_desk(alpha, "Desk 1", "E", order=1)
+    desk = make_desk(alpha, "Desk 4", "E", order=4)
+    e = theme(alpha, "E")
+    week_ago = alpha.local_date() - dt.timedelta(days=7)
+    for weekday in range(7):
+        planning.plan_session(
+            site=alpha,
+            desk_id=walk_in.pk,
+            partner_id=centre.partner_a.pk,
+            theme_ids=[e.pk],
+            mode=PlanMode.WALK_IN,
+            weekday=weekday,
+            starts=dt.time(9),
+            ends=dt.time(17, 30),
+            valid_from=week_ago,
+        )
+        planning.plan_session(
+            site=alpha,
+            desk_id=desk.pk,
+            partner_id=centre.partner_b.pk,
+            theme_ids=[e.pk],
+            mode=PlanMode.APPOINTMENTS,
+            weekday=weekday,
+            starts=dt.time(14),
+            ends=dt.time(17, 30),
+            valid_from=week_ago,
+            channels=list(channels),
+        )
+    return Planned(site=alpha, theme=e, desk=desk, walk_in_desk=walk_in)
+
+
+def slot_param(slot) -> str:
+    """How the pages write a slot in their addresses (counselling.booking_views.slot_value)."""
+    return f"{slot.desk_id}_{slot.starts.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}"
+
+
+def free_slots(planned: Planned, channel: str | None = None):
+    return appointments.slots(planned.site, planned.theme, channel=channel)
