@@ -29,6 +29,7 @@ from counselling import plan_feed, planning
 from counselling.models import Desk, PlanException, PlanMode
 from reception import services
 from reception.models import TicketCounter, Visit
+from tests.booking_fixtures import book_one, plan_appointments
 from tests.conftest import Centre
 from tests.counselling_fixtures import AtDesk, DeskOf, make_desk
 
@@ -116,6 +117,7 @@ PLACEHOLDERS: dict[str, Callable[[Centre], object]] = {
     "alpha_exception": lambda c: _closed(c.alpha),
     "bob_feed": lambda c: plan_feed.create_plan_feed(counsellor=c.counsellor_a, language="en"),
     "unknown_feed": lambda c: secrets.token_urlsafe(plan_feed.SECRET_BYTES),
+    "appointment_secret": lambda c: book_one(plan_appointments(c)),
 }
 
 ADMIN_LOGIN = Redirect("/admin/login/?next=/admin/", writes=False)
@@ -251,6 +253,22 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     ("/s/alpha/poster.pdf", "GET", everyone(200)),
     ("/s/alpha/poster.pdf?size=a5", "GET", everyone(404)),
     ("/s/nowhere/", "GET", everyone(404)),
+    # Booking an appointment: public, no login; an appointment's page is at its secret link.
+    ("/appointments/alpha/", "GET", everyone(200)),
+    ("/appointments/nowhere/", "GET", everyone(404)),
+    # Posted without a theme or a time: back to the first step with a message, nothing booked.
+    ("/appointments/alpha/book/", "POST", everyone(Redirect("/appointments/alpha/", writes=False))),
+    ("/appointments/nowhere/book/", "POST", everyone(404)),
+    ("/appointments/manage/{appointment_secret}/", "GET", everyone(200)),
+    ("/appointments/manage/{appointment_secret}/move/", "GET", everyone(200)),
+    (
+        "/appointments/manage/{appointment_secret}/cancel/",
+        "POST",
+        everyone(Redirect("/appointments/manage/*/")),
+    ),
+    ("/appointments/manage/not-a-secret/", "GET", everyone(404)),
+    ("/appointments/manage/not-a-secret/move/", "GET", everyone(404)),
+    ("/appointments/manage/not-a-secret/cancel/", "POST", everyone(404)),
     # The counsellor's desk: counsellors only (Bob), at their own site; a desk of Beta is not
     # found from Alpha. Without an open desk, actions are refused with a message on /desk/.
     ("/desk/", "GET", {**everyone(403), "counsellor_a": 200, "anonymous": LOGIN}),
@@ -589,7 +607,7 @@ class AnyId(dict):
         return "1"  # fits every path converter: only the address's shape matters here
 
 
-@pytest.mark.parametrize("namespace", ["reception", "planning"])
+@pytest.mark.parametrize("namespace", ["reception", "planning", "booking"])
 def test_every_address_of_these_screens_is_in_the_matrix(mfa_enrolled, namespace):
     covered = {
         resolve(urlsplit(t(mfa_enrolled) if callable(t) else t.format_map(AnyId())).path).view_name

@@ -32,6 +32,7 @@ from counselling.models import PlanException, PlanMode
 from events.models import Registration
 from reception import services as reception
 from resources.models import Resource
+from tests.booking_fixtures import book_one, free_slots, plan_appointments, slot_param
 from tests.counselling_fixtures import make_desk
 from tests.events_fixtures import make_event
 
@@ -152,6 +153,9 @@ def world(mfa_enrolled) -> World:
         )
         for site in (centre.alpha, centre.beta)
     )
+    # Appointment hours, a booked appointment (its secret link) and a free time to choose.
+    bookable = plan_appointments(centre)
+    secret = book_one(bookable)
     last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     common = {"year": str(last_month.year), "month": f"{last_month.month:02d}"}
     return World(
@@ -168,6 +172,7 @@ def world(mfa_enrolled) -> World:
             "table": "visits_by_theme",
             "session_id": str(planned.pk),
             "exception_id": str(closed.pk),
+            "secret": secret,
         },
         fields={
             "visit": str(held.pk),
@@ -180,6 +185,7 @@ def world(mfa_enrolled) -> World:
             "partner": str(centre.partner_a.pk),
             "themes": str(alpha_theme.pk),
             "counsellor": str(centre.counsellor_a.pk),
+            "slot": slot_param(free_slots(bookable, "in_person")[0]),
         },
         others={
             **common,
