@@ -21,20 +21,34 @@ class BookingForm(forms.Form):
         max_length=PSEUDONYM_MAX * 4,
         required=False,
         help_text=_("So that the counsellor can greet you. No surname needed."),
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "given-name", "aria-describedby": "pseudonym-help"}
+        ),
     )
     phone = forms.CharField(
         label=_("Phone number"),
         max_length=40,
         required=False,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        widget=forms.TextInput(
+            attrs={
+                "type": "tel",
+                "autocomplete": "tel",
+                "inputmode": "tel",
+                "aria-describedby": "contact-use",
+            }
+        ),
     )
     email = forms.CharField(
         label=_("E-mail address"),
         max_length=254,
         required=False,
         widget=forms.TextInput(
-            attrs={"type": "email", "autocomplete": "email", "inputmode": "email"}
+            attrs={
+                "type": "email",
+                "autocomplete": "email",
+                "inputmode": "email",
+                "aria-describedby": "contact-use",
+            }
         ),
     )
     # The solution of the automatic check, when the page asks for it (static/js/challenge.js).
