@@ -454,8 +454,8 @@ def cancel(request: HttpRequest, secret: str) -> HttpResponse:
     appointment = appointments.by_secret(secret)
     if appointment is None:
         return _bad_link(request)
-    if attempt(request, appointments.cancel, appointment_id=appointment.pk):
-        messages.success(request, _("Your appointment is cancelled."))
+    # Done, the page says so in its title; refused (cancelled already), the message says why.
+    attempt(request, appointments.cancel, appointment_id=appointment.pk)
     return redirect("booking:manage", secret=secret)
 
 

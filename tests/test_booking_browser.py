@@ -54,7 +54,8 @@ def test_a_visitor_books_a_phone_appointment_on_their_phone(phone, centre, setti
     settings.EVENT_CHALLENGE_DIFFICULTY = 20_000
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     planned = plan_appointments(centre)
-    first = free_slots(planned, "phone")[0]
+    offered = free_slots(planned, "phone")
+    first = offered[0]
     site_time = timezone.localtime(first.starts, planned.site.zone)
 
     def step(name: str, main) -> None:
@@ -102,4 +103,22 @@ def test_a_visitor_books_a_phone_appointment_on_their_phone(phone, centre, setti
     )
     expect(phone.get_by_text("A counsellor calls you at your time")).to_be_visible()
     step("5-confirmation", phone.get_by_role("button", name="Cancel the appointment"))
+
+    # Another time, then no appointment after all: both from the same page.
+    phone.get_by_role("link", name="Move to another time").click()
+    expect(phone.locator("h1")).to_have_text("Move my appointment")
+    later = phone.locator(".slot").nth(1)
+    step("6-move", later)
+    later.click()
+    step("7-move-confirm", phone.get_by_role("button", name="Move it to this time"))
+    phone.get_by_role("button", name="Move it to this time").click()
+    expect(phone.get_by_text("Your appointment is moved to")).to_be_visible()
+    appointment.refresh_from_db()
+    assert appointment.starts == offered[2].starts  # the second of those left free
+    phone.once("dialog", lambda dialog: dialog.accept())  # "Cancel this appointment?"
+    phone.get_by_role("button", name="Cancel the appointment").click()
+    expect(phone.locator("h1")).to_have_text("This appointment is cancelled")
+    step("8-cancelled", phone.get_by_role("link", name="Book another appointment"))
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
     assert phone.js_errors == []
