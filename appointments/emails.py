@@ -27,6 +27,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from citedesmetiers import outbox
@@ -39,8 +40,6 @@ from .models import Appointment
 
 # The outbox's name for an appointment's e-mail (its handler is `deliver`, registered by the app).
 MAIL = "appointments.mail"
-# Where the public pages serve a manage link (counselling.services.appointments.by_secret).
-MANAGE_PATH = "/appointments/manage/{secret}/"
 
 
 class MailKind(StrEnum):
@@ -84,7 +83,8 @@ def one_line(text: str) -> str:
 
 
 def manage_url(secret: str) -> str:
-    return settings.SITE_URL.rstrip("/") + MANAGE_PATH.format(secret=secret)
+    # By the URL's name: the public pages are counselling's, above this app.
+    return settings.SITE_URL.rstrip("/") + reverse("booking:manage", args=[secret])
 
 
 def send(appointment: Appointment, kind: MailKind | str) -> bool:
