@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET
 
 from citedesmetiers import pdf
 from citedesmetiers.models import Site
+from counselling.services import appointments
+from reception.models import Channel
 from reception.queues import theme_queues
 
 from .best_hours import best_hours, heat_map_of
@@ -69,6 +71,9 @@ def page(request: HttpRequest, site_slug: str) -> HttpResponse:
                 "protocol": paragraphs,
                 "own_protocol": own_protocol,
                 "parent_sites": _parent_sites(site),
+                "appointment_channels": [
+                    Channel(c).label for c in appointments.channels_offered(site)
+                ],
                 "sizes": SIZES,
             },
         )

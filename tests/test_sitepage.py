@@ -425,3 +425,24 @@ def test_a_poster_is_rendered_once_and_served_again(centre, monkeypatch):
     ReceptionProtocol.objects.create(site=centre.alpha, language="en", text="New words.")
     assert client.get("/s/alpha/poster.pdf").content != first.content
     assert len(renders) == 2
+
+
+def test_the_page_says_how_to_book_when_the_plan_has_appointment_hours(centre):
+    alpha = centre.alpha
+    assert "Book an appointment" not in page()
+    planning.plan_session(
+        site=alpha,
+        desk_id=make_desk(alpha, "Desk 4", "E").pk,
+        partner_id=centre.partner_a.pk,
+        theme_ids=[alpha.themes.get(letter="E").pk],
+        mode=PlanMode.APPOINTMENTS,
+        weekday=(alpha.local_date().weekday() + 2) % 7,
+        starts=dt.time(14),
+        ends=dt.time(17),
+        valid_from=alpha.local_date(),
+        channels=["phone", "video"],
+    )
+    shown = page()
+    # Video needs the site's room address: without one, only the phone is offered.
+    assert "Book an appointment" in shown and "phone" in shown and "video call" not in shown
+    assert 'href="/appointments/alpha/"' in shown

@@ -99,6 +99,25 @@ def _offered(
     return sorted(offered, key=lambda s: (s.starts, s.desk_id))
 
 
+def channels_offered(site: Site, now: dt.datetime | None = None) -> list[str]:
+    """The ways the plan's appointment hours of the coming BOOKING_HORIZON_DAYS are held at the
+    site (video only where it has a room address), in the usual order; empty: no appointment."""
+    first = site.local_date(_now(now))
+    plan = plan_between(site, first, first + dt.timedelta(days=BOOKING_HORIZON_DAYS))
+    held = {
+        c
+        for day in plan.values()
+        for o in day
+        if o.mode == PlanMode.APPOINTMENTS
+        for c in o.channels
+    }
+    return [
+        c
+        for c in APPOINTMENT_CHANNELS
+        if c in held and (c != Channel.VIDEO or site.video_room_template)
+    ]
+
+
 def _taken(site: Site, offered: list[Slot]) -> set[tuple[int, dt.datetime]]:
     if not offered:
         return set()
