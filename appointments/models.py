@@ -122,6 +122,13 @@ class Appointment(models.Model):
         return self.status == self.Status.BOOKED
 
     @property
+    def ticket_code(self) -> str:
+        """The ticket given at the on-site check-in, as the display calls it (`E-007`)."""
+        if self.ticket_number is None:
+            return ""
+        return f"{self.theme.letter}-{self.ticket_number:03d}"
+
+    @property
     def room_url(self) -> str:
         """The video room's address, from the site's template; empty without one."""
         template = self.site.video_room_template

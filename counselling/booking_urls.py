@@ -11,6 +11,7 @@ urlpatterns = [
     # short name is "manage" could not be booked online: none should be called so.)
     path("manage/<str:secret>/", views.manage, name="manage"),
     path("manage/<str:secret>/cancel/", views.cancel, name="cancel"),
+    path("manage/<str:secret>/here/", views.here, name="here"),
     path("manage/<str:secret>/move/", views.move, name="move"),
     path("<slug:site_slug>/", views.start, name="start"),
     path("<slug:site_slug>/book/", views.book, name="book"),

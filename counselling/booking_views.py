@@ -444,8 +444,33 @@ def manage(request: HttpRequest, secret: str) -> HttpResponse:
             "channel_name": CHANNEL_NAMES.get(appointment.channel, ""),
             "erased_on": erased_on(site, appointment.starts),
             "changeable": _changeable(appointment, timezone.now()),
+            "can_check_in": _can_check_in(appointment, timezone.now()),
         },
     )
+
+
+def _can_check_in(appointment: Appointment, now: dt.datetime) -> bool:
+    """On site, on its day, not yet checked in and not too late: the visitor may say they are
+    here from their phone (appointments.check_in decides)."""
+    site = appointment.site
+    return (
+        appointment.channel == Channel.IN_PERSON
+        and appointment.status == Appointment.Status.BOOKED
+        and appointment.checked_in_at is None
+        and site.local_date(appointment.starts) == site.local_date(now)
+        and now <= appointment.starts + appointments.late_after()
+    )
+
+
+@secret_page
+@require_POST
+def here(request: HttpRequest, secret: str) -> HttpResponse:
+    """The visitor, arrived, checks in from their phone with the page's own code."""
+    appointment = appointments.by_secret(secret)
+    if appointment is None:
+        return _bad_link(request)
+    attempt(request, appointments.check_in, site=appointment.site, code=appointment.code)
+    return redirect("booking:manage", secret=secret)
 
 
 @secret_page

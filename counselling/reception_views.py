@@ -88,7 +88,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
         _("%(who)s checked in: ticket %(ticket)s, called at %(time)s by %(desk)s.")
         % {
             "who": appointment.pseudonym or grouped(appointment.code),
-            "ticket": f"{appointment.theme.letter}-{appointment.ticket_number:03d}",
+            "ticket": appointment.ticket_code,
             "time": timezone.localtime(appointment.starts, request.site.zone).strftime("%H:%M"),
             "desk": appointment.desk.name,
         },

@@ -266,6 +266,12 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         "POST",
         everyone(Redirect("/appointments/manage/*/")),
     ),
+    # "I am here" for an appointment by phone, or not today: refused with a message.
+    (
+        "/appointments/manage/{appointment_secret}/here/",
+        "POST",
+        everyone(Redirect("/appointments/manage/*/", writes=False)),
+    ),
     ("/appointments/manage/not-a-secret/", "GET", everyone(404)),
     ("/appointments/manage/not-a-secret/move/", "GET", everyone(404)),
     ("/appointments/manage/not-a-secret/cancel/", "POST", everyone(404)),

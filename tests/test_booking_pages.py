@@ -7,6 +7,7 @@ tests/test_booking_browser.py."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.contrib.messages import get_messages
@@ -19,6 +20,7 @@ from counselling.services import appointments
 from events import guard
 from tests.booking_fixtures import free_slots, plan_appointments, slot_param
 from tests.counselling_fixtures import in_english  # noqa: F401  (fixture)
+from tests.test_appointment_screens import soon, today_plan  # noqa: F401  (fixture)
 from tests.test_events_guard import solution  # what the browser's script sends
 
 pytestmark = pytest.mark.usefixtures("in_english")
@@ -459,3 +461,32 @@ def test_move_refuses_a_taken_or_malformed_slot(client, planned):
         if shown is not None:
             assert shown.status_code == 302
     assert Appointment.objects.get(phone="0601020304").starts == free[0].starts
+
+
+def test_an_on_site_visitor_says_they_are_here_from_their_phone(centre, client, today_plan):  # noqa: F811
+    appointment = soon(today_plan, minutes=10)
+    secret = "a-secret-only-the-visitor-has-0123456789"
+    Appointment.objects.filter(pk=appointment.pk).update(
+        manage_digest=hashlib.sha256(secret.encode()).hexdigest()
+    )
+    page = client.get(f"/appointments/manage/{secret}/").content.decode()
+    assert "I am here" in page
+    response = client.post(f"/appointments/manage/{secret}/here/", follow=True)
+    page = response.content.decode()
+    assert "You are checked in: ticket E-001. Watch the screen: Desk 4 calls you at" in page
+    assert "I am here" not in page
+    appointment.refresh_from_db()
+    assert appointment.checked_in_at is not None
+    # Twice: the same check-in, the same ticket.
+    client.post(f"/appointments/manage/{secret}/here/")
+    appointment.refresh_from_db()
+    assert appointment.ticket_number == 1
+    # A phone appointment has nothing to check in.
+    phone = soon(today_plan, channel="phone", minutes=20, phone="0601020304")
+    other = "another-secret-only-the-visitor-has-987654"
+    Appointment.objects.filter(pk=phone.pk).update(
+        manage_digest=hashlib.sha256(other.encode()).hexdigest()
+    )
+    assert "I am here" not in client.get(f"/appointments/manage/{other}/").content.decode()
+    response = client.post(f"/appointments/manage/{other}/here/", follow=True)
+    assert "the counsellor will call at its time" in response.content.decode()
