@@ -56,6 +56,37 @@ class IdField(forms.Field):
         return number
 
 
+class IdChoiceField(forms.ModelChoiceField):
+    """A menu of records whose value is read with `parse_id`: “١” or a 30-digit number is not a
+    valid choice, where Django would read record 1 or fail in the database."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if parse_id(value) is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(str(parse_id(value)))
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Checkboxes of records whose values are read with `parse_id` (see IdChoiceField)."""
+
+    def _check_values(self, value):
+        ids = []
+        for pk in value:
+            parsed = parse_id(pk)
+            if parsed is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+            ids.append(str(parsed))
+        return super()._check_values(ids)
+
+
 class YearConverter:
     """`<year:…>`: four ASCII digits, so a 30-digit year is no such page (a 404), never an
     OverflowError in the view."""

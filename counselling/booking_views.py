@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -24,7 +23,6 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +33,7 @@ from appointments.models import Appointment
 from citedesmetiers.cache import CacheUnavailable
 from citedesmetiers.codes import grouped
 from citedesmetiers.ids import parse_id
+from citedesmetiers.links import secret_page
 from citedesmetiers.models import OpeningPeriod, Site, Theme
 from citedesmetiers.refusals import attempt
 from events import guard
@@ -393,20 +392,6 @@ def book(request: HttpRequest, site_slug: str) -> HttpResponse:
 
 
 # --- the appointment's page, at its secret link ---------------------------------------------------
-
-
-def secret_page(view):
-    """No browser or proxy keeps a page at a secret link, and its address goes to no other site
-    as a referrer (as events.views.secret_page does for a registration's link)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        add_never_cache_headers(response)
-        response["Referrer-Policy"] = "same-origin"
-        return response
-
-    return wrapper
 
 
 def _bad_link(request: HttpRequest) -> HttpResponse:

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from citedesmetiers.ids import parse_id
+from citedesmetiers.ids import IdChoiceField, IdMultipleChoiceField
 from citedesmetiers.models import Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
 from reception.models import Channel
@@ -27,35 +27,6 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 def in_plan_years(day: dt.date) -> bool:
     return FIRST_YEAR <= day.year <= LAST_YEAR
-
-
-class IdChoiceField(forms.ModelChoiceField):
-    """A menu of records whose value is read with `parse_id`: “١” or a 30-digit number is not a
-    valid choice, where Django would read record 1 or fail in the database."""
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if parse_id(value) is None:
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return super().to_python(str(parse_id(value)))
-
-
-class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Checkboxes of records whose values are read with `parse_id` (see IdChoiceField)."""
-
-    def _check_values(self, value):
-        ids = []
-        for pk in value:
-            parsed = parse_id(pk)
-            if parsed is None:
-                raise ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-            ids.append(str(parsed))
-        return super()._check_values(ids)
 
 
 class PlanDateField(forms.DateField):

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -13,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from citedesmetiers.access import staff_view
 from citedesmetiers.cache import CacheUnavailable
 from citedesmetiers.ids import parse_id
+from citedesmetiers.links import secret_page
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.qr import qr_svg
 from citedesmetiers.refusals import attempt
@@ -271,22 +270,6 @@ def check_mail(request: HttpRequest, event_id: int) -> HttpResponse:
     event = get_object_or_404(_public_events(), pk=event_id)
     with timezone.override(event.site.zone):
         return render(request, "events/check_mail.html", {"event": event})
-
-
-def secret_page(view):
-    """For the pages at a secret link's address: no browser or proxy keeps them (`no-store`),
-    and the address goes to no other site as a referrer (`same-origin`, as every page of
-    ours says: a link out, such as an event's online address, carries no referrer; our own
-    forms still carry their origin, so the CSRF check holds here as everywhere)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        add_never_cache_headers(response)
-        response["Referrer-Policy"] = "same-origin"
-        return response
-
-    return wrapper
 
 
 def _bad_link(request: HttpRequest) -> HttpResponse:

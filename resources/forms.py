@@ -12,7 +12,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from citedesmetiers.ids import parse_id
+from citedesmetiers.ids import IdMultipleChoiceField
 from citedesmetiers.models import Site, Theme
 
 from . import spreadsheets
@@ -20,24 +20,6 @@ from .identifiers import normalize_isbn, normalize_issn
 from .models import Resource
 
 _M2M_FIELDS = ("purposes", "themes", "audiences")
-
-
-class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Checkboxes of records whose values are read with `parse_id`: “١” or a 30-digit number is
-    not a valid choice, where Django would read record 1 or fail in the database."""
-
-    def _check_values(self, value):
-        ids = []
-        for pk in value:
-            parsed = parse_id(pk)
-            if parsed is None:
-                raise ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-            ids.append(str(parsed))
-        return super()._check_values(ids)
 
 
 def _formfield(model_field, **kwargs):
