@@ -125,7 +125,7 @@ def test_a_booked_slot_is_no_longer_offered(centre, plan):
         ({"theme_id": 10**12}, "This theme is not offered"),
         ({"theme_id": "x"}, "This theme is not offered"),
         ({"channel": "chat"}, "Choose in person, by phone or by video"),
-        ({"channel": "video"}, "Choose one of the times offered"),  # not held by video
+        ({"channel": "video"}, "This site has no video room"),
         ({"starts": at(TUESDAY, 14, 10)}, "Choose one of the times offered"),
         ({"starts": at(TUESDAY, 10)}, "Choose one of the times offered"),  # walk-in hours
         ({"starts": at(MONDAY, 9)}, "This time has passed"),
@@ -338,8 +338,6 @@ def test_a_phone_appointment_is_started_from_the_desk_during_its_slot(centre, pl
 
 def test_a_video_appointment_has_an_unguessable_room(centre, plan):
     alpha = centre.alpha
-    alpha.video_room_template = "https://visio.example.org/cdm-{room}"
-    alpha.save()
     video_desk = make_desk(alpha, "Desk 5", "E")
     planning.plan_session(
         site=alpha,
@@ -362,6 +360,11 @@ def test_a_video_appointment_has_an_unguessable_room(centre, plan):
         "pseudonym": "Zoé",
         "now": NOW,
     }
+    # Without the site's room address there is no video room to give.
+    with pytest.raises(AppointmentError, match="This site has no video room"):
+        appointments.book(**fields, email="zoe@example.org")
+    alpha.video_room_template = "https://visio.example.org/cdm-{room}"
+    alpha.save()
     with pytest.raises(AppointmentError, match="needs an e-mail address for the link"):
         appointments.book(**fields, phone="0601020304")
     first, _secret = appointments.book(**fields, email="zoe@example.org")

@@ -251,6 +251,8 @@ def book(
     theme = _theme(site, theme_id)
     if channel not in APPOINTMENT_CHANNELS:
         raise AppointmentError(_("Choose in person, by phone or by video."))
+    if channel == Channel.VIDEO and not site.video_room_template:
+        raise AppointmentError(_("This site has no video room: choose in person or by phone."))
     slot = _slot(site, theme, channel, desk_id, starts, now)
     pseudonym = _pseudonym(pseudonym)
     phone, email = _contact(channel, phone, email, by_staff=by_staff)
