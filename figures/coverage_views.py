@@ -3,7 +3,7 @@ landscape PDF to pin up or bring to the partners' meeting."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -41,6 +41,10 @@ def page(request: HttpRequest) -> HttpResponse:
 @staff_view(Role.MANAGER)
 @require_GET
 def pdf(request: HttpRequest) -> HttpResponse:
+    # The page's link always names the weekday: anything else is no such print (and costs no
+    # render, about half a second each).
+    if request.GET.get("day", "") not in {str(d) for d in range(7)}:
+        raise Http404
     context = _context(request)
     with timezone.override(request.site.zone), translation.override(request.site.language):
         html = render_to_string("figures/coverage_pdf.html", context)

@@ -432,9 +432,14 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         {**everyone(403), "manager": 200, "beta_manager": 200, "anonymous": LOGIN},
     ),
     (
-        "/manage/coverage.pdf?day=x",
+        "/manage/coverage.pdf?day=4",
         "GET",
         {**everyone(403), "manager": 200, "beta_manager": 200, "anonymous": LOGIN},
+    ),
+    (
+        "/manage/coverage.pdf?day=x",
+        "GET",
+        {**everyone(403), "manager": 404, "beta_manager": 404, "anonymous": LOGIN},
     ),
     (
         "/manage/?site=beta",
