@@ -389,7 +389,9 @@ class ReadFields:
 
     def _recording(self, original):
         def read(query, key, *args, **kwargs):
-            if isinstance(key, str):
+            # A QueryDict being built asks `key in self` of every key it is given: only the
+            # reads of a finished (immutable) request's fields are the code's.
+            if isinstance(key, str) and not query._mutable:
                 self.names.add(key)
             return original(query, key, *args, **kwargs)
 
