@@ -15,8 +15,9 @@ from citedesmetiers.models import OpeningPeriod, Theme
 from counselling import planning
 from counselling.models import PlanMode
 from figures.models import DailyStat
+from reception import services as reception
 from tests.browser import PHONE, TABLET, inside_viewport
-from tests.counselling_fixtures import make_desk, open_session, queue_visit
+from tests.counselling_fixtures import make_desk, open_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +48,10 @@ def a_real_week(centre) -> None:
         Theme.objects.create(site=alpha, letter=letter, name=name, order=order)
     open_session(centre.counsellor_a, make_desk(alpha, "Desk 1", "E", "C"))
     for letter in ("E", "E", "C"):
-        queue_visit(alpha, letter)
+        # "check in anyway": the test runs at any hour, open or not.
+        reception.check_in(
+            site=alpha, theme_id=alpha.themes.get(letter=letter).pk, override_hours=True
+        )
     tomorrow = alpha.local_date() + dt.timedelta(days=1)
     planning.plan_session(
         site=alpha,
