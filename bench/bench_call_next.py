@@ -328,7 +328,7 @@ def _plan(session) -> str:
     """The index call next's queue query reads and how it sorts, e.g.
     `visit_site_queue_idx+no_sort`."""
     with transaction.atomic(), connection.cursor() as cursor:
-        sql, params = _waiting_for(session.desk)[:1].query.sql_with_params()
+        sql, params = _waiting_for(session)[:1].query.sql_with_params()
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         (row,) = cursor.fetchone()
     nodes, found = [(json.loads(row) if isinstance(row, str) else row)[0]["Plan"]], []

@@ -71,6 +71,15 @@ class DeskSession(models.Model):
             "opening: allowed, and counted apart."
         ),
     )
+    themes = models.ManyToManyField(
+        Theme,
+        verbose_name=_("themes served"),
+        related_name="+",
+        help_text=_(
+            "The themes this sitting calls visitors for: some or all of the desk's, proposed at "
+            "the opening from the plan."
+        ),
+    )
     referred_on = models.BooleanField(
         _("referred a visitor on"),
         default=False,
@@ -503,15 +512,22 @@ def planned_for(
     ]
 
 
-def opens_outside_plan(desk: Desk, counsellor, partner: Partner | None, now: dt.datetime) -> bool:
-    """Whether opening `desk` at `now` is outside the plan: the site's plan has sessions that
-    day, and none the counsellor may open now at that desk. A day without any plan (a site that
-    does not plan) has nothing to be outside of."""
+@dataclass(frozen=True)
+class Opening:
+    """What the plan says of a desk a counsellor opens now: the planned session at that desk, if
+    any, and whether the opening is outside the plan (the site's plan has sessions that day, and
+    none the counsellor may open now at that desk; a day without any plan, at a site that does
+    not plan, has nothing to be outside of)."""
+
+    planned: Occurrence | None
+    outside_plan: bool
+
+
+def opening(desk: Desk, counsellor, partner: Partner | None, now: dt.datetime) -> Opening:
     site = desk.site
     today = sessions_on(site, site.local_date(now))
-    if not today:
-        return False
-    return not any(o.desk_id == desk.pk for o in planned_for(today, counsellor, partner, now))
+    here = [o for o in planned_for(today, counsellor, partner, now) if o.desk_id == desk.pk]
+    return Opening(planned=here[0] if here else None, outside_plan=bool(today) and not here)
 
 
 class PlanFeed(models.Model):

@@ -46,14 +46,14 @@ def appointments_today(desk: Desk, now=None) -> list[Appointment]:
     )
 
 
-def desk_queues(desk: Desk) -> list[dict]:
-    """For each theme of the desk: how many wait and since when."""
+def desk_queues(session: DeskSession) -> list[dict]:
+    """For each theme the sitting serves: how many wait and since when."""
     now = timezone.now()
-    themes = list(desk.themes.filter(active=True))
+    themes = list(session.themes.filter(active=True))
     rows = {
         row["theme"]: row
         for row in Visit.objects.filter(
-            site_id=desk.site_id, status=Visit.Status.WAITING, theme__in=themes
+            site_id=session.desk.site_id, status=Visit.Status.WAITING, theme__in=themes
         )
         .values("theme")
         .annotate(n=Count("id"), oldest=Min("queued_at"))
@@ -70,22 +70,24 @@ def desk_queues(desk: Desk) -> list[dict]:
     ]
 
 
-def waiting_for_desk(desk: Desk):
+def waiting_for_desk(session: DeskSession):
     return (
         Visit.objects.filter(
-            site_id=desk.site_id, status=Visit.Status.WAITING, theme__in=desk.themes.all()
+            site_id=session.desk.site_id,
+            status=Visit.Status.WAITING,
+            theme__in=session.themes.all(),
         )
         .select_related("theme")
         .order_by("queued_at", "pk")
     )
 
 
-def recent_no_shows(desk: Desk):
+def recent_no_shows(session: DeskSession):
     return Visit.objects.filter(
-        site_id=desk.site_id,
+        site_id=session.desk.site_id,
         status=Visit.Status.NO_SHOW,
         no_show_at__gte=timezone.now() - UNDO_WINDOW,
-        theme__in=desk.themes.all(),
+        theme__in=session.themes.all(),
     ).order_by("-no_show_at")
 
 

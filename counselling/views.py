@@ -49,7 +49,7 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
     context = {
         "session": session,
         "desk": session.desk,
-        "queues": selectors.desk_queues(session.desk),
+        "queues": selectors.desk_queues(session),
         "visit": visit,
         "mark": mark,
         "today": selectors.interviews_today(request.user, request.site).count(),
@@ -72,13 +72,13 @@ def _desk_context(request: HttpRequest, session: DeskSession) -> dict:
         context["take_away_results"] = _catalogue_hits(context["tq"])
         context["upcoming_events"] = _upcoming_events(request.site, context["take_away"].events)
     if visit is None:
-        context["waiting"] = selectors.waiting_for_desk(session.desk)[:30]
+        context["waiting"] = selectors.waiting_for_desk(session)[:30]
         # Visitors this sitting referred on, left to another desk of their theme: marked.
         context["themes_elsewhere"] = (
             services.themes_served_elsewhere(session) if session.referred_on else set()
         )
         context["reasons"] = Call.OutOfOrder.choices
-        context["no_shows"] = selectors.recent_no_shows(session.desk)
+        context["no_shows"] = selectors.recent_no_shows(session)
         now = timezone.now()
         context["appointments"] = [
             (a, a.channel != Channel.IN_PERSON and a.starts - appointments.DUE_EARLY <= now)
@@ -121,8 +121,12 @@ def desk(request: HttpRequest) -> HttpResponse:
         )
         other = selectors.open_session_of(request.user)
         planned = selectors.planned_desks(request.user, request.site)
-        # The plan's desks for this counsellor now come first; the others stay one tap away.
-        tiles = sorted(((d, planned.get(d.pk)) for d in desks), key=lambda t: t[1] is None)
+        # The plan's desks for this counsellor now come first, with the plan's themes ticked;
+        # the others stay one tap away, with all their themes.
+        tiles = sorted(
+            ((d, planned.get(d.pk), _proposed_themes(d, planned.get(d.pk))) for d in desks),
+            key=lambda t: t[1] is None,
+        )
         return render(
             request,
             "counselling/choose_desk.html",
@@ -134,6 +138,13 @@ def desk(request: HttpRequest) -> HttpResponse:
         # poll (the queue only) does not need it.
         context["referral"] = selectors.referral_to(context["visit"])
     return render(request, "counselling/desk.html", context)
+
+
+def _proposed_themes(desk: Desk, planned) -> list[tuple[object, bool]]:
+    """The desk's active themes, each with whether opening it proposes to serve it."""
+    themes = [t for t in desk.themes.all() if t.active]
+    ticked = {t.pk for t in themes if planned is not None and t.pk in planned.theme_ids}
+    return [(t, t.pk in ticked or not ticked) for t in themes]
 
 
 @never_cache
@@ -151,7 +162,13 @@ def desk_live(request: HttpRequest) -> HttpResponse:
 @require_POST
 def open_desk(request: HttpRequest, desk_id: int) -> HttpResponse:
     desk = get_object_or_404(Desk, pk=desk_id, site=request.site)
-    attempt(request, services.open_desk, counsellor=request.user, desk=desk)
+    theme_ids = None  # a form without the chooser's boxes: the plan's themes, or the desk's
+    if "themes_shown" in request.POST:
+        theme_ids = [parse_id(value) for value in request.POST.getlist("themes")]
+        if None in theme_ids:
+            messages.error(request, _("This is not a valid choice."))
+            return redirect("counselling:desk")
+    attempt(request, services.open_desk, counsellor=request.user, desk=desk, theme_ids=theme_ids)
     return redirect("counselling:desk")
 
 
@@ -247,7 +264,7 @@ def _own_referrals_waiting(session: DeskSession) -> str | None:
     "elsewhere" when another desk serving their theme will call them, "here" when this desk
     will (nobody else serves it: see `services._call_next_at`), None when there are none."""
     themes = set(
-        selectors.waiting_for_desk(session.desk)
+        selectors.waiting_for_desk(session)
         .filter(referred_by=session)
         .values_list("theme_id", flat=True)
     )

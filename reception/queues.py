@@ -33,7 +33,6 @@ from citedesmetiers.models import Site, Theme
 # The one upward link, allowed: the wait estimate needs the desks' capacity and interview lengths.
 from counselling.models import (
     MAX_INTERVIEW,
-    Desk,
     DeskSession,
     Interview,
     Occurrence,
@@ -133,22 +132,21 @@ def theme_queues(site: Site, now: dt.datetime | None = None) -> list[ThemeQueue]
         .annotate(n=Count("id"), oldest=Min("queued_at"))
     }
     # Open, unpaused sessions (a desk with no session at all is not open).
-    open_desks = list(
-        Desk.objects.filter(
-            pk__in=DeskSession.objects.filter(
-                desk__site=site, closed_at__isnull=True, paused_since__isnull=True
-            ).values("desk_id")
+    open_sessions = list(
+        DeskSession.objects.filter(
+            desk__site=site, closed_at__isnull=True, paused_since__isnull=True
         ).prefetch_related("themes")
     )
     busy = set(
         Visit.objects.filter(
-            desk__in=open_desks, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW]
+            desk_id__in=[s.desk_id for s in open_sessions],
+            status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW],
         ).values_list("desk_id", flat=True)
     )
     per_theme_service, site_service = _service_minutes(site, now)
     queues = []
     for theme in themes:
-        serving = [d for d in open_desks if any(t.pk == theme.pk for t in d.themes.all())]
+        serving = [s for s in open_sessions if any(t.pk == theme.pk for t in s.themes.all())]
         row = waiting.get(theme.pk)
         queues.append(
             ThemeQueue(
@@ -156,7 +154,7 @@ def theme_queues(site: Site, now: dt.datetime | None = None) -> list[ThemeQueue]
                 waiting=row["n"] if row else 0,
                 longest_wait=(now - row["oldest"]) if row else None,
                 desks=len(serving),
-                free_desks=sum(1 for d in serving if d.pk not in busy),
+                free_desks=sum(1 for s in serving if s.desk_id not in busy),
                 service_minutes=per_theme_service.get(theme.pk, site_service),
             )
         )

@@ -16,11 +16,18 @@ from django.utils import timezone
 
 from counselling import planning
 from counselling.models import PlanException, PlanMode
+from counselling import services
 from counselling.services import close_desk
 from reception import queues
 from reception import services as reception
 from reception.models import Visit
-from tests.counselling_fixtures import in_english, make_desk, open_session, theme  # noqa: F401
+from tests.counselling_fixtures import (  # noqa: F401
+    in_english,
+    make_desk,
+    open_session,
+    queue_visit,
+    theme,
+)
 
 pytestmark = pytest.mark.usefixtures("in_english")
 
@@ -331,3 +338,69 @@ def test_a_desk_opened_outside_the_plan_is_allowed_and_recorded(centre, planned_
         close_desk(session_id=session.pk, counsellor=session.counsellor, now=at(alpha, monday, 12))
     tuesday = monday + dt.timedelta(days=1)
     assert not open_session(bob, other, at(alpha, tuesday, 9)).outside_plan
+
+
+def served(session) -> set[str]:
+    return {t.letter for t in session.themes.all()}
+
+
+def test_opening_serves_the_plans_themes_or_the_ones_ticked(centre, client):
+    alpha = centre.alpha
+    now = local_now(alpha)
+    both = make_desk(alpha, "Desk 1", "E", "F", order=1)
+    other = make_desk(alpha, "Desk 2", "E", "F", order=2)
+    # Bob's partner has Desk 1 today for E only: the chooser ticks E alone there.
+    plan(alpha, both, centre.partner_a, "E", now.date(), dt.time(0), dt.time(23, 59))
+    client.force_login(centre.counsellor_a, backend="citedesmetiers.auth_backends.ModelBackend")
+    page = client.get("/desk/").content.decode()
+    planned_tile, other_tile = page.split('class="tile desk-tile')[1:3]
+    e, f = theme(alpha, "E").pk, theme(alpha, "F").pk
+    assert "Themes to serve (as planned)" in planned_tile
+    assert f'value="{e}" checked' in planned_tile and f'value="{f}">' in planned_tile
+    assert f'value="{e}" checked' in other_tile and f'value="{f}" checked' in other_tile
+
+    # A form without the boxes (a script, an old page) gets the plan's themes too.
+    client.post(f"/desk/open/{both.pk}/")
+    session = both.sessions.get()
+    assert served(session) == {"E"}
+    queue_e, queue_f = (q for q in queues.theme_queues(alpha) if q.theme.letter in "EF")
+    assert (queue_e.desks, queue_f.desks) == (1, 0)  # F is not served by Desk 1 now
+    close_desk(session_id=session.pk, counsellor=centre.counsellor_a)
+
+    # Ticked by hand: what the counsellor chose.
+    client.post(f"/desk/open/{both.pk}/", {"themes_shown": "1", "themes": [e, f]})
+    assert served(both.sessions.get(closed_at__isnull=True)) == {"E", "F"}
+    assert other  # offered as well
+
+
+def test_the_calls_follow_the_themes_served_not_the_desks(centre):
+    alpha = centre.alpha
+    desk = make_desk(alpha, "Desk 1", "E", "F")
+    training = queue_visit(alpha, "F")
+    job = queue_visit(alpha, "E")
+    session = services.open_desk(
+        counsellor=centre.counsellor_a, desk=desk, theme_ids=[theme(alpha, "E").pk]
+    )
+    called = services.call_next(session_id=session.pk, counsellor=centre.counsellor_a)
+    assert called == job  # F came first, but this sitting serves E only
+    training.refresh_from_db()
+    assert training.status == Visit.Status.WAITING
+
+
+@pytest.mark.parametrize(
+    "sent, message",
+    [
+        ({"themes_shown": "1"}, "Choose at least one theme to serve."),
+        ({"themes_shown": "1", "themes": "OTHER"}, "Desk 1 does not serve one of those themes."),
+        ({"themes_shown": "1", "themes": "１２"}, "This is not a valid choice."),
+    ],
+)
+def test_a_wrong_choice_of_themes_opens_nothing(centre, client, sent, message):
+    alpha = centre.alpha
+    desk = make_desk(alpha, "Desk 1", "E")
+    if sent.get("themes") == "OTHER":
+        sent = {**sent, "themes": str(theme(alpha, "F").pk)}  # a theme of the site, not the desk's
+    client.force_login(centre.counsellor_a, backend="citedesmetiers.auth_backends.ModelBackend")
+    page = client.post(f"/desk/open/{desk.pk}/", sent, follow=True).content.decode()
+    assert message in page
+    assert not desk.sessions.exists()

@@ -13,19 +13,19 @@ from citedesmetiers.live import publish_change
 from citedesmetiers.models import User
 from reception.models import UNDO_WINDOW, Call, Visit
 
-from ..models import Desk, DeskSession
+from ..models import DeskSession
 from .appointments import call_due_appointment
 from .sessions import CounsellingError, _expect, _holds_somebody, _locked_session, _now
 
 
-def _waiting_for(desk: Desk):
-    """The desk's queue, oldest first, locked as it is read."""
+def _waiting_for(session: DeskSession):
+    """The queue of the sitting's themes, oldest first, locked as it is read."""
     queue = Visit.objects.filter(
-        site_id=desk.site_id,
+        site_id=session.desk.site_id,
         status=Visit.Status.WAITING,
         # A list, not a subquery: the planner then knows how many themes and walks the queue
         # index in order instead of sorting every waiting visit.
-        theme_id__in=list(desk.themes.values_list("pk", flat=True)),
+        theme_id__in=list(session.themes.values_list("pk", flat=True)),
     ).order_by("queued_at", "pk")
     if connection.vendor == "postgresql":
         # Skip visits another desk is calling right now instead of waiting for it.
@@ -79,7 +79,7 @@ def _call_next_at(
     appointment = call_due_appointment(session, now)
     if appointment is not None:
         return appointment
-    queue = _waiting_for(session.desk)
+    queue = _waiting_for(session)
     if passing_over is not None:
         queue = queue.exclude(pk=passing_over)
     if session.referred_on:
@@ -94,15 +94,15 @@ def _call_next_at(
 
 def themes_served_elsewhere(session: DeskSession) -> set[int]:
     """The themes that another open, unpaused desk of the site serves."""
-    open_desks = (
+    others = (
         DeskSession.objects.filter(
             desk__site_id=session.desk.site_id, closed_at__isnull=True, paused_since__isnull=True
         )
-        .exclude(desk_id=session.desk_id)
-        .values("desk_id")
+        .exclude(pk=session.pk)
+        .values("pk")
     )
     return set(
-        Desk.themes.through.objects.filter(desk_id__in=open_desks).values_list(
+        DeskSession.themes.through.objects.filter(desksession_id__in=others).values_list(
             "theme_id", flat=True
         )
     )

@@ -15,7 +15,7 @@ from citedesmetiers.models import User
 from citedesmetiers.refusals import Refusal
 from reception.models import Visit
 
-from ..models import Desk, DeskSession, opens_outside_plan
+from ..models import Desk, DeskSession, opening
 
 
 class CounsellingError(Refusal):
@@ -26,13 +26,22 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def open_desk(*, counsellor: User, desk: Desk, now: dt.datetime | None = None) -> DeskSession:
+def open_desk(
+    *,
+    counsellor: User,
+    desk: Desk,
+    theme_ids: list[int] | None = None,
+    now: dt.datetime | None = None,
+) -> DeskSession:
+    """Open `desk` for the counsellor, serving `theme_ids` (some of the desk's active themes) or,
+    when not given, the themes the plan has at that desk for them now, else all the desk's."""
     if not desk.active:
         raise CounsellingError(_("%(desk)s is not in use.") % {"desk": desk.name})
     partner = partner_at(counsellor, desk.site)
     now = _now(now)
     # Allowed whatever the plan says: a desk opened outside it is only recorded as such.
-    outside_plan = opens_outside_plan(desk, counsellor, partner, now)
+    plan = opening(desk, counsellor, partner, now)
+    themes = _themes_to_serve(desk, theme_ids, plan.planned.theme_ids if plan.planned else None)
     try:
         with transaction.atomic():
             session = DeskSession.objects.create(
@@ -40,8 +49,9 @@ def open_desk(*, counsellor: User, desk: Desk, now: dt.datetime | None = None) -
                 counsellor=counsellor,
                 partner=partner,
                 opened_at=now,
-                outside_plan=outside_plan,
+                outside_plan=plan.outside_plan,
             )
+            session.themes.set(themes)
             publish_change(desk.site.slug)
     except IntegrityError:
         if DeskSession.objects.filter(counsellor=counsellor, closed_at__isnull=True).exists():
@@ -50,6 +60,22 @@ def open_desk(*, counsellor: User, desk: Desk, now: dt.datetime | None = None) -
             _("%(desk)s is already open for a colleague.") % {"desk": desk.name}
         ) from None
     return session
+
+
+def _themes_to_serve(
+    desk: Desk, chosen: list[int] | None, planned: frozenset[int] | None
+) -> list[int]:
+    offered = list(desk.themes.filter(active=True).values_list("pk", flat=True))
+    if chosen is None:
+        # The plan's themes, as far as the desk serves them; all the desk's otherwise.
+        return [pk for pk in offered if planned and pk in planned] or offered
+    if not chosen:
+        raise CounsellingError(_("Choose at least one theme to serve."))
+    if not set(chosen) <= set(offered):
+        raise CounsellingError(
+            _("%(desk)s does not serve one of those themes.") % {"desk": desk.name}
+        )
+    return list(dict.fromkeys(chosen))
 
 
 def _locked_session(session_id: int, counsellor: User) -> DeskSession:
