@@ -3,12 +3,12 @@ inside « », so the sign never starts a line on its own ("Code : X", not "Code:
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.po import entries
 from tests.test_settings import ROOT
 
 CATALOGUES = sorted((ROOT / "locale" / "fr" / "LC_MESSAGES").glob("*.po"))
@@ -16,44 +16,11 @@ NO_BREAK = "\u00a0\u202f"  # no-break space, narrow no-break space
 # What is not French prose: addresses, and times (14:00, %(hour)s:%(minute)s, {h}:{m}).
 NOT_PROSE = re.compile(r"\b(?:https?://|mailto:)\S*|(?<=[\dsd}]):(?=\d|%\(|\{)")
 MISSING_SPACE = re.compile(rf"(?<![{NO_BREAK}])[:;?!»]|«(?![{NO_BREAK}])")
-FIELD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?) (".*")$')
 
 
 def translations(path: Path) -> list[tuple[int, str, str]]:
-    """(line, msgid, msgstr) of each live entry of a .po file (not the header, not `#~`), one
-    per plural form."""
-    entries: list[dict] = []
-    field = None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.startswith("#~"):
-            field = None
-            continue
-        match = FIELD.match(line)
-        if match:
-            field, text = match[1], ast.literal_eval(match[2])
-            starts = field == "msgctxt" or (
-                field == "msgid" and not (entries and "msgid" not in entries[-1])
-            )
-            if starts:
-                entries.append({"line": number, "msgstr": []})
-            if field.startswith("msgstr"):
-                entries[-1]["msgstr"].append(text)
-            else:
-                entries[-1][field] = text
-        elif line.startswith('"') and field:
-            text = ast.literal_eval(line)
-            if field.startswith("msgstr"):
-                entries[-1]["msgstr"][-1] += text
-            else:
-                entries[-1][field] += text
-        elif not line.strip():
-            field = None
-    return [
-        (entry["line"], entry["msgid"], msgstr)
-        for entry in entries
-        if entry.get("msgid")
-        for msgstr in entry["msgstr"]
-    ]
+    """(line, msgid, msgstr) of each live entry of a .po file, one per plural form."""
+    return [(e.line, e.msgid, msgstr) for e in entries(path) for msgstr in e.msgstr]
 
 
 def typography_faults(text: str) -> list[tuple[str, str]]:
