@@ -226,7 +226,7 @@ def header_layout(page) -> dict:
     )
 
 
-@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR", "it-IT", "es-ES", "pt-PT"])
 @pytest.mark.parametrize(
     ("persona", "path"),
     [
@@ -244,7 +244,7 @@ def test_the_staff_header_is_one_row_on_a_tablet(new_page, centre, persona, path
     layout = header_layout(page)
     assert (layout["rows"], layout["cut"]) == (1, []), layout
     assert layout["items"] >= 5  # brand, site, my screens, log out, language
-    language = page.get_by_role("combobox", name=re.compile("Language|Langue"))
+    language = page.get_by_role("combobox", name=re.compile("Language|Langue|Lingua|Idioma"))
     expect(language).to_be_visible()
     # The select submits by itself: its button is for pages without JavaScript.
     expect(page.locator(".language-switch button")).to_be_hidden()

@@ -14,9 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from counselling import planning
+from counselling import planning, services
 from counselling.models import PlanException, PlanMode
-from counselling import services
 from counselling.services import close_desk
 from reception import queues
 from reception import services as reception

@@ -127,6 +127,7 @@ def test_a_visitor_books_a_video_appointment_and_the_desk_takes_it(
     expect(room_link).to_have_attribute("href", room_url)
     expect(room_link).to_have_attribute("target", "_blank")
     assert inside_viewport(room_link)
+    assert room_link.bounding_box()["height"] >= 44  # the one control of a video appointment
     assert not wider_than_the_screen(desk)
     desk.screenshot(path=str(SCREENSHOTS / "desk-video-appointment.png"))
     appointment.refresh_from_db()
