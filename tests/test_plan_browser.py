@@ -1,5 +1,6 @@
 """The presence plan in a real browser on a 1024×768 tablet: Frank, manager at Alpha, adds a
-weekly session through the form and finds it in the week, which fits the screen's width.
+weekly session through the form and finds it in the week, which fits the screen's width; a
+counsellor's desk chooser proposes the plan's desk with the plan's themes ticked.
 The screenshot lands in var/screenshots/ (an artefact for the README, not an assertion)."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from playwright.sync_api import expect
 from citedesmetiers.models import Partner
 from counselling import planning
 from counselling.models import PlanException, PlanMode, PlannedSession
-from tests.browser import inside_viewport, log_in
+from tests.browser import TABLET, inside_viewport, log_in
 from tests.counselling_fixtures import make_desk, theme
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -128,4 +129,48 @@ def test_a_manager_adds_a_weekly_session_and_sees_it_in_the_week(new_page, mfa_e
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     assert inside_viewport(page.get_by_role("link", name="Add a session"))
     page.screenshot(path=str(SCREENSHOTS / "planning-week.png"), full_page=True)
+    assert page.js_errors == []
+
+
+def test_the_desk_chooser_ticks_the_plans_themes_on_a_tablet(new_page, centre):
+    """Bob's partner has Desk 3 all day for Find a job only: on the desk tablet it comes first,
+    with that theme ticked; he ticks Create a business too and opens it."""
+    alpha = centre.alpha
+    for n in (1, 2, 4, 5, 6):
+        make_desk(alpha, f"Desk {n}", "E", "F", "A", order=n)
+    planned = make_desk(alpha, "Desk 3", "E", "F", "A", order=3)
+    planning.plan_session(
+        site=alpha,
+        desk_id=planned.pk,
+        partner_id=centre.partner_a.pk,
+        theme_ids=[theme(alpha, "E").pk],
+        mode=PlanMode.WALK_IN,
+        weekday=alpha.local_date().weekday(),
+        starts=dt.time(0),
+        ends=dt.time(23, 59),
+        valid_from=alpha.local_date(),
+    )
+    page = new_page(TABLET)
+    log_in(page, centre.counsellor_a.email)
+    page.goto("/desk/")
+    first = page.locator(".desk-tile").first
+    expect(first.locator("strong")).to_have_text("Desk 3")
+    themes = first.get_by_role("group", name="Themes to serve (as planned)")
+    expect(themes.get_by_label("Find a job")).to_be_checked()
+    expect(themes.get_by_label("Find a training")).not_to_be_checked()
+    expect(themes.get_by_label("Create a business")).not_to_be_checked()
+    opening = first.get_by_role("button", name="Open Desk 3")
+    assert inside_viewport(opening)
+    for label in themes.locator("label").all():
+        assert label.bounding_box()["height"] >= 44
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "desk-chooser.png"))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    themes.get_by_label("Create a business").check()
+    opening.click()
+    expect(page.locator("h1")).to_contain_text("Desk 3")
+    session = planned.sessions.get()
+    assert {t.letter for t in session.themes.all()} == {"E", "A"}
+    assert not session.outside_plan
     assert page.js_errors == []
