@@ -13,6 +13,7 @@ urlpatterns = [
     path("manage/<str:secret>/cancel/", views.cancel, name="cancel"),
     path("manage/<str:secret>/here/", views.here, name="here"),
     path("manage/<str:secret>/move/", views.move, name="move"),
+    path("manage/<str:secret>/appointment.ics", views.calendar_file, name="calendar"),
     path("<slug:site_slug>/", views.start, name="start"),
     path("<slug:site_slug>/book/", views.book, name="book"),
 ]

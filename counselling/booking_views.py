@@ -29,6 +29,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from appointments.calendar import calendar_bytes
+from appointments.emails import manage_url
 from appointments.models import Appointment
 from citedesmetiers.cache import CacheUnavailable
 from citedesmetiers.codes import grouped
@@ -432,6 +434,22 @@ def manage(request: HttpRequest, secret: str) -> HttpResponse:
             "can_check_in": _can_check_in(appointment, timezone.now()),
         },
     )
+
+
+@secret_page
+@require_GET
+def calendar_file(request: HttpRequest, secret: str) -> HttpResponse:
+    """The appointment for the visitor's calendar, as the e-mails attach it (a visitor who gave
+    a phone number gets no e-mail: this is their way to it)."""
+    appointment = appointments.by_secret(secret)
+    if appointment is None:
+        return _bad_link(request)
+    response = HttpResponse(
+        calendar_bytes(appointment, manage_url=manage_url(secret)),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
+    return response
 
 
 def _can_check_in(appointment: Appointment, now: dt.datetime) -> bool:

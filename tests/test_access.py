@@ -261,6 +261,7 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     ("/appointments/nowhere/book/", "POST", everyone(404)),
     ("/appointments/manage/{appointment_secret}/", "GET", everyone(200)),
     ("/appointments/manage/{appointment_secret}/move/", "GET", everyone(200)),
+    ("/appointments/manage/{appointment_secret}/appointment.ics", "GET", everyone(200)),
     (
         "/appointments/manage/{appointment_secret}/cancel/",
         "POST",
@@ -274,6 +275,7 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     ),
     ("/appointments/manage/not-a-secret/", "GET", everyone(404)),
     ("/appointments/manage/not-a-secret/move/", "GET", everyone(404)),
+    ("/appointments/manage/not-a-secret/appointment.ics", "GET", everyone(404)),
     ("/appointments/manage/not-a-secret/cancel/", "POST", everyone(404)),
     # The counsellor's desk: counsellors only (Bob), at their own site; a desk of Beta is not
     # found from Alpha. Without an open desk, actions are refused with a message on /desk/.

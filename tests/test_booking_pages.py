@@ -400,12 +400,33 @@ def test_a_network_that_booked_a_few_times_gets_the_check(client, planned, setti
 def test_a_tampered_or_unknown_link_is_not_found(client, planned):
     secret = booked_secret(post_booking(client, planned, free_slots(planned, "phone")[0]))
     for wrong in (secret[:-1] + ("A" if secret[-1] != "A" else "B"), "x", "A" * 200):
-        for name in ("booking:manage", "booking:move"):
+        for name in ("booking:manage", "booking:move", "booking:calendar"):
             response = client.get(reverse(name, args=[wrong]))
             assert response.status_code == 404
             assert "This link is not valid" in response.content.decode()
         assert client.post(reverse("booking:cancel", args=[wrong])).status_code == 404
     assert Appointment.objects.get().status == "booked"
+
+
+def test_the_page_gives_the_appointment_for_a_calendar(client, planned):
+    slot = free_slots(planned, "phone")[0]
+    secret = booked_secret(post_booking(client, planned, slot))
+    page = client.get(reverse("booking:manage", args=[secret])).content.decode()
+    address = reverse("booking:calendar", args=[secret])
+    assert f'href="{address}"' in page
+
+    response = client.get(address)
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["Cache-Control"].startswith("max-age=0")  # a secret page: kept nowhere
+    text = response.content.decode()
+    appointment = Appointment.objects.get()
+    assert f"UID:appointment-{appointment.pk}@citedesmetiers" in text
+    assert f"DTSTART:{slot.starts.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}" in text
+    assert secret in text.replace("\r\n ", "")  # the manage link, for the calendar's entry
+    assert "STATUS:CANCELLED" not in text
+    client.post(reverse("booking:cancel", args=[secret]))
+    # Cancelled: the same file takes the entry off the calendar it was added to.
+    assert "STATUS:CANCELLED" in client.get(address).content.decode()
 
 
 def test_cancel_then_cancel_again(client, planned):
