@@ -49,6 +49,30 @@ def phone(browser, live_server):
     context.close()
 
 
+def stepper(phone, prefix: str):
+    """A step of the booking: its main control shown, on the first screen, nothing wider than
+    the phone; a screenshot `<prefix>-<name>.png`."""
+
+    def step(name: str, main) -> None:
+        expect(main).to_be_visible()
+        phone.screenshot(path=str(SCREENSHOTS / f"{prefix}-{name}.png"), full_page=True)
+        assert inside_viewport(main), name
+        assert not wider_than_the_screen(phone), name
+
+    return step
+
+
+def to_the_times(phone, step, channel: str) -> None:
+    """From the site's booking page to the times offered: Find a job, then `channel`."""
+    phone.goto("/appointments/alpha/")
+    expect(phone.locator("h1")).to_have_text("An appointment at Site Alpha")
+    step("1-theme", phone.get_by_role("link", name="Find a job"))
+    phone.get_by_role("link", name="Find a job").click()
+    expect(phone.locator("h1")).to_have_text("How do you want to meet?")
+    step("2-channel", phone.get_by_role("link", name=channel))
+    phone.get_by_role("link", name=channel).click()
+
+
 def test_a_visitor_books_a_phone_appointment_on_their_phone(phone, centre, settings):
     settings.EVENT_CHALLENGE_AFTER = 0  # everyone gets the automatic check: it must just work
     settings.EVENT_CHALLENGE_DIFFICULTY = 20_000
@@ -58,20 +82,8 @@ def test_a_visitor_books_a_phone_appointment_on_their_phone(phone, centre, setti
     first = offered[0]
     site_time = timezone.localtime(first.starts, planned.site.zone)
 
-    def step(name: str, main) -> None:
-        expect(main).to_be_visible()
-        phone.screenshot(path=str(SCREENSHOTS / f"booking-{name}.png"), full_page=True)
-        assert inside_viewport(main), name
-        assert not wider_than_the_screen(phone), name
-
-    phone.goto("/appointments/alpha/")
-    expect(phone.locator("h1")).to_have_text("An appointment at Site Alpha")
-    step("1-theme", phone.get_by_role("link", name="Find a job"))
-    phone.get_by_role("link", name="Find a job").click()
-
-    expect(phone.locator("h1")).to_have_text("How do you want to meet?")
-    step("2-channel", phone.get_by_role("link", name="By phone"))
-    phone.get_by_role("link", name="By phone").click()
+    step = stepper(phone, "booking")
+    to_the_times(phone, step, "By phone")
 
     expect(phone.locator("h1")).to_have_text("Choose a time")
     slot = phone.locator(".slot").first

@@ -21,7 +21,12 @@ from counselling.models import Interview
 from tests.booking_fixtures import free_slots, plan_appointments
 from tests.browser import TABLET, inside_viewport, log_in
 from tests.events_fixtures import fixture_eager_celery  # noqa: F401  (a fixture)
-from tests.test_booking_browser import phone, wider_than_the_screen  # noqa: F401  (fixture)
+from tests.test_booking_browser import (  # noqa: F401  (phone: a fixture)
+    phone,
+    stepper,
+    to_the_times,
+    wider_than_the_screen,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,22 +49,10 @@ def test_a_visitor_books_a_video_appointment_and_the_desk_takes_it(
     first = free_slots(planned, "video")[0]
     site_time = timezone.localtime(first.starts, planned.site.zone)
 
-    def step(name: str, main) -> None:
-        expect(main).to_be_visible()
-        phone.screenshot(path=str(SCREENSHOTS / f"booking-video-{name}.png"), full_page=True)
-        assert inside_viewport(main), name
-        assert not wider_than_the_screen(phone), name
+    step = stepper(phone, "booking-video")
 
     # --- the visitor, on their phone ------------------------------------------------------------
-    phone.goto("/appointments/alpha/")
-    expect(phone.locator("h1")).to_have_text("An appointment at Site Alpha")
-    step("1-theme", phone.get_by_role("link", name="Find a job"))
-    phone.get_by_role("link", name="Find a job").click()
-
-    expect(phone.locator("h1")).to_have_text("How do you want to meet?")
-    by_video = phone.get_by_role("link", name="By video")
-    step("2-channel", by_video)
-    by_video.click()
+    to_the_times(phone, step, "By video")
 
     expect(phone.locator("h1")).to_have_text("Choose a time")
     slot = phone.locator(".slot").first
