@@ -150,6 +150,43 @@ def test_when_the_plan_says_when_a_theme_is_next_served_it_fits_too(new_page, ce
     assert tv.js_errors == []
 
 
+@pytest.mark.parametrize("language", ["fr", "it", "es", "pt"])
+def test_the_tv_fits_in_every_language_of_the_network(new_page, centre, language):
+    """The same busy morning, a theme next served in a week, in the site's language: the
+    longest words of each language still fit the 1280×720 screen, nothing cut."""
+    busy_morning(centre)
+    alpha = centre.alpha
+    alpha.language = language
+    alpha.save(update_fields=["language"])
+    in_a_week = alpha.local_date() + dt.timedelta(days=7)
+    planning.plan_session(
+        site=alpha,
+        desk_id=make_desk(alpha, "Desk 9", "W").pk,
+        partner_id=centre.partner_a.pk,
+        theme_ids=[alpha.themes.get(letter="W").pk],
+        mode=PlanMode.WALK_IN,
+        weekday=in_a_week.weekday(),
+        starts=dt.time(14),
+        ends=dt.time(17),
+        valid_from=in_a_week,
+    )
+
+    tv = new_page(TV)
+    tv.goto("/display/alpha/")
+
+    assert tv.locator("html").get_attribute("lang") == language
+    expect(tv.locator("li.call")).to_have_count(8)
+    assert not overflows(tv)
+    for row in [*tv.locator("li.call").all(), *tv.locator(".theme-waits li").all()]:
+        box = row.bounding_box()
+        assert box["y"] + box["height"] <= TV["height"] and box["x"] + box["width"] <= TV["width"]
+    tv.screenshot(path=str(SCREENSHOTS / f"display-{language}.png"))
+    for cut in [*tv.locator(".theme-wait").all(), tv.locator(".display-footer")]:
+        assert cut.evaluate("el => el.scrollWidth <= el.clientWidth"), cut.inner_text()
+    tv.screenshot(path=str(SCREENSHOTS / f"display-{language}.png"))
+    assert tv.js_errors == []
+
+
 def test_the_tv_lists_only_the_calls_still_waiting_for_their_visitor(new_page, centre):
     desk1 = at_desk(centre, "Desk 1", "E", n=1)
     desk2 = at_desk(centre, "Desk 2", "E", n=2)
