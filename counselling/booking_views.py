@@ -410,7 +410,8 @@ def _changeable(appointment: Appointment, now: dt.datetime) -> bool:
 
 def _when(site: Site, starts: dt.datetime) -> str:
     local = timezone.localtime(starts, site.zone)
-    return f"{date_format(local, 'l j F')} {local:%H:%M}"
+    # Each language's own day and month ("5 de marzo", "March 5"), not a fixed order.
+    return f"{date_format(local, 'l')} {date_format(local, 'MONTH_DAY_FORMAT')} {local:%H:%M}"
 
 
 @secret_page
