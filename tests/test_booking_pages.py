@@ -12,10 +12,11 @@ import hashlib
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from appointments.models import Appointment
 from counselling import planning
+from counselling.booking_views import _when
 from counselling.services import appointments
 from events import guard
 from tests.booking_fixtures import free_slots, plan_appointments, slot_param
@@ -511,3 +512,18 @@ def test_an_on_site_visitor_says_they_are_here_from_their_phone(centre, client, 
     assert "I am here" not in client.get(f"/appointments/manage/{other}/").content.decode()
     response = client.post(f"/appointments/manage/{other}/here/", follow=True)
     assert "the counsellor will call at its time" in response.content.decode()
+
+
+def test_the_time_of_a_move_is_written_in_each_languages_order(centre):
+    starts = dt.datetime(2026, 3, 5, 9, 0, tzinfo=dt.UTC)  # 10:00 in Paris
+    said = {}
+    for language in ("en", "fr", "es", "it", "pt"):
+        with translation.override(language):
+            said[language] = _when(centre.alpha, starts)
+    assert said == {
+        "en": "Thursday March 5 10:00",
+        "fr": "jeudi 5 mars 10:00",
+        "es": "jueves 5 de marzo 10:00",
+        "it": "giovedì 5 marzo 10:00",  # months in lower case, as Italian writes them
+        "pt": "quinta-feira 5 de março 10:00",
+    }
