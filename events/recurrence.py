@@ -33,14 +33,39 @@ def _weekday_name(weekday: int) -> str:
     return str(OpeningPeriod.Weekday(weekday).label)
 
 
-def _ordinal_name(ordinal: int) -> str:
-    names = {
-        1: pgettext("nth weekday of the month", "1st"),
-        2: pgettext("nth weekday of the month", "2nd"),
-        3: pgettext("nth weekday of the month", "3rd"),
-        4: pgettext("nth weekday of the month", "4th"),
-        LAST: pgettext("nth weekday of the month", "last"),
+def _feminine(weekday: int) -> bool:
+    """Whether the reader's language makes this weekday feminine: the ordinal and its article
+    agree with it ("il primo lunedì", "la prima domenica"; "a 1.ª segunda-feira", "o 1.º
+    sábado"). Each translator answers "m" or "f" per weekday."""
+    genders = {
+        0: pgettext("grammatical gender of Monday: m or f", "m"),
+        1: pgettext("grammatical gender of Tuesday: m or f", "m"),
+        2: pgettext("grammatical gender of Wednesday: m or f", "m"),
+        3: pgettext("grammatical gender of Thursday: m or f", "m"),
+        4: pgettext("grammatical gender of Friday: m or f", "m"),
+        5: pgettext("grammatical gender of Saturday: m or f", "m"),
+        6: pgettext("grammatical gender of Sunday: m or f", "m"),
     }
+    return genders[weekday].strip().lower() == "f"
+
+
+def _ordinal_name(ordinal: int, feminine: bool) -> str:
+    if feminine:
+        names = {
+            1: pgettext("nth weekday of the month, feminine", "1st"),
+            2: pgettext("nth weekday of the month, feminine", "2nd"),
+            3: pgettext("nth weekday of the month, feminine", "3rd"),
+            4: pgettext("nth weekday of the month, feminine", "4th"),
+            LAST: pgettext("nth weekday of the month, feminine", "last"),
+        }
+    else:
+        names = {
+            1: pgettext("nth weekday of the month", "1st"),
+            2: pgettext("nth weekday of the month", "2nd"),
+            3: pgettext("nth weekday of the month", "3rd"),
+            4: pgettext("nth weekday of the month", "4th"),
+            LAST: pgettext("nth weekday of the month", "last"),
+        }
     return names[ordinal]
 
 
@@ -99,7 +124,10 @@ class Recurrence:
             if self.interval == 1:
                 return _("every %(weekday)s") % {"weekday": weekday}
             return _("every %(n)d weeks on %(weekday)s") % {"n": self.interval, "weekday": weekday}
-        return _("the %(nth)s %(weekday)s of each month") % {
-            "nth": _ordinal_name(self.ordinal),
-            "weekday": weekday,
-        }
+        feminine = _feminine(self.weekday)
+        told = (
+            pgettext("a feminine weekday", "the %(nth)s %(weekday)s of each month")
+            if feminine
+            else _("the %(nth)s %(weekday)s of each month")
+        )
+        return told % {"nth": _ordinal_name(self.ordinal, feminine), "weekday": weekday}

@@ -224,6 +224,23 @@ def test_it_describes_the_rule_in_words():
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "weekday", "ordinal", "told"),
+    [
+        ("it", MONDAY, 1, "il primo lunedì di ogni mese"),
+        ("it", 6, 1, "la prima domenica di ogni mese"),  # domenica is feminine
+        ("pt", TUESDAY, 2, "a 2.ª terça-feira de cada mês"),
+        ("pt", 5, LAST, "o último sábado de cada mês"),  # sábado is masculine
+        ("es", 6, LAST, "el último domingo de cada mes"),
+        ("fr", 6, 1, "le premier dimanche de chaque mois"),
+    ],
+)
+def test_the_ordinal_and_its_article_agree_with_the_weekday(language, weekday, ordinal, told):
+    rule = Recurrence(frequency=Frequency.MONTHLY, weekday=weekday, ordinal=ordinal)
+    with translation.override(language):
+        assert rule.describe() == told
+
+
 def test_a_series_is_told_in_the_language_of_whoever_reads_it(centre):
     with translation.override("fr"):  # made by a French-speaking organiser
         made = services.create_series(
