@@ -1,0 +1,211 @@
+"""axe-core on every screen, at the size it is used on — the public pages on a phone, the kiosk
+and the staff screens on a tablet, the waiting-room display on the TV — in French and in
+Italian, with the WCAG 2.0, 2.1 and 2.2 A and AA rules: no violation.
+
+axe-core comes bundled with axe-playwright-python (nothing is fetched) and is put in the page
+with Playwright's `page.evaluate`, which the page's Content-Security-Policy does not govern: the
+pages run under their real CSP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from citedesmetiers.facts import key
+from citedesmetiers.roles import Role
+from counselling import services as desk
+from events import keys
+from events.models import Event
+from figures.models import DailyStat
+from reception import services as reception
+from reception.proof import proof_code
+from resources.models import Resource
+from resources.search import refresh_terms
+from tests.booking_fixtures import book_one, free_slots, plan_appointments, slot_param
+from tests.browser import PHONE, TABLET, TV, log_in
+from tests.conftest import make_staff
+from tests.counselling_fixtures import make_desk, open_session
+from tests.events_fixtures import make_event, register
+from tests.test_plan_browser import log_in_with_totp
+from tests.test_resources_search import add_resource, ensure_purposes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE = Axe()
+
+
+@dataclass(frozen=True)
+class Screen:
+    name: str
+    path: str  # formatted with the world's values
+    who: str  # a persona of the centre, "anonymous", "kiosk" or "newcomer" (a counsellor)
+    viewport: dict
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+SCREENS = [
+    # Staff, on the tablets.
+    Screen("login", "/accounts/login/", "anonymous", TABLET),
+    Screen("reception", "/reception/", "reception", TABLET),
+    Screen("reception-checked-in", "/reception/visits/{visit}/", "reception", TABLET),
+    Screen("reception-appointments", "/reception/appointments/", "reception", TABLET),
+    Screen("desk-chooser", "/desk/", "newcomer", TABLET),
+    Screen("desk-interview", "/desk/", "counsellor_a", TABLET),
+    Screen("desk-called", "/desk/", "counsellor_b", TABLET),
+    Screen("desk-my-day", "/desk/day/", "counsellor_a", TABLET),
+    Screen("staff-menu", "/staff/?menu", "manager", TABLET),
+    Screen("figures", "/manage/", "manager", TABLET),
+    Screen("planning-week", "/manage/planning/", "manager", TABLET),
+    # The catalogue kiosk, on its tablet.
+    Screen("kiosk-setup", "/catalogue/kiosk/alpha/", "anonymous", TABLET),
+    Screen("kiosk-home", "/catalogue/kiosk/alpha/", "kiosk", TABLET),
+    Screen("kiosk-results", "/catalogue/?q=sant%C3%A9", "kiosk", TABLET),
+    # The waiting room's TV.
+    Screen("display", "/display/alpha/", "anonymous", TV),
+    # The public, on a phone.
+    Screen("home", "/", "anonymous", PHONE),
+    Screen("visitor-phone", "/t/{token}/", "anonymous", PHONE),
+    Screen("proof", "/verify/{proof}/", "anonymous", PHONE),
+    Screen("proof-form", "/verify/", "anonymous", PHONE),
+    Screen("events", "/events/", "anonymous", PHONE),
+    Screen("event", "/events/{event}/", "anonymous", PHONE),
+    Screen("event-registration", "/events/r/{registration}/", "anonymous", PHONE),
+    Screen("booking-start", "/appointments/alpha/", "anonymous", PHONE),
+    Screen("booking-details", "/appointments/alpha/?{details}", "anonymous", PHONE),
+    Screen("booking-manage", "/appointments/manage/{appointment}/", "anonymous", PHONE),
+    Screen("catalogue-home", "/catalogue/", "anonymous", PHONE),
+    Screen("catalogue-results", "/catalogue/?q=sant%C3%A9", "anonymous", PHONE),
+    Screen("catalogue-record", "/catalogue/{record}/", "anonymous", PHONE),
+    Screen("site-page", "/s/alpha/", "anonymous", PHONE),
+]
+LOCALES = ["fr-FR", "it-IT"]
+
+
+@pytest.fixture
+def world(mfa_enrolled, settings) -> dict[str, str]:
+    """A day under way at Alpha: Bob in an interview at Desk 1, Carol's call on the TV, people
+    waiting, an appointment booked, an event with a registration, a small catalogue and a few
+    weeks of figures. Returns the values the screens' addresses need."""
+    settings.EVENT_CHALLENGE_DIFFICULTY = 0
+    centre = mfa_enrolled
+    alpha = centre.alpha
+    e, f = (alpha.themes.get(letter=letter) for letter in "EF")
+    bob = open_session(centre.counsellor_a, make_desk(alpha, "Desk 1", "E", "F", order=1))
+    carol = open_session(centre.counsellor_b, make_desk(alpha, "Desk 2", "F", order=2))
+    make_desk(alpha, "Desk 3", "A", order=3)  # free, for the newcomer's chooser
+    make_staff("hana@alpha.test", Role.COUNSELLOR, alpha, centre.partner_a)
+    for theme in (e, f, f, e):
+        reception.check_in(site=alpha, theme_id=theme.pk, override_hours=True)
+    in_interview = desk.call_next(session_id=bob.pk, counsellor=centre.counsellor_a)
+    desk.start_interview(session_id=bob.pk, counsellor=centre.counsellor_a)
+    desk.call_next(session_id=carol.pk, counsellor=centre.counsellor_b)
+    waiting, _ = reception.check_in(site=alpha, theme_id=e.pk, override_hours=True)
+
+    planned = plan_appointments(centre)
+    appointment = book_one(planned)
+    slot = free_slots(planned, "phone")[0]
+    details = f"theme={planned.theme.pk}&channel=phone&slot={slot_param(slot)}"
+
+    event = make_event(alpha, title="Atelier CV", capacity=12, place="Salle 2")
+    registration = register(event, "Sam", "sam@example.org")
+    make_event(alpha, title="Forum de l'alternance", starts_in=dt.timedelta(days=9))
+    assert Event.objects.filter(status=Event.Status.PUBLISHED).count() == 2
+
+    purposes = ensure_purposes()
+    record = add_resource(
+        "Les métiers de la santé",
+        kind=Resource.Kind.BOOK,
+        authors="Claire Martin",
+        publisher="Onisep",
+        year=2024,
+        purposes=[purposes["learn-about-professions"]],
+        summary="Infirmier, aide-soignant, sage-femme : qui fait quoi à l'hôpital.",
+        holdings=[(alpha, "MET 610")],
+    )
+    add_resource(
+        "Portail des métiers de la santé",
+        kind=Resource.Kind.WEBSITE,
+        purposes=[purposes["learn-about-professions"]],
+        url="https://example.org/portail-des-metiers-de-la-sante",
+        summary="Fiches métiers, vidéos et témoignages.",
+    )
+    refresh_terms()
+
+    today = alpha.local_date()
+    DailyStat.objects.bulk_create(
+        DailyStat(
+            site=alpha,
+            day=today - dt.timedelta(days=back),
+            source="reception",
+            metric="visits",
+            key=key(theme=theme.pk, hour=hour, channel="in_person"),
+            value=6,
+        )
+        for back in range(1, 29)
+        for hour in (9, 10, 14)
+        for theme in (e, f)
+    )
+    assert in_interview is not None
+    return {
+        "visit": str(waiting.pk),
+        "token": waiting.token,
+        "proof": proof_code(waiting),
+        "event": str(event.pk),
+        "registration": keys.issue(registration.pk, keys.MANAGE),
+        "appointment": appointment,
+        "details": details,
+        "record": str(record.pk),
+    }
+
+
+def open_as(new_page, centre, screen: Screen, locale: str):
+    page = new_page(screen.viewport, locale=locale)
+    page.set_default_timeout(15000)  # a loaded 2-core machine
+    if screen.who == "kiosk":
+        page.goto("/catalogue/kiosk/alpha/")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/catalogue/kiosk/alpha/")
+    elif screen.who == "newcomer":
+        log_in(page, "hana@alpha.test")
+    elif screen.who == "manager":
+        log_in_with_totp(page, centre.manager)
+    elif screen.who != "anonymous":
+        log_in(page, centre.persona(screen.who).email)
+    return page
+
+
+def report(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"])
+        lines.append(f"{violation['id']} ({violation['impact']}): {targets}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("screen", SCREENS, ids=repr)
+def test_the_screen_has_no_wcag_violation(new_page, mfa_enrolled, world, screen, locale):
+    language = locale[:2]
+    alpha = mfa_enrolled.alpha
+    alpha.language = language  # the TV speaks the site's language
+    alpha.save(update_fields=["language"])
+    page = open_as(new_page, mfa_enrolled, screen, locale)
+
+    response = page.goto(screen.path.format(**world))
+
+    assert response.status == 200, (screen.path, response.status, page.url)
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    results = AXE.run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
+    violations = results.response["violations"]
+    assert not violations, f"{screen.name} in {locale}:\n{report(violations)}"
+    assert page.js_errors == []
