@@ -484,6 +484,7 @@ def _visit_of(appointment: Appointment, desk, now: dt.datetime, status: str) -> 
         letter=appointment.theme.letter,
         number=number,
         channel=appointment.channel,
+        language=appointment.language,  # the visitor's, as they booked
         by_appointment=True,
         status=status,
         desk=desk,
