@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from citedesmetiers import directory
+from citedesmetiers import directory, languages
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.refusals import Refusal
@@ -161,8 +160,8 @@ def _theme_to_check_in(*, site: Site, theme_id: int | str, answers: tuple[str, .
 
 
 def _expect_known_language(language: str) -> None:
-    if language and language not in dict(settings.LANGUAGES):
-        raise ReceptionError(_("This language is not offered: choose one of the buttons."))
+    if language and not languages.is_offered(language):
+        raise ReceptionError(_("This language is not offered."))
 
 
 def _expect_open_or_late_check_ins(*, site: Site, override_hours: bool, now) -> None:

@@ -3,18 +3,16 @@ from __future__ import annotations
 import math
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from citedesmetiers import pdf
+from citedesmetiers import languages, pdf
 from citedesmetiers.access import staff_view
 from citedesmetiers.cache import CacheUnavailable
 from citedesmetiers.limits import over_hourly_limits
@@ -50,14 +48,6 @@ def _overview_context(site: Site) -> dict:
     }
 
 
-def visitor_languages() -> list[tuple[str, str]]:
-    """The languages a visitor may choose, each named in itself (“Italiano”), never by a flag."""
-    return [
-        (code, capfirst(translation.get_language_info(code)["name_local"]))
-        for code, _name in settings.LANGUAGES
-    ]
-
-
 def _tablet_context(request: HttpRequest, **extra) -> dict:
     site = request.site
     context = _overview_context(site)
@@ -70,7 +60,7 @@ def _tablet_context(request: HttpRequest, **extra) -> dict:
         themes=[q.theme for q in context["queues"]],
     )
     context.setdefault("visitor_language", site.language)
-    context["visitor_languages"] = visitor_languages()
+    context["visitor_languages"] = languages.own_names()
     cut_offs = queues.check_in_cut_offs(site, context["themes"])
     context["theme_buttons"] = [(theme, cut_offs.get(theme.pk)) for theme in context["themes"]]
     context.update(extra)

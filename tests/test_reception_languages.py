@@ -80,7 +80,7 @@ def test_an_unknown_language_is_refused_and_nothing_written(centre, client, code
     assert response.status_code == 302
     followed = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en")
     messages = [str(m) for m in followed.context["messages"]]
-    assert messages == ["This language is not offered: choose one of the buttons."]
+    assert messages == ["This language is not offered."]
     assert not Visit.objects.exists() and not TicketCounter.objects.exists()
 
 
