@@ -17,6 +17,7 @@ from django.utils import dateformat, translation
 from django.utils.translation import gettext
 
 from appointments import services as appointment_services
+from appointments.models import Appointment
 from counselling import planning
 from counselling.models import PlanMode
 from counselling.services import appointments
@@ -194,8 +195,10 @@ def desk(centre):
             starts=dt.time(14, 0),
             ends=dt.time(17, 30),
             valid_from=MONDAY,
-            channels=["in_person", "phone"],
+            channels=["in_person", "phone", "video"],
         )
+    centre.alpha.video_room_template = "https://visio.example.org/cdm-{room}"
+    centre.alpha.save(update_fields=["video_room_template"])
     return desk
 
 
@@ -255,3 +258,51 @@ def test_an_appointment_is_moved_and_reminded_in_italian(centre, desk, after_com
         time="16:15",
     )
     assert_in("it", reminder, subject, "this is a reminder of your appointment")
+
+
+def staff_books_by_video(client, site, language: str):
+    e = theme(site, "E")
+    slot = appointments.slots(site, e, channel="video")[0]
+    return client.post(
+        "/reception/appointments/book/",
+        {
+            "theme": e.pk,
+            "channel": "video",
+            "slot": f"{slot.desk_id}@{slot.starts.isoformat()}",
+            "pseudonym": "Lucía",
+            "email": "lucia@example.org",
+            "language": language,
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+
+def test_reception_books_for_someone_in_their_language_not_its_own(
+    centre, desk, client, after_commit
+):
+    client.force_login(centre.reception, backend="citedesmetiers.auth_backends.ModelBackend")
+    page = client.get(
+        f"/reception/appointments/?theme={theme(centre.alpha, 'E').pk}&channel=video",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert '<option value="es" lang="es">Español</option>' in page
+
+    with after_commit():
+        staff_books_by_video(client, centre.alpha, "es")
+
+    (message,) = mail.outbox
+    subject = in_language("es", "Your appointment is booked: %(theme)s", theme="Find a job")
+    assert_in("es", message, subject, "Your appointment is booked")
+
+
+@pytest.mark.parametrize("code", ["xx", "es-ES", "e" * 50])
+def test_reception_cannot_book_in_a_language_not_offered(centre, desk, client, after_commit, code):
+    client.force_login(centre.reception, backend="citedesmetiers.auth_backends.ModelBackend")
+
+    with after_commit():
+        response = staff_books_by_video(client, centre.alpha, code)
+
+    followed = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en")
+    assert [str(m) for m in followed.context["messages"]] == ["This language is not offered."]
+    assert not Appointment.objects.exists()
+    assert mail.outbox == []
