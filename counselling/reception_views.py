@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Appointment
+from citedesmetiers import languages
 from citedesmetiers.access import staff_view
 from citedesmetiers.clock import local_day_bounds
 from citedesmetiers.codes import grouped
@@ -69,6 +70,7 @@ def day(request: HttpRequest) -> HttpResponse:
             "channel": channel,
             "slots": free,
             "late": settings.APPOINTMENT_LATE_MINUTES,
+            "visitor_languages": languages.own_names(),
         },
     )
 
@@ -125,6 +127,8 @@ def book(request: HttpRequest) -> HttpResponse:
             phone=request.POST.get("phone", "")[:40] if channel == Channel.PHONE else "",
             email=request.POST.get("email", "")[:254] if channel == Channel.VIDEO else "",
             by_staff=True,
+            # The visitor's, for their e-mails (reception's own language is not theirs).
+            language=request.POST.get("language", "")[:20],
         )
     except AppointmentError as refusal:
         messages.error(request, str(refusal))

@@ -24,3 +24,5 @@ class CheckInForm(ProfileForm):
     theme = IdField()
     checkin_key = forms.UUIDField(widget=forms.HiddenInput)
     override_hours = forms.BooleanField(label=_("Check in anyway (late arrival)"), required=False)
+    # Checked by the service against LANGUAGES, so an unknown code gets its own clear refusal.
+    language = forms.CharField(required=False, strip=True)

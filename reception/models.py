@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -156,6 +157,16 @@ class Visit(models.Model):
     area = models.CharField(
         _("lives in"), max_length=10, choices=Area.choices, blank=True, default=""
     )
+    # The visitor's own language, chosen at reception for this visit: its ticket, phone page and
+    # printouts speak it. Empty: the site's language. Coarse, and counted only in aggregates.
+    language = models.CharField(
+        _("visitor's language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        db_default="",  # rows written by code that predates the field (a rolling deployment)
+    )
 
     objects = VisitQuerySet.as_manager()
 
@@ -207,6 +218,11 @@ class Visit(models.Model):
     @property
     def spoken_code(self) -> str:
         return f"{self.letter} {self.number}"
+
+    @property
+    def spoken_language(self) -> str:
+        """The language the visitor's pages and printouts speak: theirs, else the site's."""
+        return self.language or self.site.language
 
     @property
     def is_open(self) -> bool:

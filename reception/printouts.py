@@ -73,14 +73,14 @@ def take_away_pdf(request: HttpRequest, visit: Visit, *, keep: int) -> bytes:
     """The take-away list with a QR code per document and event. No identity."""
     take_away = take_away_of(visit)
     items, events = take_away.items, take_away.events
+    # Each code opens its page in the list's language (a registration made there speaks it).
+    lang = f"?lang={translation.get_language()}"
     for item in events:
-        item.qr = qr_data_uri(
-            request.build_absolute_uri(reverse("events:detail", args=[item.event_id])), 2
-        )
+        url = reverse("events:detail", args=[item.event_id]) + lang
+        item.qr = qr_data_uri(request.build_absolute_uri(url), 2)
     for item in items:
-        item.qr = qr_data_uri(
-            request.build_absolute_uri(reverse("resources:detail", args=[item.resource_id])), 2
-        )
+        url = reverse("resources:detail", args=[item.resource_id]) + lang
+        item.qr = qr_data_uri(request.build_absolute_uri(url), 2)
     with timezone.override(visit.site.zone):
         html = render_to_string(
             "reception/take_away.html",

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from citedesmetiers import directory
+from citedesmetiers import directory, languages
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme
 from citedesmetiers.refusals import Refusal
@@ -72,6 +72,7 @@ def check_in(
     age_bracket: str = AgeBracket.UNDISCLOSED,
     situation: str = Situation.UNDISCLOSED,
     area: str = Area.UNDISCLOSED,
+    language: str = "",
     override_hours: bool = False,
     now: dt.datetime | None = None,
 ) -> tuple[Visit, bool]:
@@ -83,6 +84,8 @@ def check_in(
     it is open, a theme whose last check-in time of today has passed is refused the same way,
     and `override_hours` lets that one visitor in.
 
+    `language` is the visitor's, for this visit only (one of `LANGUAGES`; empty: the site's).
+
     The common case costs no read for that: the key is unique per site, so a repeat fails on
     insert (rolling back its ticket number) and the visit already made is fetched then."""
     now = now or timezone.now()
@@ -90,6 +93,7 @@ def check_in(
         theme = _theme_to_check_in(
             site=site, theme_id=theme_id, answers=(channel, age_bracket, situation, area)
         )
+        _expect_known_language(language)
         # After the request is known to be acceptable, so a refused one never turns it on.
         _expect_open_or_late_check_ins(site=site, override_hours=override_hours, now=now)
         if not override_hours:
@@ -115,6 +119,7 @@ def check_in(
         age_bracket=age_bracket,
         situation=situation,
         area=area,
+        language=language,
     )
     try:
         with transaction.atomic():
@@ -152,6 +157,11 @@ def _theme_to_check_in(*, site: Site, theme_id: int | str, answers: tuple[str, .
         if value not in choices.values:
             raise ReceptionError(_("One of the answers is not a valid choice."))
     return theme
+
+
+def _expect_known_language(language: str) -> None:
+    if language and not languages.is_offered(language):
+        raise ReceptionError(_("This language is not offered."))
 
 
 def _expect_open_or_late_check_ins(*, site: Site, override_hours: bool, now) -> None:

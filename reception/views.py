@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from citedesmetiers import pdf
+from citedesmetiers import languages, pdf
 from citedesmetiers.access import staff_view
 from citedesmetiers.cache import CacheUnavailable
 from citedesmetiers.limits import over_hourly_limits
@@ -59,6 +59,8 @@ def _tablet_context(request: HttpRequest, **extra) -> dict:
         late_check_ins=None if site_open else services.late_check_ins(site),
         themes=[q.theme for q in context["queues"]],
     )
+    context.setdefault("visitor_language", site.language)
+    context["visitor_languages"] = languages.own_names()
     cut_offs = queues.check_in_cut_offs(site, context["themes"])
     context["theme_buttons"] = [(theme, cut_offs.get(theme.pk)) for theme in context["themes"]]
     context.update(extra)
@@ -96,13 +98,17 @@ def check_in(request: HttpRequest) -> HttpResponse:
             age_bracket=data["age_bracket"] or "",
             situation=data["situation"] or "",
             area=data["area"] or "",
+            language=data["language"],
             override_hours=data["override_hours"],
         )
     except services.OutOfHours as refusal:
         # Not a message after a redirect: the tablet itself says it once, with this very
         # check-in ready to go through in one more tap (same key, so never twice).
         context = _tablet_context(
-            request, checkin_key=data["checkin_key"], profile_form=ProfileForm(initial=data)
+            request,
+            checkin_key=data["checkin_key"],
+            profile_form=ProfileForm(initial=data),
+            visitor_language=data["language"],
         )
         theme = next((t for t in context["themes"] if str(t.pk) == str(data["theme"])), None)
         if theme is None:  # closed in between: the message says so, there is nothing to offer
@@ -165,11 +171,13 @@ def checked_in(request: HttpRequest, visit_id: int) -> HttpResponse:
 @staff_view(*RECEPTION_ROLES)
 @require_GET
 def ticket(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The printed ticket, in the visitor's language (the tablet around it stays in reception's)."""
     visit = _ticket_to_hand(request, visit_id)
     url = _visitor_url(request, visit)
-    return render(
-        request, "reception/ticket.html", {"visit": visit, "qr": qr_svg(url, 3), "url": url}
-    )
+    with translation.override(visit.spoken_language):
+        return render(
+            request, "reception/ticket.html", {"visit": visit, "qr": qr_svg(url, 3), "url": url}
+        )
 
 
 @staff_view(*RECEPTION_ROLES)
@@ -289,6 +297,12 @@ def _visitor_context(visit: Visit) -> dict:
     return context
 
 
+def _language_of(request: HttpRequest, visit: Visit) -> str:
+    """The language of the visitor's pages and printouts: the one chosen on the phone (the
+    page's language select, carried by its links), else the visit's, else the site's."""
+    return request.language_from_link or visit.spoken_language
+
+
 def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "reception/visitor_unknown.html", status=404)
 
@@ -299,7 +313,8 @@ def visitor(request: HttpRequest, token: str) -> HttpResponse:
     visit = _visit_by_token(token)
     if visit is None:
         return _not_found(request)
-    return render(request, "reception/visitor.html", _visitor_context(visit))
+    with translation.override(_language_of(request, visit)):
+        return render(request, "reception/visitor.html", _visitor_context(visit))
 
 
 @never_cache
@@ -309,7 +324,8 @@ def visitor_live(request: HttpRequest, token: str) -> HttpResponse:
     visit = _visit_by_token(token)
     if visit is None:
         return _not_found(request)
-    return render(request, "reception/visitor.html#live", _visitor_context(visit))
+    with translation.override(_language_of(request, visit)):
+        return render(request, "reception/visitor.html#live", _visitor_context(visit))
 
 
 @require_POST
@@ -317,15 +333,25 @@ def leave(request: HttpRequest, token: str) -> HttpResponse:
     visit = _visit_by_token(token)
     if visit is None:
         return _not_found(request)
-    if attempt(request, services.leave_queue, token=token):
-        messages.success(request, _("You have left the queue. See you soon!"))
-    return redirect("reception:visitor", token=token)
+    with translation.override(_language_of(request, visit)):
+        if attempt(request, services.leave_queue, token=token):
+            messages.success(request, _("You have left the queue. See you soon!"))
+    page = reverse("reception:visitor", args=[token])
+    # Back in the language chosen on the phone, if one was (else the visit's, as before).
+    return redirect(
+        page + (f"?lang={request.language_from_link}" if request.language_from_link else "")
+    )
 
 
 def _printout(request: HttpRequest, token: str, make, filename: str) -> HttpResponse:
     visit = _visit_by_token(token)
     if visit is None:
         return _not_found(request)
+    with translation.override(_language_of(request, visit)):
+        return _printout_of(request, visit, make, filename)
+
+
+def _printout_of(request: HttpRequest, visit: Visit, make, filename: str) -> HttpResponse:
     try:
         document = make(request, visit, keep=(VISITOR_LINK_DAYS + 1) * 24 * 3600)
     except pdf.TooManyRenders as refusal:

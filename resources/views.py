@@ -51,6 +51,8 @@ def _context(request: HttpRequest, **extra) -> dict:
         "kiosk": is_kiosk(request),
         "kiosk_idle_seconds": settings.KIOSK_IDLE_SECONDS,
         "kiosk_home": kiosk_home_url(request),
+        # Where the idle reset goes: home, forgetting the language the last person chose.
+        "kiosk_reset": kiosk_home_url(request) + "?forget",
         **extra,
     }
 
@@ -169,6 +171,17 @@ def kiosk_home(request: HttpRequest, site_slug: str) -> HttpResponse:
         return response
     if current is None or current.pk != site.pk:
         return render(request, "resources/kiosk_setup.html", {"site": site, "current": current})
+    if "forget" in request.GET:
+        # The idle reset: the next person finds the terminal's own language again, not the
+        # one the last person chose with the kiosk's language links (kept as a cookie).
+        response = redirect("resources:kiosk", site_slug=site.slug)
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
     return _home(request, site)
 
 

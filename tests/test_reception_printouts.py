@@ -41,7 +41,9 @@ def renders(caplog):
 
 
 def check_in(site) -> Visit:
-    visit, _created = services.check_in(site=site, theme_id=site.themes.get(letter="E").pk)
+    visit, _created = services.check_in(
+        site=site, theme_id=site.themes.get(letter="E").pk, language="en"
+    )
     return visit
 
 

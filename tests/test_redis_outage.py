@@ -109,7 +109,9 @@ def logged_in(user) -> Client:
 
 def check_in(client: Client, theme) -> int:
     response = client.post(
-        "/reception/check-in/", {"theme": theme.pk, "checkin_key": str(uuid.uuid4())}
+        "/reception/check-in/",
+        # A visitor who reads English: their printouts speak it.
+        {"theme": theme.pk, "checkin_key": str(uuid.uuid4()), "language": "en"},
     )
     assert response.status_code == 302, response.content[:500]
     assert "/reception/visits/" in response.url

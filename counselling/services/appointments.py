@@ -27,7 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appointments import emails, keys
-from appointments.models import Appointment
+from appointments.models import Appointment, booking_language
+from citedesmetiers import languages
 from citedesmetiers.codes import new_code, normal_form
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Site, Theme, User
@@ -242,11 +243,16 @@ def book(
     phone: str = "",
     email: str = "",
     by_staff: bool = False,
+    language: str = "",
     now: dt.datetime | None = None,
 ) -> tuple[Appointment, str]:
     """Book a free slot. Returns the appointment and its manage secret (shown once, never kept:
     only its digest is). Refused, with nothing written: an unknown theme, channel or time, a
-    slot taken meanwhile, a contact that already holds a booking for the theme."""
+    slot taken meanwhile, a contact that already holds a booking for the theme, a language not
+    offered.
+
+    `language` is the visitor's, for their e-mails: reception gives it when booking for someone;
+    empty, it is the language of the request that books (the visitor's own, on the public page)."""
     now = _now(now)
     theme = _theme(site, theme_id)
     if channel not in APPOINTMENT_CHANNELS:
@@ -256,6 +262,8 @@ def book(
     slot = _slot(site, theme, channel, desk_id, starts, now)
     pseudonym = _pseudonym(pseudonym)
     phone, email = _contact(channel, phone, email, by_staff=by_staff)
+    if language and not languages.is_offered(language):
+        raise AppointmentError(_("This language is not offered."))
     secret = secrets.token_urlsafe(24)
     appointment = Appointment(
         site=site,
@@ -274,6 +282,7 @@ def book(
         contact_digest=_digest(phone or email) if (phone or email) else "",
         booked_at=now,
         booked_by_staff=by_staff,
+        language=language or booking_language(),
     )
     try:
         with transaction.atomic():
@@ -484,6 +493,7 @@ def _visit_of(appointment: Appointment, desk, now: dt.datetime, status: str) -> 
         letter=appointment.theme.letter,
         number=number,
         channel=appointment.channel,
+        language=appointment.language,  # the visitor's, as they booked
         by_appointment=True,
         status=status,
         desk=desk,

@@ -31,10 +31,23 @@
     setTimeout(done, 1000);
   }
 
+  // A voice of the page's language ("it" matches "it-IT"), else the browser's default voice.
+  function voiceFor(language) {
+    var voices = window.speechSynthesis.getVoices() || [];
+    var tag = language.toLowerCase().split("-")[0];
+    for (var i = 0; i < voices.length; i++) {
+      var voiceLang = (voices[i].lang || "").toLowerCase().replace("_", "-");
+      if (voiceLang === tag || voiceLang.indexOf(tag + "-") === 0) return voices[i];
+    }
+    return null;
+  }
+
   function speak(text, done) {
     if (!("speechSynthesis" in window)) { done(); return; }
     var utterance = new SpeechSynthesisUtterance(text);
     utterance.lang = lang;
+    var voice = voiceFor(lang);
+    if (voice) utterance.voice = voice;
     utterance.rate = 0.9;
     var finished = false;
     function finish() { if (!finished) { finished = true; done(); } }
