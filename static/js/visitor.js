@@ -1,4 +1,5 @@
-// The visitor's phone: when the ticket is called, vibrate and chime where the phone allows.
+// The visitor's phone: when the ticket is called, vibrate and chime where the phone allows, and
+// tell screen readers through a live region outside the fragment the polls replace.
 (function () {
   "use strict";
   var lastStatus = null;
@@ -17,7 +18,12 @@
         osc.start();
         osc.stop(ctx.currentTime + 0.6);
       } catch (e) { /* sound is a bonus */ }
-      document.title = status.querySelector(".your-turn") ? status.querySelector(".your-turn").textContent : document.title;
+      var turn = status.querySelector(".your-turn");
+      if (turn) {
+        document.title = turn.textContent;
+        var region = document.querySelector("[data-call-news]");
+        if (region) region.textContent = turn.textContent;
+      }
     }
     lastStatus = value;
   }
