@@ -60,7 +60,7 @@ def test_two_counsellors_calling_together_get_different_tickets_shown_with_their
         assert called.desk == desk
         # The screen shows the ticket with the desk that called it (and nobody's name).
         expect(display.locator("li.call", has_text=code)).to_contain_text(desk.name, timeout=2500)
-    board = display.locator("#board").inner_text()
+    board = display.locator("main.board").inner_text()
     assert centre.partner_a.name not in board and centre.partner_b.name not in board
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

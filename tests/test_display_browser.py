@@ -217,7 +217,7 @@ def test_the_tv_lists_only_the_calls_still_waiting_for_their_visitor(new_page, c
     expect(newest.locator(".badge")).to_have_text("again")  # the recall, not a second line
     expect(referred_call.locator(".call-ticket")).to_have_text(referred.code)
     expect(referred_call.locator(".call-desk")).to_have_text("Desk 3")  # once, at its new desk
-    expect(tv.locator("#board")).not_to_contain_text(missed.code)
+    expect(tv.locator("main.board")).not_to_contain_text(missed.code)
 
     # The visitor reaches Desk 1: their call leaves the screen by itself.
     services.start_interview(**desk1)

@@ -66,15 +66,27 @@
     chime(function () { speak(text, function () { speak(text, end); }); });
   }
 
+  // Screen readers hear new calls through a live region the polls never replace, whether the
+  // sound is on or not. Emptied first, so a recall with the same words is still a change.
+  function tell(texts) {
+    var region = document.querySelector("[data-call-news]");
+    if (!region || texts.length === 0) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = texts.join(". "); }, 50);
+  }
+
   function announceNew(root) {
     var items = Array.prototype.slice.call(root.querySelectorAll("[data-call-id]")).reverse();
+    var news = [];
     items.forEach(function (el) {
       var id = el.getAttribute("data-call-id");
       if (!announced[id]) {
         announced[id] = true;
         queue.push(el.getAttribute("data-say"));
+        news.push(el.getAttribute("data-say"));
       }
     });
+    tell(news);
     next();
   }
 

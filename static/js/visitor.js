@@ -1,5 +1,6 @@
-// The visitor's phone: when the ticket is called, vibrate where the phone allows; with sound
-// turned on, chime and say the call in the page's language (the visitor's own).
+// The visitor's phone: when the ticket is called, vibrate where the phone allows, tell screen
+// readers through a live region outside the fragment the polls replace, and with sound turned
+// on, chime and say the call in the page's language (the visitor's own).
 (function () {
   "use strict";
   var lastStatus = null;
@@ -51,7 +52,11 @@
         chime();
         if (call) setTimeout(function () { speak(call.getAttribute("data-say")); }, 700);
       }
-      if (call) document.title = call.textContent;
+      if (call) {
+        document.title = call.textContent;
+        var region = document.querySelector("[data-call-news]");
+        if (region) region.textContent = call.textContent;
+      }
     }
     lastStatus = value;
   }
