@@ -475,8 +475,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Live screens poll; an unchanged poll is answered from the cache without the database.
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 2, minimum=1)
-# Public catalogue terminals return to their home page (and forget the search) when left alone.
+# Public catalogue terminals return to their home page (and forget the search) when left alone:
+# after KIOSK_IDLE_SECONDS without a touch they offer to continue, and restart if nobody answers
+# within KIOSK_WARNING_SECONDS (20 at least: the time WCAG 2.2.1 gives to ask for more).
 KIOSK_IDLE_SECONDS = env_int("KIOSK_IDLE_SECONDS", 90, minimum=10)
+KIOSK_WARNING_SECONDS = env_int("KIOSK_WARNING_SECONDS", 20, minimum=20)
 # Raw visits and interviews are deleted this many days after they were rolled into daily figures.
 RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 # A proof of attendance can be checked (`/verify/`) for this many days after the visit.

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from citedesmetiers.models import Site
@@ -50,6 +50,7 @@ def _context(request: HttpRequest, **extra) -> dict:
     return {
         "kiosk": is_kiosk(request),
         "kiosk_idle_seconds": settings.KIOSK_IDLE_SECONDS,
+        "kiosk_warning_seconds": settings.KIOSK_WARNING_SECONDS,
         "kiosk_home": kiosk_home_url(request),
         **extra,
     }
@@ -180,3 +181,21 @@ def kiosk_leave(request: HttpRequest) -> HttpResponse:
         response.delete_cookie(KIOSK_COOKIE, samesite="Lax")
         return response
     return render(request, "resources/kiosk_leave.html", {"current": kiosk_site(request)})
+
+
+@require_POST
+def kiosk_restart(request: HttpRequest) -> HttpResponse:
+    """What an idle kiosk posts before going back to its home page: the next person must find
+    nothing of the last one. A search lives in the address and the browser, not on the server
+    (its anonymous counters know no terminal), so this forgets what the browser holds: its
+    session (whatever a page put there, a login left open on the terminal included) and, where
+    the browser applies it, its cache of the pages seen. The terminal stays a kiosk. In any other
+    browser it changes nothing."""
+    if not is_kiosk(request):
+        return redirect("resources:catalogue")
+    response = redirect(kiosk_home_url(request))
+    request.session.flush()
+    # Browsers apply this on https and localhost only; the kiosk's own script replaces the
+    # current page in the history anyway.
+    response["Clear-Site-Data"] = '"cache"'
+    return response
