@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from celery.schedules import crontab
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,18 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     if number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}.")
     return number
+
+
+def env_email(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ImproperlyConfigured(
+                f"{name} must be an e-mail address, got {value!r}."
+            ) from None
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -476,8 +489,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Live screens poll; an unchanged poll is answered from the cache without the database.
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 2, minimum=1)
-# Public catalogue terminals return to their home page (and forget the search) when left alone.
+# Public catalogue terminals return to their home page (and forget the search) when left alone:
+# after KIOSK_IDLE_SECONDS without a touch they offer to continue, and restart if nobody answers
+# within KIOSK_WARNING_SECONDS (20 at least: the time WCAG 2.2.1 gives to ask for more).
 KIOSK_IDLE_SECONDS = env_int("KIOSK_IDLE_SECONDS", 90, minimum=10)
+KIOSK_WARNING_SECONDS = env_int("KIOSK_WARNING_SECONDS", 20, minimum=20)
+# Where the accessibility statement (/accessibility/) asks people to report a problem, besides
+# the reception desk; empty: the reception desk only.
+ACCESSIBILITY_CONTACT = env_email("ACCESSIBILITY_CONTACT", "")
 # Raw visits and interviews are deleted this many days after they were rolled into daily figures.
 RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 # A proof of attendance can be checked (`/verify/`) for this many days after the visit.

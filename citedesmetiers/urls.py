@@ -12,6 +12,7 @@ admin.site.site_header = "Cité des métiers"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("favicon.ico", views.favicon),
     path("staff/", views.staff_home, name="staff_home"),
     path("staff/site/", views.choose_site, name="choose_site"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
 from django.db import connection
@@ -21,6 +22,14 @@ from .screens import screens_for
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "citedesmetiers/home.html")
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement: what is checked, how, what does not work well yet, and
+    where to report a problem."""
+    context = {"contact": settings.ACCESSIBILITY_CONTACT}
+    return render(request, "citedesmetiers/accessibility.html", context)
 
 
 @require_GET

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from citedesmetiers.models import Site
@@ -50,9 +50,8 @@ def _context(request: HttpRequest, **extra) -> dict:
     return {
         "kiosk": is_kiosk(request),
         "kiosk_idle_seconds": settings.KIOSK_IDLE_SECONDS,
+        "kiosk_warning_seconds": settings.KIOSK_WARNING_SECONDS,
         "kiosk_home": kiosk_home_url(request),
-        # Where the idle reset goes: home, forgetting the language the last person chose.
-        "kiosk_reset": kiosk_home_url(request) + "?forget",
         **extra,
     }
 
@@ -193,3 +192,29 @@ def kiosk_leave(request: HttpRequest) -> HttpResponse:
         response.delete_cookie(KIOSK_COOKIE, samesite="Lax")
         return response
     return render(request, "resources/kiosk_leave.html", {"current": kiosk_site(request)})
+
+
+@require_POST
+def kiosk_restart(request: HttpRequest) -> HttpResponse:
+    """What an idle kiosk posts before going back to its home page: the next person must find
+    nothing of the last one. A search lives in the address and the browser, not on the server
+    (its anonymous counters know no terminal), so this forgets what the browser holds: its
+    session (whatever a page put there, a login left open on the terminal included) and, where
+    the browser applies it, its cache of the pages seen. The terminal stays a kiosk. In any other
+    browser it changes nothing."""
+    if not is_kiosk(request):
+        return redirect("resources:catalogue")
+    response = redirect(kiosk_home_url(request))
+    request.session.flush()
+    # The next person finds the terminal's own language again, not the one the last person
+    # chose with the kiosk's language links (kept as a cookie).
+    response.delete_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    # Browsers apply this on https and localhost only; the kiosk's own script replaces the
+    # current page in the history anyway.
+    response["Clear-Site-Data"] = '"cache"'
+    return response

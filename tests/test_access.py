@@ -246,6 +246,10 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     ("/t/{alpha_token}/live/?s=alpha", "GET", everyone(200)),
     ("/t/{alpha_token}/leave/", "POST", everyone(Redirect("/t/*/"))),
     ("/t/not-a-ticket/", "GET", everyone(404)),
+    # The accessibility statement: public.
+    ("/accessibility/", "GET", everyone(200)),
+    # A kiosk's idle restart: in a browser that is not a kiosk it changes nothing.
+    ("/catalogue/restart-kiosk/", "POST", everyone(Redirect("/catalogue/"))),
     ("/verify/", "GET", everyone(200)),
     ("/verify/not-a-code/", "GET", everyone(404)),
     # A site's public page and its poster: no login, counts and estimates only (test_sitepage).

@@ -36,7 +36,7 @@ def test_a_kiosk_offers_the_languages_by_their_own_names_as_links(kiosk):
         ("pt", "", "Português"),
     ]
     assert 'name="language"' not in page  # no select whose choice a reset would not forget
-    assert f'data-kiosk-home="{KIOSK}?forget"' in page
+    assert f'data-kiosk-home="{KIOSK}"' in page
 
 
 def test_a_visitors_language_lasts_until_the_idle_reset(kiosk):
@@ -45,7 +45,7 @@ def test_a_visitors_language_lasts_until_the_idle_reset(kiosk):
     later = kiosk.get("/catalogue/", **ENGLISH_TERMINAL)  # the pages after it speak it too
     assert '<html lang="it">' in later.content.decode()
 
-    reset = kiosk.get(KIOSK + "?forget", **ENGLISH_TERMINAL)
+    reset = kiosk.post("/catalogue/restart-kiosk/", **ENGLISH_TERMINAL)  # the idle restart
 
     assert reset.status_code == 302 and reset.url == KIOSK
     assert reset.cookies["django_language"].value == ""  # deleted

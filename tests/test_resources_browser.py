@@ -7,12 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
+from citedesmetiers.models import Site
+from citedesmetiers.roles import Role
 from resources.models import Resource
 from resources.search import refresh_terms
-from tests.browser import PHONE, TABLET, inside_viewport
-from tests.conftest import make_site
+from tests.browser import PHONE, TABLET, inside_viewport, log_in
+from tests.conftest import make_site, make_staff
 from tests.test_resources_search import add_resource, ensure_purposes
 
 # Transactional (the live server's thread sees the data); the `catalogue` fixture makes the
@@ -32,6 +35,17 @@ def become_kiosk(page) -> None:
     page.goto("/catalogue/kiosk/alpha/")
     page.get_by_role("button", name="Use this browser as the kiosk of Site Alpha").click()
     page.wait_for_url("**/catalogue/kiosk/alpha/")
+
+
+def session_cookie(page) -> str | None:
+    cookies = page.context.cookies()
+    return next((c["value"] for c in cookies if c["name"] == "sessionid"), None)
+
+
+@pytest.fixture
+def centre_staff(catalogue):
+    """An information officer of Alpha (no MFA asked of that role)."""
+    return make_staff("dan@alpha.test", Role.INFORMATION_OFFICER, Site.objects.get(slug="alpha"))
 
 
 @pytest.fixture
@@ -131,36 +145,99 @@ def test_a_normal_submit_works_without_javascript(browser, live_server, catalogu
         context.close()
 
 
-def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(new_page, catalogue, settings):
-    settings.KIOSK_IDLE_SECONDS = 10  # the shortest allowed
-    page = new_page(TABLET)
-    page.clock.install()
+def search_on_a_kiosk(page, words: str) -> None:
     become_kiosk(page)
     expect(page.locator("body.kiosk")).to_have_count(1)
-    page.screenshot(path=str(SCREENSHOTS / "catalogue-kiosk-home.png"))
-
-    page.locator("#catalogue-q").fill("formation")
+    page.locator("#catalogue-q").fill(words)
     page.locator(".search-form button[type=submit]").click()
-    page.wait_for_url("**q=formation*")
+    page.wait_for_url(f"**q={words}*")
     expect(page.locator(".hit-list .hit")).to_have_count(20)
+
+
+def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(
+    new_page, catalogue, centre_staff, settings
+):
+    settings.KIOSK_IDLE_SECONDS = 10  # the shortest allowed
+    settings.KIOSK_WARNING_SECONDS = 20
+    page = new_page(TABLET)
+    page.clock.install()
+    # Someone logged in on the terminal and walked away: the restart forgets that too.
+    log_in(page, centre_staff.email)
+    page.screenshot(path=str(SCREENSHOTS / "catalogue-kiosk-home.png"))
+    search_on_a_kiosk(page, "formation")
     page.screenshot(path=str(SCREENSHOTS / "catalogue-kiosk-results.png"))
+    session = session_cookie(page)
+    assert Session.objects.filter(session_key=session).exists()
 
     # Someone still reading: each touch restarts the countdown (a tap, then a key; a scroll
     # would too, but its event comes at a rendering step of its own, out of the clock's step).
     page.clock.fast_forward("00:08")
     page.locator("#catalogue-q").click()
     page.clock.fast_forward("00:08")
-    assert "q=formation" in page.url
     page.locator("#catalogue-q").press("End")
     page.clock.fast_forward("00:08")
     assert "q=formation" in page.url
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
 
-    # Then nobody: back to the home page of the kiosk's own site, with nothing of the search.
+    # Then nobody: first a warning, then back to the home page of the kiosk's own site.
     page.clock.fast_forward("00:03")
+    expect(page.get_by_role("alertdialog", name="Are you still there?")).to_be_visible()
+    with page.expect_response("**/catalogue/restart-kiosk/") as restart:
+        page.clock.fast_forward("00:21")
+    assert restart.value.request.method == "POST"
+    assert restart.value.status == 302
     page.wait_for_url(lambda url: url.endswith("/catalogue/kiosk/alpha/"), timeout=WITHIN)
     expect(page.locator(".purpose-tiles")).to_be_visible()
     expect(page.locator("#catalogue-q")).to_have_value("")
     expect(page.locator("body.kiosk")).to_have_count(1)  # still a kiosk
+    # The server no longer holds anything of that person's time at the terminal.
+    assert not Session.objects.filter(session_key=session).exists()
+    assert session_cookie(page) is None
+    # And the Back gesture does not bring the search back.
+    page.go_back()
+    assert "q=formation" not in page.url
+    assert page.js_errors == []
+
+
+def test_a_kiosk_warns_before_restarting_and_continue_keeps_the_search(
+    new_page, catalogue, settings
+):
+    settings.KIOSK_IDLE_SECONDS = 30
+    settings.KIOSK_WARNING_SECONDS = 20
+    page = new_page(TABLET)
+    page.clock.install()
+    search_on_a_kiosk(page, "formation")
+    page.locator(".hit-list .hit a").first.focus()
+
+    page.clock.fast_forward("00:31")
+    dialog = page.get_by_role("alertdialog", name="Are you still there?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("In 20 seconds, the catalogue starts again")
+    proceed = dialog.get_by_role("button", name="Continue")
+    expect(proceed).to_be_focused()
+    box = proceed.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44
+    assert inside_viewport(proceed)
+    page.screenshot(path=str(SCREENSHOTS / "catalogue-kiosk-warning.png"))
+
+    # Continue: the search stays, and the countdown starts over from the beginning.
+    page.clock.fast_forward("00:15")
+    proceed.click()
+    expect(dialog).to_have_count(0)
+    expect(page.locator(".hit-list .hit a").first).to_be_focused()  # back where they were
+    page.clock.fast_forward("00:25")
+    assert "q=formation" in page.url
+    expect(page.locator(".hit-list .hit")).to_have_count(20)
+    expect(dialog).to_have_count(0)
+
+    # Any key while it asks is someone there too (here Escape, by keyboard alone).
+    page.clock.fast_forward("00:06")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    page.clock.fast_forward("00:29")
+    assert "q=formation" in page.url
+    expect(page.locator("#catalogue-q")).to_have_value("formation")
     assert page.js_errors == []
 
 

@@ -4,9 +4,11 @@ and a QR code, kiosk mode for public terminals, and a normal page whatever is ty
 from __future__ import annotations
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
 from django.utils import timezone
 
-from resources.models import Resource, ResourceViewCount
+from resources.models import Resource, ResourceViewCount, SearchCount
 from resources.search import PAGE_SIZE, refresh_terms
 from tests.test_resources_search import (
     CATALOGUE,
@@ -297,6 +299,7 @@ def test_the_officers_opinion_is_never_public(client, catalogue):
 
 KIOSK = "/catalogue/kiosk/alpha/"
 LEAVE_KIOSK = "/catalogue/leave-kiosk/"
+RESTART_KIOSK = "/catalogue/restart-kiosk/"
 
 
 def become_kiosk(client, address: str = KIOSK):
@@ -415,10 +418,95 @@ def test_results_on_a_sites_shelves_lead_back_to_its_home(client, catalogue):
 
 def test_the_kiosk_idle_time_comes_from_the_settings(client, catalogue, settings):
     settings.KIOSK_IDLE_SECONDS = 42
+    settings.KIOSK_WARNING_SECONDS = 25
     become_kiosk(client)
-    page = html(client.get(CATALOGUE))
+    page = html(client.get(CATALOGUE, headers={"accept-language": "en"}))
     assert 'data-kiosk-idle="42"' in page
-    assert f'data-kiosk-home="{KIOSK}?forget"' in page
+    assert 'data-kiosk-warning="25"' in page
+    assert f'data-kiosk-home="{KIOSK}"' in page
+    # The warning it shows before restarting, and where the restart is posted.
+    assert 'role="alertdialog"' in page
+    assert "In 25 seconds, the catalogue starts again" in page
+    assert f'action="{RESTART_KIOSK}"' in page
+
+
+def test_an_ordinary_browser_has_no_idle_warning(client, catalogue):
+    page = html(client.get(CATALOGUE))
+    assert "kiosk-warning" not in page
+    assert RESTART_KIOSK not in page
+
+
+def session_keys() -> set[str]:
+    return set(Session.objects.values_list("session_key", flat=True))
+
+
+def test_a_kiosk_restart_forgets_the_terminals_session_and_stays_a_kiosk(
+    client, catalogue, centre, login
+):
+    # Someone logged in on the terminal and walked away; someone else is logged in elsewhere.
+    elsewhere = Client()
+    elsewhere.force_login(centre.reception, backend="citedesmetiers.auth_backends.ModelBackend")
+    login(centre.officer)
+    become_kiosk(client)
+    client.get(CATALOGUE, {"q": "sante"})
+    counted = list(SearchCount.objects.values_list("query", "searches", "empty"))
+    terminal = client.session.session_key
+    assert terminal in session_keys()
+
+    response = client.post(RESTART_KIOSK)
+
+    assert response.status_code == 302
+    assert response["Location"] == KIOSK
+    assert response["Clear-Site-Data"] == '"cache"'
+    assert terminal not in session_keys()
+    assert elsewhere.session.session_key in session_keys()  # nobody else's
+    assert "kiosk" not in response.cookies  # the terminal stays set up
+    assert 'class="catalogue kiosk"' in html(client.get(KIOSK))
+    assert client.get("/catalogue/staff/").status_code == 302  # logged out
+    assert elsewhere.get("/reception/").status_code == 200
+    # The anonymous counters are statistics, not the terminal's: they stay.
+    assert list(SearchCount.objects.values_list("query", "searches", "empty")) == counted
+
+
+def test_a_kiosk_restart_twice_is_a_restart_once(client, catalogue):
+    become_kiosk(client)
+    for _ in range(2):
+        response = client.post(RESTART_KIOSK)
+        assert response.status_code == 302
+        assert response["Location"] == KIOSK
+    assert session_keys() == set()  # an anonymous terminal is not given a session either
+    assert 'class="catalogue kiosk"' in html(client.get(KIOSK))
+
+
+def test_a_kiosk_restart_needs_the_pages_csrf_token(catalogue, centre):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(centre.officer, backend="citedesmetiers.auth_backends.ModelBackend")
+    home = client.get(KIOSK)
+    token = home.context["csrf_token"]
+    client.post(KIOSK, {"csrfmiddlewaretoken": str(token)})
+    terminal = client.session.session_key
+
+    assert client.post(RESTART_KIOSK).status_code == 403
+    assert terminal in session_keys()
+
+    page = html(client.get(CATALOGUE))
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert client.post(RESTART_KIOSK, {"csrfmiddlewaretoken": token}).status_code == 302
+    assert terminal not in session_keys()
+
+
+def test_a_restart_posted_by_an_ordinary_browser_changes_nothing(client, catalogue, centre, login):
+    login(centre.officer)
+    before = session_keys()
+
+    response = client.post(RESTART_KIOSK)
+
+    assert response.status_code == 302
+    assert response["Location"] == CATALOGUE
+    assert "Clear-Site-Data" not in response
+    assert session_keys() == before
+    assert client.get("/catalogue/staff/").status_code == 200
+    assert client.get(RESTART_KIOSK).status_code == 405
 
 
 @pytest.mark.parametrize("persona", ["anonymous", "officer"])

@@ -132,6 +132,8 @@ def test_it_uses_redis_and_postgres_when_given():
         ({"DEBUG": "true", "EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, "cannot both be true"),
         ({"DEBUG": "true", "PORT": "eighty"}, "PORT must be an integer"),
         ({"DEBUG": "true", "PORT": "70000"}, "PORT must be at most 65535"),
+        ({"DEBUG": "true", "KIOSK_WARNING_SECONDS": "5"}, "KIOSK_WARNING_SECONDS must be at"),
+        ({"DEBUG": "true", "ACCESSIBILITY_CONTACT": "reception"}, "ACCESSIBILITY_CONTACT must be"),
     ],
 )
 def test_it_refuses_bad_values_naming_the_variable(env, message):
