@@ -165,6 +165,20 @@ def test_a_bad_form_shows_the_errors_and_writes_nothing(centre, client, data, er
     assert Registration.objects.count() == 0
 
 
+def test_a_bad_form_sums_its_problems_up_at_the_top_with_links_to_the_fields(centre, client):
+    event = make_event(centre.alpha)
+
+    page = post_registration(client, event, pseudonym="", email="not-an-address").content.decode()
+
+    summary = page[page.index('class="message error error-summary" role="alert"') :]
+    summary = summary[: summary.index("</div>")]
+    for field in ("pseudonym", "email"):
+        assert f'href="#id_{field}"' in summary  # the link goes to the field…
+        assert f'id="id_{field}"' in page  # …which is there
+    assert "This field is required." in summary and "Enter a valid email address." in summary
+    assert page.index("error-summary") < page.index('id="id_pseudonym"')  # above the form
+
+
 def test_a_blank_pseudonym_is_refused_with_a_message(centre, client):
     event = make_event(centre.alpha)
 

@@ -201,6 +201,14 @@ def test_it_refuses_a_negative_price_and_an_impossible_year(centre, login):
     assert set(errors_of(response)) == {"price", "year"}
 
 
+def test_a_refused_record_lists_its_problems_at_the_top(centre, login):
+    page = login(centre.officer).post(CREATE, form_data(price="-3", year="20245")).content.decode()
+
+    summary = page[page.index("error-summary") : page.index("</div>", page.index("error-summary"))]
+    assert 'href="#id_price"' in summary and 'href="#id_year"' in summary
+    assert "Some fields need attention" in summary
+
+
 # --- withdraw and restore ------------------------------------------------------------------------
 
 
