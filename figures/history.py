@@ -55,6 +55,7 @@ def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
 
 def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list[DailyStat]:
     rng = random.Random(f"{site.slug}-{day.isoformat()}")
+    quotes = random.Random(f"{site.slug}-{day.isoformat()}-quotes")
     if day.weekday() == 6:
         return []
     base = 48 if day.weekday() < 5 else 18
@@ -84,7 +85,11 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
         if end < 0.08:
             add("reception", "visit_end", key(how="no_show"))
             continue
-        add("reception", "wait_minutes", key(m=max(0, int(rng.gammavariate(2.0, 7.0)))))
+        waited = max(0, int(rng.gammavariate(2.0, 7.0)))
+        add("reception", "wait_minutes", key(m=waited))
+        # Its own draws, so the rest of the day stays what it was before quotes were kept.
+        quoted = max(0, 5 * round((waited + quotes.gauss(0, 8)) / 5))
+        add("reception", "estimate_error", key(e=waited - quoted, hour=hour, theme=theme.pk))
         add("reception", "visit_end", key(how="served"))
         serving = [d for d in desks if theme.pk in d.theme_ids] or desks
         desk = rng.choice(serving)

@@ -109,6 +109,7 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
         **_days_section(m),
         "heat_map": _heat_map_section(m),
         **_waits_section(m),
+        "honesty": honesty_section(m.current, theme_names),
         **_partners_section(m, theme_names),
         "flows": _flows_section(m),
         "referrals_out": sorted(m.current.by("referrals_out", "kind").items(), key=lambda r: -r[1]),
@@ -170,6 +171,19 @@ def _waits_section(m: Month) -> dict:
     return {
         "wait_rows": rows,
         "wait_chart": charts.bar_chart(rows, _("Waiting time before the call")),
+    }
+
+
+def honesty_section(figures: Figures, theme_names: dict[str, str]) -> dict:
+    """How the waits quoted at check-in came true: overall, by theme and by hour of arrival."""
+    by_theme = figures.estimate_honesty("theme")
+    by_hour = figures.estimate_honesty("hour")
+    return {
+        "overall": figures.estimate_honesty().get(""),
+        "by_theme": sorted(
+            ((theme_names.get(t, "?"), h) for t, h in by_theme.items()), key=lambda r: -r[1].quoted
+        ),
+        "by_hour": [(f"{int(hour):02d}:00", by_hour[hour]) for hour in sorted(by_hour, key=int)],
     }
 
 

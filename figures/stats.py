@@ -125,18 +125,63 @@ class Figures:
         return out
 
     def wait_percentile(self, q: float) -> int | None:
-        histogram = sorted(
-            (int(parse_key(k)["m"]), n) for k, n in self.totals["wait_minutes"].items()
+        waits = Counter()
+        for k, n in self.totals["wait_minutes"].items():
+            waits[int(parse_key(k)["m"])] += n
+        return percentile(waits, q)
+
+    def estimate_honesty(self, dimension: str | None = None) -> dict[str, Honesty]:
+        """How the waits quoted at check-in came true, overall (key "") or by `dimension`
+        ("theme", "hour")."""
+        errors: dict[str, Counter] = defaultdict(Counter)
+        for k, n in self.totals["estimate_error"].items():
+            dims = parse_key(k)
+            errors[dims.get(dimension, "") if dimension else ""][int(dims["e"])] += n
+        return {group: Honesty.of(histogram) for group, histogram in errors.items()}
+
+
+def percentile(histogram: Counter, q: float) -> int | None:
+    """The q-quantile (0…1) of a histogram {value: count}; None when it is empty."""
+    count = sum(histogram.values())
+    if not count:
+        return None
+    rank, seen = q * (count - 1), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen > rank:
+            return value
+    return max(histogram)
+
+
+HONEST_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class Honesty:
+    """Waits quoted at check-in against the waits that came, for some visitors."""
+
+    quoted: int  # visitors quoted a wait, then called
+    median_error: int  # minutes waited beyond the quote (negative: called sooner than told)
+    median_miss: int  # the same without its sign: how far off a quote typically is
+    within: int  # % called within HONEST_MINUTES of their quote, either way
+
+    @property
+    def median_early(self) -> int:
+        return -self.median_error
+
+    @classmethod
+    def of(cls, errors: Counter) -> Honesty:
+        misses = Counter()
+        for error, n in errors.items():
+            misses[abs(error)] += n
+        quoted = sum(errors.values())
+        close = sum(n for miss, n in misses.items() if miss <= HONEST_MINUTES)
+        return cls(
+            quoted=quoted,
+            median_error=percentile(errors, 0.5),
+            median_miss=percentile(misses, 0.5),
+            within=round(100 * close / quoted),
         )
-        count = sum(n for _, n in histogram)
-        if not count:
-            return None
-        rank, seen = q * (count - 1), 0
-        for minutes, n in histogram:
-            seen += n
-            if seen > rank:
-                return minutes
-        return histogram[-1][0]
 
 
 def read(sites, start: dt.date, end: dt.date, metrics=None, **filters: str) -> Figures:

@@ -28,7 +28,7 @@ from reception.models import Call, Visit
 
 from . import charts, report_runs, report_service, stats
 from .models import AggregatedDay, MonthlyReport
-from .reports import key_figures
+from .reports import honesty_section, key_figures
 from .stats import month_bounds
 
 MANAGER = (Role.MANAGER,)
@@ -117,6 +117,7 @@ def _tables(sites, start, end, filters) -> dict[str, list[tuple[str, int]]]:
             key=lambda r: -r[1],
         ),
         "_figures": figures,
+        "_theme_names": themes,
     }
 
 
@@ -206,7 +207,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # month before it.
     previous_end = min(previous_start + (end - start), start) if current else start
     previous = stats.read(sites, previous_start, previous_end, **filters)
-    now_figures, before = key_figures(tables.pop("_figures")), key_figures(previous)
+    month_figures, theme_names = tables.pop("_figures"), tables.pop("_theme_names")
+    now_figures, before = key_figures(month_figures), key_figures(previous)
     comparison = [
         (label, now_figures[name], before[name])
         for label, name in (
@@ -249,6 +251,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "refusal": refusal,
         "comparison": comparison,
         "tables": tables,
+        "honesty": honesty_section(month_figures, theme_names),
         "day_chart": charts.column_chart(
             [(d[-2:], n) for d, n in tables["visits_by_day"]],
             _("Visits by day, %(month)s") % {"month": _month_name(start)},

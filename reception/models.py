@@ -168,6 +168,12 @@ class Visit(models.Model):
         db_default="",  # rows written by code that predates the field (a rolling deployment)
     )
 
+    # The wait the screens showed a newcomer of the theme when the visitor checked in, to learn
+    # how honest the estimates are (see queues.shown_wait). `quoted_at` empty: none was shown
+    # lately; set with `quoted_wait` empty: the screens said no desk served the theme.
+    quoted_wait = models.PositiveSmallIntegerField(_("wait quoted (min)"), null=True, blank=True)
+    quoted_at = models.DateTimeField(_("wait quoted at"), null=True, blank=True)
+
     objects = VisitQuerySet.as_manager()
 
     class Meta:

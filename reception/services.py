@@ -29,7 +29,7 @@ from .models import (
     TicketCounter,
     Visit,
 )
-from .queues import check_in_cut_offs
+from .queues import check_in_cut_offs, shown_wait
 
 
 class ReceptionError(Refusal):
@@ -106,6 +106,7 @@ def check_in(
         return existing, False
 
     local_date = site.local_date(now)
+    quote = shown_wait(site, theme.pk, now)
     visit = Visit(
         site=site,
         theme=theme,
@@ -120,6 +121,8 @@ def check_in(
         situation=situation,
         area=area,
         language=language,
+        quoted_wait=quote.minutes if quote else None,
+        quoted_at=now if quote else None,
     )
     try:
         with transaction.atomic():

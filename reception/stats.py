@@ -1,4 +1,5 @@
-"""Reception's anonymous daily facts: visits by theme, hour and channel; coarse profiles; waits."""
+"""Reception's anonymous daily facts: visits by theme, hour and channel; coarse profiles; waits;
+how far the wait quoted at check-in was from the wait that came (`estimate_error`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from citedesmetiers.facts import Fact, facts_from, key
 from citedesmetiers.models import Site
 
 from .models import Call, Visit
+
+MAX_ERROR = 120  # minutes: an error beyond counts as this one (few rows, same medians)
 
 
 def daily_facts(site: Site, day: dt.date) -> list[Fact]:
@@ -25,6 +28,7 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
             "area",
             "status",
             "left_how",
+            "quoted_wait",
         )
     )
     first_calls = dict(
@@ -33,15 +37,19 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         .annotate(first=Min("at"))
         .values_list("visit", "first")
     )
-    by_slot, ages, situations, areas, waits, ends = (Counter() for _ in range(6))
-    for pk, theme, channel, arrived, age, situation, area, status, left_how in visits:
+    by_slot, ages, situations, areas, waits, ends, errors = (Counter() for _ in range(7))
+    for pk, theme, channel, arrived, age, situation, area, status, left_how, quoted in visits:
         hour = arrived.astimezone(site.zone).hour
         by_slot[key(theme=theme, hour=hour, channel=channel)] += 1
         ages[key(v=age or "-")] += 1
         situations[key(v=situation or "-")] += 1
         areas[key(v=area or "-")] += 1
         if pk in first_calls:
-            waits[key(m=int((first_calls[pk] - arrived).total_seconds() // 60))] += 1
+            waited = int((first_calls[pk] - arrived).total_seconds() // 60)
+            waits[key(m=waited)] += 1
+            if quoted is not None:  # minutes late (+) or early (−) against the quote
+                error = max(-MAX_ERROR, min(MAX_ERROR, waited - quoted))
+                errors[key(theme=theme, hour=hour, e=error)] += 1
         if status == Visit.Status.LEFT:
             ends[key(how=left_how or "walked_out")] += 1
         elif status == Visit.Status.NO_SHOW:
@@ -55,6 +63,7 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         + facts_from("profile_area", areas)
         + facts_from("wait_minutes", waits)
         + facts_from("visit_end", ends)
+        + facts_from("estimate_error", errors)
     )
 
 

@@ -164,7 +164,8 @@ def _visitor_url(request: HttpRequest, visit: Visit) -> str:
 @require_GET
 def checked_in(request: HttpRequest, visit_id: int) -> HttpResponse:
     visit = _ticket_to_hand(request, visit_id)
-    return render(request, "reception/checked_in.html", {"visit": visit})
+    wait = queues.wait_of(visit) if visit.status == Visit.Status.WAITING else None
+    return render(request, "reception/checked_in.html", {"visit": visit, "wait": wait})
 
 
 @never_cache
@@ -284,15 +285,12 @@ def _visitor_context(visit: Visit) -> dict:
         "take_away": take_away_of(visit),
     }
     if visit.status == Visit.Status.WAITING:
-        queue = next(
-            (q for q in queues.theme_queues(visit.site) if q.theme.pk == visit.theme_id), None
-        )
-        position = queues.position_in_queue(visit)
+        wait = queues.wait_of(visit)
         context.update(
-            position=position,
-            estimate=queue.estimate_for(position - 1) if queue else None,
-            desks=queue.desks if queue else 0,
-            next_served=queue.next_served if queue else None,
+            position=wait.position,
+            estimate=wait.estimate,
+            desks=wait.desks,
+            next_served=wait.next_served,
         )
     return context
 

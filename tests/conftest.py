@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
@@ -28,6 +28,7 @@ def _fresh_cache(request, settings, django_db_blocker):
     shared = "DatabaseCache" not in settings.CACHES["default"]["BACKEND"]
     if shared:
         cache.clear()
+    caches["live"].clear()  # the change marks, and the waits the screens showed (files here)
     yield
     if shared:
         cache.clear()

@@ -161,13 +161,13 @@ def test_the_screen_says_no_desk_no_wait_or_about_n_minutes(centre, desk1):
 
     queue_visit(centre.alpha, "E")
     services.call_next(**desk1)
-    # Nobody waits for jobs, but the desk is busy: a newcomer waits for half an interview (of
-    # the default 20 minutes), rounded up to 5 minutes.
-    assert waits_on_screen()["E"] == "about 10 min"
+    # Nobody waits for jobs, but the desk has just called somebody: a newcomer waits for their
+    # interview (the default 20 minutes).
+    assert waits_on_screen()["E"] == "about 20 min"
 
     queue_visit(centre.alpha, "E")
-    # One and a half default interviews (20 minutes): the one at the desk, half done, then theirs.
-    assert waits_on_screen()["E"] == "about 30 min"
+    # Two default interviews: the one called to the desk, then the visitor waiting.
+    assert waits_on_screen()["E"] == "about 40 min"
 
 
 def test_the_phone_says_it_the_same_way(centre, desk1):
@@ -178,8 +178,8 @@ def test_the_phone_says_it_the_same_way(centre, desk1):
 
     services.call_next(**desk1)
     second = queue_visit(centre.alpha, "E")
-    # Next, behind the visitor at the desk: half an interview, on average.
-    assert "about 10 min" in Client().get(f"/t/{second.token}/").content.decode()
+    # Next, behind the visitor just called to the desk: their interview.
+    assert "about 20 min" in Client().get(f"/t/{second.token}/").content.decode()
 
 
 def test_the_reception_overview_says_it_the_same_way(centre, desk1, login):
@@ -188,9 +188,9 @@ def test_the_reception_overview_says_it_the_same_way(centre, desk1, login):
     services.call_next(**desk1)
     page = login(centre.reception).get("/reception/").content.decode()
     overview = page[page.index("<table") :]
-    # One waits behind the busy desk: a newcomer waits that one's turn and half an interview;
-    # nobody serves training.
-    assert "about 30 min" in overview
+    # One waits behind the visitor just called: a newcomer waits two interviews; nobody serves
+    # training.
+    assert "about 40 min" in overview
     assert "no desk open now" in overview
     assert "~" not in overview
 
