@@ -182,6 +182,18 @@ class Site(models.Model):
             "goes; for example https://visio.example.org/cdm-{room} (the centre's own Jitsi)."
         ),
     )
+    long_wait_minutes = models.PositiveSmallIntegerField(
+        _("alert after a wait of (minutes)"),
+        null=True,
+        blank=True,
+        default=45,
+        db_default=45,  # rows written by code that predates the field (a rolling deployment)
+        validators=[MinValueValidator(5)],
+        help_text=_(
+            "Reception's overview and the dashboard flag a theme whose longest wait passes this. "
+            "Empty: never."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -10,7 +10,7 @@ import statistics
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -53,6 +53,24 @@ def _chosen_sites(request: HttpRequest) -> tuple[list[Site], Site | None]:
     return [request.site], request.site
 
 
+def _long_waits(sites: list[Site], now) -> list[tuple[Site, Theme, int]]:
+    """(site, theme, minutes) of each theme whose longest wait now passed its site's alert
+    threshold, longest first."""
+    by_pk = {site.pk: site for site in sites}
+    oldest = (
+        Visit.objects.filter(site__in=sites, status=Visit.Status.WAITING)
+        .values_list("site", "theme")
+        .annotate(oldest=Min("queued_at"))
+    )
+    themes = {t.pk: t for t in Theme.objects.filter(site__in=sites)}
+    alerts = []
+    for site_id, theme_id, queued in oldest:
+        site, minutes = by_pk[site_id], int((now - queued).total_seconds() // 60)
+        if site.long_wait_minutes is not None and minutes >= site.long_wait_minutes:
+            alerts.append((site, themes[theme_id], minutes))
+    return sorted(alerts, key=lambda alert: -alert[2])
+
+
 def _today_live(sites: list[Site]) -> dict:
     now = timezone.now()
     days = {site.pk: site.local_date(now) for site in sites}
@@ -77,6 +95,7 @@ def _today_live(sites: list[Site]) -> dict:
         if v["pk"] in first_calls
     ]
     return {
+        "long_waits": _long_waits(sites, now),
         "arrived": len(today),
         "waiting": sum(1 for v in today if v["status"] == Visit.Status.WAITING),
         "served": sum(1 for v in today if v["status"] == Visit.Status.DONE),

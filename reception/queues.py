@@ -341,6 +341,21 @@ def check_in_cut_offs(
     return cut_offs
 
 
+def long_waits(site: Site, theme_queues: list[ThemeQueue]) -> list[ThemeQueue]:
+    """The queues whose longest wait passed the site's alert threshold, longest first."""
+    if site.long_wait_minutes is None:
+        return []
+    return sorted(
+        (
+            q
+            for q in theme_queues
+            if q.longest_wait_minutes is not None
+            and q.longest_wait_minutes >= site.long_wait_minutes
+        ),
+        key=lambda q: -q.longest_wait_minutes,
+    )
+
+
 def waiting_visits(site: Site):
     return (
         Visit.objects.filter(site=site, status=Visit.Status.WAITING)

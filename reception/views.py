@@ -39,9 +39,11 @@ def _overview_context(site: Site) -> dict:
     # The mark is read before the data: a change committed in between then shows at the next
     # poll, instead of being hidden behind a mark that already includes it.
     mark = current_mark(site.slug)
+    theme_queues = queues.theme_queues(site)
     return {
         "site": site,
-        "queues": queues.theme_queues(site),
+        "queues": theme_queues,
+        "long_waits": queues.long_waits(site, theme_queues),
         "waiting": list(queues.waiting_visits(site)),
         "recently_left": list(queues.recently_left(site, UNDO_WINDOW)),
         "mark": mark,

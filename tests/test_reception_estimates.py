@@ -213,3 +213,29 @@ def test_the_report_and_the_dashboard_show_the_honesty_by_theme_and_hour(mfa_enr
     assert page.status_code == 200
     assert "How honest the quoted waits were" in html
     assert "Of the 12 visitors quoted a wait at check-in and then called, 50 % were called" in html
+
+
+# --- the long-wait alert -------------------------------------------------------------------------
+
+
+def test_reception_and_the_dashboard_flag_a_theme_waiting_past_the_sites_threshold(
+    mfa_enrolled, login
+):
+    centre = mfa_enrolled
+    alpha = centre.alpha
+    now = dt.datetime.now(dt.UTC)
+    queue_visit(alpha, "E", at=now - minutes(50))
+    queue_visit(alpha, "F", at=now - minutes(30))
+
+    tablet = login(centre.reception).get("/reception/").content.decode()
+    dashboard = login(centre.manager).get("/manage/").content.decode()
+
+    assert "Waiting over 45 minutes:" in tablet
+    assert "E · Find a job (50 min)" in tablet and "F · Find a training (" not in tablet
+    assert "Site Alpha, E · Find a job: a visitor has waited 50 minutes" in dashboard
+    assert "Find a training: a visitor" not in dashboard
+
+    alpha.long_wait_minutes = None  # never
+    alpha.save(update_fields=["long_wait_minutes"])
+    assert "Waiting over" not in login(centre.reception).get("/reception/").content.decode()
+    assert "a visitor has waited" not in login(centre.manager).get("/manage/").content.decode()
