@@ -66,6 +66,8 @@ SCREENS = [
     Screen("staff-menu", "/staff/?menu", "manager", TABLET),
     Screen("figures", "/manage/", "manager", TABLET),
     Screen("planning-week", "/manage/planning/", "manager", TABLET),
+    Screen("planning-session-new", "/manage/planning/sessions/new/", "manager", TABLET),
+    Screen("planning-exception-new", "/manage/planning/exceptions/new/", "manager", TABLET),
     Screen("coverage", "/manage/coverage/", "manager", TABLET),
     Screen("reports", "/manage/reports/", "manager", TABLET),
     Screen("desk-plan", "/desk/plan/", "counsellor_a", TABLET),
@@ -153,6 +155,16 @@ REFUSED = [
     Refused("organiser-event-empty", "/events/manage/new/", "organiser", TABLET, ".event-form"),
     Refused(
         "organiser-series-empty", "/events/manage/series/new/", "organiser", TABLET, ".event-form"
+    ),
+    Refused(
+        "planning-session-empty", "/manage/planning/sessions/new/", "manager", TABLET, ".plan-form"
+    ),
+    Refused(
+        "planning-exception-empty",
+        "/manage/planning/exceptions/new/",
+        "manager",
+        TABLET,
+        ".plan-form",
     ),
     Refused(
         "officer-resource-bad-isbn",
