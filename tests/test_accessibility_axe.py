@@ -13,14 +13,17 @@ from dataclasses import dataclass
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from citedesmetiers.facts import key
 from citedesmetiers.roles import Role
+from counselling import planning
 from counselling import services as desk
+from counselling.models import PlanMode
 from events import keys
 from events.models import Event
-from figures.models import DailyStat
+from figures.models import DailyStat, MonthlyReport
 from reception import services as reception
 from reception.proof import proof_code
 from resources.models import Resource
@@ -63,10 +66,27 @@ SCREENS = [
     Screen("staff-menu", "/staff/?menu", "manager", TABLET),
     Screen("figures", "/manage/", "manager", TABLET),
     Screen("planning-week", "/manage/planning/", "manager", TABLET),
+    Screen("planning-session-new", "/manage/planning/sessions/new/", "manager", TABLET),
+    Screen("planning-exception-new", "/manage/planning/exceptions/new/", "manager", TABLET),
+    Screen("coverage", "/manage/coverage/", "manager", TABLET),
+    Screen("reports", "/manage/reports/", "manager", TABLET),
+    Screen("desk-plan", "/desk/plan/", "counsellor_a", TABLET),
+    Screen("organiser-events", "/events/manage/", "organiser", TABLET),
+    Screen("organiser-event", "/events/manage/{event}/", "organiser", TABLET),
+    Screen("organiser-event-new", "/events/manage/new/", "organiser", TABLET),
+    Screen("organiser-event-edit", "/events/manage/{event}/edit/", "organiser", TABLET),
+    Screen("organiser-series-new", "/events/manage/series/new/", "organiser", TABLET),
+    Screen("organiser-door", "/events/manage/{event}/door/", "organiser", TABLET),
+    Screen("organiser-registrants", "/events/manage/{event}/registrants/", "organiser", TABLET),
+    Screen("officer-catalogue", "/catalogue/staff/", "officer", TABLET),
+    Screen("officer-resource-new", "/catalogue/staff/new/", "officer", TABLET),
+    Screen("officer-resource-edit", "/catalogue/staff/{record}/", "officer", TABLET),
+    Screen("officer-import", "/catalogue/staff/import/", "officer", TABLET),
     # The catalogue kiosk, on its tablet.
     Screen("kiosk-setup", "/catalogue/kiosk/alpha/", "anonymous", TABLET),
     Screen("kiosk-home", "/catalogue/kiosk/alpha/", "kiosk", TABLET),
     Screen("kiosk-results", "/catalogue/?q=sant%C3%A9", "kiosk", TABLET),
+    Screen("kiosk-leave", "/catalogue/leave-kiosk/", "kiosk", TABLET),
     # The waiting room's TV.
     Screen("display", "/display/alpha/", "anonymous", TV),
     # The public, on a phone.
@@ -80,12 +100,89 @@ SCREENS = [
     Screen("booking-start", "/appointments/alpha/", "anonymous", PHONE),
     Screen("booking-details", "/appointments/alpha/?{details}", "anonymous", PHONE),
     Screen("booking-manage", "/appointments/manage/{appointment}/", "anonymous", PHONE),
+    Screen("booking-move", "/appointments/manage/{appointment}/move/", "anonymous", PHONE),
+    Screen("events-code", "/events/code/", "anonymous", PHONE),
+    Screen("accessibility", "/accessibility/", "anonymous", PHONE),
     Screen("catalogue-home", "/catalogue/", "anonymous", PHONE),
     Screen("catalogue-results", "/catalogue/?q=sant%C3%A9", "anonymous", PHONE),
     Screen("catalogue-record", "/catalogue/{record}/", "anonymous", PHONE),
     Screen("site-page", "/s/alpha/", "anonymous", PHONE),
 ]
 LOCALES = ["fr-FR", "it-IT"]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A form sent through the browser with what its server refuses: the answer, with its
+    summary of the problems at the top (templates/forms/_error_summary.html), is scanned."""
+
+    name: str
+    path: str
+    who: str
+    viewport: dict
+    form: str  # the form's selector
+    fill: tuple[tuple[str, str], ...] = ()  # (field's selector, value typed)
+    upload: tuple[str, str] | None = None  # (file field's selector, the file's text)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+REFUSED = [
+    Refused(
+        "event-registration-bad-email",
+        "/events/{event}/",
+        "anonymous",
+        PHONE,
+        ".registration-form",
+        (("#id_pseudonym", "Sam"), ("#id_email", "sam@example")),
+    ),
+    Refused(
+        "booking-details-empty",
+        "/appointments/alpha/?{details}",
+        "anonymous",
+        PHONE,
+        ".booking-form",
+    ),
+    Refused(
+        "events-code-unknown",
+        "/events/code/",
+        "anonymous",
+        PHONE,
+        ".find-form",
+        (("#id_code", "?"),),
+    ),
+    Refused("organiser-event-empty", "/events/manage/new/", "organiser", TABLET, ".event-form"),
+    Refused(
+        "organiser-series-empty", "/events/manage/series/new/", "organiser", TABLET, ".event-form"
+    ),
+    Refused(
+        "planning-session-empty", "/manage/planning/sessions/new/", "manager", TABLET, ".plan-form"
+    ),
+    Refused(
+        "planning-exception-empty",
+        "/manage/planning/exceptions/new/",
+        "manager",
+        TABLET,
+        ".plan-form",
+    ),
+    Refused(
+        "officer-resource-bad-isbn",
+        "/catalogue/staff/{record}/",
+        "officer",
+        TABLET,
+        ".resource-form",
+        (("#id_isbn", "12345"),),
+    ),
+    Refused(
+        "officer-import-not-a-spreadsheet",
+        "/catalogue/staff/import/",
+        "officer",
+        TABLET,
+        "main form[enctype]",
+        upload=("input[type=file]", "not a spreadsheet"),
+    ),
+]
 
 
 @pytest.fixture
@@ -97,7 +194,8 @@ def world(mfa_enrolled, settings) -> dict[str, str]:
     centre = mfa_enrolled
     alpha = centre.alpha
     e, f = (alpha.themes.get(letter=letter) for letter in "EF")
-    bob = open_session(centre.counsellor_a, make_desk(alpha, "Desk 1", "E", "F", order=1))
+    desk_1 = make_desk(alpha, "Desk 1", "E", "F", order=1)
+    bob = open_session(centre.counsellor_a, desk_1)
     carol = open_session(centre.counsellor_b, make_desk(alpha, "Desk 2", "F", order=2))
     make_desk(alpha, "Desk 3", "A", order=3)  # free, for the newcomer's chooser
     make_staff("hana@alpha.test", Role.COUNSELLOR, alpha, centre.partner_a)
@@ -109,6 +207,19 @@ def world(mfa_enrolled, settings) -> dict[str, str]:
     waiting, _ = reception.check_in(site=alpha, theme_id=e.pk, override_hours=True)
 
     planned = plan_appointments(centre)
+    for weekday in range(5):  # Bob's own mornings, for his plan and the coverage
+        planning.plan_session(
+            site=alpha,
+            desk_id=desk_1.pk,
+            partner_id=centre.partner_a.pk,
+            theme_ids=[e.pk, f.pk],
+            mode=PlanMode.WALK_IN,
+            weekday=weekday,
+            starts=dt.time(9),
+            ends=dt.time(12),
+            valid_from=alpha.local_date() - dt.timedelta(days=7),
+            counsellor_id=centre.counsellor_a.pk,
+        )
     appointment = book_one(planned)
     slot = free_slots(planned, "phone")[0]
     details = f"theme={planned.theme.pk}&channel=phone&slot={slot_param(slot)}"
@@ -152,6 +263,18 @@ def world(mfa_enrolled, settings) -> dict[str, str]:
         for hour in (9, 10, 14)
         for theme in (e, f)
     )
+    now = timezone.now()
+    for month, state in (
+        (dt.date(2026, 1, 1), {"status": MonthlyReport.Status.DONE, "file": "reports/a.pdf"}),
+        (dt.date(2026, 2, 1), {"status": MonthlyReport.Status.RUNNING, "progress": 40}),
+        (
+            dt.date(2026, 3, 1),
+            {"status": MonthlyReport.Status.FAILED, "failure": MonthlyReport.Failure.ERROR},
+        ),
+    ):
+        MonthlyReport.objects.create(
+            site=alpha, month=month, requested_at=now, started_at=now, generated_at=now, **state
+        )
     assert in_interview is not None
     return {
         "visit": str(waiting.pk),
@@ -165,7 +288,7 @@ def world(mfa_enrolled, settings) -> dict[str, str]:
     }
 
 
-def open_as(new_page, centre, screen: Screen, locale: str):
+def open_as(new_page, centre, screen: Screen | Refused, locale: str):
     page = new_page(screen.viewport, locale=locale)
     page.set_default_timeout(15000)  # a loaded 2-core machine
     if screen.who == "kiosk":
@@ -179,6 +302,14 @@ def open_as(new_page, centre, screen: Screen, locale: str):
     elif screen.who != "anonymous":
         log_in(page, centre.persona(screen.who).email)
     return page
+
+
+def scan(page) -> list[dict]:
+    results = AXE.run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
+    return results.response["violations"]
 
 
 def report(violations: list[dict]) -> str:
@@ -202,10 +333,46 @@ def test_the_screen_has_no_wcag_violation(new_page, mfa_enrolled, world, screen,
 
     assert response.status == 200, (screen.path, response.status, page.url)
     expect(page.locator("html")).to_have_attribute("lang", language)
-    results = AXE.run(
-        page,
-        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
-    )
-    violations = results.response["violations"]
+    violations = scan(page)
     assert not violations, f"{screen.name} in {locale}:\n{report(violations)}"
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("refused", REFUSED, ids=repr)
+def test_a_refused_form_has_no_wcag_violation(new_page, mfa_enrolled, world, refused, locale):
+    page = open_as(new_page, mfa_enrolled, refused, locale)
+    page.goto(refused.path.format(**world))
+    form = page.locator(refused.form)
+    for selector, value in refused.fill:
+        form.locator(selector).fill(value)
+    if refused.upload:
+        selector, text = refused.upload
+        form.locator(selector).set_input_files(
+            {"name": "catalogue.csv", "mimeType": "text/csv", "buffer": text.encode()}
+        )
+
+    with page.expect_navigation():
+        form.locator("button[type=submit]").last.click()
+
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", locale[:2])
+    violations = scan(page)
+    assert not violations, f"{refused.name} in {locale}:\n{report(violations)}"
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_kiosk_idle_warning_has_no_wcag_violation(new_page, mfa_enrolled, settings, locale):
+    settings.KIOSK_IDLE_SECONDS = 30
+    settings.KIOSK_WARNING_SECONDS = 20
+    page = open_as(new_page, mfa_enrolled, Screen("kiosk", "", "kiosk", TABLET), locale)
+    page.clock.install()
+    page.goto("/catalogue/kiosk/alpha/")
+
+    page.clock.fast_forward("00:31")
+
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    violations = scan(page)
+    assert not violations, f"kiosk idle warning in {locale}:\n{report(violations)}"
     assert page.js_errors == []
