@@ -36,7 +36,7 @@ from tests.events_fixtures import make_event, register
 from tests.test_plan_browser import log_in_with_totp
 from tests.test_resources_search import add_resource, ensure_purposes
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.axe, pytest.mark.django_db(transaction=True)]
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE = Axe()
