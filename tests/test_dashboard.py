@@ -86,14 +86,36 @@ def raw_live(site: Site) -> dict:
     }
 
 
+def raw_long_waits(site: Site, now: dt.datetime) -> list[tuple[Site, Theme, int]]:
+    """Each theme's longest wait at `now`, straight from the waiting rows, when it reached the
+    site's alert threshold."""
+    oldest: dict[Theme, dt.datetime] = {}
+    for v in Visit.objects.filter(site=site, status="waiting").select_related("theme"):
+        oldest[v.theme] = min(oldest.get(v.theme, v.queued_at), v.queued_at)
+    waits = [(site, t, int((now - at).total_seconds() // 60)) for t, at in oldest.items()]
+    return sorted((w for w in waits if w[2] >= site.long_wait_minutes), key=lambda w: -w[2])
+
+
 def test_it_shows_today_live_as_the_raw_rows_say(mfa_enrolled, login):
     today_at_alpha(mfa_enrolled)
+    site = mfa_enrolled.alpha
 
+    before = timezone.now()
     response = login(mfa_enrolled.manager).get("/manage/")
+    after = timezone.now()
 
     assert response.status_code == 200
-    live = response.context["live"]
-    assert live == raw_live(mfa_enrolled.alpha)
+    live = dict(response.context["live"])
+    # The alert counts minutes up to the request's own clock: it lies between the two readings.
+    long_waits = live.pop("long_waits")
+    low, high = ({t: m for _, t, m in raw_long_waits(site, at)} for at in (before, after))
+    assert set(low) <= {t for _, t, _ in long_waits} <= set(high)
+    for _, t, m in long_waits:
+        assert low.get(t, 0) <= m <= high[t]
+    assert [m for *_, m in long_waits] == sorted((m for *_, m in long_waits), reverse=True)
+    # Yesterday's visitor, never closed, has waited past the threshold whatever the hour.
+    assert theme(site, "A") in [t for _, t, _ in long_waits]
+    assert live == raw_live(site)
     assert (live["arrived"], live["waiting"], live["served"], live["desks_open"]) == (5, 2, 1, 2)
     page = response.content.decode()
     assert "Site Alpha" in page
