@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from citedesmetiers.models import Partner, Site, Theme
@@ -114,6 +114,32 @@ class DeskSession(models.Model):
     @property
     def is_paused(self) -> bool:
         return self.paused_since is not None
+
+
+class DeskPause(models.Model):
+    """One pause of a sitting, from “pause” to “resume” or to the desk's closing: the history the
+    desk-time figures read (`DeskSession.paused_since` is the live state the screens read)."""
+
+    session = models.ForeignKey(DeskSession, on_delete=models.CASCADE, related_name="pauses")
+    started_at = models.DateTimeField(_("paused"))
+    ended_at = models.DateTimeField(_("resumed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("desk pause")
+        verbose_name_plural = _("desk pauses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(ended_at__isnull=True), name="deskpause_one_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="deskpause_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        ends = f"{self.ended_at:%H:%M}" if self.ended_at else "…"
+        return f"{self.session}: {self.started_at:%H:%M}–{ends}"
 
 
 # Longer than this, an interview was left running (finished the next morning, or closed by the

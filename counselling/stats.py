@@ -1,17 +1,22 @@
 """Counselling's anonymous daily facts: interviews by desk, theme and partner, durations, walks
-to the desk, topics, outcomes, referrals between desks and out, out-of-order calls."""
+to the desk, topics, outcomes, referrals between desks and out, out-of-order calls; the desks'
+time (planned, and how the sittings spent it)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
 
+from django.db.models import Q
+from django.utils import timezone
+
 from citedesmetiers.clock import local_day_bounds
 from citedesmetiers.facts import Fact, facts_from, key
 from citedesmetiers.models import Site
 from reception.models import Call, Channel
 
-from .models import MAX_INTERVIEW, Interview, Outcome
+from .desk_time import desk_times
+from .models import MAX_INTERVIEW, DeskSession, Interview, Outcome, plan_between
 
 
 def daily_facts(site: Site, day: dt.date) -> list[Fact]:
@@ -79,4 +84,32 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         + facts_from("referrals", referrals)
         + facts_from("referrals_out", referred_out)
         + facts_from("out_of_order", out_of_order)
+        + _desk_time_facts(site, day, start, end)
+    )
+
+
+def _desk_time_facts(site: Site, day: dt.date, start: dt.datetime, end: dt.datetime) -> list[Fact]:
+    """Seconds the plan gave each desk and partner (by mode), the day's sittings, and their
+    seconds by part: serving, paused, idle with nobody waiting, idle while visitors waited."""
+    planned = Counter()
+    for o in plan_between(site, day, day)[day]:
+        planned[key(desk=o.desk_id, partner=o.partner_id, mode=o.mode)] += int(
+            (o.ends - o.starts).total_seconds()
+        )
+    sessions = list(
+        DeskSession.objects.filter(desk__site=site, opened_at__lt=end)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gt=start))
+        .select_related("desk")
+        .prefetch_related("themes", "desk__themes")
+    )
+    sittings, seconds = Counter(), Counter()
+    times = desk_times(sessions, (start, min(end, timezone.now())))
+    for session in sessions:
+        sittings[key(desk=session.desk_id, partner=session.partner_id or 0)] += 1
+        for part, n in times[session.pk].parts().items():
+            seconds[key(desk=session.desk_id, partner=session.partner_id or 0, part=part)] += n
+    return (
+        facts_from("planned_seconds", planned)
+        + facts_from("sittings", sittings)
+        + facts_from("desk_seconds", seconds)
     )

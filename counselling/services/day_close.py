@@ -14,7 +14,7 @@ from reception.models import Call, Visit
 
 from ..models import DeskSession, Interview
 from .interviews import _open_interview
-from .sessions import _held, _now
+from .sessions import _held, _now, end_pause
 
 
 def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[dt.date]:
@@ -59,6 +59,7 @@ def close_forgotten_desks(*, site: Site, now: dt.datetime | None = None) -> set[
                 changed_days.add(visit.local_date)
             session.closed_at, session.paused_since = ends, None
             session.save(update_fields=["closed_at", "paused_since"])
+            end_pause(session, ends)
             publish_change(site.slug)
     return changed_days
 

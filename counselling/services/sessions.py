@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +17,7 @@ from citedesmetiers.models import User
 from citedesmetiers.refusals import Refusal
 from reception.models import Visit
 
-from ..models import Desk, DeskSession, opening
+from ..models import Desk, DeskPause, DeskSession, opening
 
 
 class CounsellingError(Refusal):
@@ -91,6 +93,13 @@ def _locked_session(session_id: int, counsellor: User) -> DeskSession:
     return session
 
 
+def end_pause(session: DeskSession, at: dt.datetime) -> None:
+    """End the sitting's pause in progress, if any, at `at` (never before it began)."""
+    DeskPause.objects.filter(session=session, ended_at__isnull=True).update(
+        ended_at=Greatest("started_at", Value(at, output_field=DateTimeField()))
+    )
+
+
 def _held(session: DeskSession):
     """The visits the desk holds (called or in interview): one at most."""
     return Visit.objects.filter(
@@ -125,6 +134,7 @@ def pause_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = N
     if session.paused_since is None:
         session.paused_since = _now(now)
         session.save(update_fields=["paused_since"])
+        DeskPause.objects.create(session=session, started_at=session.paused_since)
         publish_change(session.desk.site.slug)
 
 
@@ -134,6 +144,7 @@ def resume_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = 
     if session.paused_since is not None:
         session.paused_since, session.resumed_at = None, _now(now)
         session.save(update_fields=["paused_since", "resumed_at"])
+        end_pause(session, session.resumed_at)
         publish_change(session.desk.site.slug)
 
 
@@ -147,4 +158,5 @@ def close_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = N
     session.closed_at = _now(now)
     session.paused_since = None
     session.save(update_fields=["closed_at", "paused_since"])
+    end_pause(session, session.closed_at)
     publish_change(session.desk.site.slug)
