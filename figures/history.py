@@ -56,6 +56,7 @@ def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
 def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list[DailyStat]:
     rng = random.Random(f"{site.slug}-{day.isoformat()}")
     quotes = random.Random(f"{site.slug}-{day.isoformat()}-quotes")
+    presence = random.Random(f"{site.slug}-{day.isoformat()}-presence")
     if day.weekday() == 6:
         return []
     base = 48 if day.weekday() < 5 else 18
@@ -65,6 +66,7 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
     def add(source, metric, k, n=1):
         rows[(source, metric, k)] += n
 
+    serving_at: Counter = Counter()
     theme_weights = [(t, w) for t, w in zip(themes, [14, 18, 30, 16, 12, 10], strict=False)]
     for _ in range(visits):
         theme = _pick(rng, theme_weights)
@@ -96,9 +98,11 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
         partner = rng.choice(partners)
         k = key(desk=desk.pk, partner=partner.pk, theme=theme.pk)
         add("counselling", "interviews", k)
-        add("counselling", "interview_seconds", k, max(120, int(rng.gauss(22, 7) * 60)))
+        length, walk = max(120, int(rng.gauss(22, 7) * 60)), int(rng.gammavariate(2.0, 40.0))
+        add("counselling", "interview_seconds", k, length)
         add("counselling", "walks", k)
-        add("counselling", "walk_seconds", k, int(rng.gammavariate(2.0, 40.0)))
+        add("counselling", "walk_seconds", k, walk)
+        serving_at[desk.pk] += length + walk
         if topics.get(theme.pk):
             add("counselling", "topics", key(topic=rng.choice(topics[theme.pk])))
         code = rng.choices([c for c, _ in Outcome.Code.choices], weights=[45, 20, 8, 10, 9, 8])[0]
@@ -108,6 +112,7 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
             add("counselling", "referrals", key(dst=other.pk, src=theme.pk))
         elif code == Outcome.Code.REFERRED_PARTNER:
             add("counselling", "referrals_out", key(kind=partner.kind))
+    _desk_time(presence, day, desks, partners, serving_at, add)
     if day.weekday() in (1, 3):
         kind = (
             Event.Kind.WORKSHOP
@@ -127,6 +132,35 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
         for (source, metric, k), n in rows.items()
         if n
     ]
+
+
+def _desk_time(rng: random.Random, day: dt.date, desks, partners, serving_at: Counter, add):
+    """Each desk planned for one partner (6.5 hours a weekday, 3.5 on Saturday), open most of it,
+    and its open time split into serving (the day's interviews at it), pauses and idle time."""
+    planned = 3.5 * 3600 if day.weekday() == 5 else 6.5 * 3600
+    for n, desk in enumerate(sorted(desks, key=lambda d: d.pk)):
+        partner = partners[n % len(partners)]
+        add(
+            "counselling",
+            "planned_seconds",
+            key(desk=desk.pk, mode="walk_in", partner=partner.pk),
+            int(planned),
+        )
+        if rng.random() < 0.05 and not serving_at[desk.pk]:
+            continue  # the partner did not come that day
+        k = {"desk": desk.pk, "partner": partner.pk}
+        serving = serving_at[desk.pk]
+        opened = max(serving, int(planned * rng.uniform(0.85, 1.05)))
+        paused = min(opened - serving, int(opened * rng.uniform(0.04, 0.1)))
+        waiting = min(opened - serving - paused, int(opened * rng.uniform(0.0, 0.04)))
+        add("counselling", "sittings", key(**k), rng.choice([1, 1, 2]))
+        for part, seconds in (
+            ("serving", serving),
+            ("paused", paused),
+            ("idle_waiting", waiting),
+            ("idle_empty", opened - serving - paused - waiting),
+        ):
+            add("counselling", "desk_seconds", key(**k, part=part), seconds)
 
 
 def seed_history(site: Site, months: int) -> int:

@@ -4,7 +4,7 @@ charts, for the partners' committee and funders; and its PDF (WeasyPrint)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
@@ -110,6 +110,7 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
         "heat_map": _heat_map_section(m),
         **_waits_section(m),
         "honesty": honesty_section(m.current, theme_names),
+        "presence": presence_section(m.current),
         **_partners_section(m, theme_names),
         "flows": _flows_section(m),
         "referrals_out": sorted(m.current.by("referrals_out", "kind").items(), key=lambda r: -r[1]),
@@ -185,6 +186,53 @@ def honesty_section(figures: Figures, theme_names: dict[str, str]) -> dict:
         ),
         "by_hour": [(f"{int(hour):02d}:00", by_hour[hour]) for hour in sorted(by_hour, key=int)],
     }
+
+
+DESK_PARTS = ("serving", "paused", "idle_empty", "idle_waiting")
+
+
+def _hours(seconds: int) -> float:
+    return round(seconds / 3600, 1)
+
+
+def presence_section(figures: Figures, partner_names: dict[str, str] | None = None) -> dict:
+    """The partners' presence: per partner, the hours the plan gave them, the hours their
+    counsellors' desks were open and the hours spent with a visitor; per desk, where its open
+    hours went (serving, paused, idle with nobody waiting, idle while visitors waited)."""
+    by_partner: dict[str, Counter] = defaultdict(Counter)
+    by_desk: dict[str, Counter] = defaultdict(Counter)
+    for k, n in figures.totals["planned_seconds"].items():
+        by_partner[parse_key(k)["partner"]]["planned"] += n
+    for k, n in figures.totals["desk_seconds"].items():
+        dims = parse_key(k)
+        for row in (by_partner[dims["partner"]], by_desk[dims["desk"]]):
+            row["open"] += n
+            row[dims["part"]] += n
+    if partner_names is None:
+        partner_names = _names(Partner, by_partner)
+    desk_names = _names(Desk, by_desk)
+    partners = [
+        {
+            "name": partner_names.get(p, _("no partner recorded")),
+            "planned": _hours(row["planned"]),
+            "open": _hours(row["open"]),
+            "serving": _hours(row["serving"]),
+            "idle_waiting": _hours(row["idle_waiting"]),
+            # Open against planned: a sitting outside the plan can take it past 100 %.
+            "presence": round(100 * row["open"] / row["planned"]) if row["planned"] else None,
+        }
+        for p, row in sorted(by_partner.items(), key=lambda item: -item[1]["planned"])
+    ]
+    desks = [
+        {
+            "name": desk_names.get(d, "?"),
+            "open": _hours(row["open"]),
+            **{part: _hours(row[part]) for part in DESK_PARTS},
+            "serving_share": round(100 * row["serving"] / row["open"]) if row["open"] else None,
+        }
+        for d, row in sorted(by_desk.items(), key=lambda item: desk_names.get(item[0], "?"))
+    ]
+    return {"partners": partners, "desks": desks}
 
 
 def _partners_section(m: Month, theme_names: dict[str, str]) -> dict:

@@ -28,7 +28,7 @@ from reception.models import Call, Visit
 
 from . import charts, report_runs, report_service, stats
 from .models import AggregatedDay, MonthlyReport
-from .reports import honesty_section, key_figures
+from .reports import honesty_section, key_figures, presence_section
 from .stats import month_bounds
 
 MANAGER = (Role.MANAGER,)
@@ -137,6 +137,7 @@ def _tables(sites, start, end, filters) -> dict[str, list[tuple[str, int]]]:
         ),
         "_figures": figures,
         "_theme_names": themes,
+        "_partner_names": partners,
     }
 
 
@@ -227,6 +228,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     previous_end = min(previous_start + (end - start), start) if current else start
     previous = stats.read(sites, previous_start, previous_end, **filters)
     month_figures, theme_names = tables.pop("_figures"), tables.pop("_theme_names")
+    partner_names = tables.pop("_partner_names")
     now_figures, before = key_figures(month_figures), key_figures(previous)
     comparison = [
         (label, now_figures[name], before[name])
@@ -235,6 +237,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             (_("Interviews"), "interviews"),
             (_("Median wait (min)"), "median_wait"),
             (_("Average walk to the desk (min)"), "walk_minutes"),
+            (_("Left before being called"), "walk_outs"),
+            (_("Called, did not come"), "no_shows"),
             (_("Event registrations"), "event_registered"),
         )
     ]
@@ -271,6 +275,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "comparison": comparison,
         "tables": tables,
         "honesty": honesty_section(month_figures, theme_names),
+        "presence": presence_section(month_figures, partner_names),
         "day_chart": charts.column_chart(
             [(d[-2:], n) for d, n in tables["visits_by_day"]],
             _("Visits by day, %(month)s") % {"month": _month_name(start)},

@@ -14,6 +14,7 @@ from counselling import services
 from counselling.desk_time import DeskTime, desk_times
 from counselling.models import DeskPause, DeskSession, Outcome, PlanMode
 from counselling.planning import plan_session
+from figures import reports
 from figures.stats import aggregate_day, read
 from tests.counselling_actions import alpha_desks, call_next, finish, start
 from tests.counselling_fixtures import (
@@ -167,3 +168,54 @@ def test_the_day_figures_keep_desk_time_by_desk_and_partner_with_the_hours_plann
         if parse_key(k) | {"part": ""} == {"desk": desk, "partner": partner, "part": ""}
     }
     assert parts == {"serving": 1500, "paused": 600, "idle_empty": 1500, "idle_waiting": 600}
+
+
+def test_the_dashboard_and_the_report_show_the_partners_presence(mfa_enrolled, login):
+    centre = mfa_enrolled
+    desks = alpha_desks(centre)
+    plan_session(
+        site=centre.alpha,
+        desk_id=desks.jobs.pk,
+        partner_id=centre.partner_a.pk,
+        weekday=T0.weekday(),
+        starts=dt.time(9),
+        ends=dt.time(12),
+        mode=PlanMode.WALK_IN,
+        theme_ids=[theme(centre.alpha, "E").pk],
+        valid_from=T0.date(),
+    )
+    a_morning(centre, desks)
+    aggregate_day(centre.alpha, T0.date())
+
+    page = login(centre.manager).get("/manage/?month=2025-03")
+
+    assert page.status_code == 200
+    presence = page.context["presence"]
+    # 3 h planned, 70 min open (39 %), 25 min with a visitor, 10 min idle while one waited.
+    assert presence["partners"] == [
+        {
+            "name": "Employment agency",
+            "planned": 3.0,
+            "open": 1.2,
+            "serving": 0.4,
+            "idle_waiting": 0.2,
+            "presence": 39,
+        }
+    ]
+    assert presence["desks"] == [
+        {
+            "name": "Desk 1",
+            "open": 1.2,
+            "serving": 0.4,
+            "paused": 0.2,
+            "idle_empty": 0.4,
+            "idle_waiting": 0.2,
+            "serving_share": 36,
+        }
+    ]
+    html = page.content.decode()
+    assert "The partners' presence at the desks" in html
+    assert "Idle while visitors waited" in html
+    comparison = {str(label): now for label, now, _ in page.context["comparison"]}
+    assert (comparison["Left before being called"], comparison["Called, did not come"]) == (0, 1)
+    assert reports.build(centre.alpha, T0.date())["presence"] == presence
