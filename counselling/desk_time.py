@@ -71,6 +71,11 @@ class DeskTime:
     def open(self) -> int:
         return self.serving + self.paused + self.idle_empty + self.idle_waiting
 
+    @property
+    def minutes(self) -> list[int]:
+        """Open, serving, paused, idle with nobody waiting, idle while visitors waited: minutes."""
+        return [round(s / 60) for s in (self.open, *self.parts().values())]
+
     def parts(self) -> dict[str, int]:
         return {
             "serving": self.serving,

@@ -10,6 +10,7 @@ from citedesmetiers.access import partner_at
 from citedesmetiers.clock import local_day_bounds
 from reception.models import UNDO_WINDOW, Visit
 
+from .desk_time import DeskTime, desk_times
 from .models import Desk, DeskSession, Interview, Occurrence, Outcome, planned_for, sessions_on
 
 
@@ -105,6 +106,21 @@ def referral_to(visit: Visit) -> Outcome | None:
     if referral is None or referral.referred_theme_id != visit.theme_id:
         return None
     return referral
+
+
+def sittings_today(counsellor, site, now=None) -> list[tuple[DeskSession, DeskTime]]:
+    """The counsellor's sittings at `site` today, each with where its time went so far."""
+    now = now or timezone.now()
+    start, end = site.day_bounds(now)
+    sessions = list(
+        DeskSession.objects.filter(counsellor=counsellor, desk__site=site, opened_at__lt=end)
+        .exclude(closed_at__lte=start)
+        .select_related("desk")
+        .prefetch_related("themes", "desk__themes")
+        .order_by("opened_at")
+    )
+    times = desk_times(sessions, (start, min(end, now)))
+    return [(session, times[session.pk]) for session in sessions]
 
 
 def interviews_today(counsellor, site):

@@ -438,7 +438,8 @@ def close(request: HttpRequest) -> HttpResponse:
 @require_GET
 def my_day(request: HttpRequest) -> HttpResponse:
     interviews = list(selectors.interviews_today(request.user, request.site))
-    return render(request, "counselling/day.html", {"interviews": interviews})
+    sittings = selectors.sittings_today(request.user, request.site)
+    return render(request, "counselling/day.html", {"interviews": interviews, "sittings": sittings})
 
 
 @staff_view(*COUNSELLOR)

@@ -10,7 +10,7 @@ import pytest
 
 from citedesmetiers.clock import local_day_bounds
 from citedesmetiers.facts import parse_key
-from counselling import services
+from counselling import selectors, services
 from counselling.desk_time import DeskTime, desk_times
 from counselling.models import DeskPause, DeskSession, Outcome, PlanMode
 from counselling.planning import plan_session
@@ -219,3 +219,26 @@ def test_the_dashboard_and_the_report_show_the_partners_presence(mfa_enrolled, l
     comparison = {str(label): now for label, now, _ in page.context["comparison"]}
     assert (comparison["Left before being called"], comparison["Called, did not come"]) == (0, 1)
     assert reports.build(centre.alpha, T0.date())["presence"] == presence
+
+
+def test_my_day_lists_my_sittings_with_where_their_time_went(centre, login):
+    desks = alpha_desks(centre)
+    session = a_morning(centre, desks)
+    open_session(centre.counsellor_b, desks.mixed, T0)  # a colleague's
+
+    sittings = selectors.sittings_today(centre.counsellor_a, centre.alpha, now=T0 + minutes(90))
+
+    assert [(s.pk, t.minutes) for s, t in sittings] == [(session.pk, [70, 25, 10, 25, 10])]
+
+
+def test_my_day_shows_the_sitting_in_progress(centre, login):
+    desks = alpha_desks(centre)
+    open_session(centre.counsellor_a, desks.jobs)
+
+    page = login(centre.counsellor_a).get("/desk/day/")
+
+    assert page.status_code == 200
+    [(session, t)] = page.context["sittings"]
+    assert session.desk == desks.jobs and session.closed_at is None
+    html = page.content.decode()
+    assert "My sittings today" in html and "Desk 1" in html
