@@ -25,6 +25,7 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         desk__site=site, started_at__gte=start, started_at__lt=end
     )
     counts, seconds, untimed = Counter(), Counter(), Counter()
+    partners_met: dict[int, set[int]] = {}
     walks, walk_seconds = Counter(), Counter()
     for i in interviews.values_list(
         "desk_id",
@@ -35,8 +36,11 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         "started_at",
         "ended_at",
         "ended_by_day_close",
+        "visit_id",
         named=True,
     ):
+        if i.partner_id:
+            partners_met.setdefault(i.visit_id, set()).add(i.partner_id)
         k = key(desk=i.desk_id, theme=i.theme_id, partner=i.partner_id or 0)
         counts[k] += 1
         length = i.ended_at - i.started_at if i.ended_at else None
@@ -84,6 +88,10 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         + facts_from("referrals", referrals)
         + facts_from("referrals_out", referred_out)
         + facts_from("out_of_order", out_of_order)
+        # How many partner institutions each visitor met that day (3: three or more).
+        + facts_from(
+            "visit_partners", Counter(key(n=min(len(p), 3)) for p in partners_met.values())
+        )
         + _desk_time_facts(site, day, start, end)
     )
 

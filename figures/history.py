@@ -21,6 +21,7 @@ from reception.models import Channel
 from .models import AggregatedDay, DailyStat
 
 HOURS = list(range(9, 18))
+LANGUAGES = [("-", 86), ("en", 6), ("es", 3), ("pt", 3), ("it", 2)]
 HOUR_WEIGHT = {9: 5, 10: 9, 11: 10, 12: 6, 13: 5, 14: 9, 15: 10, 16: 8, 17: 4}
 MONTH_SEASON = {
     1: 1.1,
@@ -57,6 +58,7 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
     rng = random.Random(f"{site.slug}-{day.isoformat()}")
     quotes = random.Random(f"{site.slug}-{day.isoformat()}-quotes")
     presence = random.Random(f"{site.slug}-{day.isoformat()}-presence")
+    extra = random.Random(f"{site.slug}-{day.isoformat()}-extra")
     if day.weekday() == 6:
         return []
     base = 48 if day.weekday() < 5 else 18
@@ -80,6 +82,7 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
         add("reception", "profile_age", key(v=_pick(rng, AGES)))
         add("reception", "profile_situation", key(v=_pick(rng, SITUATIONS)))
         add("reception", "profile_area", key(v=_pick(rng, AREAS)))
+        add("reception", "visit_language", key(v=_pick(extra, LANGUAGES)))
         end = rng.random()
         if end < 0.06:
             add("reception", "visit_end", key(how="walked_out"))
@@ -107,6 +110,12 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
             add("counselling", "topics", key(topic=rng.choice(topics[theme.pk])))
         code = rng.choices([c for c, _ in Outcome.Code.choices], weights=[45, 20, 8, 10, 9, 8])[0]
         add("counselling", "outcomes", key(code=code, partner=partner.pk))
+        add("counselling", "visit_partners", key(n=_pick(extra, [("1", 88), ("2", 10), ("3", 2)])))
+        if extra.random() < 0.3:
+            add("reception", "take_away", key(what="lists"))
+            add("reception", "take_away", key(what="resources"), extra.randint(1, 4))
+            if extra.random() < 0.3:
+                add("reception", "take_away", key(what="events"))
         if code == Outcome.Code.REFERRED_DESK:
             other = rng.choice([t for t in themes if t.pk != theme.pk])
             add("counselling", "referrals", key(dst=other.pk, src=theme.pk))

@@ -1,5 +1,6 @@
 """Reception's anonymous daily facts: visits by theme, hour and channel; coarse profiles; waits;
-how far the wait quoted at check-in was from the wait that came (`estimate_error`)."""
+how far the wait quoted at check-in was from the wait that came (`estimate_error`); the
+visitors' languages; the take-away lists handed over."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db.models import Min
 from citedesmetiers.facts import Fact, facts_from, key
 from citedesmetiers.models import Site
 
-from .models import Call, Visit
+from .models import Call, TakeAwayEvent, TakeAwayItem, Visit
 
 MAX_ERROR = 120  # minutes: an error beyond counts as this one (few rows, same medians)
 
@@ -29,6 +30,7 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
             "status",
             "left_how",
             "quoted_wait",
+            "language",
         )
     )
     first_calls = dict(
@@ -37,8 +39,9 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         .annotate(first=Min("at"))
         .values_list("visit", "first")
     )
-    by_slot, ages, situations, areas, waits, ends, errors = (Counter() for _ in range(7))
-    for pk, theme, channel, arrived, age, situation, area, status, left_how, quoted in visits:
+    by_slot, ages, situations, areas, waits, ends, errors, languages = (Counter() for _ in range(8))
+    for pk, theme, channel, arrived, age, situation, area, status, left_how, quoted, lang in visits:
+        languages[key(v=lang or "-")] += 1  # "-": the site's own language
         hour = arrived.astimezone(site.zone).hour
         by_slot[key(theme=theme, hour=hour, channel=channel)] += 1
         ages[key(v=age or "-")] += 1
@@ -64,7 +67,24 @@ def daily_facts(site: Site, day: dt.date) -> list[Fact]:
         + facts_from("wait_minutes", waits)
         + facts_from("visit_end", ends)
         + facts_from("estimate_error", errors)
+        + facts_from("visit_language", languages)
+        + _take_away_facts(site, day)
     )
+
+
+def _take_away_facts(site: Site, day: dt.date) -> list[Fact]:
+    """The day's take-away lists: visits that were handed one, and what they held."""
+    items = TakeAwayItem.objects.filter(visit__site=site, visit__local_date=day)
+    events = TakeAwayEvent.objects.filter(visit__site=site, visit__local_date=day)
+    lists = set(items.values_list("visit", flat=True)) | set(events.values_list("visit", flat=True))
+    counts = Counter(
+        {
+            key(what="lists"): len(lists),
+            key(what="resources"): items.count(),
+            key(what="events"): events.count(),
+        }
+    )
+    return facts_from("take_away", counts)
 
 
 def purge_raw(site: Site, before: dt.date) -> int:
