@@ -1,11 +1,14 @@
 """The anonymous daily figures every app counts, the record of the days rolled into them, and the
-monthly reports made from them. Their tables keep the names they had in `citedesmetiers`."""
+monthly and yearly reports made from them. Their tables keep the names they had in
+`citedesmetiers`."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.db import models
+from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from citedesmetiers.models import Cite, Site
@@ -57,8 +60,8 @@ class AggregatedDay(models.Model):
 
 
 class MonthlyReport(models.Model):
-    """A generated monthly activity report (PDF) of one site, of a Cité (all its sites), or of
-    the whole network (neither).
+    """A generated activity report (PDF) of one site, of a Cité (all its sites), or of the whole
+    network (neither): monthly, or yearly (the label's self-assessment), by `period`.
 
     A run belongs to the Celery task that claimed it (`task_id`): only that task's progress and
     result are written, so a run superseded by "make it again" changes nothing when it ends."""
@@ -90,7 +93,20 @@ class MonthlyReport(models.Model):
         related_name="reports",
         help_text=_("For a Cité's report across its sites."),
     )
-    month = models.DateField(help_text=_("The first day of the month."))
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("monthly")
+        YEAR = "year", _("yearly")
+
+    period = models.CharField(
+        max_length=5,
+        choices=Period.choices,
+        default=Period.MONTH,
+        db_default=Period.MONTH,  # rows written by code that predates the field
+    )
+    month = models.DateField(
+        help_text=_("The first day of its period: of the month, or 1 January for a year.")
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to="reports/", blank=True)
@@ -111,19 +127,19 @@ class MonthlyReport(models.Model):
         ordering = ["-month", "site__name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["site", "month"],
+                fields=["site", "period", "month"],
                 condition=models.Q(site__isnull=False),
-                name="report_unique_site_month",
+                name="report_unique_site_period",
             ),
             models.UniqueConstraint(
-                fields=["cite", "month"],
+                fields=["cite", "period", "month"],
                 condition=models.Q(cite__isnull=False),
-                name="report_unique_cite_month",
+                name="report_unique_cite_period",
             ),
             models.UniqueConstraint(
-                fields=["month"],
+                fields=["period", "month"],
                 condition=models.Q(site__isnull=True, cite__isnull=True),
-                name="report_unique_network_month",
+                name="report_unique_network_period",
             ),
             models.CheckConstraint(
                 condition=models.Q(site__isnull=True) | models.Q(cite__isnull=True),
@@ -132,7 +148,31 @@ class MonthlyReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.place_key} {self.month:%Y-%m}"
+        return f"{self.place_key} {self.period_key}"
+
+    @property
+    def yearly(self) -> bool:
+        return self.period == self.Period.YEAR
+
+    @property
+    def period_key(self) -> str:
+        """How its address and its file name give its period: 2026-03, or 2026 for a year."""
+        return f"{self.month:%Y}" if self.yearly else f"{self.month:%Y-%m}"
+
+    @property
+    def period_name(self) -> str:
+        """Its period as its reader says it: “March 2026”, or “2026”."""
+        return (
+            self.period_key if self.yearly else formats.date_format(self.month, "YEAR_MONTH_FORMAT")
+        )
+
+    @property
+    def pdf_url(self) -> str:
+        if self.yearly:
+            return reverse("manage:yearly_report_pdf", args=[self.place_key, self.month.year])
+        return reverse(
+            "manage:report_pdf", args=[self.place_key, self.month.year, self.month.month]
+        )
 
     @property
     def place_key(self) -> str:

@@ -1,5 +1,5 @@
-"""Making a monthly report: one run of the `figures.generate_report` task, in the `reports`
-Celery queue. The task lives here, beside the run it makes, so that asking for a report
+"""Making a monthly or yearly report: one run of the `figures.generate_report` task, in the
+`reports` Celery queue. The task lives here, beside the run it makes, so that asking for a report
 (`report_service`) can queue it without importing the daily jobs of `tasks`, which ask for
 reports in turn; `tasks` imports it for the worker to find.
 
@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from . import yearly
 from .models import MonthlyReport
 from .reports import render_pdf
 
@@ -80,7 +81,10 @@ def make_report(report_id: int, *, run: str | None = None) -> None:
             raise Superseded  # "make it again" queued a newer run: this one stops here
 
     try:
-        pdf = render_pdf(report.site, report.month, progress, cite=report.cite)
+        if report.yearly:
+            pdf = yearly.render_pdf(report.site, report.month.year, progress, cite=report.cite)
+        else:
+            pdf = render_pdf(report.site, report.month, progress, cite=report.cite)
     except Superseded:
         return
     except SoftTimeLimitExceeded:
@@ -93,7 +97,7 @@ def make_report(report_id: int, *, run: str | None = None) -> None:
             error=str(error)[:300],
         )
         raise
-    name = f"{report.place_key.replace(':', '-')}-{report.month:%Y-%m}.pdf"
+    name = f"{report.place_key.replace(':', '-')}-{report.period_key}.pdf"
     with transaction.atomic():
         report = mine.select_for_update(of=("self",)).first()
         if report is None:

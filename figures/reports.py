@@ -62,7 +62,7 @@ def key_figures(f: Figures) -> dict:
     }
 
 
-def _names(model, ids) -> dict[str, str]:
+def names_of(model, ids) -> dict[str, str]:
     return {
         str(pk): str(obj)
         for pk, obj in model.objects.in_bulk([int(i) for i in ids if str(i).isdigit()]).items()
@@ -98,7 +98,7 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
     sites = covered_sites(site, cite)
     start, end = month_bounds(month)
     m = Month(sites, start, end, read(sites, start, end))
-    theme_names = _names(Theme, m.current.by("visits", "theme"))
+    theme_names = names_of(Theme, m.current.by("visits", "theme"))
     return {
         "site": site,
         "cite": cite,
@@ -114,7 +114,7 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
         **_partners_section(m, theme_names),
         "flows": _flows_section(m),
         "referrals_out": sorted(m.current.by("referrals_out", "kind").items(), key=lambda r: -r[1]),
-        "audiences": _audiences_section(m),
+        "audiences": audiences_section(m),
         "events_by_kind": _events_section(m),
         "appointments": _appointments_section(m, theme_names),
         "documentation": resources_stats.usage(start, end),
@@ -209,8 +209,8 @@ def presence_section(figures: Figures, partner_names: dict[str, str] | None = No
             row["open"] += n
             row[dims["part"]] += n
     if partner_names is None:
-        partner_names = _names(Partner, by_partner)
-    desk_names = _names(Desk, by_desk)
+        partner_names = names_of(Partner, by_partner)
+    desk_names = names_of(Desk, by_desk)
     partners = [
         {
             "name": partner_names.get(p, _("no partner recorded")),
@@ -238,8 +238,8 @@ def presence_section(figures: Figures, partner_names: dict[str, str] | None = No
 def _partners_section(m: Month, theme_names: dict[str, str]) -> dict:
     """One page per partner institution: its interviews, hours, themes, desks and outcomes."""
     interviews = m.current.by("interviews", "partner")
-    partner_names = _names(Partner, interviews)
-    desk_names = _names(Desk, m.current.by("interviews", "desk"))
+    partner_names = names_of(Partner, interviews)
+    desk_names = names_of(Desk, m.current.by("interviews", "desk"))
     partners = []
     for partner_id, count in sorted(interviews.items(), key=lambda item: -item[1]):
         scoped = read(
@@ -256,7 +256,7 @@ def _partners_section(m: Month, theme_names: dict[str, str]) -> dict:
                 "hours": round(scoped.total("interview_seconds") / 3600, 1),
                 "by_theme": sorted(
                     (
-                        (theme_names.get(t) or _names(Theme, [t]).get(t, "?"), n)
+                        (theme_names.get(t) or names_of(Theme, [t]).get(t, "?"), n)
                         for t, n in scoped.by("interviews", "theme").items()
                     ),
                     key=lambda r: -r[1],
@@ -282,7 +282,7 @@ def _partners_section(m: Month, theme_names: dict[str, str]) -> dict:
 def _flows_section(m: Month) -> list[tuple[str, str, int]]:
     """Referrals from one theme's desk to another's: (from, to, count), the largest first."""
     referrals = m.current.totals["referrals"]
-    names = _names(
+    names = names_of(
         Theme, list(m.current.by("referrals", "src")) + list(m.current.by("referrals", "dst"))
     )
     flows = []
@@ -292,7 +292,7 @@ def _flows_section(m: Month) -> list[tuple[str, str, int]]:
     return flows
 
 
-def _audiences_section(m: Month) -> dict[str, list[tuple[str, str]]]:
+def audiences_section(m: Month) -> dict[str, list[tuple[str, str]]]:
     return {
         _("Age"): _profile(m.current.by("profile_age", "v"), AgeBracket),
         _("Situation"): _profile(m.current.by("profile_situation", "v"), Situation),
@@ -329,7 +329,7 @@ def _appointments_section(m: Month, theme_names: dict[str, str]) -> list[dict]:
         dims = parse_key(k)
         rows.setdefault((dims["channel"], dims["theme"]), Counter())[dims["status"]] += n
     channels = dict(Channel.choices)
-    names = theme_names | _names(Theme, {theme for _channel, theme in rows})
+    names = theme_names | names_of(Theme, {theme for _channel, theme in rows})
     table = []
     for (channel, theme), status in sorted(rows.items()):
         seen = status["attended"] + status["no_show"]
@@ -355,7 +355,7 @@ def _sites_section(m: Month) -> list[tuple[str, dict]]:
 def _topics_section(m: Month) -> list[tuple[str, int]]:
     """The 15 interview topics most often coded."""
     topics = m.current.by("topics", "topic")
-    names = _names(Topic, topics)
+    names = names_of(Topic, topics)
     return sorted(((names.get(t, "?"), n) for t, n in topics.items()), key=lambda r: -r[1])[:15]
 
 

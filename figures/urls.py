@@ -17,4 +17,5 @@ urlpatterns = [
         views.report_pdf,
         name="report_pdf",
     ),
+    path("reports/<str:place>/<year:year>.pdf", views.yearly_report_pdf, name="yearly_report_pdf"),
 ]

@@ -143,6 +143,7 @@ def _tables(sites, start, end, filters) -> dict[str, list[tuple[str, int]]]:
 
 # The month picker's value, as <input type="month"> and the report form write it: 2026-03.
 MONTH_VALUE = re.compile(rf"({YearConverter.regex})-({MonthConverter.regex})")
+YEAR_VALUE = re.compile(YearConverter.regex)
 
 
 def _month_name(month: dt.date) -> str:
@@ -362,6 +363,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "sites": sites,
             "cites": cites,
             "months": months,
+            "years": [today.year - back for back in range(1, 4)],
             "can_see_network": _can_see_network(request.user),
             **_report_context(),
         },
@@ -396,27 +398,38 @@ def _month(year: int, month: int) -> dt.date:
 @staff_view(*MANAGER)
 @require_GET
 def report_pdf(request: HttpRequest, place: str, year: int, month: int) -> HttpResponse:
+    return _report_page(request, place, _month(year, month), MonthlyReport.Period.MONTH)
+
+
+@staff_view(*MANAGER)
+@require_GET
+def yearly_report_pdf(request: HttpRequest, place: str, year: int) -> HttpResponse:
+    return _report_page(request, place, _month(year, 1), MonthlyReport.Period.YEAR)
+
+
+def _report_page(request: HttpRequest, place: str, first: dt.date, period: str) -> HttpResponse:
     """The PDF once it is made; else what became of it, with a button to make it (a GET never
     queues anything)."""
     site, cite = _report_place(request, place)
-    first = _month(year, month)
-    report = MonthlyReport.objects.filter(site=site, cite=cite, month=first).first()
+    report = MonthlyReport.objects.filter(site=site, cite=cite, month=first, period=period).first()
+    shown = report or MonthlyReport(site=site, cite=cite, month=first, period=period)
     if report is not None and report.status == MonthlyReport.Status.DONE and report.file:
         return FileResponse(
             report.file.open("rb"),
             content_type="application/pdf",
-            filename=f"{place.replace(':', '-')}-{first:%Y-%m}.pdf",
+            filename=f"{place.replace(':', '-')}-{shown.period_key}.pdf",
         )
     context = {
         "site": site,
         "cite": cite,
         "place": place,
         "month": first,
+        "period": shown,
         **_report_context(),
     }
     if report is None:
         try:
-            report_service.check_month(site, first, cite=cite)
+            report_service.check_month(site, first, cite=cite, period=period)
         except report_service.ReportError as refusal:
             context["error"] = str(refusal)
             return render(request, "figures/report_status.html", context, status=400)
@@ -434,19 +447,31 @@ def report_pdf(request: HttpRequest, place: str, year: int, month: int) -> HttpR
 @staff_view(*MANAGER)
 @require_POST
 def report_request(request: HttpRequest) -> HttpResponse:
+    """Prepare the report of a `month` (2026-03) or, with `period=year`, of a `year` (2026)."""
     place = request.POST.get("site", "")
+    yearly = request.POST.get("period") == MonthlyReport.Period.YEAR
+    period = MonthlyReport.Period.YEAR if yearly else MonthlyReport.Period.MONTH
     try:
-        first = dt.date.fromisoformat(request.POST.get("month", "") + "-01")
-    except ValueError:
-        messages.error(request, _("Choose a month."))
+        if yearly:
+            first = dt.date(
+                int(YEAR_VALUE.fullmatch(request.POST.get("year", "").strip())[0]), 1, 1
+            )
+        else:
+            first = dt.date.fromisoformat(request.POST.get("month", "") + "-01")
+    except (TypeError, ValueError):
+        messages.error(request, _("Choose a year.") if yearly else _("Choose a month."))
         return redirect("manage:reports")
     site, cite = _report_place(request, place)
     back = reverse("manage:reports")
     if request.POST.get("next") == "pdf":
-        back = reverse("manage:report_pdf", args=[place, first.year, first.month])
+        back = MonthlyReport(site=site, cite=cite, month=first, period=period).pdf_url
     try:
         report_service.request_report(
-            site=site, cite=cite, month=first, force=request.POST.get("force") == "1"
+            site=site,
+            cite=cite,
+            month=first,
+            period=period,
+            force=request.POST.get("force") == "1",
         )
     except report_service.ReportError as refusal:
         messages.error(request, str(refusal))

@@ -484,8 +484,14 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         "GET",
         {**everyone(403), "manager": 400, "beta_manager": 403, "anonymous": LOGIN},
     ),
+    (
+        "/manage/reports/alpha/2020.pdf",
+        "GET",
+        {**everyone(403), "manager": 400, "beta_manager": 403, "anonymous": LOGIN},
+    ),
     # The network report is for network managers (works_at_all_sites) only.
     ("/manage/reports/network/2020-01.pdf", "GET", {**everyone(403), "anonymous": LOGIN}),
+    ("/manage/reports/network/2020.pdf", "GET", {**everyone(403), "anonymous": LOGIN}),
     (
         "/manage/reports/nowhere/2020-01.pdf",
         "GET",

@@ -37,7 +37,7 @@ def opened(site: Site, on: dt.datetime) -> Site:
 def months(site: Site | None) -> list[str]:
     return [
         f"{month:%Y-%m}"
-        for month in MonthlyReport.objects.filter(site=site)
+        for month in MonthlyReport.objects.filter(site=site, period="month")
         .order_by("month")
         .values_list("month", flat=True)
     ]
