@@ -19,6 +19,13 @@ from tests.threads import in_parallel
 pytestmark = pytest.mark.usefixtures("in_english")
 
 
+@pytest.fixture(autouse=True)
+def _alpha_speaks_english(centre):
+    """Visitors' pages speak their visit's language, by default the site's."""
+    centre.alpha.language = "en"
+    centre.alpha.save(update_fields=["language"])
+
+
 def url(visit) -> str:
     return f"/t/{visit.token}/feedback/"
 
@@ -41,8 +48,8 @@ def test_the_visitors_page_offers_the_questions_once_the_visit_is_over(centre, c
     assert url(waiting) not in client.get(f"/t/{waiting.token}/").content.decode()
     page = client.get(f"/t/{done.token}/").content.decode()
     # Loaded into the page by htmx, and a plain link without JavaScript.
-    assert f'hx-get="{url(done)}?lang=fr"' in page  # the visit speaks its site's language
-    assert f'href="{url(done)}?lang=fr"' in page
+    assert f'hx-get="{url(done)}?lang=en"' in page
+    assert f'href="{url(done)}?lang=en"' in page
 
 
 def test_three_taps_are_recorded_with_site_day_theme_and_partner(centre, client):

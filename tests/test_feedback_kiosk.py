@@ -11,6 +11,15 @@ from tests.counselling_fixtures import in_english  # noqa: F401 (a fixture)
 from tests.feedback_fixtures import ANSWERS
 
 pytestmark = pytest.mark.usefixtures("in_english")
+
+
+@pytest.fixture(autouse=True)
+def _alpha_speaks_english(centre):
+    """Visitors' pages speak their visit's language, by default the site's."""
+    centre.alpha.language = "en"
+    centre.alpha.save(update_fields=["language"])
+
+
 KIOSK = "/feedback/alpha/kiosk/"
 
 
