@@ -41,6 +41,8 @@ def _render_visit(request, visit, *, state, form=None, message="", status=200) -
     template = "feedback/visit.html"
     if request.htmx:  # loaded into the visitor's page, or sent from it
         template += "#questions"
+        # htmx swaps in only a 2xx answer: a refusal shows in place, a tap never goes unanswered.
+        status = 200
     context = {"visit": visit, "state": state, "form": form or FeedbackForm(), "message": message}
     return render(request, template, context, status=status)
 

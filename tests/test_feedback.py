@@ -78,6 +78,16 @@ def test_htmx_gets_the_thank_you_in_place(centre, client):
     assert "Thank you!" in page and "<html" not in page
 
 
+def test_htmx_gets_a_refusal_in_place_too(centre, client):
+    visit = served_visit(centre.alpha, centre.counsellor_a)
+
+    response = client.post(url(visit), {}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200  # htmx swaps only a 2xx answer in
+    assert "Tap at least one answer" in response.content.decode()
+    assert not FeedbackAnswer.objects.exists()
+
+
 def test_an_answer_cannot_be_given_twice(centre, client):
     visit = served_visit(centre.alpha, centre.counsellor_a)
     client.post(url(visit), ANSWERS)
