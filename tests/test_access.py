@@ -32,7 +32,7 @@ from reception.models import TicketCounter, Visit
 from tests.booking_fixtures import book_one, plan_appointments
 from tests.conftest import Centre
 from tests.counselling_fixtures import AtDesk, DeskOf, make_desk
-from tests.feedback_fixtures import served_visit
+from tests.feedback_fixtures import desk_of, served_visit
 
 PERSONAS = (
     "reception",
@@ -110,7 +110,10 @@ PLACEHOLDERS: dict[str, Callable[[Centre], object]] = {
     "alpha_visit": lambda c: _visit(c.alpha).pk,
     "beta_visit": lambda c: _visit(c.beta).pk,
     "alpha_token": lambda c: _visit(c.alpha).token,
-    "alpha_done_token": lambda c: served_visit(c.alpha, c.counsellor_a).token,
+    # At a desk of its own: the desk placeholders below make "Desk 1" themselves.
+    "alpha_done_token": lambda c: (
+        served_visit(c.alpha, c.counsellor_a, desk=desk_of(c.alpha, "Feedback desk")).token
+    ),
     "alpha_theme_e": lambda c: c.alpha.themes.get(letter="E").pk,
     "alpha_theme_f": lambda c: c.alpha.themes.get(letter="F").pk,
     "new_key": lambda c: uuid.uuid4(),
