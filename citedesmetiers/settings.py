@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "counselling",
     "resources",
     "events",
+    "feedback",
     "figures",
     "sitepage",
     "django.contrib.admin",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("staff/site/", views.choose_site, name="choose_site"),
     path("reception/appointments/", include("counselling.reception_urls")),
     path("", include("reception.urls")),
+    path("", include("feedback.urls")),
     path("desk/", include("counselling.urls")),
     path("catalogue/staff/", include("resources.staff_urls")),
     path("catalogue/", include("resources.urls")),

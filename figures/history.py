@@ -16,6 +16,7 @@ from citedesmetiers.facts import key
 from citedesmetiers.models import Partner, Site
 from counselling.models import Desk, Outcome, Topic
 from events.models import Event
+from feedback.models import Helped
 from reception.models import Channel
 
 from .models import AggregatedDay, DailyStat
@@ -59,6 +60,7 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
     quotes = random.Random(f"{site.slug}-{day.isoformat()}-quotes")
     presence = random.Random(f"{site.slug}-{day.isoformat()}-presence")
     extra = random.Random(f"{site.slug}-{day.isoformat()}-extra")
+    voices = random.Random(f"{site.slug}-{day.isoformat()}-feedback")
     if day.weekday() == 6:
         return []
     base = 48 if day.weekday() < 5 else 18
@@ -108,6 +110,8 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
         serving_at[desk.pk] += length + walk
         if topics.get(theme.pk):
             add("counselling", "topics", key(topic=rng.choice(topics[theme.pk])))
+        if voices.random() < FEEDBACK_SHARE:
+            _phone_feedback(add, voices, theme.pk, partner.pk, waited)
         code = rng.choices([c for c, _ in Outcome.Code.choices], weights=[45, 20, 8, 10, 9, 8])[0]
         add("counselling", "outcomes", key(code=code, partner=partner.pk))
         add("counselling", "visit_partners", key(n=_pick(extra, [("1", 88), ("2", 10), ("3", 2)])))
@@ -122,6 +126,10 @@ def _day_rows(site: Site, day: dt.date, themes, desks, partners, topics) -> list
         elif code == Outcome.Code.REFERRED_PARTNER:
             add("counselling", "referrals_out", key(kind=partner.kind))
     _desk_time(presence, day, desks, partners, serving_at, add)
+    for _ in range(voices.randint(0, 4) if visits else 0):  # the exit kiosk
+        for question, choice in _feedback_answers(voices, None):
+            add("feedback", "feedback", key(a=choice, q=question, source="kiosk", theme=0))
+        add("feedback", "feedback_answers", key(source="kiosk", theme=0))
     if day.weekday() in (1, 3):
         kind = (
             Event.Kind.WORKSHOP
@@ -170,6 +178,43 @@ def _desk_time(rng: random.Random, day: dt.date, desks, partners, serving_at: Co
             ("idle_empty", opened - serving - paused - waiting),
         ):
             add("counselling", "desk_seconds", key(**k, part=part), seconds)
+
+
+FEEDBACK_SHARE = 0.15  # of the visitors served, those who answer on their phone
+
+
+def _feedback_answers(voices: random.Random, waited: int | None) -> list[tuple[str, str]]:
+    """One visitor's taps: mostly content, less so after a long wait; a question left out now
+    and then."""
+    if waited is None:
+        wait = _pick(voices, [("fine", 60), ("long", 30), ("too_long", 10)])
+    else:
+        wait = "fine" if waited < 15 else "long" if waited < 30 else "too_long"
+    got = _pick(
+        voices,
+        [("yes", 70), ("partly", 20), ("no", 10)]
+        if wait != "too_long"
+        else [("yes", 45), ("partly", 35), ("no", 20)],
+    )
+    recommend = _pick(
+        voices,
+        [("yes", 80), ("maybe", 15), ("no", 5)]
+        if got != "no"
+        else [("yes", 30), ("maybe", 40), ("no", 30)],
+    )
+    taps = [("got_what", got), ("wait", wait), ("recommend", recommend)]
+    return [tap for tap in taps if voices.random() > 0.05]
+
+
+def _phone_feedback(add, voices: random.Random, theme: int, partner: int, waited: int) -> None:
+    add("feedback", "feedback_answers", key(source="phone", theme=theme))
+    add("feedback", "feedback_partner_answers", key(partner=partner, theme=theme))
+    for question, choice in _feedback_answers(voices, waited):
+        add("feedback", "feedback", key(a=choice, q=question, source="phone", theme=theme))
+        add("feedback", "feedback_partner", key(a=choice, partner=partner, q=question, theme=theme))
+    if voices.random() < 0.3:
+        code = "shorter_wait" if waited >= 30 else voices.choice(Helped.values)
+        add("feedback", "feedback_helped", key(code=code, source="phone", theme=theme))
 
 
 def seed_history(site: Site, months: int) -> int:

@@ -21,6 +21,7 @@ from reception.models import AgeBracket, Area, Channel, Situation
 from resources import stats as resources_stats
 
 from . import charts
+from .feedback import feedback_section
 from .models import report_place_key
 from .stats import Figures, month_bounds, read, suppress, visits_by_weekday_hour
 
@@ -111,6 +112,7 @@ def build(site: Site | None, month: dt.date, *, cite: Cite | None = None) -> dic
         **_waits_section(m),
         "honesty": honesty_section(m.current, theme_names),
         "presence": presence_section(m.current),
+        "feedback": feedback_section(m.current, theme_names),
         **_partners_section(m, theme_names),
         "flows": _flows_section(m),
         "referrals_out": sorted(m.current.by("referrals_out", "kind").items(), key=lambda r: -r[1]),

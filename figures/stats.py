@@ -19,6 +19,7 @@ from citedesmetiers.facts import parse_key
 from citedesmetiers.models import Site
 from counselling import stats as counselling_stats
 from events import stats as events_stats
+from feedback import stats as feedback_stats
 from reception import stats as reception_stats
 
 from .models import AggregatedDay, DailyStat
@@ -28,6 +29,7 @@ SOURCES = {
     "counselling": counselling_stats.daily_facts,
     "events": events_stats.daily_facts,
     "appointments": appointments_stats.daily_facts,
+    "feedback": feedback_stats.daily_facts,
 }
 SMALL_CELL = 5
 REAGGREGATE_DAYS = 7  # late changes (attendance ticked the next day) are caught up
@@ -87,21 +89,24 @@ def aggregate_recent(*, now: dt.datetime | None = None, days: int = REAGGREGATE_
 
 
 def purge_raw(*, now: dt.datetime | None = None) -> int:
-    """Delete raw visits and interviews older than RAW_RETENTION_DAYS, for days aggregated."""
+    """Delete raw visits and interviews, and feedback answers, older than RAW_RETENTION_DAYS,
+    for days aggregated."""
     now = now or timezone.now()
     deleted = 0
     for site in Site.objects.all():
         limit = site.local_date(now) - dt.timedelta(days=settings.RAW_RETENTION_DAYS)
-        missing = set(
+        raw_days = set(
             reception_stats.Visit.objects.filter(site=site, local_date__lt=limit)
             .values_list("local_date", flat=True)
             .distinct()
-        ) - set(
+        ) | feedback_stats.raw_days(site, limit)  # a kiosk answers on days without visits too
+        missing = raw_days - set(
             AggregatedDay.objects.filter(site=site, day__lt=limit).values_list("day", flat=True)
         )
         for day in sorted(missing):
             aggregate_day(site, day)  # never purge a day that was not aggregated
         deleted += reception_stats.purge_raw(site, limit)
+        deleted += feedback_stats.purge_raw(site, limit)
     return deleted
 
 

@@ -27,6 +27,7 @@ from counselling.models import DeskSession
 from reception.models import Call, Visit
 
 from . import charts, report_runs, report_service, stats
+from .feedback import feedback_section
 from .models import AggregatedDay, MonthlyReport
 from .reports import honesty_section, key_figures, presence_section
 from .stats import month_bounds
@@ -277,6 +278,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "tables": tables,
         "honesty": honesty_section(month_figures, theme_names),
         "presence": presence_section(month_figures, partner_names),
+        "feedback": feedback_section(month_figures, theme_names),
         "day_chart": charts.column_chart(
             [(d[-2:], n) for d, n in tables["visits_by_day"]],
             _("Visits by day, %(month)s") % {"month": _month_name(start)},

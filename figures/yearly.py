@@ -21,6 +21,7 @@ from citedesmetiers.pdf import render
 from events.models import Event
 from resources import stats as resources_stats
 
+from .feedback import feedback_section
 from .models import report_place_key
 from .reports import (
     Month,
@@ -53,8 +54,8 @@ class Section:
     principle: str  # the charter's words for it
     rows: list[Row]
     tables: list[dict] = field(default_factory=list)  # {"title", "head", "rows"}
-    include: str = ""  # a template the section shows after its figures
-    context: dict = field(default_factory=dict)
+    # Templates the section shows after its figures, each with the one variable it reads.
+    includes: list[tuple[str, str, object]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -430,10 +431,43 @@ def _quality(y: Year, theme_names: dict[str, str]) -> Section:
         return f.estimate_honesty().get("")
 
     h, h_before = honesty(y.now), honesty(y.before)
+    feedback, before = feedback_section(y.now, theme_names), feedback_section(y.before, {})
+
+    def said(f, question: str, choice: str) -> str:
+        percent = f.percent(question, choice) if f.shown else None
+        return "—" if percent is None else f"{percent} %"
+
     return Section(
         _("Quality"),
         _("Visitors are told an honest estimate of their wait, and say what they thought."),
         [
+            Row(
+                _("Visitors' answers (three-tap feedback)"),
+                feedback.answers,
+                before.answers,
+                _(
+                    "Answers given on the phone after a visit or at the exit kiosk: closed "
+                    "questions only, no free text, nothing that names anyone."
+                ),
+            ),
+            Row(
+                _("Got what they came for"),
+                said(feedback, "got_what", "yes"),
+                said(before, "got_what", "yes"),
+                _("Share of “yes” among those who answered the question (from 5 answers)."),
+            ),
+            Row(
+                _("Found the wait fine"),
+                said(feedback, "wait", "fine"),
+                said(before, "wait", "fine"),
+                _("Share of “fine” among those who answered the question (from 5 answers)."),
+            ),
+            Row(
+                _("Would recommend the Cité"),
+                said(feedback, "recommend", "yes"),
+                said(before, "recommend", "yes"),
+                _("Share of “yes” among those who answered the question (from 5 answers)."),
+            ),
             Row(
                 _("Quoted waits that came true within 10 minutes"),
                 f"{h.within} %" if h else "—",
@@ -450,8 +484,10 @@ def _quality(y: Year, theme_names: dict[str, str]) -> Section:
                 _("The median gap between the wait quoted and the wait that came."),
             ),
         ],
-        include="figures/_estimate_honesty.html",
-        context={"h": honesty_section(y.now, theme_names)},
+        includes=[
+            ("figures/_feedback.html", "f", feedback),
+            ("figures/_estimate_honesty.html", "h", honesty_section(y.now, theme_names)),
+        ],
     )
 
 
@@ -487,8 +523,7 @@ def _presence(y: Year) -> Section:
                 _("From a call to the end of the interview, or to a no-show."),
             ),
         ],
-        include="figures/_presence.html",
-        context={"p": presence_section(y.now)},
+        includes=[("figures/_presence.html", "p", presence_section(y.now))],
     )
 
 

@@ -32,6 +32,7 @@ from reception.models import TicketCounter, Visit
 from tests.booking_fixtures import book_one, plan_appointments
 from tests.conftest import Centre
 from tests.counselling_fixtures import AtDesk, DeskOf, make_desk
+from tests.feedback_fixtures import desk_of, served_visit
 
 PERSONAS = (
     "reception",
@@ -109,6 +110,10 @@ PLACEHOLDERS: dict[str, Callable[[Centre], object]] = {
     "alpha_visit": lambda c: _visit(c.alpha).pk,
     "beta_visit": lambda c: _visit(c.beta).pk,
     "alpha_token": lambda c: _visit(c.alpha).token,
+    # At a desk of its own: the desk placeholders below make "Desk 1" themselves.
+    "alpha_done_token": lambda c: (
+        served_visit(c.alpha, c.counsellor_a, desk=desk_of(c.alpha, "Feedback desk")).token
+    ),
     "alpha_theme_e": lambda c: c.alpha.themes.get(letter="E").pk,
     "alpha_theme_f": lambda c: c.alpha.themes.get(letter="F").pk,
     "new_key": lambda c: uuid.uuid4(),
@@ -246,6 +251,27 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
     ("/t/{alpha_token}/live/?s=alpha", "GET", everyone(200)),
     ("/t/{alpha_token}/leave/", "POST", everyone(Redirect("/t/*/"))),
     ("/t/not-a-ticket/", "GET", everyone(404)),
+    # Feedback: the questions wait for the end of the visit (409 until then), once per visit.
+    ("/t/{alpha_token}/feedback/", "GET", everyone(200)),
+    ("/t/{alpha_token}/feedback/", "POST", everyone(409)),
+    ("/t/{alpha_done_token}/feedback/", "GET", everyone(200)),
+    ("/t/{alpha_done_token}/feedback/", "POST", everyone(Redirect("/t/*/feedback/"))),
+    ("/t/not-a-ticket/feedback/", "GET", everyone(404)),
+    # The exit kiosk: an ordinary browser gets the page that sets it up, and cannot answer;
+    # reception and managers of the site set it up (and are logged out of it).
+    ("/feedback/alpha/kiosk/", "GET", everyone(200)),
+    ("/feedback/alpha/kiosk/", "POST", everyone(403)),
+    ("/feedback/nowhere/kiosk/", "GET", everyone(404)),
+    ("/feedback/alpha/kiosk/setup/", "GET", everyone(405)),
+    (
+        "/feedback/alpha/kiosk/setup/",
+        "POST",
+        reception_staff(
+            reception=Redirect("/feedback/alpha/kiosk/"),
+            manager=Redirect("/feedback/alpha/kiosk/"),
+            beta_manager=403,
+        ),
+    ),
     # The accessibility statement: public.
     ("/accessibility/", "GET", everyone(200)),
     # A kiosk's idle restart: in a browser that is not a kiosk it changes nothing.
@@ -550,6 +576,9 @@ POST_DATA = {
     "/reception/check-in/": {"theme": "{alpha_theme_e}", "checkin_key": "{new_key}"},
     "/reception/visits/{alpha_visit}/theme/": {"theme": "{alpha_theme_f}"},
     "/reception/late-check-ins/": {"late": "on"},
+    "/t/{alpha_token}/feedback/": {"wait": "fine"},
+    "/t/{alpha_done_token}/feedback/": {"got_what": "yes", "wait": "fine"},
+    "/feedback/alpha/kiosk/": {"wait": "fine"},
     "/manage/planning/sessions/{alpha_session}/end/": {"last_day": "2030-01-01"},
     "/manage/planning/exceptions/new/": {"kind": "site_closed", "day": "2030-01-07"},
 }
@@ -630,7 +659,7 @@ class AnyId(dict):
         return "1"  # fits every path converter: only the address's shape matters here
 
 
-@pytest.mark.parametrize("namespace", ["reception", "planning", "booking"])
+@pytest.mark.parametrize("namespace", ["reception", "planning", "booking", "feedback"])
 def test_every_address_of_these_screens_is_in_the_matrix(mfa_enrolled, namespace):
     covered = {
         resolve(urlsplit(t(mfa_enrolled) if callable(t) else t.format_map(AnyId())).path).view_name

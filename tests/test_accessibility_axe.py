@@ -33,6 +33,7 @@ from tests.browser import PHONE, TABLET, TV, log_in
 from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session
 from tests.events_fixtures import make_event, register
+from tests.feedback_fixtures import served_visit
 from tests.test_plan_browser import log_in_with_totp
 from tests.test_resources_search import add_resource, ensure_purposes
 
@@ -46,7 +47,7 @@ AXE = Axe()
 class Screen:
     name: str
     path: str  # formatted with the world's values
-    who: str  # a persona of the centre, "anonymous", "kiosk" or "newcomer" (a counsellor)
+    who: str  # a persona of the centre, "anonymous", "kiosk", "feedback_kiosk" or "newcomer"
     viewport: dict
 
     def __repr__(self) -> str:
@@ -87,11 +88,15 @@ SCREENS = [
     Screen("kiosk-home", "/catalogue/kiosk/alpha/", "kiosk", TABLET),
     Screen("kiosk-results", "/catalogue/?q=sant%C3%A9", "kiosk", TABLET),
     Screen("kiosk-leave", "/catalogue/leave-kiosk/", "kiosk", TABLET),
+    # The exit kiosk's three questions, on its tablet.
+    Screen("feedback-kiosk-setup", "/feedback/alpha/kiosk/", "anonymous", TABLET),
+    Screen("feedback-kiosk", "/feedback/alpha/kiosk/", "feedback_kiosk", TABLET),
     # The waiting room's TV.
     Screen("display", "/display/alpha/", "anonymous", TV),
     # The public, on a phone.
     Screen("home", "/", "anonymous", PHONE),
     Screen("visitor-phone", "/t/{token}/", "anonymous", PHONE),
+    Screen("visitor-feedback", "/t/{done_token}/feedback/", "anonymous", PHONE),
     Screen("proof", "/verify/{proof}/", "anonymous", PHONE),
     Screen("proof-form", "/verify/", "anonymous", PHONE),
     Screen("events", "/events/", "anonymous", PHONE),
@@ -276,7 +281,11 @@ def world(mfa_enrolled, settings) -> dict[str, str]:
             site=alpha, month=month, requested_at=now, started_at=now, generated_at=now, **state
         )
     assert in_interview is not None
+    # A visit over, for its feedback: seen by Ivy at Desk 7, for a theme nobody else waits for.
+    ivy = make_staff("ivy@alpha.test", Role.COUNSELLOR, alpha, centre.partner_b)
+    done = served_visit(alpha, ivy, letter="A", desk=make_desk(alpha, "Desk 7", "A", order=7))
     return {
+        "done_token": done.token,
         "visit": str(waiting.pk),
         "token": waiting.token,
         "proof": proof_code(waiting),
@@ -295,6 +304,11 @@ def open_as(new_page, centre, screen: Screen | Refused, locale: str):
         page.goto("/catalogue/kiosk/alpha/")
         page.locator("main form button[type=submit]").click()
         page.wait_for_url("**/catalogue/kiosk/alpha/")
+    elif screen.who == "feedback_kiosk":
+        log_in(page, centre.reception.email)
+        page.goto("/feedback/alpha/kiosk/")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url("**/feedback/alpha/kiosk/")
     elif screen.who == "newcomer":
         log_in(page, "hana@alpha.test")
     elif screen.who == "manager":

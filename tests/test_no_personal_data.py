@@ -2,13 +2,18 @@
 has a field that could hold a name, an e-mail address, a phone number, an address, a birth date
 or an identity number, and a visit has no free text at all.
 
-New models of either app are checked as soon as they exist. A field whose name merely *looks*
+New models of either app are checked as soon as they exist; so are feedback's, which also hold
+no free text and point to no visit, desk or account. A field whose name merely *looks*
 personal must be added to ALLOWED with the reason it is not about a person."""
 
 from __future__ import annotations
 
 from django.apps import apps
 from django.db import models
+
+from feedback.models import FeedbackClaim
+from feedback.services import Answers, answer_visit
+from tests.feedback_fixtures import served_visit
 
 APPS = ("reception", "counselling")
 SUSPICIOUS = (
@@ -113,3 +118,40 @@ def test_a_visit_has_no_free_text():
         if isinstance(field, models.CharField) and not field.choices and field.editable
     ]
     assert uncoded == ["letter"]  # copied from the theme's ticket letter
+
+
+# --- three-tap feedback ---------------------------------------------------------------------------
+
+FEEDBACK_MODELS = ("feedback.FeedbackAnswer", "feedback.FeedbackHelp", "feedback.FeedbackClaim")
+# What a feedback row may point to: its place, its day's theme, partner institutions, and its
+# own answer. Never a visit, an interview, a desk or anyone's account.
+FEEDBACK_LINKS = {"citedesmetiers.Site", "citedesmetiers.Theme", "citedesmetiers.Partner"}
+
+
+def test_it_checks_every_feedback_model():
+    assert {m._meta.label for m in apps.get_app_config("feedback").get_models()} == set(
+        FEEDBACK_MODELS
+    )
+
+
+def test_feedback_holds_no_free_text_nor_anything_that_identifies_a_person():
+    for label in FEEDBACK_MODELS:
+        model = apps.get_model(label)
+        for field in fields_of(model):
+            assert not isinstance(field, models.TextField | models.JSONField), field
+            assert not suspicious_words(field), field
+            if isinstance(field, models.CharField):
+                # Codes from a fixed list, or generated (the claim's digest), never typed.
+                assert field.choices or not field.editable, field
+            if field.is_relation:
+                target = field.related_model._meta.label
+                assert target in FEEDBACK_LINKS | {"feedback.FeedbackAnswer"}, field
+
+
+def test_a_feedback_claim_keeps_no_token_and_no_answer(centre):
+    visit = served_visit(centre.alpha, centre.counsellor_a)
+    answer_visit(token=visit.token, answers=Answers(wait="too_long"))
+
+    (claim,) = FeedbackClaim.objects.values()
+    assert visit.token not in str(claim)
+    assert "too_long" not in str(claim)

@@ -239,7 +239,9 @@ def test_the_leave_button_is_there_only_while_waiting(centre, desk1):
     over = Client().get(path).content.decode()
     assert "Your visit is over." in over
     assert "Leave the queue" not in over and "While you wait" not in over
-    assert "hx-get" not in over  # a visit that is over stops polling
+    assert 'hx-trigger="every' not in over  # a visit that is over stops polling
+    # It loads the feedback questions once instead (feedback's page, by name).
+    assert 'hx-trigger="load"' in over
 
 
 def test_the_phone_follows_a_ticket_that_may_still_be_put_back(centre, desk1):
