@@ -25,6 +25,7 @@ from tests.counselling_fixtures import (
     open_session,
     queue_visit,
 )
+from tests.display_fixtures import calls_over
 
 pytestmark = pytest.mark.usefixtures("in_english")
 
@@ -161,6 +162,7 @@ def test_the_screen_says_no_desk_no_wait_or_about_n_minutes(centre, desk1):
 
     queue_visit(centre.alpha, "E")
     services.call_next(**desk1)
+    calls_over(centre.alpha)  # the queues are back on screen
     # Nobody waits for jobs, but the desk has just called somebody: a newcomer waits for their
     # interview (the default 20 minutes).
     assert waits_on_screen()["E"] == "about 20 min"
