@@ -35,7 +35,7 @@ from . import queues
 from .models import Call
 
 CARDS_SHOWN = 4  # side by side, at 1280×720 as at 1920×1080
-CALLED_SHOWN = 4  # on the one line of earlier calls
+CALLED_SHOWN = 3  # on the one line of earlier calls, with "and N more" (long in French)
 EVENTS_SHOWN = 4
 EVENT_DAYS = 2  # today and tomorrow
 BETWEEN_CALLS_REFRESH = dt.timedelta(minutes=1)
