@@ -99,7 +99,9 @@ def run() -> bool:
         # After the check-in committed (it replaced the mark): the mark every screen now has.
         mark = current_mark(site.slug)
         connection.close()  # nothing more from the database here while gunicorn runs
-        display_path = f"/display/{site.slug}/live/?v={mark}"
+        # As the screen asks between calls: its layout is due to change later (reception.board).
+        due = int(timezone.now().timestamp()) + 3600
+        display_path = f"/display/{site.slug}/live/?v={mark}&due={due}"
         visitor_path = f"/t/{visit.token}/live/?s={site.slug}&v={mark}"
 
         with serve() as server:

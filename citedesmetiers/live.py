@@ -9,6 +9,7 @@ cache read when nothing changed."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -20,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 MARK_TTL = 7 * 24 * 3600
 # What a site's slug can be (Site.slug): anything else names no site, and is no cache key.
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,40}")
+_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 def _key(site_slug: str) -> str:
@@ -52,8 +54,9 @@ def live_poll(site_slug_from: Callable[[HttpRequest, dict], str | None]):
     """Answer an unchanged poll (`?v=<mark>` equal to the site's mark) with 204 and nothing else.
 
     htmx leaves the page as it is on a 204. Changed or first polls go on to the view, which renders
-    the fragment with the new mark. The view is marked so the MFA middleware lets it through
-    without loading the session."""
+    the fragment with the new mark. A fragment that also changes with time says when
+    (`&due=<unix seconds>`): from then on its poll goes on to the view too. The view is marked
+    so the MFA middleware lets it through without loading the session."""
 
     def decorator(view):
         @wraps(view)
@@ -62,7 +65,13 @@ def live_poll(site_slug_from: Callable[[HttpRequest, dict], str | None]):
             seen = request.GET.get("v")
             # Only a read: a poll naming a site that does not exist (or whose mark is gone) goes
             # on to the view, which answers 404 or makes the mark of the real site.
-            if slug and seen and _SLUG.fullmatch(slug) and seen == caches["live"].get(_key(slug)):
+            if (
+                slug
+                and seen
+                and _SLUG.fullmatch(slug)
+                and not _is_due(request.GET.get("due"))
+                and seen == caches["live"].get(_key(slug))
+            ):
                 response = HttpResponse(status=204)
                 response["Cache-Control"] = "no-store"
                 return response
@@ -72,3 +81,8 @@ def live_poll(site_slug_from: Callable[[HttpRequest, dict], str | None]):
         return wrapper
 
     return decorator
+
+
+def _is_due(due: str | None) -> bool:
+    """Whether the poll's fragment said it changes by now (anything but digits: never)."""
+    return due is not None and _SECONDS.fullmatch(due) is not None and int(due) <= time.time()

@@ -423,14 +423,16 @@ class StaffMembership(models.Model):
 
 
 class AuditEntry(models.Model):
-    """A change of who may do what, or an export of data that leaves the system: who did it,
-    when, and at which place. Read by the managers of that place in the administration."""
+    """A change of who may do what, an export of data that leaves the system, or a change of what
+    a public screen shows: who did it, when, and at which place. Read by the managers of that
+    place in the administration."""
 
     class Action(models.TextChoices):
         ROLE_GIVEN = "role_given", _("role given")
         ROLE_TAKEN = "role_taken", _("role taken away")
         ACCOUNT_CHANGED = "account_changed", _("account changed")
         EXPORT = "export", _("export")
+        DISPLAY_CHANGED = "display_changed", _("waiting-room screen changed")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

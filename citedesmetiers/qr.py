@@ -3,8 +3,13 @@
 import segno
 
 
-def qr_svg(data: str, scale: int = 4) -> str:
-    """An inline <svg> element for HTML pages."""
+def qr_svg(data: str, scale: int = 4, *, fit: bool = False) -> str:
+    """An inline <svg> element for HTML pages. `fit`: without a size of its own (a viewBox
+    instead), so that CSS sizes it, as the waiting-room screen does for each screen size."""
+    if fit:
+        return segno.make(data, error="m").svg_inline(
+            scale=1, dark="#000", light="#fff", omitsize=True
+        )
     return segno.make(data, error="m").svg_inline(scale=scale, dark="#000", light="#fff")
 
 

@@ -490,6 +490,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Live screens poll; an unchanged poll is answered from the cache without the database.
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 2, minimum=1)
+# A call fills the waiting-room screen for at least this many seconds, side by side with the
+# other calls of the moment, before the screen goes back to what it shows between calls.
+DISPLAY_CALL_SECONDS = env_int("DISPLAY_CALL_SECONDS", 20, minimum=1)
 # Public catalogue terminals return to their home page (and forget the search) when left alone:
 # after KIOSK_IDLE_SECONDS without a touch they offer to continue, and restart if nobody answers
 # within KIOSK_WARNING_SECONDS (20 at least: the time WCAG 2.2.1 gives to ask for more).

@@ -184,6 +184,8 @@ def desk_and_what_it_moves(shots: Shots) -> None:
     first(desk.get_by_role("button", name=shots.t("Start the interview"), exact=True)).click()
     desk.wait_for_load_state()
     shots.take("desk-interview", desk)
+    # The visitor reached the desk: their call has left the TV, which is between calls.
+    shots.attempt("display-between-calls", lambda: display(shots, "display-between-calls"))
 
     waiting = Visit.objects.filter(status=Visit.Status.WAITING).order_by("-queued_at").first()
     if waiting is None:
@@ -197,10 +199,10 @@ def phone(shots: Shots, token: str, name: str) -> None:
     shots.take(name, page)
 
 
-def display(shots: Shots) -> None:
+def display(shots: Shots, name: str = "display") -> None:
     page = shots.page(TV)
     goto(page, "/display/demo/")
-    shots.take("display", page)
+    shots.take(name, page)
 
 
 def kiosk(shots: Shots) -> None:

@@ -28,6 +28,7 @@ from citedesmetiers.refusals import attempt
 from citedesmetiers.roles import Role
 
 from . import guard, keys, services
+from .availability import availability
 from .calendar import calendar_bytes
 from .forms import FindRegistrationForm, OnTheSpotForm, RegistrationForm
 from .models import Event, Registration
@@ -57,30 +58,6 @@ def _places_left(event: Event) -> int | None:
         return None
     taken = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
     return max(0, event.capacity - taken)
-
-
-class Availability:
-    """How full an event is, as the public pages say it: never how many places are left (an
-    exact count would tell whoever registers an address whether it already held a place: a
-    new one takes one, a repeated one nothing)."""
-
-    OPEN_DOOR = "open_door"  # no registration: just come
-    CLOSED = "closed"  # started, or not taking registrations
-    AVAILABLE = "available"
-    FEW = "few"  # the last places (events.guard.nearly_full)
-    FULL = "full"  # the waiting list
-
-
-def availability(event: Event, places_left: int | None) -> str:
-    if not event.needs_registration:
-        return Availability.OPEN_DOOR
-    if not event.is_open_for_registration:
-        return Availability.CLOSED
-    if not places_left:
-        return Availability.FULL
-    if guard.nearly_full(event.capacity, places_left):
-        return Availability.FEW
-    return Availability.AVAILABLE
 
 
 @require_GET

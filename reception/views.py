@@ -22,7 +22,7 @@ from citedesmetiers.qr import qr_svg
 from citedesmetiers.refusals import attempt
 from citedesmetiers.roles import Role
 
-from . import printouts, queues, services
+from . import board, printouts, queues, services
 from .forms import CheckInForm, ProfileForm
 from .models import UNDO_WINDOW, Visit
 from .proof import looks_like_a_code, read_proof
@@ -30,6 +30,8 @@ from .take_away import take_away_of
 
 RECEPTION_ROLES = (Role.RECEPTION, Role.MANAGER)
 VISITOR_LINK_DAYS = 7
+# Without JavaScript the waiting-room screen reloads itself this often, to show new calls.
+NO_SCRIPT_REFRESH_SECONDS = 5
 
 
 # --- the tablet ----------------------------------------------------------------------------------
@@ -231,20 +233,24 @@ def undo_left(request: HttpRequest, visit_id: int) -> HttpResponse:
 # --- the waiting-room screen ---------------------------------------------------------------------
 
 
-def _display_context(site: Site) -> dict:
+def _display_context(request: HttpRequest, site: Site) -> dict:
     mark = current_mark(site.slug)  # before the data (see _overview_context)
-    calls = queues.current_calls(site)
+    now = timezone.now()
+    screen = board.of(site, base_url=request.build_absolute_uri("/").rstrip("/"), now=now)
     with translation.override(site.language):
-        for call in calls:
+        for call in screen.calls:
             call.announcement = _("Ticket %(ticket)s, %(desk)s") % {
                 "ticket": call.visit.spoken_code,
                 "desk": call.desk.spoken_name or call.desk.name,
             }
+    due_in = screen.due_in(now)
     return {
         "site": site,
-        "calls": calls,
-        "queues": queues.theme_queues(site),
+        "board": screen,
+        "calls": screen.calls,
         "mark": mark,
+        "due_in": due_in,
+        "no_script_refresh": min(due_in, NO_SCRIPT_REFRESH_SECONDS),
     }
 
 
@@ -252,8 +258,8 @@ def _display_context(site: Site) -> dict:
 @require_GET
 def display(request: HttpRequest, site_slug: str) -> HttpResponse:
     site = get_object_or_404(Site, slug=site_slug, active=True)
-    with translation.override(site.language):
-        return render(request, "reception/display.html", _display_context(site))
+    with translation.override(site.language), timezone.override(site.zone):
+        return render(request, "reception/display.html", _display_context(request, site))
 
 
 @never_cache
@@ -261,8 +267,8 @@ def display(request: HttpRequest, site_slug: str) -> HttpResponse:
 @require_GET
 def display_live(request: HttpRequest, site_slug: str) -> HttpResponse:
     site = get_object_or_404(Site, slug=site_slug, active=True)
-    with translation.override(site.language):
-        return render(request, "reception/display.html#board", _display_context(site))
+    with translation.override(site.language), timezone.override(site.zone):
+        return render(request, "reception/display.html#board", _display_context(request, site))
 
 
 # --- the visitor's phone -------------------------------------------------------------------------

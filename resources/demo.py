@@ -15,7 +15,7 @@ from django.db import transaction
 from citedesmetiers.models import Site
 
 from .identifiers import normalize_isbn
-from .models import Audience, Holding, Purpose, Resource
+from .models import Audience, Holding, Purpose, Resource, ResourceOfTheWeek
 from .search import refresh_terms
 
 # Each field of work with the professions and words people look it up by: (fr, en).
@@ -498,3 +498,8 @@ def seed_catalogue(site: Site, count: int = DEMO_COUNT) -> None:
         )
     if changed:
         refresh_terms(Resource.objects.filter(pk__in=changed))
+    # The waiting-room screen's resource of the week: a guide written by hand, unless the
+    # information officer chose another since.
+    featured = Resource.objects.filter(title=CURATED[2][2]).first()
+    if featured is not None:
+        ResourceOfTheWeek.objects.get_or_create(site=site, defaults={"resource": featured})

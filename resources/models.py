@@ -288,3 +288,21 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} #{self.pk}"
+
+
+class ResourceOfTheWeek(models.Model):
+    """The record a site's information officer puts forward on its waiting-room screen, with a
+    QR code to its page in the catalogue. One per site at most. Whether it may still be shown is
+    checked when the screen reads it (`resources.week.shown_at`): a record withdrawn since, or
+    no longer held at the site, is not shown."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="resource_of_the_week")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="weeks")
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("resource of the week")
+        verbose_name_plural = _("resources of the week")
+
+    def __str__(self) -> str:
+        return f"{self.site}: {self.resource}"

@@ -10,6 +10,12 @@ urlpatterns = [
     path("<id:resource_id>/", staff_views.resource_edit, name="edit"),
     path("<id:resource_id>/withdraw/", staff_views.resource_withdraw, name="withdraw"),
     path("<id:resource_id>/restore/", staff_views.resource_restore, name="restore"),
+    path(
+        "<id:resource_id>/resource-of-the-week/",
+        staff_views.week_choose,
+        name="week_choose",
+    ),
+    path("resource-of-the-week/clear/", staff_views.week_clear, name="week_clear"),
     path("import/", staff_views.import_upload, name="import"),
     path("import/<uuid:upload_id>/", staff_views.import_preview, name="import_preview"),
     path("import/<uuid:upload_id>/confirm/", staff_views.import_confirm, name="import_confirm"),

@@ -21,10 +21,12 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from citedesmetiers import audit, exports
 from citedesmetiers.access import staff_view
+from citedesmetiers.ids import parse_id
 from citedesmetiers.models import AuditEntry, Site
+from citedesmetiers.refusals import attempt
 from citedesmetiers.roles import Role
 
-from . import imports, services, spreadsheets
+from . import imports, services, spreadsheets, week
 from . import search as catalogue_search
 from .forms import ImportForm, ResourceForm
 from .models import CatalogueImport, Holding, Purpose, Resource
@@ -73,6 +75,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
         "purposes": Purpose.objects.all(),
         "sites": Site.objects.filter(active=True),
         "params": params.urlencode(),
+        "week": week.chosen_at(request.site),
     }
     return render(request, "resources/staff/list.html", context)
 
@@ -97,11 +100,15 @@ def _edit(request: HttpRequest, resource: Resource | None) -> HttpResponse:
     elsewhere = (
         resource.holdings.exclude(site=request.site).select_related("site") if resource else []
     )
-    return render(
-        request,
-        "resources/staff/form.html",
-        {"form": form, "resource": resource, "elsewhere": elsewhere, "site": request.site},
-    )
+    context = {"form": form, "resource": resource, "elsewhere": elsewhere, "site": request.site}
+    if resource is not None:
+        chosen = week.chosen_at(request.site)
+        context.update(
+            week=chosen,
+            is_week=chosen is not None and chosen.resource_id == resource.pk,
+            may_be_week=week.may_be_shown(resource, request.site),
+        )
+    return render(request, "resources/staff/form.html", context)
 
 
 @staff_view(*OFFICER_ROLES)
@@ -138,6 +145,42 @@ def resource_restore(request: HttpRequest, resource_id: int) -> HttpResponse:
         request, _("“%(title)s” is back in the public catalogue.") % {"title": resource.title}
     )
     return redirect("resources_staff:edit", resource_id=resource.pk)
+
+
+# --- the resource of the week (the waiting-room screen) ------------------------------------------
+
+
+@staff_view(*OFFICER_ROLES)
+@require_POST
+def week_choose(request: HttpRequest, resource_id: int) -> HttpResponse:
+    resource = get_object_or_404(Resource, pk=resource_id)
+    if attempt(
+        request, week.choose, site=request.site, resource_id=resource.pk, officer=request.user
+    ):
+        messages.success(
+            request,
+            _("“%(title)s” is the resource of the week on the waiting-room screen of %(site)s.")
+            % {"title": resource.title, "site": request.site.name},
+        )
+    return redirect("resources_staff:edit", resource_id=resource.pk)
+
+
+@staff_view(*OFFICER_ROLES)
+@require_POST
+def week_clear(request: HttpRequest) -> HttpResponse:
+    resource = week.clear(site=request.site, officer=request.user)
+    if resource is None:
+        messages.info(request, _("There is no resource of the week to take off."))
+    else:
+        messages.success(
+            request,
+            _("“%(title)s” is no longer on the waiting-room screen.") % {"title": resource.title},
+        )
+    # Back to the record's page when taken off from there.
+    back = parse_id(request.POST.get("back"))
+    if back is not None and Resource.objects.filter(pk=back).exists():
+        return redirect("resources_staff:edit", resource_id=back)
+    return redirect("resources_staff:list")
 
 
 # --- import --------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from counselling import plan_feed, planning
 from counselling.models import Desk, PlanException, PlanMode
 from reception import services
 from reception.models import TicketCounter, Visit
+from resources.models import Resource
 from tests.booking_fixtures import book_one, plan_appointments
 from tests.conftest import Centre
 from tests.counselling_fixtures import AtDesk, DeskOf, make_desk
@@ -106,6 +107,12 @@ def _closed(site) -> int:
 
 
 # What `{name}` stands for in ACCESS and POST_DATA, made once per test when first used.
+def _held_at(site) -> Resource:
+    resource = Resource.objects.create(title="Guide des métiers")
+    resource.holdings.create(site=site, shelf_mark="MET 1")
+    return resource
+
+
 PLACEHOLDERS: dict[str, Callable[[Centre], object]] = {
     "alpha_visit": lambda c: _visit(c.alpha).pk,
     "beta_visit": lambda c: _visit(c.beta).pk,
@@ -123,6 +130,7 @@ PLACEHOLDERS: dict[str, Callable[[Centre], object]] = {
     "bob_feed": lambda c: plan_feed.create_plan_feed(counsellor=c.counsellor_a, language="en"),
     "unknown_feed": lambda c: secrets.token_urlsafe(plan_feed.SECRET_BYTES),
     "appointment_secret": lambda c: book_one(plan_appointments(c)),
+    "alpha_resource": lambda c: _held_at(c.alpha).pk,
 }
 
 ADMIN_LOGIN = Redirect("/admin/login/?next=/admin/", writes=False)
@@ -453,6 +461,31 @@ ACCESS: list[tuple[str | Callable[[Centre], str], str, dict]] = [
         AtDesk("/desk/take-away/remove-event/", "in_interview"),
         "POST",
         {**everyone(403), "counsellor_a": Redirect("/desk/", writes=False), "anonymous": LOGIN},
+    ),
+    # The resource of the week on the waiting-room screen: information officers and managers,
+    # for their own site (Grace's is Beta, which does not hold Alpha's record: refused).
+    (
+        "/catalogue/staff/{alpha_resource}/resource-of-the-week/",
+        "POST",
+        {
+            **everyone(403),
+            "officer": Redirect("/catalogue/staff/*/"),
+            "manager": Redirect("/catalogue/staff/*/"),
+            "beta_manager": Redirect("/catalogue/staff/*/", writes=False),
+            "anonymous": LOGIN,
+        },
+    ),
+    # Nothing chosen: nothing to take off, said with a message.
+    (
+        "/catalogue/staff/resource-of-the-week/clear/",
+        "POST",
+        {
+            **everyone(403),
+            "officer": Redirect("/catalogue/staff/", writes=False),
+            "manager": Redirect("/catalogue/staff/", writes=False),
+            "beta_manager": Redirect("/catalogue/staff/", writes=False),
+            "anonymous": LOGIN,
+        },
     ),
     # Managers' dashboard, exports and monthly reports: managers only, each at their own sites
     # (Frank at Alpha, Grace at Beta). See test_dashboard and test_reports for what they show.

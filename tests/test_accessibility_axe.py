@@ -26,12 +26,13 @@ from events.models import Event
 from figures.models import DailyStat, MonthlyReport
 from reception import services as reception
 from reception.proof import proof_code
-from resources.models import Resource
+from resources.models import Resource, ResourceOfTheWeek
 from resources.search import refresh_terms
 from tests.booking_fixtures import book_one, free_slots, plan_appointments, slot_param
 from tests.browser import PHONE, TABLET, TV, log_in
 from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session
+from tests.display_fixtures import calls_over
 from tests.events_fixtures import make_event, register
 from tests.feedback_fixtures import served_visit
 from tests.test_plan_browser import log_in_with_totp
@@ -93,6 +94,7 @@ SCREENS = [
     Screen("feedback-kiosk", "/feedback/alpha/kiosk/", "feedback_kiosk", TABLET),
     # The waiting room's TV.
     Screen("display", "/display/alpha/", "anonymous", TV),
+    Screen("display-between-calls", "/display/alpha/", "between-calls", TV),
     # The public, on a phone.
     Screen("home", "/", "anonymous", PHONE),
     Screen("visitor-phone", "/t/{token}/", "anonymous", PHONE),
@@ -311,6 +313,18 @@ def open_as(new_page, centre, screen: Screen | Refused, locale: str):
         page.wait_for_url("**/feedback/alpha/kiosk/")
     elif screen.who == "newcomer":
         log_in(page, "hana@alpha.test")
+    elif screen.who == "between-calls":
+        # The TV once Carol's call has had its time: a workshop tomorrow, the resource of the week.
+        alpha = centre.alpha
+        day = alpha.local_date() + dt.timedelta(days=1)
+        make_event(
+            alpha,
+            title="Atelier lettre",
+            starts_at=dt.datetime.combine(day, dt.time(10), alpha.zone),
+        )
+        record = Resource.objects.get(title="Les métiers de la santé")
+        ResourceOfTheWeek.objects.create(site=alpha, resource=record)
+        calls_over(alpha)
     elif screen.who == "manager":
         log_in_with_totp(page, centre.manager)
     elif screen.who != "anonymous":

@@ -1,9 +1,11 @@
 """The waiting-room TV and the visitor's phone at their real sizes, in a real browser.
 
 A busy morning: six themes (three of them with long names), eight desks each holding a visitor
-they called. The TV shows all eight calls and six queues in one screen at 1280×720 and 1920×1080,
-one line per ticket; calls that are over leave it. The visitor's phone follows the visit as a
-whole: the leave button while waiting only, the documents the counsellor adds within two seconds.
+they called a while ago. Between calls the TV shows the newest four of them on one line and six
+queues in one screen at 1280×720 and 1920×1080; calls that are over leave it (the calls of the
+moment, side by side, are tests/test_display_board_browser.py). The visitor's phone follows the
+visit as a whole: the leave button while waiting only, the documents the counsellor adds within
+two seconds.
 Screenshots land in var/screenshots/ (artefacts, not assertions)."""
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from citedesmetiers.roles import Role
 from counselling import planning, services
 from counselling.models import PlanMode
 from reception.models import Visit
-from resources.models import Resource
+from resources.models import Resource, ResourceOfTheWeek
 from tests.browser import PHONE, TV, TV_FULL_HD, overflows
 from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session, queue_visit
+from tests.display_fixtures import calls_over
+from tests.events_fixtures import make_event, register
+from tests.test_resources_search import add_resource
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,15 +72,17 @@ def busy_morning(centre) -> list[Visit]:
 
 
 @pytest.mark.parametrize("size", [TV, TV_FULL_HD], ids=["1280x720", "1920x1080"])
-def test_the_tv_shows_eight_calls_and_six_themes_in_one_screen(new_page, centre, size):
+def test_between_calls_the_tv_shows_the_calls_and_six_themes_in_one_screen(new_page, centre, size):
     called = busy_morning(centre)
+    calls_over(centre.alpha)
 
     tv = new_page(size)
     tv.goto("/display/alpha/")
 
-    calls = tv.locator("li.call")
-    expect(calls).to_have_count(8)
+    calls = tv.locator(".called-list li.call")
+    expect(calls).to_have_count(3)
     expect(calls.first).to_contain_text(called[-1].code)  # the newest first
+    expect(tv.locator(".called-more")).to_have_text("and 5 more")
     expect(tv.locator(".theme-waits li")).to_have_count(6)
     assert not overflows(tv)
     # Every call and every theme is wholly on screen, on one line.
@@ -115,6 +122,7 @@ def test_the_tv_shows_eight_calls_and_six_themes_in_one_screen(new_page, centre,
 @pytest.mark.parametrize("size", [TV, TV_FULL_HD], ids=["1280x720", "1920x1080"])
 def test_when_the_plan_says_when_a_theme_is_next_served_it_fits_too(new_page, centre, size):
     busy_morning(centre)
+    calls_over(centre.alpha)
     alpha = centre.alpha
     # Work abroad (no desk now) next on a Wednesday, the longest weekday name, two to eight
     # days ahead (never "tomorrow").
@@ -152,10 +160,19 @@ def test_when_the_plan_says_when_a_theme_is_next_served_it_fits_too(new_page, ce
 
 @pytest.mark.parametrize("language", ["fr", "it", "es", "pt"])
 def test_the_tv_fits_in_every_language_of_the_network(new_page, centre, language):
-    """The same busy morning, a theme next served in a week, in the site's language: the
-    longest words of each language still fit the 1280×720 screen, nothing cut."""
+    """The same busy morning between calls, a theme next served in a week, a workshop nearly
+    full and a resource of the week, in the site's language: the longest words of each language
+    still fit the 1280×720 screen, nothing cut."""
     busy_morning(centre)
+    calls_over(centre.alpha)
     alpha = centre.alpha
+    tomorrow = dt.datetime.combine(
+        alpha.local_date() + dt.timedelta(days=1), dt.time(14), alpha.zone
+    )
+    workshop = make_event(alpha, title="Atelier CV", starts_at=tomorrow, capacity=2)
+    register(workshop, "Sam")
+    guide = add_resource("Guide des métiers", holdings=[(alpha, "MET 1")])
+    ResourceOfTheWeek.objects.create(site=alpha, resource=guide)
     alpha.language = language
     alpha.save(update_fields=["language"])
     in_a_week = alpha.local_date() + dt.timedelta(days=7)
@@ -175,13 +192,19 @@ def test_the_tv_fits_in_every_language_of_the_network(new_page, centre, language
     tv.goto("/display/alpha/")
 
     assert tv.locator("html").get_attribute("lang") == language
-    expect(tv.locator("li.call")).to_have_count(8)
+    expect(tv.locator("li.call")).to_have_count(3)
+    expect(tv.locator(".offer")).to_have_count(1)
+    expect(tv.locator(".feature")).to_have_count(2)
     assert not overflows(tv)
-    for row in [*tv.locator("li.call").all(), *tv.locator(".theme-waits li").all()]:
+    rows = [*tv.locator("li.call").all(), *tv.locator(".theme-waits li, .offer, .feature").all()]
+    for row in rows:
         box = row.bounding_box()
         assert box["y"] + box["height"] <= TV["height"] and box["x"] + box["width"] <= TV["width"]
     tv.screenshot(path=str(SCREENSHOTS / f"display-{language}.png"))
-    for cut in [*tv.locator(".theme-wait").all(), tv.locator(".display-footer")]:
+    lines = tv.locator(
+        ".theme-wait, .offer-when, .offer-places, .called-line h2, .call-desk, .called-more"
+    )
+    for cut in [*lines.all(), tv.locator(".display-footer")]:
         assert cut.evaluate("el => el.scrollWidth <= el.clientWidth"), cut.inner_text()
     tv.screenshot(path=str(SCREENSHOTS / f"display-{language}.png"))
     assert tv.js_errors == []
@@ -209,9 +232,10 @@ def test_the_tv_lists_only_the_calls_still_waiting_for_their_visitor(new_page, c
     tv = new_page(TV)
     tv.goto("/display/alpha/")
 
-    calls = tv.locator("li.call")
+    # Both calls are of the moment: side by side, in the order they were made.
+    calls = tv.locator("[data-call-id]")
     expect(calls).to_have_count(2)
-    newest, referred_call = calls.nth(0), calls.nth(1)
+    referred_call, newest = calls.nth(0), calls.nth(1)
     expect(newest.locator(".call-ticket")).to_have_text(walking.code)
     expect(newest.locator(".call-desk")).to_have_text("Desk 1")
     expect(newest.locator(".badge")).to_have_text("again")  # the recall, not a second line

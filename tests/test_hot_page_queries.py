@@ -9,6 +9,8 @@ Personas (tests/conftest.py): Alice at reception and Bob, counsellor, at site Al
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -18,10 +20,11 @@ from citedesmetiers.live import current_mark
 from citedesmetiers.roles import Role
 from counselling import services as counselling
 from reception.models import TakeAwayEvent, TakeAwayItem, Visit
-from resources.models import Resource
+from resources.models import Resource, ResourceOfTheWeek
 from resources.search import refresh_terms
 from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session, queue_visit
+from tests.display_fixtures import calls_over
 from tests.events_fixtures import make_event, register
 from tests.test_resources_search import add_resource, ensure_audiences, ensure_purposes
 
@@ -115,12 +118,49 @@ def test_the_desk(centre, busy, django_assert_num_queries):
     )
 
 
-def test_the_waiting_room_display(busy, django_assert_num_queries):
-    queries(Client(), "/display/alpha/", django_assert_num_queries, 9)
+# Carol's call is of the moment: it fills the screen, alone with the line of earlier calls. The
+# site and its calls, nothing else (the queues come back after the call's time).
+def test_the_waiting_room_display_during_a_call(busy, django_assert_num_queries):
+    queries(Client(), "/display/alpha/", django_assert_num_queries, 2)
 
 
-def test_the_display_poll_after_a_change(busy, django_assert_num_queries):
-    queries(Client(), "/display/alpha/live/?v=old", django_assert_num_queries, 9)
+def test_the_display_poll_after_a_change_during_a_call(busy, django_assert_num_queries):
+    queries(Client(), "/display/alpha/live/?v=old", django_assert_num_queries, 2)
+
+
+@pytest.fixture
+def between_calls(busy, centre):
+    """The same morning once Carol's call has had its time: the queues, two workshops with
+    places tomorrow and a resource of the week are on the screen."""
+    alpha = centre.alpha
+    tomorrow = dt.datetime.combine(
+        alpha.local_date() + dt.timedelta(days=1), dt.time(10), alpha.zone
+    )
+    for n in range(2):
+        workshop = make_event(alpha, title=f"Atelier {n}", starts_at=tomorrow, capacity=20)
+        register(workshop, "Sam", f"sam{n}@example.org")
+    guide = Resource.objects.filter(holdings__site=alpha).first()
+    ResourceOfTheWeek.objects.create(site=alpha, resource=guide)
+    calls_over(alpha)
+    return busy
+
+
+# The site, its calls, the queues (7) and the resource of the week. The events with places are
+# read once for every screen of the site and kept in the live cache until they may change (a
+# minute at most), so the second asking does not read them.
+def test_the_waiting_room_display_between_calls(between_calls, django_assert_num_queries):
+    queries(Client(), "/display/alpha/", django_assert_num_queries, 10)
+
+
+def test_the_display_poll_after_a_change_between_calls(between_calls, django_assert_num_queries):
+    queries(Client(), "/display/alpha/live/?v=old", django_assert_num_queries, 10)
+
+
+def test_the_first_asking_between_calls_reads_the_events_once(
+    between_calls, django_assert_num_queries
+):
+    with django_assert_num_queries(11):
+        assert Client().get("/display/alpha/").status_code == 200
 
 
 def test_the_display_poll_when_nothing_changed(busy, django_assert_num_queries):

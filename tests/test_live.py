@@ -138,7 +138,7 @@ def test_after_a_check_in_the_display_poll_gets_the_new_counts(
 
     assert response.status_code == 200
     fragment = response.content.decode()
-    assert fragment.lstrip().startswith('<main id="main" class="board"')
+    assert fragment.lstrip().startswith('<main id="main" class="board')
     assert "1 waiting" in fragment
     assert f"v={new}" in fragment
     assert client.get(display_poll(new)).status_code == 204

@@ -2,6 +2,9 @@
 has a field that could hold a name, an e-mail address, a phone number, an address, a birth date
 or an identity number, and a visit has no free text at all.
 
+The resource of the week, which the waiting-room screen reads, is checked too: it keeps which
+record a site puts forward, never who chose it (the audit log says that).
+
 New models of either app are checked as soon as they exist; so are feedback's, which also hold
 no free text and point to no visit, desk or account. A field whose name merely *looks*
 personal must be added to ALLOWED with the reason it is not about a person."""
@@ -16,6 +19,8 @@ from feedback.services import Answers, answer_visit
 from tests.feedback_fixtures import served_visit
 
 APPS = ("reception", "counselling")
+# Models of other apps that screens in the waiting room read, checked the same way.
+MODELS = ("resources.ResourceOfTheWeek",)
 SUSPICIOUS = (
     "name",
     "email",
@@ -45,10 +50,13 @@ ALLOWED = {
 
 def checked_models() -> list[type[models.Model]]:
     return [
-        model
-        for label in APPS
-        for model in apps.get_app_config(label).get_models()
-        if not model._meta.proxy
+        *(
+            model
+            for label in APPS
+            for model in apps.get_app_config(label).get_models()
+            if not model._meta.proxy
+        ),
+        *(apps.get_model(label) for label in MODELS),
     ]
 
 
@@ -68,6 +76,7 @@ def test_it_checks_the_models_of_reception_and_counselling():
     assert {"reception.Visit", "reception.Call", "counselling.Desk", "counselling.Interview"} <= (
         labels
     )
+    assert "resources.ResourceOfTheWeek" in labels
 
 
 def test_no_model_has_an_email_field():
@@ -155,3 +164,8 @@ def test_a_feedback_claim_keeps_no_token_and_no_answer(centre):
     (claim,) = FeedbackClaim.objects.values()
     assert visit.token not in str(claim)
     assert "too_long" not in str(claim)
+
+
+def test_the_resource_of_the_week_keeps_no_account():
+    model = apps.get_model("resources.ResourceOfTheWeek")
+    assert {field.name for field in fields_of(model)} == {"id", "site", "resource", "chosen_at"}

@@ -14,7 +14,7 @@ from django.utils import timezone
 from citedesmetiers.live import current_mark
 from citedesmetiers.roles import Role
 from counselling import services
-from reception import queues
+from reception import board, queues
 from reception import services as reception_services
 from reception.models import UNDO_WINDOW
 from resources.models import Resource
@@ -25,6 +25,7 @@ from tests.counselling_fixtures import (
     open_session,
     queue_visit,
 )
+from tests.display_fixtures import calls_over
 
 pytestmark = pytest.mark.usefixtures("in_english")
 
@@ -138,8 +139,10 @@ def test_the_screen_lists_at_most_the_calls_it_has_room_for(centre):
 
     calls = shown(centre)
 
-    assert len(calls) == queues.CALLS_SHOWN
+    # Four side by side, three on the line of earlier calls, "and 1 more" of the eight read.
+    assert len(calls) == board.CARDS_SHOWN + board.CALLED_SHOWN
     assert calls[0][1] == f"Desk {queues.CALLS_SHOWN + 1}"  # the newest first
+    assert "and 1 more" in Client().get("/display/alpha/").content.decode()
 
 
 # --- one wording for an estimate -----------------------------------------------------------------
@@ -161,6 +164,7 @@ def test_the_screen_says_no_desk_no_wait_or_about_n_minutes(centre, desk1):
 
     queue_visit(centre.alpha, "E")
     services.call_next(**desk1)
+    calls_over(centre.alpha)  # the queues are back on screen
     # Nobody waits for jobs, but the desk has just called somebody: a newcomer waits for their
     # interview (the default 20 minutes).
     assert waits_on_screen()["E"] == "about 20 min"

@@ -1,5 +1,6 @@
 // The waiting-room screen: announces new calls one after another (a chime, then the ticket and
-// the desk, spoken in the page's language), shows the time, and heals itself after network cuts.
+// the desk, spoken in the page's language), shows the time, asks for the next layout when the
+// current one ends (a call's time on screen is over), and heals itself after network cuts.
 (function () {
   "use strict";
   var announced = {};      // call ids already announced (a recall is a new call id)
@@ -76,7 +77,12 @@
   }
 
   function announceNew(root) {
-    var items = Array.prototype.slice.call(root.querySelectorAll("[data-call-id]")).reverse();
+    // Oldest first, wherever each is shown (cards, or the line of earlier calls).
+    var items = Array.prototype.slice.call(root.querySelectorAll("[data-call-id]"));
+    items.sort(function (a, b) {
+      return (+a.getAttribute("data-at") - +b.getAttribute("data-at")) ||
+        (+a.getAttribute("data-call-id") - +b.getAttribute("data-call-id"));
+    });
     var news = [];
     items.forEach(function (el) {
       var id = el.getAttribute("data-call-id");
@@ -90,8 +96,24 @@
     next();
   }
 
+  // The board says in how many seconds its layout ends (data-due-in): ask then, not at the next
+  // poll (every poll also carries the moment, so the server answers it once it has come).
+  var dueTimer = null;
+  function scheduleDue() {
+    var board = document.querySelector("[data-due-in]");
+    if (dueTimer) clearTimeout(dueTimer);
+    if (!board || !window.htmx) return;
+    var seconds = +board.getAttribute("data-due-in");
+    if (!(seconds > 0)) return;
+    dueTimer = setTimeout(function () {
+      var current = document.querySelector("[data-due-in]");
+      if (current) window.htmx.trigger(current, "due");
+    }, seconds * 1000 + 250);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     remember(document);  // calls already on screen at load were announced before
+    scheduleDue();
     var toggle = document.querySelector("[data-sound-toggle]");
     if (toggle) {
       toggle.addEventListener("click", function () {
@@ -119,6 +141,7 @@
 
   document.addEventListener("htmx:afterSwap", function (event) {
     announceNew(event.detail.elt.parentNode || document);
+    scheduleDue();
   });
 
   // Connection state: polls keep going on their own; say so while they fail.
