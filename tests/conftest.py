@@ -4,15 +4,30 @@ of site Beta (who must not see Alpha), and anonymous visitors (who never log in)
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache, caches
 
 from citedesmetiers.models import OpeningPeriod, Partner, Site, StaffMembership, Theme, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
 from tests.browser import PASSWORD, browser, new_page  # noqa: F401  (fixtures)
+
+
+def pytest_configure(config):
+    """Each xdist worker keys the cache its own way: two workers' databases give the same
+    primary keys to different users, and a role cached for one must never answer the other.
+    Processes a test starts (real Celery workers) inherit the prefix."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    prefix = f"{django_settings.CACHE_KEY_PREFIX}-{worker}"
+    os.environ["CACHE_KEY_PREFIX"] = prefix
+    for alias, conf in django_settings.CACHES.items():
+        conf["KEY_PREFIX"] = prefix if alias == "default" else f"{prefix}-{alias}"
 
 
 @pytest.fixture(autouse=True)
