@@ -187,6 +187,9 @@ def desk_and_what_it_moves(shots: Shots) -> None:
     # The visitor reached the desk: their call has left the TV, which is between calls.
     shots.attempt("display-between-calls", lambda: display(shots, "display-between-calls"))
 
+    served = Visit.objects.filter(status=Visit.Status.DONE).order_by("-ended_at").first()
+    if served is not None:
+        shots.attempt("feedback-phone", lambda: feedback_phone(shots, served.token))
     waiting = Visit.objects.filter(status=Visit.Status.WAITING).order_by("-queued_at").first()
     if waiting is None:
         raise Skipped("no visitor is waiting for the phone's shot")
@@ -197,6 +200,24 @@ def phone(shots: Shots, token: str, name: str) -> None:
     page = shots.page(PHONE)
     goto(page, f"/t/{token}/")
     shots.take(name, page)
+
+
+def feedback_phone(shots: Shots, token: str) -> None:
+    page = shots.page(PHONE)
+    goto(page, f"/t/{token}/feedback/")
+    shots.take("feedback-phone", page)
+
+
+def feedback_kiosk(shots: Shots) -> None:
+    """The exit kiosk, set up by reception as a terminal is (which logs reception out of it)."""
+    page = shots.page(TABLET, "reception@demo.test")
+    goto(page, "/feedback/demo/kiosk/")
+    setting_up = page.locator("main form[method=post] button[type=submit]")
+    if setting_up.count() and "/setup/" in (setting_up.first.evaluate("b => b.form.action")):
+        setting_up.first.click()
+        page.wait_for_load_state()
+        goto(page, "/feedback/demo/kiosk/")
+    shots.take("feedback-kiosk", page)
 
 
 def display(shots: Shots, name: str = "display") -> None:
@@ -266,6 +287,7 @@ def main() -> int:
             shots.attempt("reception-tablet", lambda s=shots: reception(s))
             shots.attempt("desk", lambda s=shots: desk_and_what_it_moves(s))
             shots.attempt("kiosk", lambda s=shots: kiosk(s))
+            shots.attempt("feedback-kiosk", lambda s=shots: feedback_kiosk(s))
             shots.attempt("events", lambda s=shots: events(s))
             shots.attempt("verify-phone", lambda s=shots: verify(s))
             for name, path in (("site-page", "/s/demo/"), ("booking-phone", "/appointments/demo/")):
@@ -273,6 +295,7 @@ def main() -> int:
             for name, email, path, viewport in (
                 ("dashboard", "manager@demo.test", "/manage/", TABLET),
                 ("planning", "manager@demo.test", "/manage/planning/", TABLET),
+                ("desk-day", COUNSELLORS[shots.language], "/desk/day/", TABLET),
                 (
                     "reception-appointments",
                     "reception@demo.test",
