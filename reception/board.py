@@ -87,9 +87,10 @@ class Board:
     def due_timestamp(self) -> int:
         return math.ceil(self.due.timestamp())
 
-    def due_in(self, now: dt.datetime) -> int:
-        """Whole seconds from `now` until the layout changes (at least 1)."""
-        return max(1, self.due_timestamp - math.floor(now.timestamp()))
+    def due_in(self, now: dt.datetime) -> float:
+        """Seconds from `now` until a poll is answered with the next layout (the whole second
+        of `due_timestamp`), to the tenth; at least one."""
+        return max(1.0, math.ceil((self.due_timestamp - now.timestamp()) * 10) / 10)
 
 
 @functools.lru_cache(maxsize=128)

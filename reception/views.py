@@ -250,7 +250,7 @@ def _display_context(request: HttpRequest, site: Site) -> dict:
         "calls": screen.calls,
         "mark": mark,
         "due_in": due_in,
-        "no_script_refresh": min(due_in, NO_SCRIPT_REFRESH_SECONDS),
+        "no_script_refresh": min(math.ceil(due_in), NO_SCRIPT_REFRESH_SECONDS),
     }
 
 

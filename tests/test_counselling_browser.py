@@ -38,7 +38,7 @@ def test_two_counsellors_calling_together_get_different_tickets_shown_with_their
 
     display = new_page()
     display.goto("/display/alpha/")
-    expect(display.locator("li.call")).to_have_count(0)
+    expect(display.locator("[data-call-id]")).to_have_count(0)
 
     bob, carol = new_page(TABLET), new_page(TABLET)
     sit_at(bob, centre.counsellor_a, desks[0])
@@ -59,7 +59,9 @@ def test_two_counsellors_calling_together_get_different_tickets_shown_with_their
         called = Visit.objects.get(pk__in=[v.pk for v in visits], number=int(code[-3:]))
         assert called.desk == desk
         # The screen shows the ticket with the desk that called it (and nobody's name).
-        expect(display.locator("li.call", has_text=code)).to_contain_text(desk.name, timeout=2500)
+        expect(display.locator("[data-call-id]", has_text=code)).to_contain_text(
+            desk.name, timeout=2500
+        )
     board = display.locator("main.board").inner_text()
     assert centre.partner_a.name not in board and centre.partner_b.name not in board
 
@@ -108,7 +110,7 @@ def test_finish_and_call_next_shows_the_next_ticket_at_the_desk_and_on_the_scree
     )
     expect(bob.locator(".big-code")).to_have_text(second.code)
     expect(bob.get_by_role("button", name="Start the interview")).to_be_visible()
-    expect(display.locator("li.call", has_text=second.code)).to_contain_text(
+    expect(display.locator("[data-call-id]", has_text=second.code)).to_contain_text(
         desk.name, timeout=2500
     )
     first.refresh_from_db()

@@ -24,6 +24,7 @@ from resources.search import refresh_terms
 from tests.booking_fixtures import plan_appointments
 from tests.browser import PASSWORD, PHONE, TABLET
 from tests.counselling_fixtures import make_desk, make_topic, open_session, queue_visit
+from tests.display_fixtures import calls_over
 from tests.events_fixtures import (
     fixture_eager_celery,  # noqa: F401 (a fixture)
     make_event,
@@ -389,20 +390,27 @@ def test_the_display_keeps_still_for_reduced_motion_and_outlined_in_forced_colou
     desk_services.call_next(session_id=session.pk, counsellor=centre.counsellor_a)
     tv = new_page(TABLET)
     tv.goto(f"/display/{english_site.slug}/")
-    newest = tv.locator(".call.newest")
-    letter = tv.locator(".theme-letter").first
+    newest = tv.locator(".call-card.newest")  # the call of the moment fills the screen
 
     def style(locator, prop: str) -> str:
         return locator.evaluate(f"el => getComputedStyle(el).{prop}")
 
     assert style(newest, "animationName") == "pulse"
-    assert style(letter, "borderTopStyle") == "none"
     tv.emulate_media(reduced_motion="reduce")
     assert style(newest, "animationName") == "none"
     assert style(tv.locator("html"), "scrollBehavior") == "auto"
-    # A high-contrast theme drops backgrounds: the theme letters and the calls keep a border.
+    # A high-contrast theme drops backgrounds: the calls and the theme letters keep a border.
     tv.emulate_media(forced_colors="active")
-    for element in (letter, newest):
+    assert style(newest, "borderTopStyle") == "solid"
+    assert float(style(newest, "borderTopWidth").removesuffix("px")) >= 2
+    # Between calls: the queues' letters and the line of earlier calls.
+    tv.emulate_media(forced_colors="none")
+    calls_over(english_site)
+    tv.reload()
+    letter, called = tv.locator(".theme-letter").first, tv.locator(".called-list .call").first
+    assert style(letter, "borderTopStyle") == "none"
+    tv.emulate_media(forced_colors="active")
+    for element in (letter, called):
         assert style(element, "borderTopStyle") == "solid"
         assert float(style(element, "borderTopWidth").removesuffix("px")) >= 2
     assert tv.js_errors == []
