@@ -71,6 +71,21 @@ def a_morning(centre, desks):
     return session
 
 
+def plan_the_jobs_desk(centre, desks) -> None:
+    """The plan gives the jobs desk to partner A on T0's weekday, 9:00–12:00, for walk-ins."""
+    plan_session(
+        site=centre.alpha,
+        desk_id=desks.jobs.pk,
+        partner_id=centre.partner_a.pk,
+        weekday=T0.weekday(),
+        starts=dt.time(9),
+        ends=dt.time(12),
+        mode=PlanMode.WALK_IN,
+        theme_ids=[theme(centre.alpha, "E").pk],
+        valid_from=T0.date(),
+    )
+
+
 def test_it_splits_a_sitting_into_serving_paused_and_two_kinds_of_idle(centre):
     session = a_morning(centre, alpha_desks(centre))
 
@@ -143,17 +158,7 @@ def test_a_referred_visitor_waits_again_for_the_new_theme_from_the_interview_end
 
 def test_the_day_figures_keep_desk_time_by_desk_and_partner_with_the_hours_planned(centre):
     desks = alpha_desks(centre)
-    plan_session(
-        site=centre.alpha,
-        desk_id=desks.jobs.pk,
-        partner_id=centre.partner_a.pk,
-        weekday=T0.weekday(),
-        starts=dt.time(9),
-        ends=dt.time(12),
-        mode=PlanMode.WALK_IN,
-        theme_ids=[theme(centre.alpha, "E").pk],
-        valid_from=T0.date(),
-    )
+    plan_the_jobs_desk(centre, desks)
     a_morning(centre, desks)
 
     aggregate_day(centre.alpha, T0.date())
@@ -173,17 +178,7 @@ def test_the_day_figures_keep_desk_time_by_desk_and_partner_with_the_hours_plann
 def test_the_dashboard_and_the_report_show_the_partners_presence(mfa_enrolled, login):
     centre = mfa_enrolled
     desks = alpha_desks(centre)
-    plan_session(
-        site=centre.alpha,
-        desk_id=desks.jobs.pk,
-        partner_id=centre.partner_a.pk,
-        weekday=T0.weekday(),
-        starts=dt.time(9),
-        ends=dt.time(12),
-        mode=PlanMode.WALK_IN,
-        theme_ids=[theme(centre.alpha, "E").pk],
-        valid_from=T0.date(),
-    )
+    plan_the_jobs_desk(centre, desks)
     a_morning(centre, desks)
     aggregate_day(centre.alpha, T0.date())
 
