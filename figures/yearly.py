@@ -194,9 +194,7 @@ def _anonymity(y: Year) -> Section:
 
 def _walk_ins(f: Figures) -> tuple[int, int]:
     """(visits, of which by appointment): an appointment that came made its visit."""
-    by_appointment = sum(
-        n for k, n in f.totals["appointments"].items() if "status=attended" in k.split("|")
-    )
+    by_appointment = f.by("appointments", "status")["attended"]
     return f.total("visits"), by_appointment
 
 
