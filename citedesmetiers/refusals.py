@@ -11,7 +11,13 @@ from django.http import HttpRequest
 
 
 class Refusal(Exception):
-    """A write refused, with a message to show to the person as it is; nothing was changed."""
+    """A write refused, with a message to show to the person as it is; nothing was changed.
+    `field` names the form field the message is about, when there is one, so that a form can
+    show it under that field (and tie it there for screen readers) instead of above the form."""
+
+    def __init__(self, message: Any = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def attempt(request: HttpRequest, action: Callable[..., Any], /, *args, **kwargs) -> bool:

@@ -388,7 +388,7 @@ def book(request: HttpRequest, site_slug: str) -> HttpResponse:
             email=form.cleaned_data["email"],
         )
     except AppointmentError as refused:
-        form.add_error(None, str(refused))
+        form.add_error(refused.field if refused.field in form.fields else None, str(refused))
         return _form_page(request, site, choice, form, counts=counts, status=400)
     return redirect("booking:manage", secret=secret)
 

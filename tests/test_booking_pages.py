@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -308,6 +309,32 @@ def test_a_refused_booking_shows_the_form_again_with_the_input_kept(
         if fields.get(name, "").strip():
             assert f'value="{fields[name]}"' in page
     assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "channel, fields, field, extra",
+    [
+        ("phone", {"phone": "call me"}, "phone", "contact-use"),
+        ("video", {"email": ""}, "email", "contact-use"),
+        ("in_person", {"email": "not an address"}, "email", "contact-use"),
+        ("phone", {"pseudonym": " "}, "pseudonym", "id_pseudonym_helptext"),
+    ],
+)
+def test_a_refused_field_carries_its_message_for_screen_readers(
+    client, planned, channel, fields, field, extra
+):
+    slot = free_slots(planned, channel)[0]
+
+    page = post_booking(client, planned, slot, channel=channel, **fields).content.decode()
+
+    widget = re.search(rf'<input[^>]*name="{field}"[^>]*>', page).group(0)
+    described = re.search(r'aria-describedby="([^"]+)"', widget).group(1).split()
+    assert f"id_{field}_error" in described and extra in described
+    assert 'aria-invalid="true"' in widget
+    assert f'id="id_{field}_error"' in page
+    for described_id in described:
+        assert f'id="{described_id}"' in page
+    assert f'href="#id_{field}"' in page  # the summary at the top links to it
 
 
 def test_a_filled_honeypot_books_nothing(client, planned):

@@ -193,18 +193,20 @@ def _contact(channel: str, phone: str, email: str, *, by_staff: bool) -> tuple[s
     if phone:
         number = normal_phone(phone)
         if number is None:
-            raise AppointmentError(_("This is not a phone number."))
+            raise AppointmentError(_("This is not a phone number."), field="phone")
         phone = number
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            raise AppointmentError(_("This is not an e-mail address.")) from None
+            raise AppointmentError(_("This is not an e-mail address."), field="email") from None
         email = email.lower()
     if channel == Channel.PHONE and not phone:
-        raise AppointmentError(_("A phone appointment needs the number to call."))
+        raise AppointmentError(_("A phone appointment needs the number to call."), field="phone")
     if channel == Channel.VIDEO and not email:
-        raise AppointmentError(_("A video appointment needs an e-mail address for the link."))
+        raise AppointmentError(
+            _("A video appointment needs an e-mail address for the link."), field="email"
+        )
     if not (phone or email) and not by_staff:
         raise AppointmentError(_("Give one way to reach you: a phone number or an e-mail address."))
     return phone, email
@@ -213,11 +215,12 @@ def _contact(channel: str, phone: str, email: str, *, by_staff: bool) -> tuple[s
 def _pseudonym(typed: str) -> str:
     pseudonym = " ".join((typed or "").split())
     if not pseudonym:
-        raise AppointmentError(_("Give a first name or a pseudonym."))
+        raise AppointmentError(_("Give a first name or a pseudonym."), field="pseudonym")
     if len(pseudonym) > PSEUDONYM_MAX:
         raise AppointmentError(
             _("A first name or pseudonym of at most %(n)d characters, please.")
-            % {"n": PSEUDONYM_MAX}
+            % {"n": PSEUDONYM_MAX},
+            field="pseudonym",
         )
     return pseudonym
 
