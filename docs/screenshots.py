@@ -281,8 +281,13 @@ def main() -> int:
         return 2
     taken, skipped = [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
         for language in LANGUAGES:
+            # The browser's own controls (a date field's dd/mm/yyyy, a file picker's button) speak
+            # the language chromium runs in, not the page's: one browser per language (with
+            # Debian's chromium-l10n installed; without it they stay in English).
+            browser = playwright.chromium.launch(
+                executable_path=chromium, args=ARGS, env={**os.environ, "LANGUAGE": language}
+            )
             shots = Shots(browser, language)
             shots.attempt("reception-tablet", lambda s=shots: reception(s))
             shots.attempt("desk", lambda s=shots: desk_and_what_it_moves(s))
@@ -313,7 +318,7 @@ def main() -> int:
                 )
             taken += shots.taken
             skipped += shots.skipped
-        browser.close()
+            browser.close()
     print("\n".join(str(path.relative_to(ROOT)) for path in taken))
     print(f"{len(taken)} screenshots taken, {len(skipped)} skipped.")
     for line in skipped:
