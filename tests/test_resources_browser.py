@@ -4,6 +4,7 @@ var/screenshots/catalogue-*.png (artefacts for the README, not assertions)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -196,6 +197,32 @@ def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(
     # And the Back gesture does not bring the search back.
     page.go_back()
     assert "q=formation" not in page.url
+    assert page.js_errors == []
+
+
+def test_a_kiosk_search_as_you_type_leaves_nothing_for_the_back_button(
+    new_page, catalogue, settings
+):
+    settings.KIOSK_IDLE_SECONDS = 10
+    settings.KIOSK_WARNING_SECONDS = 20
+    page = new_page(TABLET)
+    page.clock.install()
+    become_kiosk(page)
+    entries = page.evaluate("history.length")
+    for words in ("sante", "formations"):
+        page.locator("#catalogue-q").fill(words)
+        page.clock.run_for(400)  # the typing pause the search waits for
+        # The address follows (a reload still shows the results), in place.
+        expect(page).to_have_url(re.compile(f"q={words}"), timeout=WITHIN)
+        expect(page.locator(".result-count")).to_be_visible()
+    assert page.evaluate("history.length") == entries
+
+    page.clock.fast_forward("00:11")
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    page.clock.fast_forward("00:21")
+    page.wait_for_url(lambda url: url.endswith("/catalogue/kiosk/alpha/"), timeout=WITHIN)
+    page.go_back()
+    assert "q=" not in page.url
     assert page.js_errors == []
 
 
