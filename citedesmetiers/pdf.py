@@ -10,6 +10,8 @@ URIs (the QR codes) and the project's own static files (written `{% static … %
 A render takes about half a second and a few hundred megabytes: PDFs that anyone may ask for are
 made once and kept (`render_once`), and the renders still needed are counted against hourly
 budgets.
+
+Every PDF is tagged as PDF/UA-1 asks, so that screen readers read it in order.
 """
 
 from __future__ import annotations
@@ -94,7 +96,11 @@ def _weasyprint():
 def render(html: str, *, what: str) -> bytes:
     """The PDF of `html`. `what` names it in the log line every render writes."""
     html_class, fetcher_class = _weasyprint()
-    pdf = html_class(string=html, base_url=BASE_URL, url_fetcher=fetcher_class()).write_pdf()
+    # PDF/UA-1: tagged (headings, paragraphs, tables and lists a screen reader can walk), with
+    # the document's language and title from its <html lang> and <title>.
+    pdf = html_class(string=html, base_url=BASE_URL, url_fetcher=fetcher_class()).write_pdf(
+        pdf_variant="pdf/ua-1"
+    )
     logger.info("PDF rendered: %s (%d bytes)", what, len(pdf))
     return pdf
 

@@ -41,7 +41,8 @@ def test_it_says_what_is_checked_and_what_is_not_yet(client, db):
     assert "keyboard only" in page
     assert "320 pixels" in page and "forced colours" in page
     assert "on every change to the software" in page
-    assert "not tagged for screen readers" in page  # the PDFs, said as it is
+    assert "are tagged, so that a screen reader reads them" in page  # the PDFs (tests/test_pdf.py)
+    assert "not yet checked our PDF documents with a PDF accessibility checker" in page
     assert "Each chart has a table with the same numbers." in page
     assert "depends on the device" in page  # the display's voice
 

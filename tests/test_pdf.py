@@ -142,3 +142,30 @@ def test_every_pdf_of_the_project_is_made_by_it():
                 importers.append(str(path.relative_to(ROOT)))
 
     assert sorted(set(importers)) == ["citedesmetiers/pdf.py"]
+
+
+def test_every_pdf_is_tagged_for_screen_readers_in_its_language():
+    document = pdf.render(
+        '<!DOCTYPE html><html lang="it"><head><title>Attestato</title></head><body>'
+        "<h1>Attestato di presenza</h1><p>Città dei Mestieri</p>"
+        "<table><tr><th>Giorno</th></tr><tr><td>3</td></tr></table></body></html>",
+        what="test",
+    )
+
+    catalog = PdfReader(io.BytesIO(document)).trailer["/Root"]
+    assert catalog["/MarkInfo"]["/Marked"] == True  # noqa: E712  (a PDF boolean)
+    assert catalog["/Lang"] == "it"
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    kinds = set()
+
+    def walk(node):
+        node = node.get_object()
+        if "/S" in node:
+            kinds.add(str(node["/S"]))
+        children = node.get("/K", [])
+        for child in children if isinstance(children, list) else [children]:
+            if hasattr(child, "get_object") and isinstance(child.get_object(), dict):
+                walk(child)
+
+    walk(catalog["/StructTreeRoot"])
+    assert {"/H1", "/P", "/Table", "/TH", "/TD"} <= kinds
