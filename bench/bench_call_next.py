@@ -4,9 +4,10 @@
 browser posts while people wait — start the interview, then "finish and call next" (outcome
 "information") — through gunicorn, each desk its own logged-in counsellor on its own connection,
 against the bare view measured just before and just after. Five rounds; the median round's ratio
-is the figure (`rounds=` lists all five); target: a fifth of the bare rate. Afterwards as many
-visits must be done as cycles were answered, each called once, with one interview, and each desk
-holding the one visitor its last cycle called (`consistent=yes`), else it fails.
+is the figure (`rounds=` lists all five); it passes on `of_ceiling` = ratio / ceiling ≥ 0.5.
+Afterwards as many visits must be done as cycles were answered, each called once, with one
+interview, and each desk holding the one visitor its last cycle called (`consistent=yes`), else
+it fails.
 
 The line also gives `floor_ratio`: an authenticated POST that commits one UPDATE of the
 counsellor's desk session in autocommit and answers 302 (`/bench/write/`), over the bare view,
@@ -57,7 +58,9 @@ WAITING = 12_000  # several times what 16 desks get through in ROUNDS × SECONDS
 FLOOR_SECONDS = 2.0
 SECONDS = 4.0
 ROUNDS = 5  # the median round is the figure
-CYCLES_TARGET = 0.2
+# A cycle's ratio over the best one of its requests could reach (`ceiling`): the product decision
+# keeps "start the interview" a step of its own, so a cycle is two requests.
+OF_CEILING_TARGET = 0.5
 
 SCALING_SMALL = 10
 SCALING_LARGE = 10_000
@@ -279,10 +282,12 @@ def run_call_next() -> bool:
     )
     floors = sorted(r.result[1].rps / r.bare.rps if r.bare.rps else float("nan") for r in rounds)
     floor_ratio = statistics.median(floors)
+    ceiling = floor_ratio / len(CYCLE)
+    of_ceiling = median.ratio / ceiling if ceiling else float("nan")
     return report(
         "call_next",
         median.ratio,
-        CYCLES_TARGET,
+        OF_CEILING_TARGET,
         {
             "bare_rps": bare.rps,
             "cycles_per_s": cycles.rps,
@@ -293,7 +298,8 @@ def run_call_next() -> bool:
             "requests_per_cycle": len(CYCLE),
             "floor_ratio": floor_ratio,
             "floor_rounds": "/".join(f"{f:.2f}" for f in floors),
-            "ceiling": floor_ratio / len(CYCLE),
+            "ceiling": ceiling,
+            "of_ceiling": of_ceiling,
             "desks": DESKS,
             "waiting": WAITING,
             "left_waiting": left_waiting,
@@ -302,6 +308,7 @@ def run_call_next() -> bool:
             "workers": server.workers,
         },
         valid=consistent and errors == 0 and left_waiting > 0,
+        judged="of_ceiling",
     )
 
 

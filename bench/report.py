@@ -57,15 +57,21 @@ def report(
     higher_is_better: bool = True,
     *,
     valid: bool = True,
+    judged: str | None = None,
 ) -> bool:
     """Print `BENCH <name> <key=value …> ratio=<x.xx> target=<y> PASS|FAIL`; return if it passed.
 
-    `valid=False` (e.g. the load met errors) fails the benchmark whatever the ratio.
+    `valid=False` (e.g. the load met errors) fails the benchmark whatever the ratio. `judged`:
+    the key of the `extra` value held against `target` when it is not the ratio itself (such as
+    call_next's `of_ceiling`); the line then says so (`judged=<key>`).
     """
-    if math.isnan(ratio):
+    figure = ratio if judged is None else float(extra[judged])
+    if judged is not None:
+        extra = {**extra, "judged": judged}
+    if math.isnan(figure):
         passed = False
     else:
-        passed = ratio >= target if higher_is_better else ratio <= target
+        passed = figure >= target if higher_is_better else figure <= target
     passed = passed and valid
     steal = _steal_percent()
     if steal is not None:
