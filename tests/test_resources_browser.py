@@ -146,6 +146,15 @@ def test_a_normal_submit_works_without_javascript(browser, live_server, catalogu
         context.close()
 
 
+def kiosk_tablet(new_page, settings, *, idle: int, warning: int):
+    """A tablet whose clock the test moves, on a kiosk idle `idle` s, then warning `warning` s."""
+    settings.KIOSK_IDLE_SECONDS = idle
+    settings.KIOSK_WARNING_SECONDS = warning
+    page = new_page(TABLET)
+    page.clock.install()
+    return page
+
+
 def search_on_a_kiosk(page, words: str) -> None:
     become_kiosk(page)
     expect(page.locator("body.kiosk")).to_have_count(1)
@@ -158,10 +167,7 @@ def search_on_a_kiosk(page, words: str) -> None:
 def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(
     new_page, catalogue, centre_staff, settings
 ):
-    settings.KIOSK_IDLE_SECONDS = 10  # the shortest allowed
-    settings.KIOSK_WARNING_SECONDS = 20
-    page = new_page(TABLET)
-    page.clock.install()
+    page = kiosk_tablet(new_page, settings, idle=10, warning=20)  # the shortest allowed
     # Someone logged in on the terminal and walked away: the restart forgets that too.
     log_in(page, centre_staff.email)
     page.screenshot(path=str(SCREENSHOTS / "catalogue-kiosk-home.png"))
@@ -203,10 +209,7 @@ def test_a_kiosk_left_alone_returns_home_and_forgets_the_search(
 def test_a_kiosk_search_as_you_type_leaves_nothing_for_the_back_button(
     new_page, catalogue, settings
 ):
-    settings.KIOSK_IDLE_SECONDS = 10
-    settings.KIOSK_WARNING_SECONDS = 20
-    page = new_page(TABLET)
-    page.clock.install()
+    page = kiosk_tablet(new_page, settings, idle=10, warning=20)
     become_kiosk(page)
     entries = page.evaluate("history.length")
     for words in ("sante", "formations"):
@@ -229,10 +232,7 @@ def test_a_kiosk_search_as_you_type_leaves_nothing_for_the_back_button(
 def test_a_kiosk_warns_before_restarting_and_continue_keeps_the_search(
     new_page, catalogue, settings
 ):
-    settings.KIOSK_IDLE_SECONDS = 30
-    settings.KIOSK_WARNING_SECONDS = 20
-    page = new_page(TABLET)
-    page.clock.install()
+    page = kiosk_tablet(new_page, settings, idle=30, warning=20)
     search_on_a_kiosk(page, "formation")
     page.locator(".hit-list .hit a").first.focus()
 
