@@ -192,6 +192,15 @@ DATABASES = {
     )
 }
 DATABASE_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# DATABASE_URL names PgBouncer in transaction mode: each transaction may run on another server
+# connection, so nothing may outlive one. psycopg must not prepare statements (a prepared name
+# lives on one server connection), nor `.iterator()` open server-side cursors (they are held
+# across statements). The app keeps no other session state: no advisory lock, no `SET` outside a
+# transaction, no LISTEN (tests/test_pgbouncer.py runs it through a real PgBouncer).
+DATABASE_POOLED = env_bool("DATABASE_POOLED", False)
+if DATABASE_POOLED and not DATABASE_IS_SQLITE:
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASE_IS_SQLITE:
     # IMMEDIATE takes the write lock when a transaction starts, so two writers serialise instead of
     # failing with "database is locked" half-way; WAL lets the screens read while someone writes.

@@ -382,6 +382,14 @@ def test_the_optional_pgbouncer_pools_in_transaction_mode():
     (container,) = pod_specs(KUBE / "pgbouncer")["pgbouncer"]["containers"]
     assert container["ports"][0]["containerPort"] == int(port)
     assert "pgbouncer:6432" in (KUBE / "secret.yaml").read_text()  # how to point at it
+    # and the app told it is pooled (tests/test_pgbouncer.py).
+    component = yaml.safe_load((KUBE / "pgbouncer" / "kustomization.yaml").read_text())
+    (patch,) = component["patches"]
+    assert patch["target"] == {"kind": "ConfigMap", "name": "cdm-config"}
+    assert yaml.safe_load(patch["patch"]) == [
+        {"op": "replace", "path": "/data/DATABASE_POOLED", "value": "true"}
+    ]
+    assert find("ConfigMap", "cdm-config")["data"]["DATABASE_POOLED"] == ""
 
 
 def test_the_ingress_lets_a_catalogue_spreadsheet_through():

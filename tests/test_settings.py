@@ -67,6 +67,27 @@ def test_it_defaults_to_sqlite_local_broker_and_database_cache():
     assert (tz, language) == ("Europe/Paris", "fr")
 
 
+@pytest.mark.parametrize("pooled", ["true", "false"])
+def test_behind_pgbouncer_nothing_outlives_a_transaction(pooled):
+    """DATABASE_POOLED: psycopg prepares no statement and `.iterator()` opens no server-side
+    cursor (both live on one server connection; PgBouncer may hand the next transaction
+    another). Django's cursors bind on the client and prepare nothing today: the setting keeps
+    it so whatever the driver's defaults become."""
+    result = run_django(
+        {**PRODUCTION, "DATABASE_POOLED": pooled},
+        "import django; django.setup(); from django.conf import settings; "
+        "db = settings.DATABASES['default']; "
+        "print('prepare_threshold' in db.get('OPTIONS', {}), "
+        "db.get('OPTIONS', {}).get('prepare_threshold'), "
+        "db.get('DISABLE_SERVER_SIDE_CURSORS', False))",
+    )
+    assert result.returncode == 0, result.stderr
+    if pooled == "true":
+        assert result.stdout.split() == ["True", "None", "True"]
+    else:
+        assert result.stdout.split() == ["False", "None", "False"]
+
+
 def test_the_embedded_broker_writes_only_under_var_dir(tmp_path):
     """A task queued on the filesystem broker lands under VAR_DIR, and nothing is written in the
     working directory (kombu's own default would make a `control` folder there)."""
