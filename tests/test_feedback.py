@@ -171,7 +171,7 @@ def test_the_questions_speak_the_visitors_language(centre, client):
 
     page = client.get(url(visit) + "?lang=fr").content.decode()
 
-    assert "Avez-vous obtenu ce que vous étiez venu chercher" in page
+    assert "Avez-vous trouvé ce que vous cherchiez" in page
 
 
 def test_the_answer_does_not_point_to_the_visit(centre):
