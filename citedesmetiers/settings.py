@@ -284,7 +284,18 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# A killed worker (SIGKILL, out of memory, a node lost) loses no task: a message is acknowledged
+# once its task is done, and given back to the broker if the process running it dies, so another
+# worker runs it again. Each worker process takes one message at a time (no prefetched message
+# dies with it). That is safe because every task of the project may run twice:
+# - the outbox drain claims each message under a lease (work done at least once, never lost);
+# - a report run is taken over by the next delivery (`figures.report_runs.make_report`);
+# - a catalogue import or check is claimed by its status: a second delivery finds it taken and
+#   returns, and the stale-job sweep undoes an import whose worker died;
+# - the beat jobs (day close, aggregation and purge, reminders, contact purges, missing
+#   reports, forgotten searches, import sweep) are written to be run again at each tick.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Reports run in a queue of their own, so a long PDF never delays reminders.
 CELERY_TASK_ROUTES = {

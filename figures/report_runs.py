@@ -115,9 +115,8 @@ def make_report(report_id: int, *, run: str | None = None) -> None:
 TASK_OPTIONS = {
     "bind": True,
     # Acknowledged once done, and handed to another worker if this one dies meanwhile (killed,
-    # out of memory): the next run takes over (`make_report`), up to MAX_ATTEMPTS.
-    "acks_late": True,
-    "reject_on_worker_lost": True,
+    # out of memory; CELERY_TASK_ACKS_LATE and _REJECT_ON_WORKER_LOST, for every task): the next
+    # run takes over (`make_report`), up to MAX_ATTEMPTS.
     # The soft limit records the failure; the hard one kills a render stuck beyond it.
     "soft_time_limit": settings.REPORT_TIME_LIMIT,
     "time_limit": settings.REPORT_TIME_LIMIT + HARD_LIMIT_MARGIN,

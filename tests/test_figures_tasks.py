@@ -79,3 +79,14 @@ def test_it_makes_a_report_queued_under_the_old_name(centre, settings, tmp_path,
     # The run is the message's own: a redelivered message would take it over.
     assert (report.status, report.task_id) == (MonthlyReport.Status.DONE, "old-run")
     assert report.file.read() == b"%PDF-1.7 made"
+
+
+def test_every_task_of_the_project_survives_a_killed_worker():
+    """Acknowledged once done and given back if its worker dies (settings.py says why each may
+    run twice); tests/test_reports_worker.py kills one in the middle of a report."""
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+
+    assert len(ours) >= 15  # every app's tasks, registered
+    for name, task in ours.items():
+        assert task.acks_late and task.reject_on_worker_lost, name
+    assert app.conf.worker_prefetch_multiplier == 1
