@@ -198,9 +198,21 @@ DATABASE_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlit
 # across statements). The app keeps no other session state: no advisory lock, no `SET` outside a
 # transaction, no LISTEN (tests/test_pgbouncer.py runs it through a real PgBouncer).
 DATABASE_POOLED = env_bool("DATABASE_POOLED", False)
+# An optional read replica of the primary: the dashboard's and the reports' reads go to it
+# (citedesmetiers/replica.py). In the tests it is the primary itself (MIRROR).
+DATABASE_REPLICA_URL = env_url(
+    "DATABASE_REPLICA_URL", "", schemes={"postgres", "postgresql", "pgsql", "sqlite"}
+)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["citedesmetiers.replica.ReplicaRouter"]
 if DATABASE_POOLED and not DATABASE_IS_SQLITE:
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    for _database in DATABASES.values():
+        _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASE_IS_SQLITE:
     # IMMEDIATE takes the write lock when a transaction starts, so two writers serialise instead of
     # failing with "database is locked" half-way; WAL lets the screens read while someone writes.

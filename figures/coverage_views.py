@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from citedesmetiers.access import staff_view
 from citedesmetiers.pdf import render as render_pdf
+from citedesmetiers.replica import reads_from_replica
 from citedesmetiers.roles import Role
 
 from .coverage import VISITS_PER_DESK_HOUR, WEEKS, coverage
@@ -34,12 +35,14 @@ def _context(request: HttpRequest) -> dict:
 
 @staff_view(Role.MANAGER)
 @require_GET
+@reads_from_replica
 def page(request: HttpRequest) -> HttpResponse:
     return render(request, "figures/coverage.html", _context(request))
 
 
 @staff_view(Role.MANAGER)
 @require_GET
+@reads_from_replica
 def pdf(request: HttpRequest) -> HttpResponse:
     # The page's link always names the weekday: anything else is no such print (and costs no
     # render, about half a second each).

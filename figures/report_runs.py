@@ -19,6 +19,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from citedesmetiers.replica import replica_reads
+
 from . import yearly
 from .models import MonthlyReport
 from .reports import render_pdf
@@ -81,10 +83,12 @@ def make_report(report_id: int, *, run: str | None = None) -> None:
             raise Superseded  # "make it again" queued a newer run: this one stops here
 
     try:
-        if report.yearly:
-            pdf = yearly.render_pdf(report.site, report.month.year, progress, cite=report.cite)
-        else:
-            pdf = render_pdf(report.site, report.month, progress, cite=report.cite)
+        # The figures from the replica, if there is one (the progress is written to the primary).
+        with replica_reads():
+            if report.yearly:
+                pdf = yearly.render_pdf(report.site, report.month.year, progress, cite=report.cite)
+            else:
+                pdf = render_pdf(report.site, report.month, progress, cite=report.cite)
     except Superseded:
         return
     except SoftTimeLimitExceeded:

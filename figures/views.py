@@ -22,6 +22,7 @@ from citedesmetiers import audit, exports
 from citedesmetiers.access import managed_cites, network_wide, sites_for, staff_view
 from citedesmetiers.ids import MonthConverter, YearConverter, parse_id
 from citedesmetiers.models import AuditEntry, Cite, Partner, Site, Theme
+from citedesmetiers.replica import reads_from_replica
 from citedesmetiers.roles import Role
 from counselling.models import DeskSession
 from reception.models import Call, Visit
@@ -218,6 +219,7 @@ def _period(request: HttpRequest, sites: list[Site], site: Site | None):
 
 @staff_view(*MANAGER)
 @require_GET
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     sites, site = _chosen_sites(request)
     filters = _filters(request, sites)
@@ -306,6 +308,7 @@ def _one_cite(sites: list[Site]) -> Cite | None:
 
 @staff_view(*MANAGER)
 @require_GET
+@reads_from_replica
 def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     sites, site = _chosen_sites(request)
     start, end, _months, refusal = _period(request, sites, site)
