@@ -269,7 +269,8 @@ class Visit(models.Model):
 
     def start(self, at: dt.datetime) -> list[str]:
         """The called visitor sits down: the interview begins (`started_at` keeps the first
-        one, before any referral)."""
+        one, before any referral). The desk makes this same transition in one conditional
+        UPDATE (counselling.services.interviews._start_called): keep the two alike."""
         self._from("start", self.Status.CALLED)
         self.status = self.Status.IN_INTERVIEW
         if self.started_at is None:

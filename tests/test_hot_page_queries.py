@@ -198,3 +198,42 @@ def test_an_events_public_page(busy, django_assert_num_queries):
     # The rate limits of the registration form are read to show it (or say it is paused).
     path = f"/events/{busy['event'].pk}/"
     queries(Client(), path, django_assert_num_queries, with_cache(4, cache_reads=1))
+
+
+# The desk's two steps while people wait, each a write: the statements counted, BEGIN and COMMIT
+# included (a savepoint and its release here, inside the test's transaction).
+def desk_step(client: Client, path: str, data: dict, django_assert_num_queries, count: int):
+    client.get("/desk/")  # the session and the grants cached, as on the desk's page
+    with django_assert_num_queries(count):
+        response = client.post(path, data)
+    assert response.status_code == 302 and "#visit-" in response["Location"]
+
+
+def test_starting_the_interview(centre, busy, django_assert_num_queries):
+    carol = centre.counsellor_b
+    called = Visit.objects.get(desk__sessions__counsellor=carol, status=Visit.Status.CALLED)
+    # The view's open desk; then the session locked, one conditional UPDATE that starts the
+    # visitor the page showed (or finds the page stale), and the interview's INSERT.
+    desk_step(
+        logged_in(carol),
+        "/desk/start/",
+        {"visit": called.pk},
+        django_assert_num_queries,
+        with_cache(6, cache_reads=2),
+    )
+    called.refresh_from_db()
+    assert called.status == Visit.Status.IN_INTERVIEW
+
+
+def test_finishing_and_calling_the_next(centre, busy, django_assert_num_queries):
+    bob = centre.counsellor_a
+    seen = busy["in_interview"]
+    desk_step(
+        logged_in(bob),
+        "/desk/finish/",
+        {"visit": seen.pk, "channel": "in_person", "outcomes": "information", "then": "call_next"},
+        django_assert_num_queries,
+        with_cache(15, cache_reads=2),
+    )
+    seen.refresh_from_db()
+    assert seen.status == Visit.Status.DONE

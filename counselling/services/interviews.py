@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from citedesmetiers.live import publish_change
@@ -26,17 +26,22 @@ def start_interview(
     visit_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Interview:
+    """The called visitor sits down at the desk. One conditional UPDATE (compare-and-set) both
+    starts their visit and checks it against what the counsellor's page showed: the visitor this
+    desk has called (`visit_id`, when the page names one). No row updated means the page was out
+    of date — another tab started them, reception marked them as left — and nothing changes."""
     session = _locked_session(session_id, counsellor)
-    visit = _expect(session, visit_id, Visit.Status.CALLED)
     now = _now(now)
-    visit.save(update_fields=visit.start(now))
+    visit = _start_called(session.desk_id, visit_id, now)
+    if visit is None:
+        raise CounsellingError(_("Your page was out of date; nothing was changed."))
     interview = Interview.objects.create(
         visit=visit,
         session=session,
         desk=session.desk,
         counsellor=counsellor,
-        partner=session.partner,
-        theme=visit.theme,
+        partner_id=session.partner_id,
+        theme_id=visit.theme_id,
         channel=visit.channel,
         by_appointment=visit.by_appointment,
         called_at=visit.called_at,
@@ -44,6 +49,29 @@ def start_interview(
     )
     publish_change(session.desk.site.slug)
     return interview
+
+
+def _start_called(desk_id: int, visit_id: int | None, now: dt.datetime) -> Visit | None:
+    """`Visit.start` as one statement: the desk's called visitor (that one, if named) goes into
+    interview, `started_at` keeping the first start (before any referral); the row as it is
+    now, or None if there was no such visitor. Row locks make a concurrent change of the same
+    visit wait, then this condition is checked again on what it left."""
+    table = connection.ops.quote_name(Visit._meta.db_table)
+    named = " AND id = %s" if visit_id is not None else ""
+    rows = list(
+        Visit.objects.using("default").raw(
+            f"UPDATE {table} SET status = %s, started_at = COALESCE(started_at, %s) "  # noqa: S608
+            f"WHERE desk_id = %s AND status = %s{named} RETURNING *",
+            [
+                Visit.Status.IN_INTERVIEW,
+                connection.ops.adapt_datetimefield_value(now),
+                desk_id,
+                Visit.Status.CALLED,
+                *([int(visit_id)] if visit_id is not None else []),
+            ],
+        )
+    )
+    return rows[0] if rows else None
 
 
 def _open_interview(session: DeskSession, visit: Visit) -> Interview:
