@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from citedesmetiers.roles import Role
 from reception.models import Call, Visit
 from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session, queue_visit, theme
+from tests.processes import free_port, wait_until_listening
 from tests.test_reports_worker import database_url
 from tests.threads import needs_postgresql
 
@@ -32,12 +31,6 @@ pytestmark = [needs_postgresql, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 DESKS = 2
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -53,7 +46,7 @@ def pgbouncer():
     folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
     folder.chmod(0o777)
     db = connection.settings_dict
-    port = _free_port()
+    port = free_port()
     server = (
         f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} "
         f"user={db['USER']} password={db['PASSWORD']}"
@@ -76,15 +69,7 @@ def pgbouncer():
     config.chmod(0o644)
     as_user = ["-u", "postgres"] if os.geteuid() == 0 else []
     process = subprocess.Popen([binary, *as_user, str(config)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert process.poll() is None, "pgbouncer stopped at its start"
-            assert time.monotonic() < deadline, "pgbouncer did not start"
-            time.sleep(0.05)  # waiting for a process to listen, not standing in for a result
+    wait_until_listening(process, port, "pgbouncer")
     yield port
     process.terminate()
     process.wait(timeout=10)

@@ -8,9 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -28,15 +26,10 @@ from reception import services as reception_services
 from reception.models import Visit
 from tests.counselling_fixtures import make_desk
 from tests.events_fixtures import make_event
+from tests.processes import free_port, wait_until_listening
 from tests.threads import in_background
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -47,19 +40,12 @@ def redis_server():
         if os.environ.get("REQUIRE_BROWSER"):  # set in CI, which installs redis-server
             pytest.fail("redis-server is not installed")
         pytest.skip("redis-server is not installed (CI installs it)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)  # waiting for a process to listen, not standing in for a result
+    wait_until_listening(process, port, "redis-server")
     yield process, f"redis://127.0.0.1:{port}/0"
     process.send_signal(signal.SIGCONT)
     process.terminate()
