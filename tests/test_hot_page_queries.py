@@ -233,7 +233,7 @@ def test_finishing_and_calling_the_next(centre, busy, django_assert_num_queries)
         "/desk/finish/",
         {"visit": seen.pk, "channel": "in_person", "outcomes": "information", "then": "call_next"},
         django_assert_num_queries,
-        with_cache(15, cache_reads=2),
+        with_cache(14, cache_reads=2),
     )
     seen.refresh_from_db()
     assert seen.status == Visit.Status.DONE

@@ -51,6 +51,24 @@ def start_interview(
     return interview
 
 
+def _end_open_interview(
+    session: DeskSession, visit: Visit, now: dt.datetime, channel: str
+) -> Interview:
+    """The sitting's open interview of `visit`, ended now, in one conditional UPDATE (its row
+    as it is then); refused if it is already finished."""
+    table = connection.ops.quote_name(Interview._meta.db_table)
+    ended = list(
+        Interview.objects.using("default").raw(
+            f"UPDATE {table} SET ended_at = %s, channel = %s "  # noqa: S608
+            "WHERE session_id = %s AND visit_id = %s AND ended_at IS NULL RETURNING *",
+            [connection.ops.adapt_datetimefield_value(now), channel, session.pk, visit.pk],
+        )
+    )
+    if not ended:
+        raise CounsellingError(_("This interview is already finished."))
+    return ended[0]
+
+
 def _start_called(desk_id: int, visit_id: int | None, now: dt.datetime) -> Visit | None:
     """`Visit.start` as one statement: the desk's called visitor (that one, if named) goes into
     interview, `started_at` keeping the first start (before any referral); the row as it is
@@ -148,13 +166,13 @@ def _finish(
         visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
     except CounsellingError:
         raise cannot_finish(session, visit_id) from None
-    interview = _open_interview(session, visit)
-
     outcomes = list(dict.fromkeys(outcomes))
     if any(code not in Outcome.Code.values for code in outcomes):
         raise CounsellingError(_("One of the outcomes is not a valid choice."))
     if channel not in Channel.values:
         raise CounsellingError(_("Choose how the interview took place."))
+    # Ended now (a refusal below rolls it back with the rest).
+    interview = _end_open_interview(session, visit, now, channel)
     topics = list(Topic.objects.filter(pk__in=topic_ids, theme=visit.theme, active=True))
     if len(topics) != len(set(map(int, topic_ids))):
         raise CounsellingError(_("One of the topics does not belong to this theme."))
@@ -170,9 +188,6 @@ def _finish(
     if Outcome.Code.REFERRED_PARTNER in outcomes and partner_kind not in Partner.Kind.values:
         raise CounsellingError(_("Choose the kind of institution you refer the visitor to."))
 
-    interview.ended_at = now
-    interview.channel = channel
-    interview.save(update_fields=["ended_at", "channel"])
     if topics:
         interview.topics.add(*topics)  # a new interview: nothing to replace
     Outcome.objects.bulk_create(
