@@ -51,45 +51,49 @@ def start_interview(
     return interview
 
 
+def _compare_and_set(model, assignments: str, conditions: str, params: list):
+    """`UPDATE <model's table> SET <assignments> WHERE <conditions>`, one statement: the row it
+    changed, as it is now, or None when no row met the conditions (the page was out of date).
+    Row locks make a concurrent change of the same row wait; the conditions are then checked
+    again on what it left. `params` fill the %s of both, in order."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"UPDATE {table} SET {assignments} WHERE {conditions} RETURNING *"  # noqa: S608
+    rows = list(model.objects.using("default").raw(sql, params))
+    return rows[0] if rows else None
+
+
 def _end_open_interview(
     session: DeskSession, visit: Visit, now: dt.datetime, channel: str
 ) -> Interview:
-    """The sitting's open interview of `visit`, ended now, in one conditional UPDATE (its row
-    as it is then); refused if it is already finished."""
-    table = connection.ops.quote_name(Interview._meta.db_table)
-    ended = list(
-        Interview.objects.using("default").raw(
-            f"UPDATE {table} SET ended_at = %s, channel = %s "  # noqa: S608
-            "WHERE session_id = %s AND visit_id = %s AND ended_at IS NULL RETURNING *",
-            [connection.ops.adapt_datetimefield_value(now), channel, session.pk, visit.pk],
-        )
+    """The sitting's open interview of `visit`, ended now; refused if it is finished already."""
+    interview = _compare_and_set(
+        Interview,
+        "ended_at = %s, channel = %s",
+        "session_id = %s AND visit_id = %s AND ended_at IS NULL",
+        [connection.ops.adapt_datetimefield_value(now), channel, session.pk, visit.pk],
     )
-    if not ended:
+    if interview is None:
         raise CounsellingError(_("This interview is already finished."))
-    return ended[0]
+    return interview
 
 
 def _start_called(desk_id: int, visit_id: int | None, now: dt.datetime) -> Visit | None:
     """`Visit.start` as one statement: the desk's called visitor (that one, if named) goes into
-    interview, `started_at` keeping the first start (before any referral); the row as it is
-    now, or None if there was no such visitor. Row locks make a concurrent change of the same
-    visit wait, then this condition is checked again on what it left."""
-    table = connection.ops.quote_name(Visit._meta.db_table)
+    interview, `started_at` keeping the first start (before any referral); None if the desk
+    holds no such visitor."""
     named = " AND id = %s" if visit_id is not None else ""
-    rows = list(
-        Visit.objects.using("default").raw(
-            f"UPDATE {table} SET status = %s, started_at = COALESCE(started_at, %s) "  # noqa: S608
-            f"WHERE desk_id = %s AND status = %s{named} RETURNING *",
-            [
-                Visit.Status.IN_INTERVIEW,
-                connection.ops.adapt_datetimefield_value(now),
-                desk_id,
-                Visit.Status.CALLED,
-                *([int(visit_id)] if visit_id is not None else []),
-            ],
-        )
+    return _compare_and_set(
+        Visit,
+        "status = %s, started_at = COALESCE(started_at, %s)",
+        f"desk_id = %s AND status = %s{named}",
+        [
+            Visit.Status.IN_INTERVIEW,
+            connection.ops.adapt_datetimefield_value(now),
+            desk_id,
+            Visit.Status.CALLED,
+            *([int(visit_id)] if visit_id is not None else []),
+        ],
     )
-    return rows[0] if rows else None
 
 
 def _open_interview(session: DeskSession, visit: Visit) -> Interview:
