@@ -1,6 +1,8 @@
 """The server of a benchmark: gunicorn as in production (sync workers, one per core, DEBUG off,
 static files collected, whitenoise) on a free loopback port, with the settings of
-`bench.settings`; its whole process group is stopped on exit. Only the standard library."""
+`bench.settings`; its whole process group is stopped on exit. In front of it, when a benchmark
+plays a network's deployment: HAProxy (round-robin over several gunicorns) and PgBouncer
+(transaction mode) from the Debian packages. Only the standard library."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import importlib.metadata
 import importlib.util
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -221,3 +224,121 @@ def _wait_healthy(
             raise RuntimeError(f"/healthz never answered 200 (last: {last}).\n" + server.log())
         # Bounded polling of a starting server, not a wait for a result.
         time.sleep(0.05)
+
+
+# --- what a network's deployment puts around the servers -----------------------------------------
+
+
+def wait_until_listening(process: subprocess.Popen, port: int, what: str) -> None:
+    """Return once `process` accepts connections on 127.0.0.1:`port` (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection((LOOPBACK, port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"{what} stopped at its start") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.05)  # waiting for a process to listen, not standing in for a result
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        raise RuntimeError(f"{name} is not installed (Debian package `{name}`).")
+    return found
+
+
+@contextlib.contextmanager
+def _daemon(command: list[str], port: int, what: str, folder: Path) -> Iterator[int]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_until_listening(process, port, what)
+        yield port
+    finally:
+        _stop_process(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def pgbouncer(
+    database: Mapping[str, str], *, pool_size: int, max_clients: int = 200
+) -> Iterator[int]:
+    """A PgBouncer of its own in transaction mode, `pool_size` server connections per database,
+    in front of `database` (HOST, PORT, USER, PASSWORD as in Django's settings); yields its port.
+    It runs as `postgres` when we are root (it refuses to run as root)."""
+    binary = _binary("pgbouncer")
+    # Outside any private temporary folder: as `postgres`, it must read its file and write its log.
+    folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
+    folder.chmod(0o777)
+    port = free_port()
+    server = (
+        f"host={database.get('HOST') or LOOPBACK} port={database.get('PORT') or 5432} "
+        f"user={database['USER']} password={database['PASSWORD']}"
+    )
+    config = folder / "pgbouncer.ini"
+    config.write_text(
+        "[databases]\n"
+        f"* = {server}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = {LOOPBACK}\n"
+        f"listen_port = {port}\n"
+        "unix_socket_dir =\n"
+        "auth_type = any\n"
+        "pool_mode = transaction\n"
+        f"default_pool_size = {pool_size}\n"
+        f"max_client_conn = {max_clients}\n"
+        "ignore_startup_parameters = extra_float_digits,options\n"
+        f"logfile = {folder / 'pgbouncer.log'}\n"
+    )
+    config.chmod(0o644)
+    as_user = ["-u", "postgres"] if os.geteuid() == 0 else []
+    with _daemon([binary, *as_user, str(config)], port, "pgbouncer", folder):
+        yield port
+
+
+@contextlib.contextmanager
+def haproxy(backends: list[int]) -> Iterator[int]:
+    """HAProxy on a free loopback port, balancing each request round-robin over the gunicorns on
+    `backends` (no stickiness: a session cookie may land on any of them); yields its port. Each
+    answer names the server that made it (`X-Served-By`), so a benchmark can see the balance."""
+    binary = _binary("haproxy")
+    folder = Path(tempfile.mkdtemp(prefix="haproxy-"))
+    port = free_port()
+    servers = "".join(
+        f"  server node{n} {LOOPBACK}:{backend}\n" for n, backend in enumerate(backends, 1)
+    )
+    config = folder / "haproxy.cfg"
+    config.write_text(
+        "global\n"
+        "  maxconn 4000\n"
+        "defaults\n"
+        "  mode http\n"
+        "  option http-keep-alive\n"
+        "  timeout connect 5s\n"
+        "  timeout client 60s\n"
+        "  timeout server 60s\n"
+        "  timeout queue 60s\n"
+        "frontend web\n"
+        f"  bind {LOOPBACK}:{port}\n"
+        "  default_backend nodes\n"
+        "backend nodes\n"
+        "  balance roundrobin\n"
+        "  http-response set-header X-Served-By %s\n"
+        f"{servers}"
+    )
+    # -db: in the foreground, so stopping the process stops it.
+    with _daemon([binary, "-db", "-f", str(config)], port, "haproxy", folder):
+        yield port

@@ -12,18 +12,17 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from bench.server import pgbouncer as bench_pgbouncer
 from citedesmetiers.roles import Role
 from reception.models import Call, Visit
 from tests.conftest import make_staff
 from tests.counselling_fixtures import make_desk, open_session, queue_visit, theme
-from tests.processes import free_port, wait_until_listening
 from tests.test_reports_worker import database_url
 from tests.threads import needs_postgresql
 
@@ -37,43 +36,12 @@ DESKS = 2
 def pgbouncer():
     """A PgBouncer of this test's own, in transaction mode, with one server connection for all
     its clients; returns its port."""
-    binary = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
-    if binary is None:
+    if not (shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")):
         if os.environ.get("REQUIRE_BROWSER"):  # set in CI, which installs pgbouncer
             pytest.fail("pgbouncer is not installed")
         pytest.skip("pgbouncer is not installed (CI installs it)")
-    # Outside pytest's own temporary folder (private to us): it runs as `postgres` when we are root.
-    folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
-    folder.chmod(0o777)
-    db = connection.settings_dict
-    port = free_port()
-    server = (
-        f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} "
-        f"user={db['USER']} password={db['PASSWORD']}"
-    )
-    config = folder / "pgbouncer.ini"
-    config.write_text(
-        "[databases]\n"
-        f"* = {server}\n"
-        "[pgbouncer]\n"
-        "listen_addr = 127.0.0.1\n"
-        f"listen_port = {port}\n"
-        "unix_socket_dir =\n"
-        "auth_type = any\n"
-        "pool_mode = transaction\n"
-        "default_pool_size = 1\n"
-        "max_client_conn = 50\n"
-        "ignore_startup_parameters = extra_float_digits,options\n"
-        f"logfile = {folder / 'pgbouncer.log'}\n"
-    )
-    config.chmod(0o644)
-    as_user = ["-u", "postgres"] if os.geteuid() == 0 else []
-    process = subprocess.Popen([binary, *as_user, str(config)], stdout=subprocess.DEVNULL)
-    wait_until_listening(process, port, "pgbouncer")
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(folder, ignore_errors=True)
+    with bench_pgbouncer(connection.settings_dict, pool_size=1, max_clients=50) as port:
+        yield port
 
 
 @pytest.fixture
