@@ -200,8 +200,100 @@ def measure_cycles(
     return _generate(job, limit=warmup + seconds + 2 * timeout + 30)
 
 
-def _generate(job: dict, *, limit: float) -> Rate:
-    """Run the load generator (`bench.loadgen`, its own process) on `job`; what it measured."""
+# --- a day: actions in proportions, devices polling ---------------------------------------------
+
+
+@dataclass
+class Action:
+    """What one kind of user does, as steps (method, path, body) played in order, `share` of all
+    actions; each time with one identity of `pool` taken for the whole action (its `headers`,
+    e.g. a session cookie, and what its page `shown`). Paths and bodies may name `{n}`, a number
+    new for each step, and what is shown (`{visit}`, read from each answer's Location fragment)."""
+
+    name: str
+    share: float
+    steps: list[tuple[str, str, bytes]]
+    pool: list[dict]
+    ok_statuses: set[int] | None = None
+
+
+@dataclass
+class Poll:
+    """Devices asking for their path every `interval` seconds, following each answer's `hx-get`."""
+
+    name: str
+    interval: float
+    paths: list[str]
+    ok_statuses: set[int] | None = None
+
+
+@dataclass
+class Day:
+    seconds: float
+    rps: float  # HTTP requests answered per second in the measure, every kind together
+    measure: dict[str, dict]  # per action or poll: done, per_s, p50_ms, p95_ms, errors, statuses
+    warmup: dict[str, dict]
+    broken: dict[str, int]  # identities dropped after an error (their state unknown)
+    served_by: dict[str, int]  # answers per server (HAProxy's X-Served-By)
+
+    def errors(self) -> int:
+        return sum(
+            part["errors"] for phase in (self.measure, self.warmup) for part in phase.values()
+        )
+
+    def answered(self, name: str, status: int) -> int:
+        """Answers of `status` to the steps of `name`, warm-up and measure together."""
+        return sum(
+            phase[name]["statuses"].get(str(status), 0) for phase in (self.measure, self.warmup)
+        )
+
+
+def measure_day(
+    base_url: str,
+    actions: list[Action],
+    polls: list[Poll],
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float = 1.0,
+    timeout: float = 30.0,
+) -> Day:
+    """`connections` clients play `actions` in their shares, as fast as answers come, while the
+    `polls` devices poll at their pace, all from another process (`bench.loadgen`)."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or parts.hostname != LOOPBACK:
+        raise ValueError(f"Benchmarks only load http://{LOOPBACK}:<port>/…, not {base_url!r}.")
+    job = {
+        "kind": "day",
+        "url": base_url,
+        "connections": connections,
+        "seconds": seconds,
+        "warmup": warmup,
+        "timeout": timeout,
+        "actions": [
+            {
+                "name": a.name,
+                "share": a.share,
+                "steps": [[m, p, b.decode("latin-1")] for m, p, b in a.steps],
+                "pool": a.pool,
+                "ok": sorted(a.ok_statuses) if a.ok_statuses is not None else None,
+            }
+            for a in actions
+        ],
+        "polls": [
+            {
+                "name": p.name,
+                "interval": p.interval,
+                "devices": [{"path": path} for path in p.paths],
+                "ok": sorted(p.ok_statuses) if p.ok_statuses is not None else None,
+            }
+            for p in polls
+        ],
+    }
+    return Day(**_run_loadgen(job, limit=warmup + seconds + 2 * timeout + 60))
+
+
+def _run_loadgen(job: dict, *, limit: float) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "bench.loadgen"],
         cwd=ROOT,
@@ -212,7 +304,12 @@ def _generate(job: dict, *, limit: float) -> Rate:
     )
     if result.returncode != 0:
         raise RuntimeError(f"the load generator failed:\n{result.stderr}")
-    data = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def _generate(job: dict, *, limit: float) -> Rate:
+    """Run the load generator (`bench.loadgen`, its own process) on `job`; what it measured."""
+    data = _run_loadgen(job, limit=limit)
     data["statuses"] = {int(k): v for k, v in data["statuses"].items()}
     data["warmup_statuses"] = {int(k): v for k, v in data["warmup_statuses"].items()}
     return Rate(**data)

@@ -6,11 +6,14 @@ never imports Django."""
 from __future__ import annotations
 
 import asyncio
+import html
+import itertools
 import json
 import math
+import re
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from urllib.parse import urlsplit
 
 
@@ -278,9 +281,236 @@ async def _run_cycles(job: dict) -> dict:
     }
 
 
+# --- a day: a mix of actions in set proportions, and devices polling at their pace ----------------
+
+
+class _Phases:
+    """One tally per action (or poll) for the warm-up and one for the measure: an action belongs
+    to the phase it started in."""
+
+    def __init__(self, names: list[str], ok: dict[str, list[int] | None], measure_from: float):
+        self.warmup = {name: _Tally(ok[name]) for name in names}
+        self.measure = {name: _Tally(ok[name]) for name in names}
+        self.measure_from = measure_from
+        self.requests = 0  # HTTP requests answered in the measure phase, all kinds
+
+    def of(self, started: float) -> dict[str, _Tally]:
+        return self.measure if started >= self.measure_from else self.warmup
+
+
+_HX_GET = re.compile(rb'hx-get="([^"]*)"')
+
+
+async def _exchange(
+    conn: dict, host: str, port: int, raw: bytes, method: str, timeout: float, body: bool
+) -> tuple[int, dict, bytes]:
+    """Send one request on `conn`'s connection (opened on first use, dropped when the server
+    closes it); return its status, headers and (with `body`) its body."""
+    if conn.get("writer") is None:
+        conn["reader"], conn["writer"] = await asyncio.wait_for(
+            asyncio.open_connection(host, port), timeout
+        )
+    conn["writer"].write(raw)
+    headers: dict[str, str] = {}
+    reader = conn["reader"]
+    if body:
+        status, keep_alive, content = await asyncio.wait_for(
+            _read_with_body(reader, method, headers), timeout
+        )
+    else:
+        status, keep_alive = await asyncio.wait_for(
+            _read_response(reader, method, headers), timeout
+        )
+        content = b""
+    if not keep_alive:
+        conn["writer"].close()
+        conn["writer"] = conn["reader"] = None
+    return status, headers, content
+
+
+async def _read_with_body(
+    reader: asyncio.StreamReader, method: str, into: dict
+) -> tuple[int, bool, bytes]:
+    """As `_read_response`, keeping the body (Content-Length bodies only: what Django sends)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    version, status_text, *_ = lines[0].split(" ", 2) + [""]
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            into[name.strip().lower()] = value.strip()
+    status = int(status_text)
+    keep_alive = version == "HTTP/1.1" and into.get("connection", "").lower() != "close"
+    content = b""
+    if method != "HEAD" and status not in (204, 304):
+        if "content-length" in into:
+            content = await reader.readexactly(int(into["content-length"]))
+        else:
+            content = await reader.read()
+            keep_alive = False
+    return status, keep_alive, content
+
+
+def _drop(conn: dict) -> None:
+    if conn.get("writer") is not None:
+        conn["writer"].close()
+    conn["writer"] = conn["reader"] = None
+
+
+async def _run_day(job: dict) -> dict:
+    """`connections` clients pick, one action after the other, the action furthest behind its
+    share (among those with a free identity: a desk, a tablet, an event…) and play its steps with
+    that identity; meanwhile every polling device asks for its path every `interval` seconds, and
+    follows the `hx-get` of each answer with a body (as htmx does), stopping when there is none.
+    Actions still running at the end are finished, not cut, so the database can be checked."""
+    parts = urlsplit(job["url"])
+    host, port = parts.hostname, parts.port or 80
+    timeout = job["timeout"]
+    loop = asyncio.get_running_loop()
+    actions = {a["name"]: a for a in job["actions"]}
+    polls = {p["name"]: p for p in job["polls"]}
+    ok = {name: spec.get("ok") for name, spec in {**actions, **polls}.items()}
+    begin = loop.time()
+    phases = _Phases(list(ok), ok, begin + job["warmup"])
+    stop_at = phases.measure_from + job["seconds"]
+    shares = {name: a["share"] for name, a in actions.items()}
+    total_share = sum(shares.values())
+    # First in, first out: every identity takes its turn (each desk, each site's tablet).
+    pools = {name: deque(dict(identity) for identity in a["pool"]) for name, a in actions.items()}
+    started = dict.fromkeys(actions, 0)
+    broken: dict[str, int] = dict.fromkeys(actions, 0)
+    counter = itertools.count(1)
+    served_by: Counter[str] = Counter()
+
+    def request(method: str, path: str, body: str, headers: dict) -> bytes:
+        header_lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        payload = body.encode("latin-1")
+        return (
+            f"{method.upper()} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"User-Agent: cdm-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n"
+            f"{header_lines}Content-Length: {len(payload)}\r\n\r\n"
+        ).encode("latin-1") + payload
+
+    def pick() -> str | None:
+        """The free action furthest behind its share; None (wait) rather than one ahead of it."""
+        done = sum(started.values()) + 1
+        behind = {name: shares[name] / total_share * done - started[name] for name in actions}
+        free = [name for name in actions if pools[name] and behind[name] > -1]
+        return max(free, key=behind.__getitem__) if free else None
+
+    async def client() -> None:
+        conn: dict = {}
+        try:
+            while loop.time() < stop_at:
+                name = pick()
+                if name is None:
+                    await asyncio.sleep(0.001)  # every identity busy: yield to the others
+                    continue
+                identity = pools[name].popleft()
+                started[name] += 1
+                began = loop.time()
+                tally = phases.of(began)[name]
+                fine = True
+                for m, p, b in actions[name]["steps"]:
+                    values = {**identity.get("shown", {}), "n": next(counter)}
+                    raw = request(m, p.format(**values), b.format(**values), identity["headers"])
+                    try:
+                        status, headers, _ = await _exchange(
+                            conn, host, port, raw, m.upper(), timeout, False
+                        )
+                    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+                        tally.error_kinds[type(exc).__name__] += 1
+                        _drop(conn)
+                        fine = False
+                        break
+                    tally.statuses[status] += 1
+                    served_by[headers.get("x-served-by", "-")] += 1
+                    if began >= phases.measure_from:
+                        phases.requests += 1
+                    name_, _sep, value = (
+                        headers.get("location", "").partition("#")[2].partition("-")
+                    )
+                    if value:
+                        identity.setdefault("shown", {})[name_] = value
+                    if not tally.is_ok(status):
+                        fine = False
+                        break
+                if fine:
+                    tally.latencies.append(loop.time() - began)
+                    pools[name].append(identity)
+                else:
+                    broken[name] += 1  # its state is no longer known: it plays no more
+        finally:
+            _drop(conn)
+
+    async def device(name: str, path: str, headers: dict, offset: float) -> None:
+        interval = polls[name]["interval"]
+        conn: dict = {}
+        try:
+            await asyncio.sleep(offset)
+            while loop.time() < stop_at:
+                began = loop.time()
+                tally = phases.of(began)[name]
+                raw = request("GET", path, "", headers)
+                try:
+                    status, answer, content = await _exchange(
+                        conn, host, port, raw, "GET", timeout, True
+                    )
+                except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+                    tally.error_kinds[type(exc).__name__] += 1
+                    _drop(conn)
+                    return
+                tally.statuses[status] += 1
+                served_by[answer.get("x-served-by", "-")] += 1
+                if began >= phases.measure_from:
+                    phases.requests += 1
+                tally.latencies.append(loop.time() - began)
+                if not tally.is_ok(status):
+                    return
+                if content:
+                    found = _HX_GET.search(content)
+                    if found is None:
+                        return  # the page polls no more (the visit is over)
+                    path = html.unescape(found.group(1).decode("latin-1"))
+                await asyncio.sleep(max(0.0, began + interval - loop.time()))
+        finally:
+            _drop(conn)
+
+    devices = [
+        device(name, d["path"], d.get("headers", {}), spec["interval"] * i / len(spec["devices"]))
+        for name, spec in polls.items()
+        for i, d in enumerate(spec["devices"])
+    ]
+    await asyncio.gather(*(client() for _ in range(job["connections"])), *devices)
+    elapsed = job["seconds"]
+
+    def summary(tally: _Tally, seconds: float) -> dict:
+        latencies = sorted(tally.latencies)
+        bad = sum(n for status, n in tally.statuses.items() if not tally.is_ok(status))
+        return {
+            "done": len(latencies),
+            "per_s": len(latencies) / seconds if seconds > 0 else 0.0,
+            "p50_ms": _percentile(latencies, 0.50) * 1000,
+            "p95_ms": _percentile(latencies, 0.95) * 1000,
+            "errors": bad + sum(tally.error_kinds.values()),
+            "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},
+            "error_kinds": dict(tally.error_kinds),
+        }
+
+    return {
+        "seconds": elapsed,
+        "rps": phases.requests / elapsed,
+        "measure": {name: summary(t, elapsed) for name, t in phases.measure.items()},
+        "warmup": {name: summary(t, job["warmup"]) for name, t in phases.warmup.items()},
+        "broken": broken,
+        "served_by": dict(served_by),
+    }
+
+
 def _load_main() -> None:
     job = json.loads(sys.stdin.read())
-    result = asyncio.run(_run_cycles(job) if job.get("kind") == "cycles" else _run_job(job))
+    run = {"cycles": _run_cycles, "day": _run_day}.get(job.get("kind"), _run_job)
+    result = asyncio.run(run(job))
     json.dump(result, sys.stdout)
 
 
