@@ -21,7 +21,6 @@ them (a run that finds another number of marked rows deletes them and starts aga
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 
@@ -108,13 +107,12 @@ def _measure(seconds: float) -> tuple[list[float], list[float]]:
 
 
 def run() -> bool:
-    keep = os.environ.get("BENCH_KEEP_CATALOGUE", "").lower() in ("1", "true", "yes")
     reused, generation_s, terms_before = catalogue_data.ensure(COUNT)
     try:
         rows = Resource.objects.filter(withdrawn=False).count()
         real, naive = _measure(SECONDS)
     finally:
-        if not keep:
+        if not catalogue_data.keep():
             try:
                 catalogue_data.delete(terms_before)
             except Exception as exc:

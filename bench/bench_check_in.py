@@ -19,7 +19,6 @@ import datetime as dt
 import http.client
 import sys
 import uuid
-from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.contrib.sessions.models import Session
@@ -30,6 +29,7 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from bench.checks import ticket_numbers
 from bench.load import measure_rate, ratios_text, rounds_against_bare
 from bench.report import report
 from bench.server import LOOPBACK, serve
@@ -37,7 +37,7 @@ from citedesmetiers import live
 from citedesmetiers.models import OpeningPeriod, Site, Theme, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
-from reception.models import TicketCounter, Visit
+from reception.models import Visit
 
 # A site of this module older than this was left by an interrupted run: the next run deletes it.
 LEFTOVER_AGE = dt.timedelta(minutes=10)
@@ -116,23 +116,6 @@ def _post(port: int, headers: dict[str, str], body: bytes) -> tuple[int, str]:
         conn.close()
 
 
-def _ticket_numbers_ok(site) -> tuple[int, bool]:
-    """How many visits the site has, and whether each day and letter numbers them 1..N."""
-    numbers = defaultdict(list)
-    for local_date, letter, number in Visit.objects.filter(site=site).values_list(
-        "local_date", "letter", "number"
-    ):
-        numbers[local_date, letter].append(number)
-    counters = {
-        (c.local_date, c.letter): c.last_number for c in TicketCounter.objects.filter(site=site)
-    }
-    gapless = all(
-        sorted(found) == list(range(1, len(found) + 1)) and counters.get(day) == len(found)
-        for day, found in numbers.items()
-    )
-    return sum(len(found) for found in numbers.values()), gapless
-
-
 def run() -> bool:
     site = _make_site()
     session_key = None
@@ -184,7 +167,7 @@ def run() -> bool:
         redirects = 1 + sum(
             r.result.warmup_statuses.get(302, 0) + r.result.statuses.get(302, 0) for r in rounds
         )
-        visits, gapless = _ticket_numbers_ok(site)
+        visits, gapless = ticket_numbers(site)
         consistent = gapless and visits == redirects
     finally:
         _delete_quietly(site, session_key)

@@ -91,16 +91,22 @@ def _make_event(site):
     )
 
 
+def delete_registration_mail(site) -> None:
+    """The e-mails the registrations to `site`'s events left in the outbox (the registrations go
+    with the site)."""
+    ids = list(Registration.objects.filter(event__site=site).values_list("pk", flat=True))
+    for start in range(0, len(ids), 1000):
+        OutboxMessage.objects.filter(
+            name=MAIL, payload__registration__in=ids[start : start + 1000]
+        ).delete()
+
+
 def _delete_quietly(site) -> None:
     """The site with its event and registrations (cascade), and their e-mails waiting in the
     outbox; a failure is told on stderr (the next run retries), not raised over the benchmark's
     result."""
     try:
-        ids = list(Registration.objects.filter(event__site=site).values_list("pk", flat=True))
-        for start in range(0, len(ids), 1000):
-            OutboxMessage.objects.filter(
-                name=MAIL, payload__registration__in=ids[start : start + 1000]
-            ).delete()
+        delete_registration_mail(site)
         site.delete()
     except Exception as exc:
         print(f"# could not delete bench site {site.slug}: {exc}", file=sys.stderr, flush=True)
@@ -114,7 +120,7 @@ def _delete_leftovers() -> None:
         _delete_quietly(site)
 
 
-def _limit_keys(started) -> list[str]:
+def limit_keys(started) -> list[str]:
     """The counters of 127.0.0.1 and its network (events.guard) this run may have bumped (those
     of the run's own events do not matter)."""
     hours = {f"{started:%Y%m%d%H}", f"{timezone.now():%Y%m%d%H}"}
@@ -126,11 +132,11 @@ def _limit_keys(started) -> list[str]:
     ]
 
 
-def _limit_counters(keys: list[str]) -> dict[str, object]:
+def limit_counters(keys: list[str]) -> dict[str, object]:
     return cache.get_many(keys)
 
 
-def _restore_limit(keys: list[str], before: dict[str, object]) -> None:
+def restore_limit(keys: list[str], before: dict[str, object]) -> None:
     """Put the counters of 127.0.0.1 back as they were: 500 attempts of this run must not make
     the default limit refuse the next registrations of a dev server or a test on this machine."""
     try:
@@ -197,7 +203,7 @@ class Burst:
 def run() -> bool:
     site = _make_site()
     started = timezone.now()
-    limit_before = _limit_counters(_limit_keys(started))
+    limit_before = limit_counters(limit_keys(started))
     try:
         csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
         headers = {
@@ -260,7 +266,7 @@ def run() -> bool:
             )
     finally:
         _delete_quietly(site)
-        _restore_limit(_limit_keys(started), limit_before)
+        restore_limit(limit_keys(started), limit_before)
 
     bare, burst = median.bare, median.result
     errors = sum(r.bare.errors + r.result.rate.errors for r in rounds)

@@ -14,6 +14,7 @@ this adds are removed again by `delete()`.
 from __future__ import annotations
 
 import itertools
+import os
 import time
 
 from django.db import connection, transaction
@@ -26,6 +27,11 @@ from resources.text import fold
 MARKER = "bench-catalogue-v1"
 BATCH = 5_000
 RECORD_FIELDS = ("title", "kind", "authors", "publisher", "year", "url", "summary", "keywords")
+
+
+def keep() -> bool:
+    """Whether the marked rows stay for the next run (BENCH_KEEP_CATALOGUE=1)."""
+    return os.environ.get("BENCH_KEEP_CATALOGUE", "").lower() in ("1", "true", "yes")
 
 
 def marked():
