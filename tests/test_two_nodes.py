@@ -6,7 +6,9 @@ nothing of the queue lives in a process."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
+import shutil
 import time
 import uuid
 from contextlib import ExitStack
@@ -82,3 +84,33 @@ def test_a_check_in_on_one_node_shows_at_the_next_poll_of_a_screen_on_the_other(
         assert status == 200
         assert waiting_for(board, theme.name) == 1
         assert time.monotonic() - checked_in < 2
+
+
+def test_behind_the_proxy_a_session_works_on_whichever_node_answers(centre, settings):
+    """HAProxy balances each request round-robin, without stickiness (bench/server.py, as
+    `deploy/compose/haproxy.cfg`): a reception agent's requests alternate between the nodes and
+    each one knows the agent, because the session lives in the shared database and cache."""
+    if not (shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")):
+        if os.environ.get("REQUIRE_BROWSER"):  # set in CI, which installs haproxy
+            pytest.fail("haproxy is not installed")
+        pytest.skip("haproxy is not installed (CI installs it)")
+    settings.SECRET_KEY = bench_server.bench_environ()["SECRET_KEY"]
+    browser = Client()
+    browser.force_login(centre.reception)
+    cookie = {"Cookie": f"sessionid={browser.cookies['sessionid'].value}", "Host": "127.0.0.1"}
+    env = {"DATABASE_URL": database_url()}
+
+    with ExitStack() as nodes:
+        ports = [nodes.enter_context(bench_server.serve(workers=1, env=env)).port for _ in "ab"]
+        proxy = nodes.enter_context(bench_server.haproxy(ports))
+        answers = []
+        for _ in range(4):
+            connection = http.client.HTTPConnection("127.0.0.1", proxy, timeout=10)
+            connection.request("GET", "/reception/", headers=cookie)
+            response = connection.getresponse()
+            answers.append((response.status, response.getheader("X-Served-By"), response.read()))
+            connection.close()
+
+    assert [status for status, _node, _page in answers] == [200] * 4  # no redirect to log in
+    assert {node for _status, node, _page in answers} == {"node1", "node2"}
+    assert all(b'name="checkin_key"' in page for _status, _node, page in answers)
