@@ -1,5 +1,6 @@
 """What nearly every staff request reads and almost nothing changes, cached: each staff member's
-account and grant (their roles at each place) and the active sites with their themes.
+account and grant (their roles at each place) and the active sites with their themes and opening
+hours.
 
 The account is cached as a small record (see `ACCOUNT_FIELDS`), never as the model: the cache
 does not hold password hashes.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import transaction
 
-from .models import Site, StaffMembership, Theme, User
+from .models import OpeningPeriod, Site, StaffMembership, Theme, User
 from .roles import Role
 
 TIMEOUT = 60
@@ -195,7 +196,8 @@ def _load(user_id, user: User | None = None) -> tuple[User | None, Grant | None,
 
 
 def _active_sites() -> tuple[Site, ...]:
-    sites = tuple(Site.objects.filter(active=True))
+    # With their opening hours: every check-in asks whether its site is open (Site.is_open).
+    sites = tuple(Site.objects.filter(active=True).prefetch_related("opening_periods"))
     themes: dict[int, list[Theme]] = {site.pk: [] for site in sites}
     for theme in Theme.objects.filter(site__in=sites).order_by("order", "pk"):
         themes[theme.site_id].append(theme)
@@ -301,6 +303,7 @@ def connect_signals() -> None:
         signal.connect(_forget_member, sender=StaffMembership, dispatch_uid="directory_member")
         signal.connect(_forget_sites, sender=Site, dispatch_uid="directory_sites")
         signal.connect(_forget_sites, sender=Theme, dispatch_uid="directory_themes")
+        signal.connect(_forget_sites, sender=OpeningPeriod, dispatch_uid="directory_hours")
     pre_save.connect(
         _forget_former_member, sender=StaffMembership, dispatch_uid="directory_former_member"
     )

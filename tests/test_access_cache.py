@@ -4,6 +4,7 @@ every change that matters must be seen by the very next request, whichever way i
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import threading
 
 import pytest
@@ -14,7 +15,7 @@ from django.urls import reverse
 
 from citedesmetiers import directory
 from citedesmetiers.cache import RedisCache, count_hit, count_hits
-from citedesmetiers.models import Site, StaffMembership, User
+from citedesmetiers.models import OpeningPeriod, Site, StaffMembership, User
 from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
 from tests.conftest import PASSWORD
@@ -225,3 +226,16 @@ def test_count_hits_counts_several_keys_at_once_and_expires_them(db):
         client = cache._cache.get_client()
         for key in ("bench:a", "bench:b", "bench:c"):
             assert 0 < client.ttl(cache.make_and_validate_key(key)) <= 60
+
+
+def test_opening_hours_changed_are_seen_at_the_next_request(centre, reception_client):
+    """The sites are cached with their opening hours (every check-in asks whether its site is
+    open): closing the site all week, then opening it all day today, shows at once."""
+    closed = f'action="{reverse("reception:late_check_ins")}"'  # "check late arrivals in today"
+    alpha = centre.alpha
+    alpha.opening_periods.all().delete()
+    assert closed in reception_client.get(TABLET).content.decode()
+    OpeningPeriod.objects.create(
+        site=alpha, weekday=alpha.local_now().weekday(), opens=dt.time(0), closes=dt.time.max
+    )
+    assert closed not in reception_client.get(TABLET).content.decode()
