@@ -139,18 +139,23 @@ class RedisCache(django_redis.RedisCache):
         with self.outage.lock:
             if not self.outage.dirty:
                 return  # another thread did it meanwhile
-            client = self._cache.get_client(write=True)
-            deleted = 0
-            batch = []
-            for key in client.scan_iter(match=f"{self.key_prefix}:*", count=1000):
-                batch.append(key)
-                if len(batch) == 1000:
-                    deleted += client.unlink(*batch)
-                    batch = []
-            if batch:
-                deleted += client.unlink(*batch)
+            deleted = self._delete_own_keys()
             self.outage.dirty = False
         logger.warning("Redis is back: %d keys of %s dropped, as stale", deleted, self.key_prefix)
+
+    def _delete_own_keys(self) -> int:
+        """Delete every key of this cache's prefix (and none of another's); how many."""
+        client = self._cache.get_client(write=True)
+        deleted = 0
+        batch = []
+        for key in client.scan_iter(match=f"{self.key_prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                deleted += client.unlink(*batch)
+                batch = []
+        if batch:
+            deleted += client.unlink(*batch)
+        return deleted
 
     def reachable(self) -> bool:
         """Whether Redis answers now (for /healthz): not asked again while a recent failure
@@ -205,6 +210,13 @@ class RedisCache(django_redis.RedisCache):
     @_tolerant(default=None)
     def delete_many(self, keys, version=None):
         return super().delete_many(keys, version)
+
+    @_tolerant(default=None)
+    def clear(self) -> None:
+        """This cache's keys only. Django's would FLUSHDB, emptying every cache that shares the
+        Redis database: the live marks' cache, the sessions' copies in the default one, each test
+        worker's own prefix."""
+        self._delete_own_keys()
 
     # --- the hit counter ------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 
+from citedesmetiers.cache import RedisCache
 from citedesmetiers.models import StaffMembership
 from citedesmetiers.roles import Role
 from citedesmetiers.sessions import CACHED_SECONDS
@@ -189,3 +190,22 @@ def test_a_sessions_cached_copy_lives_a_few_minutes_at_most(centre, on_our_redis
     keys = [key for key in redis.scan_iter(match="outage-default:*") if b"sessions" in key]
     assert keys
     assert all(0 < redis.ttl(key) <= CACHED_SECONDS for key in keys)
+
+
+def test_clearing_one_cache_leaves_the_others_sharing_its_redis(redis_server):
+    """The default and the live caches (and each test worker's prefix) share one Redis
+    database: clearing one must not empty the others, as Django's FLUSHDB would."""
+    _process, url = redis_server
+    live = RedisCache(url, {"KEY_PREFIX": "cdm-live"})
+    default = RedisCache(url, {"KEY_PREFIX": "cdm"})
+    live.set("site:alpha", "mark")
+    default.set("session", "kept")
+    default.set("site:alpha", "kept too")  # the same name under another prefix
+
+    live.clear()
+
+    assert live.get("site:alpha") is None
+    assert default.get_many(["session", "site:alpha"]) == {
+        "session": "kept",
+        "site:alpha": "kept too",
+    }
