@@ -29,7 +29,6 @@ spread (b)'s answers over both nodes (`balanced`).
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 import sys
 import uuid
 from contextlib import ExitStack
@@ -53,6 +52,7 @@ from bench.bench_registration_burst import (
     delete_registration_mail,
     limit_counters,
     limit_keys,
+    make_event,
     restore_limit,
 )
 from bench.checks import ticket_numbers
@@ -67,7 +67,7 @@ from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
 from counselling import services
 from counselling.models import Desk, DeskSession, Interview, Outcome
-from events.models import Event, Registration
+from events.models import Registration
 from figures.history import seed_history
 from figures.models import AggregatedDay, DailyStat
 from reception.models import Call, TicketCounter, Visit
@@ -166,16 +166,7 @@ class Place:
         self.agent = User.objects.create_user(email=f"{slug}-agent@bench.test")
         grant_role(user=self.agent, role=Role.RECEPTION, site=self.site)
         self._queue()
-        starts_at = timezone.now() + dt.timedelta(days=1)
-        self.event = Event.objects.create(
-            site=self.site,
-            title="Bench workshop",
-            kind=Event.Kind.WORKSHOP,
-            starts_at=starts_at,
-            ends_at=starts_at + dt.timedelta(hours=2),
-            capacity=CAPACITY,
-            status=Event.Status.PUBLISHED,
-        )
+        self.event = make_event(self.site, capacity=CAPACITY)
         for session_id, counsellor in self.desks:
             if services.call_next(session_id=session_id, counsellor=counsellor) is None:
                 raise RuntimeError("nobody waiting for a desk's first call")
@@ -443,9 +434,10 @@ def _balanced(day: Day) -> bool:
     return len(answers) == 2 and min(answers) >= 0.4 * sum(answers)
 
 
-def _delete(places: list[Place], session_keys: list[str]) -> None:
-    for place in places:
-        site = place.site
+def _delete(sites: list[Site], session_keys: list[str]) -> None:
+    """The sites with everything the hour left there, their staff and the staff's sessions; a
+    failure is told on stderr (the next run deletes what is left), not raised over the result."""
+    for site in sites:
         try:
             delete_registration_mail(site)
             Interview.objects.filter(desk__site=site).delete()
@@ -453,9 +445,8 @@ def _delete(places: list[Place], session_keys: list[str]) -> None:
             DeskSession.objects.filter(desk__site=site).delete()
             Desk.objects.filter(site=site).delete()
             site.delete()
-            User.objects.filter(
-                email__startswith=f"{site.slug}-", email__endswith="@bench.test"
-            ).delete()
+            staff = User.objects.filter(email__startswith=f"{site.slug}-")
+            staff.filter(email__endswith="@bench.test").delete()
             caches["live"].delete(live._key(site.slug))
         except Exception as exc:
             print(f"# could not delete bench site {site.slug}: {exc}", file=sys.stderr, flush=True)
@@ -463,13 +454,15 @@ def _delete(places: list[Place], session_keys: list[str]) -> None:
 
 
 def _delete_leftovers() -> None:
-    stale = Site.objects.filter(
-        slug__startswith=SLUG_PREFIX, created__lt=timezone.now() - LEFTOVER_AGE
+    """Sites an interrupted run left behind (old enough not to be running)."""
+    _delete(
+        list(
+            Site.objects.filter(
+                slug__startswith=SLUG_PREFIX, created__lt=timezone.now() - LEFTOVER_AGE
+            )
+        ),
+        [],
     )
-    for site in stale:
-        place = Place.__new__(Place)
-        place.site = site
-        _delete([place], [])
 
 
 def run() -> bool:
@@ -482,7 +475,8 @@ def run() -> bool:
     try:
         run_id = uuid.uuid4().hex[:6]
         shares = _history_shares(run_id)
-        places = [Place(f"{SLUG_PREFIX}{run_id}-{n}") for n in range(SITES)]
+        for n in range(SITES):  # one by one: what was made is deleted if one fails
+            places.append(Place(f"{SLUG_PREFIX}{run_id}-{n}"))
         players = Players(places, shares)
         connection.close()
         with pgbouncer(connection.settings_dict, pool_size=POOL_SIZE) as database_port:
@@ -500,15 +494,16 @@ def run() -> bool:
         calls_ok = _calls_ok(places)
         capacity_ok = _capacity_ok(places, answered["register"])
     finally:
-        _delete(places, players.session_keys if players else [])
+        _delete([place.site for place in places], players.session_keys if players else [])
         if not catalogue_data.keep():
             catalogue_data.delete(terms_before)
         restore_limit(limit_keys(started), limit_before)
         connection.close()
 
-    ratios = sorted(two.rps / one.rps if one.rps else float("nan") for one, two in pairs)
-    ratio = statistics.median(ratios)
-    one, two = next((a, b) for a, b in pairs if (b.rps / a.rps if a.rps else float("nan")) == ratio)
+    ranked = sorted(pairs, key=lambda pair: pair[1].rps / pair[0].rps if pair[0].rps else 0.0)
+    one, two = ranked[(len(ranked) - 1) // 2]  # the median pair
+    ratio = two.rps / one.rps if one.rps else float("nan")
+    ratios = [b.rps / a.rps if a.rps else float("nan") for a, b in ranked]
     errors = sum(day.errors() + sum(day.broken.values()) for pair in pairs for day in pair)
     balanced = all(_balanced(b) for _a, b in pairs)
     figures = {

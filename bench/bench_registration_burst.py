@@ -77,8 +77,8 @@ def _make_site():
     return Site.objects.create(slug=slug, name=f"Bench {slug}")
 
 
-def _make_event(site):
-    """A published 20-place workshop of `site`, starting tomorrow."""
+def make_event(site, capacity: int = CAPACITY):
+    """A published workshop of `site` with `capacity` places, starting tomorrow."""
     starts_at = timezone.now() + dt.timedelta(days=1)
     return Event.objects.create(
         site=site,
@@ -86,7 +86,7 @@ def _make_event(site):
         kind=Event.Kind.WORKSHOP,
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(hours=2),
-        capacity=CAPACITY,
+        capacity=capacity,
         status=Event.Status.PUBLISHED,
     )
 
@@ -229,7 +229,7 @@ def run() -> bool:
 
             def burst() -> Burst:
                 """500 attempts at once on a new workshop, then what the database holds."""
-                event = _make_event(site)
+                event = make_event(site)
                 connection.close()  # no transaction of this process open while gunicorn writes
                 rate = measure_rate(
                     server.url(f"/events/{event.pk}/register/"),
@@ -246,7 +246,7 @@ def run() -> bool:
                 return Burst(rate, *_check_places(event))
 
             # The event page is public (published, active site): registrations can reach it.
-            probe = _make_event(site)
+            probe = make_event(site)
             status = _get_status(server.port, f"/events/{probe.pk}/")
             if status != 200:
                 return report(

@@ -36,6 +36,12 @@ class Rate:
     warmup_errors: int = 0
 
 
+def _expect_loopback(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or parts.hostname != LOOPBACK:
+        raise ValueError(f"Benchmarks only load http://{LOOPBACK}:<port>/…, not {url!r}.")
+
+
 def measure_rate(
     url: str,
     seconds: float = 5.0,
@@ -61,9 +67,7 @@ def measure_rate(
     (`max_requests`, twice with a warm-up), so keep `max_requests` near what `seconds` needs; a
     phase also ends when its bodies run out.
     """
-    parts = urlsplit(url)
-    if parts.scheme != "http" or parts.hostname != LOOPBACK:
-        raise ValueError(f"Benchmarks only load http://{LOOPBACK}:<port>/…, not {url!r}.")
+    _expect_loopback(url)
     if seconds <= 0 or concurrency < 1 or max_requests < 1:
         raise ValueError("seconds, concurrency and max_requests must be positive.")
     bodies = None
@@ -183,9 +187,7 @@ def measure_cycles(
     is cycles per second, the latencies are whole cycles. A step answered otherwise is an error and
     ends that client's run (its state is no longer known): the load stops short rather than
     measuring something else."""
-    parts = urlsplit(base_url)
-    if parts.scheme != "http" or parts.hostname != LOOPBACK:
-        raise ValueError(f"Benchmarks only load http://{LOOPBACK}:<port>/…, not {base_url!r}.")
+    _expect_loopback(base_url)
     job = {
         "kind": "cycles",
         "url": base_url,
@@ -260,9 +262,7 @@ def measure_day(
 ) -> Day:
     """`connections` clients play `actions` in their shares, as fast as answers come, while the
     `polls` devices poll at their pace, all from another process (`bench.loadgen`)."""
-    parts = urlsplit(base_url)
-    if parts.scheme != "http" or parts.hostname != LOOPBACK:
-        raise ValueError(f"Benchmarks only load http://{LOOPBACK}:<port>/…, not {base_url!r}.")
+    _expect_loopback(base_url)
     job = {
         "kind": "day",
         "url": base_url,

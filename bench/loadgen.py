@@ -189,6 +189,17 @@ async def _run_job(job: dict) -> dict:
     }
 
 
+def _request(host: str, port: int, method: str, path: str, body: str, headers: dict) -> bytes:
+    """One keep-alive request with its body (latin-1: each character one byte)."""
+    header_lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    payload = body.encode("latin-1")
+    return (
+        f"{method.upper()} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"User-Agent: cdm-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n"
+        f"{header_lines}Content-Length: {len(payload)}\r\n\r\n"
+    ).encode("latin-1") + payload
+
+
 async def _cycles_phase(
     job: dict, seconds: float, tally: _Tally, stopped: set[int], shown: list[dict]
 ) -> float:
@@ -198,15 +209,6 @@ async def _cycles_phase(
     loop = asyncio.get_running_loop()
     begin = loop.time()
     stop_at = begin + seconds
-
-    def request(method: str, path: str, body: str, headers: dict) -> bytes:
-        header_lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        payload = body.encode("latin-1")
-        return (
-            f"{method.upper()} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            f"User-Agent: cdm-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n"
-            f"{header_lines}Content-Length: {len(payload)}\r\n\r\n"
-        ).encode("latin-1") + payload
 
     async def client(index: int, headers: dict) -> None:
         # What the client's page shows (e.g. the visit its desk holds), read from each answer's
@@ -219,7 +221,7 @@ async def _cycles_phase(
             while loop.time() < stop_at and index not in stopped:
                 started = time.perf_counter()
                 for m, p, b in job["steps"]:
-                    method, raw = m.upper(), request(m, p, b.format(**page), headers)
+                    method, raw = m.upper(), _request(host, port, m, p, b.format(**page), headers)
                     answer: dict[str, str] = {}
                     try:
                         if writer is None:
@@ -382,15 +384,6 @@ async def _run_day(job: dict) -> dict:
     counter = itertools.count(1)
     served_by: Counter[str] = Counter()
 
-    def request(method: str, path: str, body: str, headers: dict) -> bytes:
-        header_lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        payload = body.encode("latin-1")
-        return (
-            f"{method.upper()} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            f"User-Agent: cdm-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n"
-            f"{header_lines}Content-Length: {len(payload)}\r\n\r\n"
-        ).encode("latin-1") + payload
-
     def pick() -> str | None:
         """The free action furthest behind its share; None (wait) rather than one ahead of it."""
         done = sum(started.values()) + 1
@@ -413,7 +406,9 @@ async def _run_day(job: dict) -> dict:
                 fine = True
                 for m, p, b in actions[name]["steps"]:
                     values = {**identity.get("shown", {}), "n": next(counter)}
-                    raw = request(m, p.format(**values), b.format(**values), identity["headers"])
+                    raw = _request(
+                        host, port, m, p.format(**values), b.format(**values), identity["headers"]
+                    )
                     try:
                         status, headers, _ = await _exchange(
                             conn, host, port, raw, m.upper(), timeout, False
@@ -451,7 +446,7 @@ async def _run_day(job: dict) -> dict:
             while loop.time() < stop_at:
                 began = loop.time()
                 tally = phases.of(began)[name]
-                raw = request("GET", path, "", headers)
+                raw = _request(host, port, "GET", path, "", headers)
                 try:
                     status, answer, content = await _exchange(
                         conn, host, port, raw, "GET", timeout, True
