@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from citedesmetiers.ids import IdField
-from citedesmetiers.models import Partner, Theme
+from citedesmetiers.models import Partner, Site, Theme
 from reception.models import Call, Channel
 
 from .models import Outcome, Topic
@@ -41,12 +41,19 @@ class FinishInterviewForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, theme: Theme, **kwargs):
+    def __init__(self, *args, theme: Theme | None = None, site: Site | None = None, **kwargs):
+        """Shown for the visitor's `theme`: its topics, the other themes to refer to. Posted, it
+        is read at the desk's `site` (`site=`): the answers must be the site's, and the service
+        then holds them against the visitor's theme (so the view need not read the visit)."""
         super().__init__(*args, **kwargs)
-        self.fields["topics"].queryset = Topic.objects.filter(theme=theme, active=True)
-        self.fields["refer_theme"].queryset = Theme.objects.filter(
-            site_id=theme.site_id, active=True
-        ).exclude(pk=theme.pk)
+        if theme is not None:
+            topics = Topic.objects.filter(theme=theme)
+            themes = Theme.objects.filter(site_id=theme.site_id).exclude(pk=theme.pk)
+        else:
+            topics = Topic.objects.filter(theme__site=site)
+            themes = Theme.objects.filter(site=site)
+        self.fields["topics"].queryset = topics.filter(active=True)
+        self.fields["refer_theme"].queryset = themes.filter(active=True)
 
 
 class CallTicketForm(forms.Form):

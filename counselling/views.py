@@ -198,18 +198,24 @@ def _act(
     success: str | None = None,
     *,
     session: DeskSession | None = None,
+    finds_the_desk: bool = False,
     showing: int | None = None,
     query: str = "",
     **extra,
 ) -> HttpResponse:
     """Run a desk action on the counsellor's open session (looked up unless the view has it
-    already) and come back to the desk screen (at the visitor `showing`, once it is done)."""
-    session = session or _session_or_none(request)
-    if session is None:
-        messages.error(request, _("This desk is closed. Open a desk first."))
-        return redirect("counselling:desk")
+    already, or the action finds it itself at the request's site: `finds_the_desk`, one read
+    fewer) and come back to the desk screen (at the visitor `showing`, once it is done)."""
+    if finds_the_desk:
+        desk = {"site_id": request.site.pk}
+    else:
+        session = session or _session_or_none(request)
+        if session is None:
+            messages.error(request, _("This desk is closed. Open a desk first."))
+            return redirect("counselling:desk")
+        desk = {"session_id": session.pk}
     try:
-        result = action(session_id=session.pk, counsellor=request.user, **extra)
+        result = action(**desk, counsellor=request.user, **extra)
     except services.CounsellingError as refusal:
         messages.error(request, str(refusal))
         return _refused(request)
@@ -336,24 +342,19 @@ def start_appointment(request: HttpRequest) -> HttpResponse:
 @require_POST
 @_posting_visit
 def start(request: HttpRequest, visit_id: int) -> HttpResponse:
-    return _act(request, services.start_interview, visit_id=visit_id, showing=visit_id)
+    return _act(
+        request, services.start_interview, finds_the_desk=True, visit_id=visit_id, showing=visit_id
+    )
 
 
 @staff_view(*COUNSELLOR)
 @require_POST
 @_posting_visit
 def finish(request: HttpRequest, visit_id: int) -> HttpResponse:
-    session = _session_or_none(request)
-    visit = services.current_visit(session) if session else None
-    if visit is None:
-        messages.error(request, _("This interview is already finished."))
-        return redirect("counselling:desk")
-    if visit_id != visit.pk:
-        # A repeat or a stale tab: the answers were meant for another visitor, so they are not
-        # checked against this one's theme (nor saved).
-        messages.error(request, str(services.cannot_finish(session, visit_id)))
-        return redirect("counselling:desk")
-    form = FinishInterviewForm(request.POST, theme=visit.theme)
+    # The answers are read at the site; the service locks the desk and its visitor, tells a
+    # repeat or a stale page (before anything else) and holds the answers against the visitor's
+    # theme. So neither the session nor the visit is read here first.
+    form = FinishInterviewForm(request.POST, site=request.site)
     if not form.is_valid():
         messages.error(request, _("Some answers are not valid choices; nothing was saved."))
         return redirect("counselling:desk")
@@ -369,11 +370,15 @@ def finish(request: HttpRequest, visit_id: int) -> HttpResponse:
     }
     if request.POST.get("then") != "call_next":
         return _act(
-            request, services.finish_interview, _("Interview recorded."), session=session, **answers
+            request,
+            services.finish_interview,
+            _("Interview recorded."),
+            finds_the_desk=True,
+            **answers,
         )
     try:
         done = services.finish_and_call_next(
-            session_id=session.pk, counsellor=request.user, **answers
+            site_id=request.site.pk, counsellor=request.user, **answers
         )
     except services.CounsellingError as refusal:
         messages.error(request, str(refusal))
@@ -381,7 +386,7 @@ def finish(request: HttpRequest, visit_id: int) -> HttpResponse:
     if done.paused:
         messages.success(request, _("Interview recorded. Your desk is paused: nobody was called."))
     elif done.called is None:
-        waiting = _own_referrals_waiting(session)
+        waiting = _own_referrals_waiting(done.session)
         if waiting == "elsewhere":
             text = _(
                 "Interview recorded. Only visitors you referred on are waiting: another desk "

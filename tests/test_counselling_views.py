@@ -390,17 +390,28 @@ def test_a_referral_sends_the_visitor_to_the_other_theme_keeping_their_time(cent
 
 def test_a_finish_with_invalid_answers_saves_nothing(centre, bob):
     other_theme_topic = make_topic(centre.alpha, "F", "Funding")
+    beta_topic = make_topic(centre.beta, "E", "Beta's CV")
     visit = queue_visit(centre.alpha, "E")
     call_and_start(bob, visit)
     for data in (
-        finish_data(visit, topics=[other_theme_topic.pk]),
+        finish_data(visit, topics=[beta_topic.pk]),
         finish_data(visit, outcomes=["hired"]),
         finish_data(visit, channel="fax"),
     ):
         response = post(bob, "/desk/finish/", data)
         assert messages_of(response) == ["Some answers are not valid choices; nothing was saved."]
-    response = post(bob, "/desk/finish/", finish_data(visit, outcomes=["referred_desk"]))
-    assert messages_of(response) == ["Choose the theme of the desk you refer the visitor to."]
+    # A topic of the site, but of another theme than the visitor's: the service says which.
+    response = post(bob, "/desk/finish/", finish_data(visit, topics=[other_theme_topic.pk]))
+    assert messages_of(response) == ["One of the topics does not belong to this theme."]
+    for refer_to in (None, theme(centre.alpha, "E")):  # none, or the visitor's own theme
+        response = post(
+            bob,
+            "/desk/finish/",
+            referral_data(visit, refer_to)
+            if refer_to
+            else finish_data(visit, outcomes=["referred_desk"]),
+        )
+        assert messages_of(response) == ["Choose the theme of the desk you refer the visitor to."]
     assert refresh(visit).status == Visit.Status.IN_INTERVIEW
     assert Interview.objects.get().ended_at is None
     assert not Outcome.objects.exists()

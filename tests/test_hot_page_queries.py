@@ -213,14 +213,15 @@ def desk_step(client: Client, path: str, data: dict, django_assert_num_queries, 
 def test_starting_the_interview(centre, busy, django_assert_num_queries):
     carol = centre.counsellor_b
     called = Visit.objects.get(desk__sessions__counsellor=carol, status=Visit.Status.CALLED)
-    # The view's open desk; then the session locked, one conditional UPDATE that starts the
-    # visitor the page showed (or finds the page stale), and the interview's INSERT.
+    # The counsellor's open desk at the site, locked (the view reads nothing first), one
+    # conditional UPDATE that starts the visitor the page showed (or finds the page stale), and
+    # the interview's INSERT.
     desk_step(
         logged_in(carol),
         "/desk/start/",
         {"visit": called.pk},
         django_assert_num_queries,
-        with_cache(6, cache_reads=2),
+        with_cache(5, cache_reads=2),
     )
     called.refresh_from_db()
     assert called.status == Visit.Status.IN_INTERVIEW
@@ -234,7 +235,10 @@ def test_finishing_and_calling_the_next(centre, busy, django_assert_num_queries)
         "/desk/finish/",
         {"visit": seen.pk, "channel": "in_person", "outcomes": "information", "then": "call_next"},
         django_assert_num_queries,
-        with_cache(14, cache_reads=2),
+        # The answers checked at the site without a read; the desk and its visitor locked, the
+        # interview ended (compare-and-set), the outcome, the visit done, the due appointments,
+        # the desk's themes, the queue's head locked, its call.
+        with_cache(12, cache_reads=2),
     )
     seen.refresh_from_db()
     assert seen.status == Visit.Status.DONE

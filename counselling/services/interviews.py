@@ -21,16 +21,18 @@ from .sessions import CounsellingError, _expect, _locked_session, _now
 @transaction.atomic
 def start_interview(
     *,
-    session_id: int,
+    session_id: int | None = None,
     counsellor: User,
+    site_id: int | None = None,
     visit_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Interview:
-    """The called visitor sits down at the desk. One conditional UPDATE (compare-and-set) both
-    starts their visit and checks it against what the counsellor's page showed: the visitor this
-    desk has called (`visit_id`, when the page names one). No row updated means the page was out
-    of date — another tab started them, reception marked them as left — and nothing changes."""
-    session = _locked_session(session_id, counsellor)
+    """The called visitor sits down at the desk (the session `session_id`, or the counsellor's
+    open one at `site_id`). One conditional UPDATE (compare-and-set) both starts their visit and
+    checks it against what the counsellor's page showed: the visitor this desk has called
+    (`visit_id`, when the page names one). No row updated means the page was out of date —
+    another tab started them, reception marked them as left — and nothing changes."""
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     now = _now(now)
     visit = _start_called(session.desk_id, visit_id, now)
     if visit is None:
@@ -109,15 +111,22 @@ def _open_interview(session: DeskSession, visit: Visit) -> Interview:
 
 @transaction.atomic
 def finish_interview(
-    *, session_id: int, counsellor: User, now: dt.datetime | None = None, **answers
+    *,
+    session_id: int | None = None,
+    counsellor: User,
+    site_id: int | None = None,
+    now: dt.datetime | None = None,
+    **answers,
 ) -> Interview:
-    """End the interview with its coded topics and outcomes (see `_finish` for `answers`)."""
-    session = _locked_session(session_id, counsellor)
+    """End the interview with its coded topics and outcomes (see `_finish` for `answers`; the
+    desk as for `start_interview`)."""
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     return _finish(session, _now(now), **answers)
 
 
 @dataclass(frozen=True)
 class FinishedAndCalled:
+    session: DeskSession
     interview: Interview
     called: Visit | None  # None: nobody waits, or the desk is paused
     paused: bool
@@ -125,18 +134,24 @@ class FinishedAndCalled:
 
 @transaction.atomic
 def finish_and_call_next(
-    *, session_id: int, counsellor: User, now: dt.datetime | None = None, **answers
+    *,
+    session_id: int | None = None,
+    counsellor: User,
+    site_id: int | None = None,
+    now: dt.datetime | None = None,
+    **answers,
 ) -> FinishedAndCalled:
     """End the interview and call the next visitor in one step, as a counsellor does when people
-    are waiting: one lock of the desk, one commit. A paused desk only finishes."""
-    session = _locked_session(session_id, counsellor)
+    are waiting: one lock of the desk, one commit. A paused desk only finishes. (The desk as for
+    `start_interview`.)"""
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     now = _now(now)
     interview = _finish(session, now, **answers)
     paused = session.paused_since is not None
     # Not the visitor just seen, were they referred to another theme of this desk: not straight
     # back (they keep their place, for another desk or for a later call).
     called = None if paused else _call_next_at(session, now, passing_over=interview.visit_id)
-    return FinishedAndCalled(interview, called, paused)
+    return FinishedAndCalled(session, interview, called, paused)
 
 
 def cannot_finish(session: DeskSession, visit_id: int | None) -> CounsellingError:
@@ -182,9 +197,11 @@ def _finish(
         raise CounsellingError(_("One of the topics does not belong to this theme."))
     refer_theme = None
     if Outcome.Code.REFERRED_DESK in outcomes:
-        refer_theme = Theme.objects.filter(
-            pk=refer_theme_id or 0, site_id=visit.site_id, active=True
-        ).first()
+        refer_theme = (
+            Theme.objects.filter(pk=refer_theme_id or 0, site_id=visit.site_id, active=True)
+            .exclude(pk=visit.theme_id)
+            .first()
+        )
         if refer_theme is None:
             raise CounsellingError(_("Choose the theme of the desk you refer the visitor to."))
         if referral_reason not in Outcome.Reason.values:

@@ -80,12 +80,23 @@ def _themes_to_serve(
     return list(dict.fromkeys(chosen))
 
 
-def _locked_session(session_id: int, counsellor: User) -> DeskSession:
+def _locked_session(
+    session_id: int | None, counsellor: User, *, site_id: int | None = None
+) -> DeskSession:
+    """The counsellor's desk session `session_id`, locked; or, without an id, their open one at
+    `site_id` (one at most: `counsellor_one_open_desk`), so that a desk page's post is answered
+    without the view reading the session first."""
+    if session_id is not None:
+        which = {"pk": session_id}
+    elif site_id is not None:
+        which = {"closed_at__isnull": True, "desk__site_id": site_id}
+    else:
+        raise TypeError("A desk session id or a site id is needed.")
     # Lock the session row only (`of`): the joined desk and site must stay free for the others.
     session = (
         DeskSession.objects.select_for_update(of=("self",))
         .select_related("desk", "desk__site")
-        .filter(pk=session_id, counsellor=counsellor)
+        .filter(counsellor=counsellor, **which)
         .first()
     )
     if session is None or session.closed_at is not None:
