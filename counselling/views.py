@@ -197,25 +197,15 @@ def _act(
     action,
     success: str | None = None,
     *,
-    session: DeskSession | None = None,
-    finds_the_desk: bool = False,
     showing: int | None = None,
     query: str = "",
     **extra,
 ) -> HttpResponse:
-    """Run a desk action on the counsellor's open session (looked up unless the view has it
-    already, or the action finds it itself at the request's site: `finds_the_desk`, one read
-    fewer) and come back to the desk screen (at the visitor `showing`, once it is done)."""
-    if finds_the_desk:
-        desk = {"site_id": request.site.pk}
-    else:
-        session = session or _session_or_none(request)
-        if session is None:
-            messages.error(request, _("This desk is closed. Open a desk first."))
-            return redirect("counselling:desk")
-        desk = {"session_id": session.pk}
+    """Run a desk action on the counsellor's open desk at the request's site — the service finds
+    and locks it, so the view reads nothing first; without one it refuses ("This desk is closed")
+    — and come back to the desk screen (at the visitor `showing`, once it is done)."""
     try:
-        result = action(**desk, counsellor=request.user, **extra)
+        result = action(site_id=request.site.pk, counsellor=request.user, **extra)
     except services.CounsellingError as refusal:
         messages.error(request, str(refusal))
         return _refused(request)
@@ -243,23 +233,21 @@ def _posting_visit(view):
 @staff_view(*COUNSELLOR)
 @require_POST
 def call_next(request: HttpRequest) -> HttpResponse:
-    session = _session_or_none(request)
-    if session is None:
-        return _act(request, services.call_next)
     try:
-        visit = services.call_next(session_id=session.pk, counsellor=request.user)
+        visit = services.call_next(site_id=request.site.pk, counsellor=request.user)
     except services.CounsellingError as refusal:
         messages.error(request, str(refusal))
         return redirect("counselling:desk")
     if visit is not None:
         return _desk_showing(visit.pk)
+    session = _session_or_none(request)  # nobody called: why
     messages.info(
         request,
         _(
             "Only visitors you referred on are waiting: another desk serving their theme "
             "will call them. You can still call their ticket from the list."
         )
-        if _own_referrals_waiting(session) == "elsewhere"
+        if session is not None and _own_referrals_waiting(session) == "elsewhere"
         else _("Nobody is waiting for your desk's themes right now."),
     )
     return redirect("counselling:desk")
@@ -342,9 +330,7 @@ def start_appointment(request: HttpRequest) -> HttpResponse:
 @require_POST
 @_posting_visit
 def start(request: HttpRequest, visit_id: int) -> HttpResponse:
-    return _act(
-        request, services.start_interview, finds_the_desk=True, visit_id=visit_id, showing=visit_id
-    )
+    return _act(request, services.start_interview, visit_id=visit_id, showing=visit_id)
 
 
 @staff_view(*COUNSELLOR)
@@ -373,7 +359,6 @@ def finish(request: HttpRequest, visit_id: int) -> HttpResponse:
             request,
             services.finish_interview,
             _("Interview recorded."),
-            finds_the_desk=True,
             **answers,
         )
     try:

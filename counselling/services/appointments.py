@@ -540,12 +540,17 @@ def remote_due(desk_id: int, now: dt.datetime):
 
 @transaction.atomic
 def start_remote(
-    *, session_id: int, counsellor: User, appointment_id: int, now: dt.datetime | None = None
+    *,
+    session_id: int | None = None,
+    counsellor: User,
+    site_id: int | None = None,
+    appointment_id: int,
+    now: dt.datetime | None = None,
 ) -> Interview:
     """The counsellor starts a phone or video appointment of their desk, during its slot: the
     interview begins, finished later like any other."""
     now = _now(now)
-    session = _locked_session(session_id, counsellor)
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     if _holds_somebody(session):
         raise AppointmentError(_("You already have a visitor. Finish with them first."))
     appointment = (

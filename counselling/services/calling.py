@@ -50,9 +50,15 @@ def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: st
 
 
 @transaction.atomic
-def call_next(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> Visit | None:
+def call_next(
+    *,
+    session_id: int | None = None,
+    counsellor: User,
+    site_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Visit | None:
     """Call the visitor who has waited longest for one of the desk's themes; None if nobody."""
-    session = _locked_session(session_id, counsellor)
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     if session.paused_since is not None:
         raise CounsellingError(_("Your desk is paused. Resume it to call visitors."))
     # Checked before the queue is read: a desk that cannot call must not hold the head of the
@@ -111,8 +117,9 @@ def themes_served_elsewhere(session: DeskSession) -> set[int]:
 @transaction.atomic
 def call_ticket(
     *,
-    session_id: int,
+    session_id: int | None = None,
     counsellor: User,
+    site_id: int | None = None,
     visit_id: int,
     reason: str,
     now: dt.datetime | None = None,
@@ -120,7 +127,7 @@ def call_ticket(
     """Call a specific waiting ticket out of order, with a reason code (counted in statistics)."""
     if reason not in Call.OutOfOrder.values:
         raise CounsellingError(_("Choose why this ticket is called out of order."))
-    session = _locked_session(session_id, counsellor)
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     if session.paused_since is not None:
         raise CounsellingError(_("Your desk is paused. Resume it to call visitors."))
     if _holds_somebody(session):
@@ -136,12 +143,13 @@ def call_ticket(
 @transaction.atomic
 def recall(
     *,
-    session_id: int,
+    session_id: int | None = None,
     counsellor: User,
+    site_id: int | None = None,
     visit_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Visit:
-    session = _locked_session(session_id, counsellor)
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     visit = _expect(session, visit_id, Visit.Status.CALLED)
     Call.objects.create(
         site_id=visit.site_id, visit=visit, desk=session.desk, kind=Call.Kind.RECALL, at=_now(now)
@@ -153,12 +161,13 @@ def recall(
 @transaction.atomic
 def mark_no_show(
     *,
-    session_id: int,
+    session_id: int | None = None,
     counsellor: User,
+    site_id: int | None = None,
     visit_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Visit:
-    session = _locked_session(session_id, counsellor)
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     visit = _expect(session, visit_id, Visit.Status.CALLED)
     visit.save(update_fields=visit.miss(_now(now)))
     if visit.by_appointment:

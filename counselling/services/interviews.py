@@ -243,14 +243,15 @@ def _finish(
 @transaction.atomic
 def hand_back(
     *,
-    session_id: int,
+    session_id: int | None = None,
     counsellor: User,
+    site_id: int | None = None,
     visit_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Visit:
     """Give the current visitor back to the queue (e.g. before closing the desk in a hurry): they
     keep their place; an interview already started is closed without outcome."""
-    session = _locked_session(session_id, counsellor)
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     visit = _expect(session, visit_id)
     if visit.by_appointment:
         raise CounsellingError(

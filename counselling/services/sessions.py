@@ -140,8 +140,14 @@ def _expect(session: DeskSession, visit_id: int | None, *statuses: str) -> Visit
 
 
 @transaction.atomic
-def pause_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
-    session = _locked_session(session_id, counsellor)
+def pause_desk(
+    *,
+    session_id: int | None = None,
+    counsellor: User,
+    site_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     if session.paused_since is None:
         session.paused_since = _now(now)
         session.save(update_fields=["paused_since"])
@@ -150,8 +156,14 @@ def pause_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = N
 
 
 @transaction.atomic
-def resume_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
-    session = _locked_session(session_id, counsellor)
+def resume_desk(
+    *,
+    session_id: int | None = None,
+    counsellor: User,
+    site_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     if session.paused_since is not None:
         session.paused_since, session.resumed_at = None, _now(now)
         session.save(update_fields=["paused_since", "resumed_at"])
@@ -160,8 +172,14 @@ def resume_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = 
 
 
 @transaction.atomic
-def close_desk(*, session_id: int, counsellor: User, now: dt.datetime | None = None) -> None:
-    session = _locked_session(session_id, counsellor)
+def close_desk(
+    *,
+    session_id: int | None = None,
+    counsellor: User,
+    site_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    session = _locked_session(session_id, counsellor, site_id=site_id)
     if _holds_somebody(session):
         raise CounsellingError(
             _("Finish the interview, or hand the visitor back to the queue, before closing.")
