@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from citedesmetiers.access import SESSION_SITE_KEY
+from citedesmetiers.roles import Role
+from citedesmetiers.services import grant_role
 from counselling.models import DeskSession, Interview, Outcome
 from reception.models import Call, Visit
 from tests.counselling_fixtures import (
@@ -386,6 +389,29 @@ def test_a_referral_sends_the_visitor_to_the_other_theme_keeping_their_time(cent
         theme(centre.alpha, "A"),
         queued_at,
     )
+
+
+def test_a_desk_open_at_one_site_takes_no_action_while_working_at_another(centre, bob):
+    """Bob's desk is open at Alpha; working at Beta (where he is a counsellor too), no desk
+    action reaches the Alpha desk: the desk is found at the site the request is about."""
+    visit = queue_visit(centre.alpha, "E")
+    post(bob, "/desk/call-next/")
+    grant_role(user=centre.counsellor_a, role=Role.COUNSELLOR, site=centre.beta)
+    session = bob.session
+    session[SESSION_SITE_KEY] = centre.beta.pk
+    session.save()
+
+    for path, data in (
+        ("/desk/start/", {"visit": visit.pk}),
+        ("/desk/recall/", {"visit": visit.pk}),
+        ("/desk/pause/", {}),
+    ):
+        response = bob.post(path, data, follow=True)
+        assert messages_of(response) == ["This desk is closed. Open a desk first."], path
+
+    assert refresh(visit).status == Visit.Status.CALLED
+    assert Call.objects.filter(visit=visit).count() == 1
+    assert DeskSession.objects.get(counsellor=centre.counsellor_a).paused_since is None
 
 
 def test_a_finish_with_invalid_answers_saves_nothing(centre, bob):
