@@ -398,6 +398,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Cité des métiers")
+# A code typed in the last seconds of its 30-second step reaches the server in the next one: one
+# step either side is accepted (RFC 6238 §5.2), and allauth keeps each code from being used twice
+# over the whole window.
+MFA_TOTP_TOLERANCE = 1
 # Managers and superusers must enrol in TOTP; demo accounts are spared while DEBUG is on.
 MFA_REQUIRED_FOR_DEMO = env_bool("MFA_REQUIRED_FOR_DEMO", not DEBUG)
 
