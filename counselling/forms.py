@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from citedesmetiers.ids import IdField
+from citedesmetiers.ids import IdChoiceField, IdField, IdMultipleChoiceField
 from citedesmetiers.models import Partner, Site, Theme
 from reception.models import Call, Channel
 
@@ -14,7 +14,7 @@ class FinishInterviewForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"), choices=Channel.choices, initial=Channel.IN_PERSON
     )
-    topics = forms.ModelMultipleChoiceField(
+    topics = IdMultipleChoiceField(
         label=_("Topics"),
         queryset=Topic.objects.none(),
         required=False,
@@ -26,7 +26,7 @@ class FinishInterviewForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    refer_theme = forms.ModelChoiceField(
+    refer_theme = IdChoiceField(
         label=_("Refer to the desk for"),
         queryset=Theme.objects.none(),
         required=False,
