@@ -239,9 +239,13 @@ def _browser(user: User | None) -> tuple[dict[str, str], str | None]:
     return headers, key
 
 
-def _desk_shown(session_id: int) -> dict[str, str]:
-    visit = services.current_visit(DeskSession.objects.get(pk=session_id))
-    return {"visit": str(visit.pk) if visit else ""}
+def _held_visits(session_ids: list[int]) -> dict[int, int]:
+    """The visitor each desk session's desk holds now (called or in interview), in one query."""
+    rows = Visit.objects.filter(
+        desk__sessions__in=session_ids,
+        status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW],
+    ).values_list("desk__sessions", "pk")
+    return dict(rows)
 
 
 class Players:
@@ -271,8 +275,12 @@ class Players:
             * self.shares["referral"]
             / (self.shares["referral"] + self.shares["desk_cycle"])
         )
+        held = _held_visits([session_id for session_id, _headers, _refer in self.desks])
         desks = [
-            {"headers": headers, "shown": {**_desk_shown(session_id), "refer": str(refer)}}
+            {
+                "headers": headers,
+                "shown": {"visit": str(held.get(session_id, "")), "refer": str(refer)},
+            }
             for session_id, headers, refer in self.desks
         ]
         connection.close()
