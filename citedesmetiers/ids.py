@@ -56,6 +56,24 @@ class IdField(forms.Field):
         return number
 
 
+class IdListField(forms.Field):
+    """Several ids (see `parse_id`), as checkboxes post them, each once; which records they name
+    is for the caller to check."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": _("This is not a valid choice.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return []
+        if not isinstance(value, list | tuple):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        numbers = [parse_id(item) for item in value]
+        if None in numbers:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return list(dict.fromkeys(numbers))
+
+
 class IdChoiceField(forms.ModelChoiceField):
     """A menu of records whose value is read with `parse_id`: “١” or a 30-digit number is not a
     valid choice, where Django would read record 1 or fail in the database."""

@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from citedesmetiers.ids import IdChoiceField, IdField, IdMultipleChoiceField
-from citedesmetiers.models import Partner, Site, Theme
+from citedesmetiers.ids import IdChoiceField, IdField, IdListField, IdMultipleChoiceField
+from citedesmetiers.models import Partner, Theme
 from reception.models import Call, Channel
 
 from .models import Outcome, Topic
@@ -41,19 +41,23 @@ class FinishInterviewForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, theme: Theme | None = None, site: Site | None = None, **kwargs):
-        """Shown for the visitor's `theme`: its topics, the other themes to refer to. Posted, it
-        is read at the desk's `site` (`site=`): the answers must be the site's, and the service
-        then holds them against the visitor's theme (so the view need not read the visit)."""
+    def __init__(self, *args, theme: Theme | None = None, **kwargs):
+        """Shown for the visitor's `theme`: its topics, the other themes to refer to."""
         super().__init__(*args, **kwargs)
         if theme is not None:
-            topics = Topic.objects.filter(theme=theme)
-            themes = Theme.objects.filter(site_id=theme.site_id).exclude(pk=theme.pk)
-        else:
-            topics = Topic.objects.filter(theme__site=site)
-            themes = Theme.objects.filter(site=site)
-        self.fields["topics"].queryset = topics.filter(active=True)
-        self.fields["refer_theme"].queryset = themes.filter(active=True)
+            self.fields["topics"].queryset = Topic.objects.filter(theme=theme, active=True)
+            self.fields["refer_theme"].queryset = Theme.objects.filter(
+                site_id=theme.site_id, active=True
+            ).exclude(pk=theme.pk)
+
+
+class FinishAnswersForm(FinishInterviewForm):
+    """The finish form as a desk posts it: the topics and the theme referred to are read as ids
+    only. The service holds them against the visitor's theme and site, which the view has not
+    read (so neither it nor this form reads the visit, the topics or the themes)."""
+
+    topics = IdListField(required=False)
+    refer_theme = IdField(required=False)
 
 
 class CallTicketForm(forms.Form):

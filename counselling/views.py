@@ -28,7 +28,7 @@ from reception.take_away import take_away_of
 from resources.search import Filters, search
 
 from . import plan_feed, selectors, services
-from .forms import CallTicketForm, FinishInterviewForm
+from .forms import CallTicketForm, FinishAnswersForm, FinishInterviewForm
 from .models import Desk, DeskSession, Interview, PlanFeed
 from .services import appointments
 
@@ -337,10 +337,10 @@ def start(request: HttpRequest, visit_id: int) -> HttpResponse:
 @require_POST
 @_posting_visit
 def finish(request: HttpRequest, visit_id: int) -> HttpResponse:
-    # The answers are read at the site; the service locks the desk and its visitor, tells a
-    # repeat or a stale page (before anything else) and holds the answers against the visitor's
-    # theme. So neither the session nor the visit is read here first.
-    form = FinishInterviewForm(request.POST, site=request.site)
+    # The service locks the desk and its visitor, tells a repeat or a stale page (before
+    # anything else) and holds the answers against the visitor's theme and site. So neither the
+    # session nor the visit is read here first.
+    form = FinishAnswersForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Some answers are not valid choices; nothing was saved."))
         return redirect("counselling:desk")
@@ -348,9 +348,9 @@ def finish(request: HttpRequest, visit_id: int) -> HttpResponse:
     answers = {
         "visit_id": visit_id,
         "channel": data["channel"],
-        "topic_ids": [t.pk for t in data["topics"]],
+        "topic_ids": data["topics"],
         "outcomes": data["outcomes"],
-        "refer_theme_id": data["refer_theme"].pk if data["refer_theme"] else None,
+        "refer_theme_id": data["refer_theme"],
         "referral_reason": data["referral_reason"],
         "partner_kind": data["partner_kind"],
     }

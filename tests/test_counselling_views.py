@@ -420,15 +420,17 @@ def test_a_finish_with_invalid_answers_saves_nothing(centre, bob):
     visit = queue_visit(centre.alpha, "E")
     call_and_start(bob, visit)
     for data in (
-        finish_data(visit, topics=[beta_topic.pk]),
+        finish_data(visit, topics=["x"]),
         finish_data(visit, outcomes=["hired"]),
         finish_data(visit, channel="fax"),
     ):
         response = post(bob, "/desk/finish/", data)
         assert messages_of(response) == ["Some answers are not valid choices; nothing was saved."]
-    # A topic of the site, but of another theme than the visitor's: the service says which.
-    response = post(bob, "/desk/finish/", finish_data(visit, topics=[other_theme_topic.pk]))
-    assert messages_of(response) == ["One of the topics does not belong to this theme."]
+    # A topic of another site, or of the site but of another theme than the visitor's: the
+    # service says which.
+    for topic in (beta_topic, other_theme_topic):
+        response = post(bob, "/desk/finish/", finish_data(visit, topics=[topic.pk]))
+        assert messages_of(response) == ["One of the topics does not belong to this theme."]
     for refer_to in (None, theme(centre.alpha, "E")):  # none, or the visitor's own theme
         response = post(
             bob,
