@@ -50,7 +50,7 @@ from citedesmetiers.roles import Role
 from citedesmetiers.services import grant_role
 from counselling import services
 from counselling.models import Desk, DeskSession, Interview
-from counselling.services import _waiting_for
+from counselling.services import _queue_head
 from reception.models import Call, Visit
 
 DESKS = 16
@@ -335,7 +335,7 @@ def _plan(session) -> str:
     """The index call next's queue query reads and how it sorts, e.g.
     `visit_site_queue_idx+no_sort`."""
     with transaction.atomic(), connection.cursor() as cursor:
-        sql, params = _waiting_for(session)[:1].query.sql_with_params()
+        sql, params = _queue_head(session)
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         (row,) = cursor.fetchone()
     nodes, found = [(json.loads(row) if isinstance(row, str) else row)[0]["Plan"]], []

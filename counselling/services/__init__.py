@@ -15,7 +15,7 @@ Concurrency, by design:
 
 from .calling import (
     _call_next_at,
-    _waiting_for,
+    _queue_head,
     call_next,
     call_ticket,
     mark_no_show,
@@ -51,7 +51,7 @@ __all__ = [
     "CounsellingError",
     "FinishedAndCalled",
     "_call_next_at",
-    "_waiting_for",
+    "_queue_head",
     "add_event_to_take_away",
     "add_to_take_away",
     "call_next",

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
+from citedesmetiers import rows
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import User
 from reception.models import UNDO_WINDOW, Call, Visit
@@ -18,32 +19,60 @@ from .appointments import call_due_appointment
 from .sessions import CounsellingError, _expect, _holds_somebody, _locked_session, _now
 
 
-def _waiting_for(session: DeskSession):
-    """The queue of the sitting's themes, oldest first, locked as it is read."""
-    queue = Visit.objects.filter(
-        site_id=session.desk.site_id,
-        status=Visit.Status.WAITING,
-        # A list, not a subquery: the planner then knows how many themes and walks the queue
-        # index in order instead of sorting every waiting visit.
-        theme_id__in=list(session.themes.values_list("pk", flat=True)),
-    ).order_by("queued_at", "pk")
-    if connection.vendor == "postgresql":
-        # Skip visits another desk is calling right now instead of waiting for it.
-        queue = queue.select_for_update(skip_locked=True, of=("self",))
-    else:
-        queue = queue.select_for_update()
-    return queue
+def _queue_head(session: DeskSession, *, passing_over: int | None = None):
+    """Call next's read, in SQL (`rows`: every "finish and call next" makes it): the visitor who
+    has waited longest for one of the sitting's themes, locked as they are read — on PostgreSQL
+    skipping a visitor another desk is calling at this instant instead of waiting for it.
+    `(sql, params)`, or None when the sitting serves no theme.
+
+    Not a visitor this sitting referred to another theme while another desk serves it (see
+    `_call_next_at`); nor `passing_over` (the visitor just finished here)."""
+    through = DeskSession.themes.through
+    themes = rows.fetch_values(
+        f"SELECT {rows.quoted(through._meta.get_field('theme').column)} "  # noqa: S608
+        f"FROM {rows.table(through)} WHERE "
+        f"{rows.quoted(through._meta.get_field('desksession').column)} = %s",
+        [session.pk],
+    )
+    if not themes:
+        return None
+    # A list of themes, not a subquery: the planner then knows how many and walks the site's
+    # queue index in order instead of sorting every waiting visit.
+    sql = (
+        f"SELECT {rows.columns(Visit, 'v')} FROM {rows.table(Visit)} v "  # noqa: S608
+        f"WHERE v.site_id = %s AND v.status = %s AND v.theme_id IN ({_marks(themes)})"
+    )
+    params = [session.desk.site_id, Visit.Status.WAITING, *themes]
+    if passing_over is not None:
+        sql += " AND v.id <> %s"
+        params.append(passing_over)
+    elsewhere = themes_served_elsewhere(session) if session.referred_on else set()
+    if elsewhere:
+        # In the query, not after it: a visitor passed over must not be locked meanwhile
+        # (another desk pressing now would skip them).
+        sql += (
+            f" AND NOT (COALESCE(v.referred_by_id, 0) = %s AND v.theme_id IN ({_marks(elsewhere)}))"
+        )
+        params += [session.pk, *elsewhere]
+    sql += " ORDER BY v.queued_at, v.id LIMIT 1" + rows.for_update(of="v", skip_locked=True)
+    return sql, params
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: str = "") -> Visit:
     try:
-        visit.save(update_fields=visit.call(session.desk, now))
+        rows.update(visit, visit.call(session.desk, now))
     except IntegrityError:
         # `visit_one_per_desk`: the desk holds somebody already (the callers check first; this
         # is the database's word on it). The call's transaction rolls back as this error leaves.
         raise CounsellingError(_("You already have a visitor. Finish with them first.")) from None
-    Call.objects.create(
-        site_id=visit.site_id, visit=visit, desk=session.desk, at=now, out_of_order=out_of_order
+    rows.insert(
+        Call(
+            site_id=visit.site_id, visit=visit, desk=session.desk, at=now, out_of_order=out_of_order
+        )
     )
     publish_change(session.desk.site.slug)
     return visit
@@ -85,17 +114,11 @@ def _call_next_at(
     appointment = call_due_appointment(session, now)
     if appointment is not None:
         return appointment
-    queue = _waiting_for(session)
-    if passing_over is not None:
-        queue = queue.exclude(pk=passing_over)
-    if session.referred_on:
-        # In the query, not after it: a visitor passed over must not be locked meanwhile (another
-        # desk pressing now would skip them).
-        queue = queue.exclude(referred_by=session, theme_id__in=themes_served_elsewhere(session))
-    visit = queue.first()
-    if visit is None:
+    head = _queue_head(session, passing_over=passing_over)
+    found = rows.fetch_one(*head, Visit) if head else None
+    if found is None:
         return None
-    return _call(session, visit, now)
+    return _call(session, found[0], now)
 
 
 def themes_served_elsewhere(session: DeskSession) -> set[int]:

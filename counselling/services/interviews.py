@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from citedesmetiers import rows
 from citedesmetiers.live import publish_change
 from citedesmetiers.models import Partner, Theme, User
 from reception.models import Channel, Visit
@@ -37,7 +38,7 @@ def start_interview(
     visit = _start_called(session.desk_id, visit_id, now)
     if visit is None:
         raise CounsellingError(_("Your page was out of date; nothing was changed."))
-    interview = Interview.objects.create(
+    interview = Interview(
         visit=visit,
         session=session,
         desk=session.desk,
@@ -49,6 +50,7 @@ def start_interview(
         called_at=visit.called_at,
         started_at=now,
     )
+    rows.insert(interview)
     publish_change(session.desk.site.slug)
     return interview
 
@@ -58,10 +60,13 @@ def _compare_and_set(model, assignments: str, conditions: str, params: list):
     changed, as it is now, or None when no row met the conditions (the page was out of date).
     Row locks make a concurrent change of the same row wait; the conditions are then checked
     again on what it left. `params` fill the %s of both, in order."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"UPDATE {table} SET {assignments} WHERE {conditions} RETURNING *"  # noqa: S608
-    rows = list(model.objects.using("default").raw(sql, params))
-    return rows[0] if rows else None
+    found = rows.fetch_one(
+        f"UPDATE {rows.table(model)} SET {assignments} WHERE {conditions} "  # noqa: S608
+        f"RETURNING {rows.columns(model)}",
+        params,
+        model,
+    )
+    return found[0] if found else None
 
 
 def _end_open_interview(
@@ -192,8 +197,13 @@ def _finish(
         raise CounsellingError(_("Choose how the interview took place."))
     # Ended now (a refusal below rolls it back with the rest).
     interview = _end_open_interview(session, visit, now, channel)
-    topics = list(Topic.objects.filter(pk__in=topic_ids, theme=visit.theme, active=True))
-    if len(topics) != len(set(map(int, topic_ids))):
+    topic_ids = set(map(int, topic_ids))
+    topics = (
+        list(Topic.objects.filter(pk__in=topic_ids, theme_id=visit.theme_id, active=True))
+        if topic_ids
+        else []
+    )
+    if len(topics) != len(topic_ids):
         raise CounsellingError(_("One of the topics does not belong to this theme."))
     refer_theme = None
     if Outcome.Code.REFERRED_DESK in outcomes:
@@ -211,16 +221,19 @@ def _finish(
 
     if topics:
         interview.topics.add(*topics)  # a new interview: nothing to replace
-    Outcome.objects.bulk_create(
-        Outcome(
-            interview=interview,
-            code=code,
-            referred_theme=refer_theme if code == Outcome.Code.REFERRED_DESK else None,
-            referral_reason=referral_reason if code == Outcome.Code.REFERRED_DESK else "",
-            partner_kind=partner_kind if code == Outcome.Code.REFERRED_PARTNER else "",
+    if outcomes:
+        rows.insert(
+            *(
+                Outcome(
+                    interview=interview,
+                    code=code,
+                    referred_theme=refer_theme if code == Outcome.Code.REFERRED_DESK else None,
+                    referral_reason=referral_reason if code == Outcome.Code.REFERRED_DESK else "",
+                    partner_kind=partner_kind if code == Outcome.Code.REFERRED_PARTNER else "",
+                )
+                for code in outcomes
+            )
         )
-        for code in outcomes
-    )
     if refer_theme is not None:
         # Several points of view: back to waiting for the other theme, keeping the arrival time,
         # and not called back here (see `_call_next_at`).
@@ -235,7 +248,7 @@ def _finish(
             session.referred_on = True
             session.save(update_fields=["referred_on"])
     else:
-        visit.save(update_fields=visit.finish(now))
+        rows.update(visit, visit.finish(now))
     publish_change(session.desk.site.slug)
     return interview
 

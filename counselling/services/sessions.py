@@ -11,9 +11,10 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from citedesmetiers import rows
 from citedesmetiers.access import partner_at
 from citedesmetiers.live import publish_change
-from citedesmetiers.models import User
+from citedesmetiers.models import Site, Theme, User
 from citedesmetiers.refusals import Refusal
 from reception.models import Visit
 
@@ -87,20 +88,28 @@ def _locked_session(
     `site_id` (one at most: `counsellor_one_open_desk`), so that a desk page's post is answered
     without the view reading the session first."""
     if session_id is not None:
-        which = {"pk": session_id}
+        which, params = "s.id = %s", [session_id]
     elif site_id is not None:
-        which = {"closed_at__isnull": True, "desk__site_id": site_id}
+        which, params = "s.closed_at IS NULL AND d.site_id = %s", [site_id]
     else:
         raise TypeError("A desk session id or a site id is needed.")
-    # Lock the session row only (`of`): the joined desk and site must stay free for the others.
-    session = (
-        DeskSession.objects.select_for_update(of=("self",))
-        .select_related("desk", "desk__site")
-        .filter(counsellor=counsellor, **which)
-        .first()
+    # With its desk and site, as `select_related` would; the session row only is locked (`of`):
+    # the desk and site must stay free for the others. In SQL (`rows`): every desk action starts
+    # here.
+    found = rows.fetch_one(
+        f"SELECT {rows.columns(DeskSession, 's')}, {rows.columns(Desk, 'd')}, "  # noqa: S608
+        f"{rows.columns(Site, 'st')} FROM {rows.table(DeskSession)} s "
+        f"JOIN {rows.table(Desk)} d ON d.id = s.desk_id JOIN {rows.table(Site)} st "
+        f"ON st.id = d.site_id WHERE s.counsellor_id = %s AND {which}" + rows.for_update(of="s"),
+        [counsellor.pk, *params],
+        DeskSession,
+        Desk,
+        Site,
     )
-    if session is None or session.closed_at is not None:
+    if found is None or found[0].closed_at is not None:
         raise CounsellingError(_("This desk is closed. Open a desk first."))
+    session, desk, site = found
+    desk.site, session.desk = site, desk
     return session
 
 
@@ -111,11 +120,12 @@ def end_pause(session: DeskSession, at: dt.datetime) -> None:
     )
 
 
+HELD = (Visit.Status.CALLED, Visit.Status.IN_INTERVIEW)
+
+
 def _held(session: DeskSession):
     """The visits the desk holds (called or in interview): one at most."""
-    return Visit.objects.filter(
-        desk_id=session.desk_id, status__in=[Visit.Status.CALLED, Visit.Status.IN_INTERVIEW]
-    )
+    return Visit.objects.filter(desk_id=session.desk_id, status__in=HELD)
 
 
 def _holds_somebody(session: DeskSession) -> bool:
@@ -131,7 +141,17 @@ def _expect(session: DeskSession, visit_id: int | None, *statuses: str) -> Visit
     """The desk's current visitor, locked and checked against what the counsellor's page showed
     (reception may be marking them as left at this very moment: the lock makes one of the two
     wait and then see the other's change)."""
-    visit = _held(session).select_for_update(of=("self",)).select_related("theme").first()
+    found = rows.fetch_one(
+        f"SELECT {rows.columns(Visit, 'v')}, {rows.columns(Theme, 't')} "  # noqa: S608
+        f"FROM {rows.table(Visit)} v JOIN {rows.table(Theme)} t ON t.id = v.theme_id "
+        "WHERE v.desk_id = %s AND v.status IN (%s, %s)" + rows.for_update(of="v"),
+        [session.desk_id, *HELD],
+        Visit,
+        Theme,
+    )
+    visit = found[0] if found else None
+    if visit is not None:
+        visit.theme = found[1]
     if visit is None or (visit_id is not None and visit.pk != int(visit_id)):
         raise CounsellingError(_("Your page was out of date; nothing was changed."))
     if statuses and visit.status not in statuses:
