@@ -278,7 +278,9 @@ class Visit(models.Model):
         return ["status", "started_at"]
 
     def finish(self, at: dt.datetime) -> list[str]:
-        """The interview is over, and so is the visit."""
+        """The interview is over, and so is the visit. The desk makes this same transition in
+        one conditional UPDATE (counselling.services.interviews._finish_held): keep the two
+        alike."""
         self._from("finish", self.Status.IN_INTERVIEW)
         self.status = self.Status.DONE
         self.desk = None

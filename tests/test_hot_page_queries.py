@@ -235,10 +235,10 @@ def test_finishing_and_calling_the_next(centre, busy, django_assert_num_queries)
         "/desk/finish/",
         {"visit": seen.pk, "channel": "in_person", "outcomes": "information", "then": "call_next"},
         django_assert_num_queries,
-        # The answers checked at the site without a read; the desk and its visitor locked, the
-        # interview ended (compare-and-set), the outcome, the visit done, the due appointments,
-        # the desk's themes, the queue's head locked, its call.
-        with_cache(12, cache_reads=2),
+        # The answers read without a query; the desk locked, its visitor done and the interview
+        # ended (each a compare-and-set), the outcome, the due appointments, the desk's themes,
+        # the queue's head locked, its call.
+        with_cache(11, cache_reads=2),
     )
     seen.refresh_from_db()
     assert seen.status == Visit.Status.DONE

@@ -88,18 +88,37 @@ def _start_called(desk_id: int, visit_id: int | None, now: dt.datetime) -> Visit
     """`Visit.start` as one statement: the desk's called visitor (that one, if named) goes into
     interview, `started_at` keeping the first start (before any referral); None if the desk
     holds no such visitor."""
+    return _move_held(
+        desk_id,
+        visit_id,
+        Visit.Status.CALLED,
+        "status = %s, started_at = COALESCE(started_at, %s)",
+        [Visit.Status.IN_INTERVIEW, connection.ops.adapt_datetimefield_value(now)],
+    )
+
+
+def _finish_held(desk_id: int, visit_id: int | None, now: dt.datetime) -> Visit | None:
+    """`Visit.finish` as one statement: the desk's visitor in interview (that one, if named) is
+    done; None if the desk holds no such visitor."""
+    return _move_held(
+        desk_id,
+        visit_id,
+        Visit.Status.IN_INTERVIEW,
+        "status = %s, desk_id = NULL, ended_at = %s",
+        [Visit.Status.DONE, connection.ops.adapt_datetimefield_value(now)],
+    )
+
+
+def _move_held(
+    desk_id: int, visit_id: int | None, status: str, assignments: str, params: list
+) -> Visit | None:
+    """Compare-and-set of the visitor the desk holds in `status` (that one, if named)."""
     named = " AND id = %s" if visit_id is not None else ""
     return _compare_and_set(
         Visit,
-        "status = %s, started_at = COALESCE(started_at, %s)",
+        assignments,
         f"desk_id = %s AND status = %s{named}",
-        [
-            Visit.Status.IN_INTERVIEW,
-            connection.ops.adapt_datetimefield_value(now),
-            desk_id,
-            Visit.Status.CALLED,
-            *([int(visit_id)] if visit_id is not None else []),
-        ],
+        [*params, desk_id, status, *([int(visit_id)] if visit_id is not None else [])],
     )
 
 
@@ -185,17 +204,23 @@ def _finish(
     partner_kind: str = "",
 ) -> Interview:
     """End the interview with its coded topics and outcomes. A referral to another desk's theme
-    puts the visit back in that queue with its original arrival time; otherwise the visit ends."""
-    try:
-        visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
-    except CounsellingError:
-        raise cannot_finish(session, visit_id) from None
+    puts the visit back in that queue with its original arrival time; otherwise the visit ends,
+    in one conditional UPDATE that also tells a repeat or a stale page (see `start_interview`).
+    Any refusal below rolls back what was written before it."""
     outcomes = list(dict.fromkeys(outcomes))
+    if Outcome.Code.REFERRED_DESK in outcomes:
+        try:
+            visit = _expect(session, visit_id, Visit.Status.IN_INTERVIEW)
+        except CounsellingError:
+            raise cannot_finish(session, visit_id) from None
+    else:
+        visit = _finish_held(session.desk_id, visit_id, now)
+        if visit is None:
+            raise cannot_finish(session, visit_id)
     if any(code not in Outcome.Code.values for code in outcomes):
         raise CounsellingError(_("One of the outcomes is not a valid choice."))
     if channel not in Channel.values:
         raise CounsellingError(_("Choose how the interview took place."))
-    # Ended now (a refusal below rolls it back with the rest).
     interview = _end_open_interview(session, visit, now, channel)
     topic_ids = set(map(int, topic_ids))
     topics = (
@@ -247,8 +272,6 @@ def _finish(
         if not session.referred_on:
             session.referred_on = True
             session.save(update_fields=["referred_on"])
-    else:
-        rows.update(visit, visit.finish(now))
     publish_change(session.desk.site.slug)
     return interview
 

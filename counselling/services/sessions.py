@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from citedesmetiers import rows
 from citedesmetiers.access import partner_at
 from citedesmetiers.live import publish_change
-from citedesmetiers.models import Site, Theme, User
+from citedesmetiers.models import Site, User
 from citedesmetiers.refusals import Refusal
 from reception.models import Visit
 
@@ -142,16 +142,12 @@ def _expect(session: DeskSession, visit_id: int | None, *statuses: str) -> Visit
     (reception may be marking them as left at this very moment: the lock makes one of the two
     wait and then see the other's change)."""
     found = rows.fetch_one(
-        f"SELECT {rows.columns(Visit, 'v')}, {rows.columns(Theme, 't')} "  # noqa: S608
-        f"FROM {rows.table(Visit)} v JOIN {rows.table(Theme)} t ON t.id = v.theme_id "
-        "WHERE v.desk_id = %s AND v.status IN (%s, %s)" + rows.for_update(of="v"),
+        f"SELECT {rows.columns(Visit)} FROM {rows.table(Visit)} "  # noqa: S608
+        "WHERE desk_id = %s AND status IN (%s, %s)" + rows.for_update(of=rows.table(Visit)),
         [session.desk_id, *HELD],
         Visit,
-        Theme,
     )
     visit = found[0] if found else None
-    if visit is not None:
-        visit.theme = found[1]
     if visit is None or (visit_id is not None and visit.pk != int(visit_id)):
         raise CounsellingError(_("Your page was out of date; nothing was changed."))
     if statuses and visit.status not in statuses:
