@@ -96,9 +96,13 @@ def insert(*instances: Model) -> None:
     no receivers."""
     model = type(instances[0])
     meta = model._meta
-    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    fields = [
+        field
+        for field in meta.concrete_fields
+        if field is not meta.auto_field and not field.generated
+    ]
     values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        field.get_db_prep_save(_plain(field.pre_save(instance, True)), connection)
         for instance in instances
         for field in fields
     ]
@@ -120,7 +124,8 @@ def update(instance: Model, fields: list[str]) -> None:
     a row that is gone raises as `save` does."""
     targets = [instance._meta.get_field(name) for name in fields]
     values = [
-        field.get_db_prep_save(field.pre_save(instance, False), connection) for field in targets
+        field.get_db_prep_save(_plain(field.pre_save(instance, False)), connection)
+        for field in targets
     ]
     assignments = ", ".join(f"{quoted(field.column)} = %s" for field in targets)
     with connection.cursor() as cursor:
@@ -131,3 +136,10 @@ def update(instance: Model, fields: list[str]) -> None:
         )
         if cursor.rowcount != 1:
             raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+def _plain(value):
+    """A value as written: an expression (F(), a database default) is the ORM's to compile."""
+    if hasattr(value, "resolve_expression"):
+        raise TypeError(f"rows writes plain values, not {type(value).__name__}: use the ORM")
+    return value
