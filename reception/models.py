@@ -259,7 +259,8 @@ class Visit(models.Model):
             raise self.NotAllowed(f"{self.code}: cannot {transition} a visit {self.status}")
 
     def call(self, desk, at: dt.datetime) -> list[str]:
-        """A desk calls the waiting visitor."""
+        """A desk calls the waiting visitor. Call next makes this same transition in one
+        conditional UPDATE (counselling.services.calling._call_head): keep the two alike."""
         self._from("call", self.Status.WAITING)
         self.status = self.Status.CALLED
         self.desk = desk

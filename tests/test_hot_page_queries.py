@@ -237,8 +237,8 @@ def test_finishing_and_calling_the_next(centre, busy, django_assert_num_queries)
         django_assert_num_queries,
         # The answers read without a query; the desk locked, its visitor done and the interview
         # ended (each a compare-and-set), the outcome, the due appointments, the desk's themes,
-        # the queue's head locked, its call.
-        with_cache(11, cache_reads=2),
+        # the queue's head called (locked and updated in one statement), its call.
+        with_cache(10, cache_reads=2),
     )
     seen.refresh_from_db()
     assert seen.status == Visit.Status.DONE

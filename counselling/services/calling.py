@@ -3,9 +3,10 @@ put back in the queue."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
@@ -20,10 +21,10 @@ from .sessions import CounsellingError, _expect, _holds_somebody, _locked_sessio
 
 
 def _queue_head(session: DeskSession, *, passing_over: int | None = None):
-    """Call next's read, in SQL (`rows`: every "finish and call next" makes it): the visitor who
-    has waited longest for one of the sitting's themes, locked as they are read — on PostgreSQL
-    skipping a visitor another desk is calling at this instant instead of waiting for it.
-    `(sql, params)`, or None when the sitting serves no theme.
+    """The read of call next, in SQL (`rows`: every "finish and call next" makes it): the id of
+    the visitor who has waited longest for one of the sitting's themes, locked as it is read — on
+    PostgreSQL skipping a visitor another desk is calling at this instant instead of waiting for
+    it. `(sql, params)`, or None when the sitting serves no theme.
 
     Not a visitor this sitting referred to another theme while another desk serves it (see
     `_call_next_at`); nor `passing_over` (the visitor just finished here)."""
@@ -39,7 +40,7 @@ def _queue_head(session: DeskSession, *, passing_over: int | None = None):
     # A list of themes, not a subquery: the planner then knows how many and walks the site's
     # queue index in order instead of sorting every waiting visit.
     sql = (
-        f"SELECT {rows.columns(Visit, 'v')} FROM {rows.table(Visit)} v "  # noqa: S608
+        f"SELECT v.id FROM {rows.table(Visit)} v "  # noqa: S608
         f"WHERE v.site_id = %s AND v.status = %s AND v.theme_id IN ({_marks(themes)})"
     )
     params = [session.desk.site_id, Visit.Status.WAITING, *themes]
@@ -62,13 +63,47 @@ def _marks(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: str = "") -> Visit:
+def _call_head(session: DeskSession, now: dt.datetime, passing_over: int | None) -> Visit | None:
+    """`Visit.call` of the queue's head (`_queue_head`) as one statement; None if nobody waits."""
+    head = _queue_head(session, passing_over=passing_over)
+    if head is None:
+        return None
+    sql, params = head
+    with _held_already():
+        found = rows.fetch_one(
+            f"UPDATE {rows.table(Visit)} SET status = %s, desk_id = %s, called_at = %s, "  # noqa: S608
+            f"referred_by_id = NULL WHERE id = ({sql}) RETURNING {rows.columns(Visit)}",
+            [
+                Visit.Status.CALLED,
+                session.desk_id,
+                connection.ops.adapt_datetimefield_value(now),
+                *params,
+            ],
+            Visit,
+        )
+    return found[0] if found else None
+
+
+@contextlib.contextmanager
+def _held_already():
     try:
-        rows.update(visit, visit.call(session.desk, now))
+        yield
     except IntegrityError:
         # `visit_one_per_desk`: the desk holds somebody already (the callers check first; this
         # is the database's word on it). The call's transaction rolls back as this error leaves.
         raise CounsellingError(_("You already have a visitor. Finish with them first.")) from None
+
+
+def _call(session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: str = "") -> Visit:
+    with _held_already():
+        rows.update(visit, visit.call(session.desk, now))
+    return _record_call(session, visit, now, out_of_order)
+
+
+def _record_call(
+    session: DeskSession, visit: Visit, now: dt.datetime, out_of_order: str = ""
+) -> Visit:
+    """The call of `visit` (called now by the desk), for the screens and the statistics."""
     rows.insert(
         Call(
             site_id=visit.site_id, visit=visit, desk=session.desk, at=now, out_of_order=out_of_order
@@ -114,11 +149,8 @@ def _call_next_at(
     appointment = call_due_appointment(session, now)
     if appointment is not None:
         return appointment
-    head = _queue_head(session, passing_over=passing_over)
-    found = rows.fetch_one(*head, Visit) if head else None
-    if found is None:
-        return None
-    return _call(session, found[0], now)
+    visit = _call_head(session, now, passing_over)
+    return None if visit is None else _record_call(session, visit, now)
 
 
 def themes_served_elsewhere(session: DeskSession) -> set[int]:
