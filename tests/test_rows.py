@@ -11,7 +11,8 @@ from django.db.transaction import TransactionManagementError
 
 from citedesmetiers import rows
 from counselling import services
-from counselling.models import Outcome
+from counselling.models import DeskSession, Outcome
+from counselling.services.sessions import _locked_session
 from reception.models import Call, Visit
 from tests.counselling_fixtures import make_desk, open_session, queue_visit
 
@@ -47,6 +48,19 @@ def test_a_read_makes_the_instance_the_orm_makes(centre):
         )
         is None
     )
+
+
+def test_the_desk_lock_reads_the_session_desk_and_site_as_select_related_does(
+    centre, django_assert_num_queries
+):
+    session = open_session(centre.counsellor_a, make_desk(centre.alpha, "Desk 1", "E"))
+    with transaction.atomic():
+        locked = _locked_session(None, centre.counsellor_a, site_id=centre.alpha.pk)
+    orm = DeskSession.objects.select_related("desk", "desk__site").get(pk=session.pk)
+    with django_assert_num_queries(0):  # the desk and the site came with the session
+        pairs = [(locked, orm), (locked.desk, orm.desk), (locked.desk.site, orm.desk.site)]
+    for read, expected in pairs:
+        assert _fields(read) == _fields(expected)
 
 
 def test_writes_store_what_save_stores(centre):
