@@ -31,6 +31,25 @@ def columns(model: type[Model], alias: str | None = None) -> str:
     return ", ".join(prefix + quoted(field.column) for field in model._meta.concrete_fields)
 
 
+def marks(values) -> str:
+    """One `%s` per value, for `IN (…)`."""
+    return ", ".join(["%s"] * len(values))
+
+
+def update_returning(model: type[Model], assignments: str, conditions: str, params: list):
+    """`UPDATE <model's table> SET <assignments> WHERE <conditions>`, one statement: the row it
+    changed, as it is now, or None when no row met the conditions (a compare-and-set: the page
+    was out of date). Row locks make a concurrent change of the same row wait; the conditions are
+    then checked again on what it left. `params` fill the %s of both, in order."""
+    found = fetch_one(
+        f"UPDATE {table(model)} SET {assignments} WHERE {conditions} "  # noqa: S608
+        f"RETURNING {columns(model)}",
+        params,
+        model,
+    )
+    return found[0] if found else None
+
+
 def for_update(*, of: str, skip_locked: bool = False) -> str:
     """`FOR UPDATE OF <of>` where the database locks rows (PostgreSQL); nothing on SQLite, which
     locks the whole database for the transaction's write anyway. As the ORM's, only within a
@@ -106,7 +125,7 @@ def insert(*instances: Model) -> None:
         for instance in instances
         for field in fields
     ]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    row = f"({marks(fields)})"
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table(model)} ({', '.join(quoted(f.column) for f in fields)}) "  # noqa: S608

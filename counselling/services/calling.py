@@ -41,7 +41,7 @@ def _queue_head(session: DeskSession, *, passing_over: int | None = None):
     # queue index in order instead of sorting every waiting visit.
     sql = (
         f"SELECT v.id FROM {rows.table(Visit)} v "  # noqa: S608
-        f"WHERE v.site_id = %s AND v.status = %s AND v.theme_id IN ({_marks(themes)})"
+        f"WHERE v.site_id = %s AND v.status = %s AND v.theme_id IN ({rows.marks(themes)})"
     )
     params = [session.desk.site_id, Visit.Status.WAITING, *themes]
     if passing_over is not None:
@@ -51,16 +51,11 @@ def _queue_head(session: DeskSession, *, passing_over: int | None = None):
     if elsewhere:
         # In the query, not after it: a visitor passed over must not be locked meanwhile
         # (another desk pressing now would skip them).
-        sql += (
-            f" AND NOT (COALESCE(v.referred_by_id, 0) = %s AND v.theme_id IN ({_marks(elsewhere)}))"
-        )
+        passed_over = rows.marks(elsewhere)
+        sql += f" AND NOT (COALESCE(v.referred_by_id, 0) = %s AND v.theme_id IN ({passed_over}))"
         params += [session.pk, *elsewhere]
     sql += " ORDER BY v.queued_at, v.id LIMIT 1" + rows.for_update(of="v", skip_locked=True)
     return sql, params
-
-
-def _marks(values) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 def _call_head(session: DeskSession, now: dt.datetime, passing_over: int | None) -> Visit | None:
@@ -70,18 +65,17 @@ def _call_head(session: DeskSession, now: dt.datetime, passing_over: int | None)
         return None
     sql, params = head
     with _held_already():
-        found = rows.fetch_one(
-            f"UPDATE {rows.table(Visit)} SET status = %s, desk_id = %s, called_at = %s, "  # noqa: S608
-            f"referred_by_id = NULL WHERE id = ({sql}) RETURNING {rows.columns(Visit)}",
+        return rows.update_returning(
+            Visit,
+            "status = %s, desk_id = %s, called_at = %s, referred_by_id = NULL",
+            f"id = ({sql})",
             [
                 Visit.Status.CALLED,
                 session.desk_id,
                 connection.ops.adapt_datetimefield_value(now),
                 *params,
             ],
-            Visit,
         )
-    return found[0] if found else None
 
 
 @contextlib.contextmanager

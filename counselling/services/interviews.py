@@ -55,25 +55,11 @@ def start_interview(
     return interview
 
 
-def _compare_and_set(model, assignments: str, conditions: str, params: list):
-    """`UPDATE <model's table> SET <assignments> WHERE <conditions>`, one statement: the row it
-    changed, as it is now, or None when no row met the conditions (the page was out of date).
-    Row locks make a concurrent change of the same row wait; the conditions are then checked
-    again on what it left. `params` fill the %s of both, in order."""
-    found = rows.fetch_one(
-        f"UPDATE {rows.table(model)} SET {assignments} WHERE {conditions} "  # noqa: S608
-        f"RETURNING {rows.columns(model)}",
-        params,
-        model,
-    )
-    return found[0] if found else None
-
-
 def _end_open_interview(
     session: DeskSession, visit: Visit, now: dt.datetime, channel: str
 ) -> Interview:
     """The sitting's open interview of `visit`, ended now; refused if it is finished already."""
-    interview = _compare_and_set(
+    interview = rows.update_returning(
         Interview,
         "ended_at = %s, channel = %s",
         "session_id = %s AND visit_id = %s AND ended_at IS NULL",
@@ -114,7 +100,7 @@ def _move_held(
 ) -> Visit | None:
     """Compare-and-set of the visitor the desk holds in `status` (that one, if named)."""
     named = " AND id = %s" if visit_id is not None else ""
-    return _compare_and_set(
+    return rows.update_returning(
         Visit,
         assignments,
         f"desk_id = %s AND status = %s{named}",

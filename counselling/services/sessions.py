@@ -143,7 +143,8 @@ def _expect(session: DeskSession, visit_id: int | None, *statuses: str) -> Visit
     wait and then see the other's change)."""
     found = rows.fetch_one(
         f"SELECT {rows.columns(Visit)} FROM {rows.table(Visit)} "  # noqa: S608
-        "WHERE desk_id = %s AND status IN (%s, %s)" + rows.for_update(of=rows.table(Visit)),
+        f"WHERE desk_id = %s AND status IN ({rows.marks(HELD)})"
+        + rows.for_update(of=rows.table(Visit)),
         [session.desk_id, *HELD],
         Visit,
     )
