@@ -421,6 +421,8 @@ def test_a_finish_with_invalid_answers_saves_nothing(centre, bob):
     call_and_start(bob, visit)
     for data in (
         finish_data(visit, topics=["x"]),
+        finish_data(visit, topics=["١٢"]),
+        finish_data(visit, topics=["9" * 30]),
         finish_data(visit, outcomes=["hired"]),
         finish_data(visit, channel="fax"),
     ):
@@ -431,7 +433,8 @@ def test_a_finish_with_invalid_answers_saves_nothing(centre, bob):
     for topic in (beta_topic, other_theme_topic):
         response = post(bob, "/desk/finish/", finish_data(visit, topics=[topic.pk]))
         assert messages_of(response) == ["One of the topics does not belong to this theme."]
-    for refer_to in (None, theme(centre.alpha, "E")):  # none, or the visitor's own theme
+    # None, the visitor's own theme, or another site's.
+    for refer_to in (None, theme(centre.alpha, "E"), theme(centre.beta, "F")):
         response = post(
             bob,
             "/desk/finish/",
