@@ -21,10 +21,20 @@ from tests.counselling_fixtures import in_english, make_desk, open_session, them
 pytestmark = pytest.mark.usefixtures("in_english")
 
 
+def midday_zone(now: dt.datetime) -> str:
+    """A fixed-offset zone where `now` reads 12:xx, so that "in two hours" is
+    still today whatever hour the tests run at (Etc/GMT-N is N hours ahead of UTC)."""
+    offset = 12 - now.astimezone(dt.UTC).hour  # -11 … +12
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC"
+
+
 @pytest.fixture
 def today_plan(centre):
-    """Desk 4 of Alpha holds appointments for E all of today, in person and by phone."""
+    """Desk 4 of Alpha holds appointments for E all of today, in person and by phone; Alpha's
+    clock reads midday-ish, so appointments a few hours out are today's."""
     alpha = centre.alpha
+    alpha.time_zone = midday_zone(timezone.now())
+    alpha.save(update_fields=["time_zone"])
     desk = make_desk(alpha, "Desk 4", "E", order=4)
     planning.plan_session(
         site=alpha,
