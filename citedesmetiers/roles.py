@@ -1,5 +1,6 @@
 """Staff roles. Each is a Django group of the same name, created by a data migration."""
 
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -38,17 +39,25 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 }
 
 
-def sync_role_permissions(**kwargs) -> None:
+def sync_role_permissions(app_config, **kwargs) -> None:
+    """Give each role's group its permissions, once per migrate (and per test database flush):
+    post_migrate is sent for every app in turn, and every app's permissions exist only once the
+    last app's has been sent."""
     from django.contrib.auth.models import Group, Permission
 
-    for role, names in ROLE_PERMISSIONS.items():
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if app_config.label != last.label:
+        return
+    wanted = {
+        role: [tuple(name.split(".")) for name in names] for role, names in ROLE_PERMISSIONS.items()
+    }
+    codenames = {codename for pairs in wanted.values() for _app_label, codename in pairs}
+    pks = {
+        (app_label, codename): pk
+        for pk, app_label, codename in Permission.objects.filter(
+            codename__in=codenames
+        ).values_list("pk", "content_type__app_label", "codename")
+    }
+    for role, pairs in wanted.items():
         group, _created = Group.objects.get_or_create(name=role.value)
-        wanted = set()
-        for name in names:
-            app_label, codename = name.split(".")
-            wanted |= set(
-                Permission.objects.filter(
-                    content_type__app_label=app_label, codename=codename
-                ).values_list("pk", flat=True)
-            )
-        group.permissions.set(wanted)
+        group.permissions.set([pks[pair] for pair in pairs if pair in pks])

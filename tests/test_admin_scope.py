@@ -11,10 +11,11 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.management import call_command
 
 from citedesmetiers import audit, outbox
 from citedesmetiers.models import AuditEntry, Cite, Partner, Site, StaffMembership, Theme, User
-from citedesmetiers.roles import Role
+from citedesmetiers.roles import ROLE_PERMISSIONS, Role
 from citedesmetiers.services import grant_role
 from tests.admin_forms import form_data
 from tests.conftest import PASSWORD, make_staff
@@ -376,3 +377,29 @@ def test_the_outbox_is_read_by_superusers_only(mfa_enrolled, root, frank, login)
     outbox.enqueue("events.mail", {"registration": 1, "kind": "confirmed"})
     assert frank.get("/admin/citedesmetiers/outboxmessage/").status_code == 403
     assert login(root).get("/admin/citedesmetiers/outboxmessage/").status_code == 200
+
+
+def groups_permissions() -> dict[str, set[str]]:
+    return {
+        group.name: {
+            f"{app_label}.{codename}"
+            for app_label, codename in group.permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        }
+        for group in Group.objects.all()
+    }
+
+
+ROLES_PERMISSIONS = {role.value: set(names) for role, names in ROLE_PERMISSIONS.items()}
+
+
+def test_each_roles_group_has_exactly_its_admin_permissions(db):
+    assert groups_permissions() == ROLES_PERMISSIONS
+
+
+def test_the_groups_get_their_permissions_again_after_a_flush(transactional_db):
+    """The flush that ends a transactional test sends post_migrate again, app by app: the
+    groups get their permissions once every app's exist."""
+    call_command("flush", interactive=False, verbosity=0)
+    assert groups_permissions() == ROLES_PERMISSIONS
