@@ -6,6 +6,8 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -68,6 +70,7 @@ def new_page(browser, live_server):
             ),
         )
         page.js_errors = errors
+        page.base_url = live_server.url
         return page
 
     yield _new_page
@@ -82,6 +85,18 @@ def log_in(page, email: str, password: str | None = None) -> None:
     page.fill("input[name=password]", password or PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def sign_in(page, user) -> None:
+    """Open the page's browser context already logged in as `user`, as the login form leaves it
+    (a session of the real backend, in its cookie) without the form's page loads: for tests
+    whose subject is a screen, not the login (tried through its form by log_in's users)."""
+    client = Client()
+    client.force_login(user, backend="citedesmetiers.auth_backends.ModelBackend")
+    name = settings.SESSION_COOKIE_NAME
+    page.context.add_cookies(
+        [{"name": name, "value": client.cookies[name].value, "url": page.base_url}]
+    )
 
 
 def inside_viewport(locator) -> bool:
