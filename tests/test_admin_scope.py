@@ -391,15 +391,15 @@ def groups_permissions() -> dict[str, set[str]]:
     }
 
 
-ROLES_PERMISSIONS = {role.value: set(names) for role, names in ROLE_PERMISSIONS.items()}
+EXPECTED_PERMISSIONS = {role.value: set(names) for role, names in ROLE_PERMISSIONS.items()}
 
 
 def test_each_roles_group_has_exactly_its_admin_permissions(db):
-    assert groups_permissions() == ROLES_PERMISSIONS
+    assert groups_permissions() == EXPECTED_PERMISSIONS
 
 
 def test_the_groups_get_their_permissions_again_after_a_flush(transactional_db):
     """The flush that ends a transactional test sends post_migrate again, app by app: the
     groups get their permissions once every app's exist."""
     call_command("flush", interactive=False, verbosity=0)
-    assert groups_permissions() == ROLES_PERMISSIONS
+    assert groups_permissions() == EXPECTED_PERMISSIONS

@@ -298,8 +298,7 @@ def malformed_parameters(world, centre, route):
     turns away at the door (refused without reading a field: the access check), one per method:
     what the others' requests run is the same middleware and the same refusal."""
     url = fill(route, {}, world.mine)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        read = ReadFields(monkeypatch)
+    with ReadFields() as read:
         swept_at_the_door = set()  # (method, the door's answer)
         for persona in PERSONAS:
             client = client_for(centre, persona)
@@ -401,13 +400,21 @@ READ_BY_EVERY_REQUEST = {"csrfmiddlewaretoken", "lang"}
 
 
 class ReadFields:
-    """The names of the query and form fields a request's code reads (recorded on QueryDict)."""
+    """The names of the query and form fields a request's code reads (recorded on QueryDict
+    while inside `with ReadFields() as read:`)."""
 
-    def __init__(self, monkeypatch):
+    def __init__(self):
         self.names: set[str] = set()
+        self._patch = pytest.MonkeyPatch()
+
+    def __enter__(self):
         for method in ("get", "getlist", "__getitem__", "__contains__"):
             original = getattr(QueryDict, method)
-            monkeypatch.setattr(QueryDict, method, self._recording(original))
+            self._patch.setattr(QueryDict, method, self._recording(original))
+        return self
+
+    def __exit__(self, *exc):
+        self._patch.undo()
 
     def _recording(self, original):
         def read(query, key, *args, **kwargs):
@@ -423,8 +430,7 @@ class ReadFields:
 def one_malformed_field_among_plausible_ones(world, centre, route):
     url = fill(route, {}, world.mine)
     plausible = {**PLAUSIBLE, **world.fields}
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        read = ReadFields(monkeypatch)
+    with ReadFields() as read:
         for persona in PERSONAS:
             client = client_for(centre, persona)
             for method in ("get", "post"):
