@@ -111,7 +111,7 @@ def referral_to(visit: Visit) -> Outcome | None:
 def sittings_today(counsellor, site, now=None) -> list[tuple[DeskSession, DeskTime]]:
     """The counsellor's sittings at `site` today, each with where its time went so far."""
     now = now or timezone.now()
-    start, end = site.day_bounds(now)
+    start, end = site.day_bounds(site.local_date(now))
     sessions = list(
         DeskSession.objects.filter(counsellor=counsellor, desk__site=site, opened_at__lt=end)
         .exclude(closed_at__lte=start)

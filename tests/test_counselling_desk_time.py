@@ -226,6 +226,21 @@ def test_my_day_lists_my_sittings_with_where_their_time_went(centre, login):
     assert [(s.pk, t.minutes) for s, t in sittings] == [(session.pk, [70, 25, 10, 25, 10])]
 
 
+def test_my_day_just_after_local_midnight_is_the_new_local_day(centre):
+    """At 00:30 in Paris it is still yesterday in UTC: the sitting opened at 00:10 is today's."""
+    desks = alpha_desks(centre)
+    midnight = dt.datetime(2026, 12, 7, tzinfo=centre.alpha.zone)
+    session = open_session(centre.counsellor_a, desks.jobs, midnight + minutes(10))
+
+    sittings = selectors.sittings_today(
+        centre.counsellor_a, centre.alpha, now=midnight + minutes(30)
+    )
+
+    assert [s.pk for s, _t in sittings] == [session.pk]
+    with pytest.raises(TypeError):
+        local_day_bounds(centre.alpha.zone, midnight)  # an instant is not a day
+
+
 def test_my_day_shows_the_sitting_in_progress(centre, login):
     desks = alpha_desks(centre)
     open_session(centre.counsellor_a, desks.jobs)
